@@ -1,0 +1,128 @@
+# Makefile - sev-donate. Plain make; `make help` lists the targets.
+#
+#   make              build everything (libraries, tests, tools)
+#   make check        run every test (unit, conformance, KVM where /dev/kvm exists)
+#   make freestanding prove proto/, guest/ and host/ need nothing but the documented hooks
+#   make V=1          show command lines
+#   make SAN=address,undefined check   the same tests under sanitizers
+#
+# Each directory adds its pieces in its own module.mk.
+
+V	?= 0
+Q	:= $(if $(filter 1,$(V)),,@)
+SAN	?=
+CC	?= cc
+ifeq ($(origin CC),default)
+CC	:= gcc
+endif
+
+# Sanitizer builds live beside the normal one so both can coexist.
+BUILD	?= build$(if $(SAN),/san-$(subst $(comma),-,$(SAN)))
+comma	:= ,
+
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wvla -Wundef -Wformat=2 -Wcast-qual -Wwrite-strings \
+	   -Wmissing-declarations -Wimplicit-fallthrough -Wno-unused-parameter
+OPT	?= -O2
+BASE_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -Iinclude -Iproto -Iguest -Ihost
+
+# Userspace: liburcu's barriers (SPEC.md 2.3), except under ThreadSanitizer,
+# which must see the table's deliberate races as C11 atomics (proto/barrier.h).
+ifeq ($(findstring thread,$(SAN)),)
+URCU_DEF := -DSD_USE_URCU
+endif
+SAN_FLAGS := $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+CFLAGS	?=
+LDFLAGS	?=
+USER_CFLAGS := $(BASE_CFLAGS) -mpopcnt -D_GNU_SOURCE $(URCU_DEF) $(SAN_FLAGS) $(CFLAGS)
+USER_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
+
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+URCU_LIBS     := $(shell pkg-config --libs liburcu-memb 2>/dev/null || echo -lurcu-memb)
+
+# Freestanding: no libc headers (-nostdinc; only the compiler's own headers
+# and the kernel UAPI types), no libc, no floating point or SIMD registers.
+GCC_INC	:= $(shell $(CC) -print-file-name=include)
+FS_INC	:= $(BUILD)/fs-include
+FS_CFLAGS := $(BASE_CFLAGS) -ffreestanding -fno-builtin -nostdinc -isystem $(GCC_INC) \
+	     -isystem $(FS_INC) -mgeneral-regs-only -mno-red-zone -fno-stack-protector \
+	     -fno-pic -fno-asynchronous-unwind-tables
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+all:
+
+# ---- pieces contributed by each directory -----------------------------------
+# Each module.mk appends to:
+#   SD_SRCS        freestanding sources (proto/, guest/, host/): built twice,
+#                  into libsd.a for userspace and into the freestanding proof
+#   FS_ALLOWED     undefined symbols the freestanding link may leave (hooks)
+#   BINS           userspace programs
+#   CHECK_BINS     test programs `make check` runs, in order
+#   CHECK_EXTRA    further targets `make check` depends on and runs
+SD_SRCS	:=
+FS_ALLOWED :=
+BINS	:=
+CHECK_BINS :=
+CHECK_EXTRA :=
+
+include $(sort $(wildcard */module.mk */*/module.mk))
+
+# ---- userspace library of the freestanding core -----------------------------
+SD_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(SD_SRCS))
+LIBSD	:= $(BUILD)/libsd.a
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $@")
+	$(Q)$(CC) $(USER_CFLAGS) $(EXTRA_CFLAGS_$(notdir $*)) -MMD -MP -c $< -o $@
+
+$(LIBSD): $(SD_OBJS)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# ---- freestanding proof -----------------------------------------------------
+FS_OBJS	:= $(patsubst %.c,$(BUILD)/fs/%.o,$(SD_SRCS))
+FS_LINK	:= $(BUILD)/fs/sev-donate-freestanding.o
+
+$(FS_INC)/.stamp:
+	@mkdir -p $(FS_INC)
+	$(Q)ln -sfn /usr/include/linux $(FS_INC)/linux
+	$(Q)ln -sfn /usr/include/asm-generic $(FS_INC)/asm-generic
+	$(Q)ln -sfn $(firstword $(wildcard /usr/include/$(MULTIARCH)/asm /usr/include/asm)) $(FS_INC)/asm
+	@touch $@
+
+$(BUILD)/fs/%.o: %.c $(FS_INC)/.stamp
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC [FS] $@")
+	$(Q)$(CC) $(FS_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FS_LINK): $(FS_OBJS)
+	$(if $(Q),@echo "  LD [FS] $@")
+	$(Q)$(CC) -nostdlib -ffreestanding -r -o $@ $^
+
+freestanding: $(FS_LINK)
+	$(Q)undef=$$(nm -u $(FS_LINK) | awk '{print $$2}' | sort -u); \
+	bad=$$(for s in $$undef; do case " $(FS_ALLOWED) " in *" $$s "*) ;; *) echo $$s;; esac; done); \
+	if [ -n "$$bad" ]; then \
+		echo "freestanding: FAIL: undefined symbols beyond the documented hooks:" $$bad; exit 1; \
+	fi; \
+	echo "freestanding: OK: $(words $(FS_OBJS)) objects from proto/ guest/ host/ linked with -ffreestanding -nostdlib -nostdinc -mgeneral-regs-only"; \
+	echo "freestanding: undefined symbols (documented hooks only): $${undef:-none}"
+
+# ---- tests --------------------------------------------------------------------
+check: all freestanding $(CHECK_BINS) $(CHECK_EXTRA)
+	$(Q)tests/run-tests.sh $(CHECK_BINS)
+
+all: $(LIBSD) $(BINS) $(CHECK_BINS)
+
+clean:
+	rm -rf build
+
+help:
+	@sed -n '2,12p' Makefile
+
+.PHONY: all check freestanding clean help
+.DELETE_ON_ERROR:
+
+-include $(SD_OBJS:.o=.d) $(FS_OBJS:.o=.d)

@@ -1,0 +1,2 @@
+# proto/: the freestanding core both sides share.
+SD_SRCS += proto/layout.c proto/bitmap.c proto/validate.c proto/errname.c

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * validate.c - the host's checks (SPEC.md section 4), on private copies.
+ *
+ * Reachable by a hostile guest: every input here is guest-written. Each
+ * check is overflow-safe (subtract, never add, an untrusted quantity) and
+ * the work is bounded by one header or one chunk.
+ */
+#include "validate.h"
+#include "bitmap.h"
+
+#define HDR_OFF(f)	((u64)__builtin_offsetof(struct sd_table_header, f))
+#define DESC_OFF(f)	((u64)__builtin_offsetof(struct sd_chunk_desc, f))
+
+int sd_validate_header(const struct sd_table_header *h, sd_gpa_t table_gpa,
+		       const struct sd_limits *lim, struct sd_geom *g,
+		       struct sd_errloc *loc)
+{
+	u64 limit = SD_MIN(lim->gfn_limit, SD_GFN_LIMIT);
+	u64 ppc = h->pages_per_chunk;
+	u64 nr_chunks, desc_bytes, bitmap_bytes, span_end;
+	sd_gfn_t table_gfn;
+	u32 shift;
+
+	if (h->magic != SD_MAGIC)
+		return sd_fail(loc, SD_ERR_HDR_MAGIC, SD_LOC_NONE, HDR_OFF(magic));
+	if (h->abi_major != SD_ABI_MAJOR)
+		return sd_fail(loc, SD_ERR_HDR_MAJOR, SD_LOC_NONE, HDR_OFF(abi_major));
+	if (h->header_size < SD_HDR_SIZE || h->header_size > SD_HDR_MAX_SIZE ||
+	    h->header_size % 8)
+		return sd_fail(loc, SD_ERR_HDR_SIZE, SD_LOC_NONE, HDR_OFF(header_size));
+	if (h->incompat_features & ~SD_INCOMPAT_KNOWN)
+		return sd_fail(loc, SD_ERR_HDR_INCOMPAT, SD_LOC_NONE,
+			       HDR_OFF(incompat_features));
+	if (h->page_shift != SD_PAGE_SHIFT)
+		return sd_fail(loc, SD_ERR_GEOM_PAGE_SHIFT, SD_LOC_NONE, HDR_OFF(page_shift));
+	if (!SD_IS_POW2(ppc) || ppc < SD_MIN_CHUNK_PAGES || ppc > SD_MAX_CHUNK_PAGES)
+		return sd_fail(loc, SD_ERR_GEOM_CHUNK, SD_LOC_NONE, HDR_OFF(pages_per_chunk));
+	if (h->nr_gfns == 0)
+		return sd_fail(loc, SD_ERR_GEOM_EMPTY, SD_LOC_NONE, HDR_OFF(nr_gfns));
+	if (h->first_gfn >= limit || h->nr_gfns > limit - h->first_gfn)
+		return sd_fail(loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, HDR_OFF(nr_gfns));
+
+	/* From here nr_gfns <= 2^40 and ppc <= 2^15: products below fit in u64. */
+	shift = (u32)__builtin_ctzll(ppc);
+	nr_chunks = (h->nr_gfns + ppc - 1) >> shift;
+	if (h->nr_chunks != nr_chunks)
+		return sd_fail(loc, SD_ERR_GEOM_NR_CHUNKS, SD_LOC_NONE, HDR_OFF(nr_chunks));
+	if (h->table_size == 0 || h->table_size % SD_PAGE_SIZE ||
+	    h->table_size > lim->max_table_bytes)
+		return sd_fail(loc, SD_ERR_GEOM_TABLE_SIZE, SD_LOC_NONE, HDR_OFF(table_size));
+
+	desc_bytes = nr_chunks * SD_DESC_SIZE;
+	if (h->desc_offset % SD_DESC_ALIGN || h->desc_offset < h->header_size ||
+	    h->desc_offset > h->table_size ||
+	    desc_bytes > h->table_size - h->desc_offset)
+		return sd_fail(loc, SD_ERR_GEOM_DESC, SD_LOC_NONE, HDR_OFF(desc_offset));
+
+	bitmap_bytes = nr_chunks << (shift - 3);
+	if (h->bitmap_offset % SD_BITMAP_ALIGN ||
+	    h->bitmap_offset < h->desc_offset + desc_bytes ||
+	    h->bitmap_offset > h->table_size ||
+	    bitmap_bytes > h->table_size - h->bitmap_offset)
+		return sd_fail(loc, SD_ERR_GEOM_BITMAP, SD_LOC_NONE, HDR_OFF(bitmap_offset));
+
+	span_end = h->first_gfn + h->nr_gfns;
+	if (lim->ram_first_gfn < h->first_gfn || lim->ram_end_gfn > span_end)
+		return sd_fail(loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, HDR_OFF(first_gfn));
+
+	table_gfn = table_gpa >> SD_PAGE_SHIFT;
+	if (table_gfn < h->first_gfn || table_gfn >= span_end ||
+	    (h->table_size >> SD_PAGE_SHIFT) > span_end - table_gfn)
+		return sd_fail(loc, SD_ERR_TABLE_PLACEMENT, SD_LOC_NONE, HDR_OFF(table_size));
+
+	*g = (struct sd_geom){
+		.first_gfn = h->first_gfn,
+		.nr_gfns = h->nr_gfns,
+		.nr_chunks = nr_chunks,
+		.desc_offset = h->desc_offset,
+		.bitmap_offset = h->bitmap_offset,
+		.table_size = h->table_size,
+		.pages_per_chunk = (u32)ppc,
+		.chunk_shift = shift,
+		.words_per_chunk = (u32)(ppc / 64),
+		.header_size = h->header_size,
+	};
+	return 0;
+}
+
+int sd_validate_chunk(const struct sd_geom *g, u64 idx,
+		      const struct sd_chunk_desc *d, const u64 *bits,
+		      sd_gpa_t table_gpa, bool paused,
+		      struct sd_chunk_view *v, struct sd_errloc *loc)
+{
+	u32 pages = sd_geom_chunk_pages(g, idx);
+	u64 doff = sd_geom_desc_off(g, idx);
+	u64 boff = sd_geom_bits_off(g, idx);
+	sd_gfn_t cgfn = sd_geom_chunk_gfn(g, idx);
+	sd_gfn_t tlo = table_gpa >> SD_PAGE_SHIFT;
+	sd_gfn_t thi = tlo + sd_geom_table_pages(g);
+	bool odd = d->seq & 1;
+	u32 pop = 0;
+	u64 bad;
+
+	if (odd && !paused)
+		return sd_fail(loc, SD_ERR_CHUNK_ODD, idx, doff + DESC_OFF(seq));
+
+	/* 4.2.1: no bit past the span's last page. */
+	if (pages < g->pages_per_chunk) {
+		bad = sd_bitmap_find(bits, pages, g->pages_per_chunk, true);
+		if (bad != g->pages_per_chunk)
+			return sd_fail(loc, SD_ERR_CHUNK_PAD, idx, boff + (bad >> 6) * 8);
+	}
+	for (u32 w = 0; w < g->words_per_chunk; w++)
+		pop += sd_popcount64(bits[w]);
+
+	if (odd) {
+		/* 4.3.1: a window changes at least one page, inside the chunk. */
+		if (d->pending_count == 0 || d->pending_first >= pages ||
+		    d->pending_count > pages - d->pending_first)
+			return sd_fail(loc, SD_ERR_CHUNK_PENDING, idx,
+				       doff + DESC_OFF(pending_first));
+	} else if (d->nr_shared != pop) {
+		/* 4.2.2: the count is the bitmap's popcount. */
+		return sd_fail(loc, SD_ERR_CHUNK_COUNT, idx, doff + DESC_OFF(nr_shared));
+	}
+
+	/* 4.2.3: the table's own pages in this chunk are shared, never in transition. */
+	if (tlo < cgfn + pages && thi > cgfn) {
+		u32 lo = (u32)(SD_MAX(tlo, cgfn) - cgfn);
+		u32 hi = (u32)(SD_MIN(thi, cgfn + pages) - cgfn);
+
+		if (odd && d->pending_first < hi &&
+		    d->pending_first + d->pending_count > lo)
+			return sd_fail(loc, SD_ERR_TABLE_NOT_SHARED, idx,
+				       doff + DESC_OFF(pending_first));
+		bad = sd_bitmap_find(bits, lo, hi, false);
+		if (bad != hi)
+			return sd_fail(loc, SD_ERR_TABLE_NOT_SHARED, idx,
+				       boff + (bad >> 6) * 8);
+	}
+
+	if (v) {
+		v->seq = d->seq;
+		v->nr_shared = pop;
+		v->pages = pages;
+		v->pending_first = odd ? d->pending_first : 0;
+		v->pending_count = odd ? d->pending_count : 0;
+	}
+	return 0;
+}
+
+int sd_validate_reg_value(u64 value, u32 phys_bits, sd_gpa_t *gpa)
+{
+	if (!(value & SD_REG_ENABLE))
+		return value == 0 ? 0 : -SD_ERR_REG_RESERVED;
+	if (value & SD_REG_FLAGS_MASK & ~SD_REG_ENABLE)
+		return -SD_ERR_REG_RESERVED;
+	if (phys_bits < 64 && (value >> phys_bits) != 0)
+		return -SD_ERR_REG_GPA;
+	*gpa = value & SD_REG_GPA_MASK;
+	return 1;
+}

@@ -1,0 +1,20 @@
+# tests/unit/: CMocka suites. Every tests/unit/test_*.c is one program,
+# linked with the test support library (tests/lib/) and libsd.a.
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TESTLIB_SRCS))
+TESTLIB := $(BUILD)/libsdtest.a
+
+$(TESTLIB): $(TESTLIB_OBJS)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(TESTLIB) $(LIBSD)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CCLD    $@")
+	$(Q)$(CC) $(USER_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib -MMD -MP $< -o $@ \
+		$(TESTLIB) $(LIBSD) $(USER_LDFLAGS) $(CMOCKA_LIBS) $(URCU_LIBS) -lpthread
+
+CHECK_BINS += $(UNIT_BINS)
+-include $(UNIT_BINS:=.d) $(TESTLIB_OBJS:.o=.d)
