@@ -78,6 +78,22 @@ int sd_validate_chunk(const struct sd_geom *g, u64 idx,
  */
 int sd_validate_reg_value(u64 value, u32 phys_bits, sd_gpa_t *gpa);
 
+/*
+ * Whether @err (positive or negative) is an error a host may answer to a
+ * registration (SPEC.md 5.4); anything else from a host is a bad answer.
+ */
+static inline bool sd_err_is_host_answer(int value)
+{
+	u32 err = value < 0 ? 0u - (u32)value : (u32)value;
+
+	return (err >= SD_ERR_REG_RESERVED && err <= SD_ERR_REG_ABI) ||
+	       err == SD_ERR_UNSUPPORTED ||
+	       (err >= SD_ERR_MEM_UNBACKED && err <= SD_ERR_MEM_SPLIT) ||
+	       (err >= SD_ERR_HDR_MAGIC && err <= SD_ERR_HDR_INCOMPAT) ||
+	       (err >= SD_ERR_GEOM_PAGE_SHIFT && err <= SD_ERR_TABLE_PLACEMENT) ||
+	       (err >= SD_ERR_TABLE_NOT_SHARED && err <= SD_ERR_CHUNK_RETRIES);
+}
+
 /* Stable names and one-line descriptions, e.g. "SD_ERR_HDR_MAGIC". */
 const char *sd_err_name(int err);
 const char *sd_err_desc(int err);

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * sd_guest.h - the guest side: keep the encryption-status table, register it.
+ *
+ * Freestanding: no libc, no allocation, no floating point. The caller
+ * provides the memory (the shared table and a private area) and the
+ * environment provides two hooks, sd_env_lock() and sd_env_unlock(), plus
+ * the transport primitives (struct sd_transport_ops).
+ *
+ * The table is host-writable (SPEC.md 2.5, 8.2). This library never reads
+ * it: every shared field is written from private state (geometry, per-chunk
+ * counts and a shadow of the bitmap), so nothing the host writes can steer
+ * an address, a size, an index or a loop bound here.
+ *
+ * Synchronization table:
+ *
+ *   operation                       concurrent with                     requires
+ *   sd_guest_begin/commit, _set     the same on other chunks: yes       nothing (chunk locks inside)
+ *                                   the same on the same chunk          serialised by that chunk's lock
+ *   sd_guest_register/unregister    begin/commit/set                    caller serialises registrations
+ *   sd_guest_resize                 nothing on the old table            caller excludes all writers
+ *   sd_guest_init                   nothing                             -
+ *
+ * A thread must not begin a range that overlaps a range it has begun and
+ * not yet committed (it would wait for its own lock).
+ */
+#ifndef SD_GUEST_H
+#define SD_GUEST_H
+
+#include "sev_donate.h"
+#include "sd_types.h"
+#include "layout.h"
+
+/* Storage for one lock; zero is unlocked. What it means is the environment's. */
+struct sd_lock {
+	u32 v;
+};
+
+/*
+ * Environment hooks, resolved at link time (the only undefined symbols of
+ * a freestanding guest/ link). A kernel may sleep in sd_env_lock(): the
+ * conversion bracketed by begin/commit can sleep. guest/env/spinlock.c is
+ * a spinning implementation for environments that never sleep.
+ */
+void sd_env_lock(struct sd_lock *l);
+void sd_env_unlock(struct sd_lock *l);
+
+/* Guest-private state per chunk. */
+struct sd_guest_chunk {
+	u32 seq;		/* authoritative; the shared seq is a copy */
+	u32 nr_shared;		/* authoritative */
+	struct sd_lock lock;
+	u32 win_first;		/* open window (begin without commit), chunk-relative */
+	u32 win_count;		/* 0 when no window is open */
+	u32 win_shared;		/* the state the window converts to */
+};
+
+/* A table this guest keeps. All of it is private except *table. */
+struct sd_guest {
+	struct sd_geom g;
+	u8 *table;		/* the shared table: written, never read */
+	sd_gpa_t table_gpa;
+	struct sd_guest_chunk *chunks;	/* nr_chunks */
+	u64 *shadow;		/* private copy of the bitmap */
+	u64 reg_value;		/* the value last registered, 0 if none */
+};
+
+/* Bytes of shared table, and of private area, a span needs; 0 if the span is invalid. */
+u64 sd_guest_table_bytes(sd_gfn_t first_gfn, u64 nr_gfns, u32 pages_per_chunk);
+u64 sd_guest_priv_bytes(sd_gfn_t first_gfn, u64 nr_gfns, u32 pages_per_chunk);
+
+/*
+ * Initialise a table for the span (SPEC.md 2.6): @table (mapped at @table_va,
+ * guest-physical @table_gpa, already converted to shared) and @priv (private,
+ * 8-byte aligned). Afterwards the table's own pages are shared and every
+ * other page is private. Errors: SD_ERR_GEOM_* (span), SD_ERR_NOSPACE (a
+ * buffer too small), SD_ERR_INVAL (misaligned), SD_ERR_TABLE_PLACEMENT (the
+ * table lies outside the span).
+ */
+int sd_guest_init(struct sd_guest *g, sd_gfn_t first_gfn, u64 nr_gfns, u32 pages_per_chunk,
+		  void *table_va, sd_gpa_t table_gpa, u64 table_bytes,
+		  void *priv, u64 priv_bytes);
+
+/*
+ * Open the windows for [gfn, gfn + npages) -> @shared (SPEC.md 2.1 steps
+ * 1-3 on every chunk touched, chunk locks taken in ascending order and held).
+ * The caller converts the pages, then calls sd_guest_commit() with the same
+ * arguments. Errors (nothing opened): SD_ERR_EMPTY_RANGE, SD_ERR_RANGE.
+ */
+int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared);
+
+/*
+ * Close the windows sd_guest_begin() opened (steps 4-6), releasing the
+ * locks. SD_ERR_BUSY (nothing changed) if the arguments don't match an open
+ * begin on every chunk; SD_ERR_EMPTY_RANGE / SD_ERR_RANGE as for begin.
+ */
+int sd_guest_commit(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared);
+
+/* begin + commit with nothing in between, one chunk at a time. */
+int sd_guest_set(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared);
+
+/* Whether @gfn is shared, from private state (-SD_ERR_RANGE outside the span). */
+int sd_guest_is_shared(const struct sd_guest *g, sd_gfn_t gfn);
+
+/* ---- registration (SPEC.md 5) -------------------------------------------- */
+
+/*
+ * The instructions behind the transports. The environment supplies them:
+ * a kernel wires wrmsr/rdmsr to its fault-safe MSR accessors (a #GP must
+ * come back as -1, not crash), and cpuid/hypercall to the instructions
+ * (guest/x86.h has inline versions).
+ */
+struct sd_transport_ops {
+	void (*cpuid)(void *ctx, u32 leaf, u32 regs[4]);		/* eax, ebx, ecx, edx */
+	int (*wrmsr)(void *ctx, u32 msr, u64 val);		/* 0, or -1 on #GP */
+	int (*rdmsr)(void *ctx, u32 msr, u64 *val);		/* 0, or -1 on #GP */
+	s64 (*hypercall)(void *ctx, u64 nr, u64 a0, u64 a1, u64 a2, u64 a3);	/* RAX */
+};
+
+enum sd_transport_kind {
+	SD_TRANSPORT_NONE = 0,	/* the host supports neither */
+	SD_TRANSPORT_MSR,
+	SD_TRANSPORT_HC,
+};
+
+struct sd_transport {
+	const struct sd_transport_ops *ops;
+	void *ctx;
+	enum sd_transport_kind kind;	/* set by sd_transport_probe() */
+};
+
+/*
+ * Discover the transport from CPUID (SPEC.md 5.4): the hypercall if
+ * advertised, else the MSR, else SD_ERR_UNSUPPORTED (a normal outcome: the
+ * table can still be kept, and registered later).
+ */
+int sd_transport_probe(struct sd_transport *t);
+
+/*
+ * Register @g's table (value = GPA | enable). Returns 0, SD_ERR_UNSUPPORTED,
+ * the host's reason (an error from SPEC.md 5.4's list), SD_ERR_TRANSPORT,
+ * or SD_ERR_BAD_ANSWER when the host's answer makes no sense.
+ */
+int sd_guest_register(struct sd_guest *g, const struct sd_transport *t);
+
+/* Unregister (value 0); same errors. */
+int sd_guest_unregister(struct sd_guest *g, const struct sd_transport *t);
+
+/*
+ * Resize (SPEC.md 5.6 steps 4-5): copy @old's state into @new (already
+ * initialised for the new span, typically larger), then register @new. On
+ * success @new is the registered table and @old may be released; on failure
+ * @old stays registered and untouched. The caller excludes every writer of
+ * @old for the duration (step 3) and converts @old's pages back afterwards
+ * (step 7).
+ */
+int sd_guest_resize(struct sd_guest *old, struct sd_guest *new, const struct sd_transport *t);
+
+#endif /* SD_GUEST_H */
