@@ -1,0 +1,23 @@
+# bench/: every bench/bench_*.c is one program; `make bench` runs them all
+# through bench/run.sh. BENCH_QUICK=1 asks each for a reduced run.
+# Benchmarks measure; they never fail on a number.
+BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+BENCH_QUICK ?= 0
+
+$(BUILD)/bench/%: bench/%.c bench/bench.h $(TESTLIB) $(LIBSD)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CCLD    $@")
+	$(Q)$(CC) $(USER_CFLAGS) -Ibench -Itests/lib -MMD -MP $< -o $@ \
+		$(TESTLIB) $(LIBSD) $(USER_LDFLAGS) $(URCU_LIBS) -lpthread -lm
+
+bench: $(BENCH_BINS)
+	$(Q)BENCH_QUICK=$(BENCH_QUICK) BENCH_OUT=$(BUILD)/bench bench/run.sh $(BENCH_BINS)
+
+# Seconds: every benchmark builds and runs its smallest configuration once.
+bench-smoke: $(BENCH_BINS)
+	$(Q)BENCH_SMOKE=1 BENCH_OUT=$(BUILD)/bench bench/run.sh $(BENCH_BINS)
+
+BINS += $(BENCH_BINS)
+.PHONY: bench bench-smoke
+-include $(BENCH_BINS:=.d)
