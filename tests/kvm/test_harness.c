@@ -166,15 +166,6 @@ static struct sd_vm *vm_new(enum harness_case c, u32 nr_vcpus)
 	return vm;
 }
 
-/* Write @val where the guest's last ucall will read its reply. */
-static void ucall_reply(struct sd_vcpu *v, u64 val)
-{
-	struct sd_ucall *uc = sd_vm_hva(v->vm, SD_KVM_PERCPU_GPA + 0x1000 * v->id +
-					SD_KVM_PERCPU_UC_OFF, sizeof(*uc));
-
-	uc->args[0] = val;
-}
-
 static void expect_sync(struct sd_vcpu *v, u64 stage)
 {
 	int rc = sd_vcpu_run(v);
@@ -206,7 +197,7 @@ static void boots_to_cpl3_and_reaches_the_ucall_port(void)
 	 */
 	TEST_ASSERT_EQ(v->uc.args[1] & 3, 3);
 	TEST_ASSERT_EQ(v->uc.args[3], 0);			/* vCPU id */
-	ucall_reply(v, SYNC_REPLY);
+	sd_vcpu_ucall_reply(v, SYNC_REPLY);
 	expect_done(v);
 	sd_vm_free(vm);
 }

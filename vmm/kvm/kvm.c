@@ -766,10 +766,19 @@ static int handle_io(struct sd_vcpu *v)
 	if (!p)
 		vcpu_fail_exit(v, "ucall struct outside RAM");
 	memcpy(&v->uc, p, sizeof(v->uc));
+	v->uc_gva = gva;
 	v->nr_ucalls++;
 	if (v->uc.cmd == SD_UCALL_NONE || v->uc.cmd >= SD_UCALL_MAX)
 		vcpu_fail_exit(v, "bad ucall command");
 	return (int)v->uc.cmd;
+}
+
+void sd_vcpu_ucall_reply(struct sd_vcpu *v, u64 val)
+{
+	struct sd_ucall *uc = sd_vm_hva(v->vm, v->uc_gva, sizeof(*uc));
+
+	TEST_ASSERT(v->exit_pending, "vCPU %u is not stopped in a ucall", v->id);
+	uc->args[0] = val;
 }
 
 /* Leave sd_vcpu_run: a pauser no longer waits for this vCPU. */

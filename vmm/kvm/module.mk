@@ -11,7 +11,7 @@
 #     sd_guest_image_end).
 # tests/kvm/module.mk lists the programs and wires `make kvm-check`.
 
-KVM_LIB_SRCS := vmm/kvm/kvm.c
+KVM_LIB_SRCS := vmm/kvm/kvm.c vmm/kvm/reg.c
 KVM_LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(KVM_LIB_SRCS))
 KVM_LIB := $(BUILD)/libsdkvm.a
 KVM_INC := -Ivmm/kvm -Ivmm/kvm/guest -Itests/kvm
@@ -28,7 +28,7 @@ $(BUILD)/obj/vmm/kvm/%.o: vmm/kvm/%.c
 
 # ---- the guest side: runtime, guest/ and proto/, freestanding ---------------
 KVM_GUEST_DIR := $(BUILD)/kvm/guest
-KVM_RT_OBJS := $(KVM_GUEST_DIR)/rt/boot.o $(KVM_GUEST_DIR)/rt/rt.o
+KVM_RT_OBJS := $(KVM_GUEST_DIR)/rt/boot.o $(KVM_GUEST_DIR)/rt/rt.o $(KVM_GUEST_DIR)/rt/transport.o
 KVM_GUEST_LIB := $(KVM_GUEST_DIR)/libsdguest.a
 KVM_GUEST_LIB_OBJS := $(patsubst %.c,$(BUILD)/fs/%.o,$(filter proto/% guest/%,$(SD_SRCS)))
 KVM_GUEST_LDS := vmm/kvm/guest/guest.lds

@@ -85,6 +85,7 @@ struct sd_vcpu {
 	/* The last exit still needs a KVM_RUN to complete (a ucall's OUT, an MSR). */
 	bool exit_pending;
 	struct sd_ucall uc;	/* copy of the last ucall */
+	sd_gva_t uc_gva;	/* where the guest keeps it */
 	u64 nr_exits, nr_msr_exits, nr_ucalls, nr_kicks;
 	void *(*fn)(struct sd_vcpu *v, void *arg);
 	void *arg;
@@ -191,6 +192,11 @@ struct sd_vcpu *sd_vm_add_vcpu(struct sd_vm *vm);
 int sd_vcpu_run(struct sd_vcpu *v);
 /* The same, but returns ASSERT and EXCEPTION ucalls instead of failing. */
 int sd_vcpu_run_raw(struct sd_vcpu *v);
+/*
+ * Answer the last ucall: the guest's sd_rt_ucall() returns @val (its
+ * struct's args[0]) when the vCPU runs again.
+ */
+void sd_vcpu_ucall_reply(struct sd_vcpu *v, u64 val);
 /* Describe the ucall in v->uc (assert text, exception vector...) into @buf. */
 const char *sd_ucall_describe(struct sd_vcpu *v, char *buf, size_t size);
 

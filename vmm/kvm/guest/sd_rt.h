@@ -11,6 +11,7 @@
 #define SD_RT_H
 
 #include "sd_types.h"
+#include "barrier.h"
 #include "sd_kvm_abi.h"
 
 /* The test's guest entry point, at CPL 3, once per vCPU. */
@@ -122,6 +123,10 @@ static inline u64 sd_rt_rand_below(struct sd_rt_rng *r, u64 n)
 {
 	return sd_rt_rand(r) % n;
 }
+
+/* guest/'s transport operations for this runtime (transport.c); ctx unused. */
+struct sd_transport_ops;
+extern const struct sd_transport_ops sd_rt_transport_ops;
 
 /* ---- libc pieces the compiler may call ------------------------------------------- */
 void *memset(void *s, int c, size_t n);

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * reg.c - the registration endpoint (sd_vmm_reg.h): MSR exits to host/,
+ * publication with RCU.
+ */
+#include <stdlib.h>
+#include <urcu/uatomic.h>
+
+#include "sev_donate.h"
+#include "sd_vmm_reg.h"
+
+static void rec_free(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct sd_vmm_reg_rec, rcu));
+}
+
+/*
+ * WRMSR SD_MSR_TABLE, on the writing vCPU's thread. The new record starts
+ * as a copy of the current one (sd_host_register() keeps the generation
+ * going and, on failure, leaves it untouched) and is published only on
+ * success. The whole attempt runs inside one read-side critical section:
+ * the record it copied cannot be freed (and its address reused) before the
+ * compare-and-exchange, so a successful exchange means nothing was
+ * published in between. The guest-controlled part, sd_host_register(), is
+ * bounded (a header and the chunks holding the table's pages).
+ */
+static int reg_write(struct sd_vmm_reg *r, u64 value)
+{
+	struct sd_vmm_reg_rec *rec = malloc(sizeof(*rec)), *old;
+	struct sd_host_stats st;
+	struct sd_errloc loc = { 0, SD_LOC_NONE, SD_LOC_NONE };
+	int rc;
+
+	if (!rec)
+		return -SD_ERR_TRANSPORT;
+	uatomic_inc(&r->nr_attempts);
+	rcu_read_lock();
+	for (;;) {
+		old = rcu_dereference(r->cur);
+		rec->reg = old->reg;
+		memset(&st, 0, sizeof(st));
+		rc = sd_host_register(&rec->reg, &r->cfg, &r->mem, value, NULL, &st, &loc);
+		if (rc)
+			break;
+		/*
+		 * Publish: rcu_cmpxchg_pointer orders the record's contents
+		 * before the pointer (it is a full barrier), pairing with the
+		 * readers' rcu_dereference.
+		 */
+		if (rcu_cmpxchg_pointer(&r->cur, old, rec) == old) {
+			call_rcu(&old->rcu, rec_free);
+			rec = NULL;
+			break;
+		}
+		/* Another vCPU published first: register again on top of its record. */
+		uatomic_inc(&r->nr_publish_races);
+	}
+	rcu_read_unlock();
+	free(rec);
+
+	r->last_value = value;
+	r->last_err = rc;
+	r->last_loc = loc;
+	r->last_stats = st;
+	uatomic_inc(rc ? &r->nr_failed : &r->nr_ok);
+	CMM_STORE_SHARED(r->status, (u32)-rc);
+	return rc;
+}
+
+/* The trapped MSR pair (SPEC.md 5.3). Return -1: KVM injects #GP. */
+static int reg_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
+{
+	struct sd_vmm_reg *r = ctx;
+
+	(void)v;
+	if (msr == SD_MSR_TABLE) {
+		if (write)
+			return reg_write(r, *val) ? -1 : 0;
+		rcu_read_lock();
+		{
+			const struct sd_host_reg *reg = sd_vmm_reg_current(r);
+
+			*val = reg->active ? reg->value : 0;
+		}
+		rcu_read_unlock();
+		return 0;
+	}
+	if (msr == SD_MSR_STATUS && !write) {
+		*val = sd_vmm_reg_status(r);
+		return 0;
+	}
+	return -1;	/* WRMSR SD_MSR_STATUS is #GP */
+}
+
+struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm)
+{
+	struct sd_vmm_reg *r = calloc(1, sizeof(*r));
+	struct sd_vmm_reg_rec *rec = calloc(1, sizeof(*rec));
+	sd_gfn_t first, end;
+	u64 limit;
+
+	TEST_ASSERT(r && rec, "calloc");
+	TEST_ASSERT(vm->nr_vcpus == 0, "create the registration endpoint before the vCPUs");
+	r->vm = vm;
+	r->mem.map = sd_vm_mem_map;
+	r->mem.ctx = vm;
+	sd_vm_ram_range(vm, &first, &end);
+	limit = vm->phys_bits >= 12 + 40 ? SD_GFN_LIMIT : 1ULL << (vm->phys_bits - 12);
+	r->cfg.lim.ram_first_gfn = first;
+	r->cfg.lim.ram_end_gfn = end;
+	r->cfg.lim.gfn_limit = limit;
+	r->cfg.lim.max_table_bytes = SD_VMM_REG_MAX_TABLE;
+	r->cfg.phys_bits = vm->phys_bits;
+	r->cfg.max_attempts = SD_VMM_REG_MAX_ATTEMPTS;
+	r->cur = rec;		/* inactive, generation 0 */
+	r->last_loc.chunk = SD_LOC_NONE;
+	r->last_loc.offset = SD_LOC_NONE;
+
+	sd_vm_set_cpuid_sd(vm, 1u << SD_CPUID_BIT_MSR);
+	TEST_ASSERT(SD_MSR_STATUS == SD_MSR_TABLE + 1, "the two MSRs are adjacent");
+	sd_vm_trap_msrs(vm, SD_MSR_TABLE, 2, reg_msr, r);
+	vm->priv = r;
+	return r;
+}
+
+int sd_vmm_reg_snapshot(struct sd_vmm_reg *r, struct sd_host_reg *out)
+{
+	rcu_read_lock();
+	*out = *sd_vmm_reg_current(r);
+	rcu_read_unlock();
+	return out->active ? 0 : -SD_ERR_NO_TABLE;
+}
+
+void sd_vmm_reg_quiesce(struct sd_vmm_reg *r)
+{
+	(void)r;
+	rcu_barrier();
+}
+
+void sd_vmm_reg_destroy(struct sd_vmm_reg *r)
+{
+	if (!r)
+		return;
+	rcu_barrier();
+	free(r->cur);
+	free(r);
+}

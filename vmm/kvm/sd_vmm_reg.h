@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * sd_vmm_reg.h - the VMM's registration endpoint: the guest's WRMSR and
+ * RDMSR of SD_MSR_TABLE / SD_MSR_STATUS exit to the vCPU thread
+ * (KVM_X86_SET_MSR_FILTER), which passes the value to host/'s
+ * sd_host_register(); the current registration is published to the VMM's
+ * other threads with liburcu (memb flavor).
+ *
+ * Synchronization table:
+ *
+ *   operation                        concurrent with                       requires
+ *   WRMSR SD_MSR_TABLE (vCPU thread) readers; WRMSR on other vCPUs         nothing: builds a new record,
+ *                                                                          publishes it with
+ *                                                                          rcu_cmpxchg_pointer, retries
+ *                                                                          if another vCPU published first
+ *   sd_vmm_reg_read_lock/_current    WRMSR on any vCPU, other readers      an RCU-registered thread
+ *     (any thread)                                                         (rcu_register_thread)
+ *   freeing a replaced record        -                                     call_rcu: after every reader
+ *                                                                          that could see it has left
+ *   sd_vmm_reg_create                nothing                               before the first vCPU
+ *   sd_vmm_reg_destroy               nothing                               vCPUs and readers stopped
+ *
+ * Neither side takes a lock. A record is immutable once published, so a
+ * reader never sees a half-updated registration: it sees the old record or
+ * the new one, whole.
+ *
+ * What a guest can drive here: the value it writes (host/ validates it,
+ * with bounded reads through the accessor), and how often. Each successful
+ * registration allocates one fixed-size record and frees the one it
+ * replaces after a grace period; a failed one allocates nothing that
+ * outlives the call.
+ */
+#ifndef SD_VMM_REG_H
+#define SD_VMM_REG_H
+
+#define RCU_MEMBARRIER
+#include <urcu.h>
+
+#include "sd_host.h"
+#include "sd_kvm.h"
+
+/* One published registration; immutable once published. */
+struct sd_vmm_reg_rec {
+	struct sd_host_reg reg;
+	struct rcu_head rcu;
+};
+
+struct sd_vmm_reg {
+	struct sd_vm *vm;
+	struct sd_host_cfg cfg;
+	struct sd_host_mem mem;
+	/* RCU-protected: never NULL (an inactive record when nothing is registered). */
+	struct sd_vmm_reg_rec *cur;
+	/* Result of the latest attempt, positive SD_ERR_* (what RDMSR SD_MSR_STATUS reads). */
+	u32 status;
+	/* Counters (uatomic). */
+	u64 nr_attempts, nr_ok, nr_failed, nr_publish_races;
+	/*
+	 * The latest attempt's value, result, error location and host/ work
+	 * counters. Written by whichever vCPU thread registers; read them while
+	 * that vCPU is stopped (e.g. at its next ucall).
+	 */
+	u64 last_value;
+	int last_err;
+	struct sd_errloc last_loc;
+	struct sd_host_stats last_stats;
+};
+
+/* Defaults: 64 attempts per chunk at registration, tables up to 16 MiB. */
+#define SD_VMM_REG_MAX_ATTEMPTS	64
+#define SD_VMM_REG_MAX_TABLE	(16ULL << 20)
+
+/*
+ * Create the endpoint for @vm, before its vCPUs: trap the two MSRs,
+ * advertise SD_CPUID_BIT_MSR (and not the hypercall bit: vmcall hangs on
+ * these hosts), and fill the host configuration from the VM: boot RAM
+ * (sd_vm_ram_range), the guest's MAXPHYADDR, SD_VMM_REG_MAX_* limits.
+ * The caller may adjust r->cfg before the guest registers.
+ */
+struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm);
+void sd_vmm_reg_destroy(struct sd_vmm_reg *r);
+
+/*
+ * Readers: between sd_vmm_reg_read_lock() and _unlock() (rcu_read_lock),
+ * sd_vmm_reg_current() returns the current record, valid until unlock.
+ */
+static inline void sd_vmm_reg_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+static inline void sd_vmm_reg_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+static inline const struct sd_host_reg *sd_vmm_reg_current(struct sd_vmm_reg *r)
+{
+	struct sd_vmm_reg_rec *rec = rcu_dereference(r->cur);
+
+	return &rec->reg;
+}
+
+/* Copy the current registration: 0, or -SD_ERR_NO_TABLE if nothing is registered. */
+int sd_vmm_reg_snapshot(struct sd_vmm_reg *r, struct sd_host_reg *out);
+
+/* What RDMSR SD_MSR_STATUS would read: the latest attempt's positive SD_ERR_*, 0 for success. */
+static inline u32 sd_vmm_reg_status(struct sd_vmm_reg *r)
+{
+	return CMM_LOAD_SHARED(r->status);
+}
+
+/* Wait until every replaced record has been freed (rcu_barrier). */
+void sd_vmm_reg_quiesce(struct sd_vmm_reg *r);
+
+#endif /* SD_VMM_REG_H */
