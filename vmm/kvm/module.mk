@@ -30,7 +30,7 @@ $(BUILD)/obj/vmm/kvm/%.o: vmm/kvm/%.c
 KVM_GUEST_DIR := $(BUILD)/kvm/guest
 KVM_RT_OBJS := $(KVM_GUEST_DIR)/rt/boot.o $(KVM_GUEST_DIR)/rt/rt.o $(KVM_GUEST_DIR)/rt/transport.o
 KVM_GUEST_LIB := $(KVM_GUEST_DIR)/libsdguest.a
-KVM_GUEST_LIB_OBJS := $(patsubst %.c,$(BUILD)/fs/%.o,$(filter proto/% guest/%,$(SD_SRCS)))
+KVM_GUEST_LIB_OBJS := $(patsubst %.c,$(BUILD)/fs/%.o,$(filter proto/% guest/%,$(SD_SRCS) $(SD_ENV_SRCS)))
 KVM_GUEST_LDS := vmm/kvm/guest/guest.lds
 
 $(KVM_GUEST_DIR)/rt/%.o: vmm/kvm/guest/%.S $(FS_INC)/.stamp
