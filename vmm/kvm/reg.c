@@ -9,9 +9,29 @@
 #include "sev_donate.h"
 #include "sd_vmm_reg.h"
 
+static struct sd_vmm_reg_rec *rec_alloc(struct sd_vmm_reg *r)
+{
+	struct sd_vmm_reg_rec *rec = malloc(sizeof(*rec));
+
+	if (rec) {
+		rec->owner = r;
+		uatomic_inc(&r->nr_live_records);
+	}
+	return rec;
+}
+
+static void rec_free_now(struct sd_vmm_reg_rec *rec)
+{
+	if (rec) {
+		uatomic_dec(&rec->owner->nr_live_records);
+		free(rec);
+	}
+}
+
+/* call_rcu callback: every reader that could see the record has left. */
 static void rec_free(struct rcu_head *head)
 {
-	free(caa_container_of(head, struct sd_vmm_reg_rec, rcu));
+	rec_free_now(caa_container_of(head, struct sd_vmm_reg_rec, rcu));
 }
 
 /*
@@ -26,7 +46,7 @@ static void rec_free(struct rcu_head *head)
  */
 static int reg_write(struct sd_vmm_reg *r, u64 value)
 {
-	struct sd_vmm_reg_rec *rec = malloc(sizeof(*rec)), *old;
+	struct sd_vmm_reg_rec *rec = rec_alloc(r), *old;
 	struct sd_host_stats st;
 	struct sd_errloc loc = { 0, SD_LOC_NONE, SD_LOC_NONE };
 	int rc;
@@ -56,7 +76,7 @@ static int reg_write(struct sd_vmm_reg *r, u64 value)
 		uatomic_inc(&r->nr_publish_races);
 	}
 	rcu_read_unlock();
-	free(rec);
+	rec_free_now(rec);	/* not published (NULL if it was) */
 
 	r->last_value = value;
 	r->last_err = rc;
@@ -95,11 +115,14 @@ static int reg_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
 struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm)
 {
 	struct sd_vmm_reg *r = calloc(1, sizeof(*r));
-	struct sd_vmm_reg_rec *rec = calloc(1, sizeof(*rec));
+	struct sd_vmm_reg_rec *rec;
 	sd_gfn_t first, end;
 	u64 limit;
 
-	TEST_ASSERT(r && rec, "calloc");
+	TEST_ASSERT(r, "calloc");
+	rec = rec_alloc(r);
+	TEST_ASSERT(rec, "malloc");
+	memset(&rec->reg, 0, sizeof(rec->reg));
 	TEST_ASSERT(vm->nr_vcpus == 0, "create the registration endpoint before the vCPUs");
 	r->vm = vm;
 	r->mem.map = sd_vm_mem_map;
@@ -142,6 +165,6 @@ void sd_vmm_reg_destroy(struct sd_vmm_reg *r)
 	if (!r)
 		return;
 	rcu_barrier();
-	free(r->cur);
+	rec_free_now(r->cur);
 	free(r);
 }

@@ -43,6 +43,7 @@
 struct sd_vmm_reg_rec {
 	struct sd_host_reg reg;
 	struct rcu_head rcu;
+	struct sd_vmm_reg *owner;
 };
 
 struct sd_vmm_reg {
@@ -55,6 +56,8 @@ struct sd_vmm_reg {
 	u32 status;
 	/* Counters (uatomic). */
 	u64 nr_attempts, nr_ok, nr_failed, nr_publish_races;
+	/* Records allocated and not yet freed: 1 once sd_vmm_reg_quiesce() returns. */
+	u64 nr_live_records;
 	/*
 	 * The latest attempt's value, result, error location and host/ work
 	 * counters. Written by whichever vCPU thread registers; read them while
