@@ -305,7 +305,6 @@ void guest_main(u32 id)
 #include <sched.h>
 #include <stdarg.h>
 #include <time.h>
-#include <urcu/uatomic.h>
 #include "sd_kvm.h"
 #include "sd_vmm_reg.h"
 #include "bitmap.h"
@@ -348,7 +347,7 @@ static void report(struct lr_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (uatomic_add_return(&c->reports, 1) > MAX_REPORTS)
+	if (SD_INC(c->reports) > MAX_REPORTS)
 		return;
 	va_start(ap, fmt);
 	fprintf(stderr, "MISMATCH: ");
@@ -622,7 +621,7 @@ static void live_compare(struct lr_ctx *c, const struct sd_host_reg *reg, u64 id
 		u8 got = ch->summary ? ch->v.nr_shared == pages : sd_bit_test(ch->bits, i);
 
 		if (got != ledger[i] && !in_flight(f, gfn + i)) {
-			uatomic_inc(&c->live_mismatches);
+			SD_INC(c->live_mismatches);
 			report(c, "live: gfn %#llx: table %u, ledger %u (chunk %llu seq %u)",
 			       (unsigned long long)(gfn + i), got, ledger[i],
 			       (unsigned long long)idx, ch->v.seq);
@@ -639,7 +638,7 @@ static void *reader_fn(void *arg)
 
 	TEST_ASSERT(scratch, "calloc");
 	rcu_register_thread();
-	while (!CMM_LOAD_SHARED(c->reader_stop)) {
+	while (!SD_LOAD(c->reader_stop)) {
 		const struct sd_host_reg *reg;
 		u32 flags = (pass & 1) ? SD_READ_STRICT : 0;
 		u64 idx;
@@ -648,7 +647,7 @@ static void *reader_fn(void *arg)
 		reg = sd_vmm_reg_current(c->reg);
 		if (!reg->active) {
 			sd_vmm_reg_read_unlock();
-			c->no_table_reads++;
+			SD_INC(c->no_table_reads);
 			sched_yield();
 			continue;
 		}
@@ -797,10 +796,10 @@ int main(void)
 	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(c->reg, &reg), -SD_ERR_NO_TABLE);
 	TEST_ASSERT_EQ(reg.generation, 3);
 	{
-		u64 before = CMM_LOAD_SHARED(c->no_table_reads);
+		u64 before = SD_LOAD(c->no_table_reads);
 
 		/* The reader sees it too (it polls; this is a hang guard, not a timer). */
-		for (p = 0; CMM_LOAD_SHARED(c->no_table_reads) == before; p++) {
+		for (p = 0; SD_LOAD(c->no_table_reads) == before; p++) {
 			TEST_ASSERT(p < 100000000ULL, "the reader never saw the unregistration");
 			sched_yield();
 		}
@@ -808,7 +807,7 @@ int main(void)
 	answer_all(c, CMD_DONE);
 	for (i = 0; i < LR_VCPUS; i++)
 		sd_vcpu_thread_join(vm->vcpus[i]);
-	CMM_STORE_SHARED(c->reader_stop, 1);
+	SD_STORE(c->reader_stop, 1);
 	pthread_join(c->reader, NULL);
 
 	changes = 0;

@@ -343,15 +343,15 @@ static void garbage_registrations_fail_with_their_named_error(void)
 		TEST_ASSERT_EQ(v->uc.args[1], i);
 		guest_rc = (s64)v->uc.args[2];
 		printf("register: %-28s VMM: %-24s at chunk %lld offset %#llx; guest: %s, status %llu\n",
-		       c->name, sd_err_name(r->last_err), (long long)r->last_loc.chunk,
-		       (unsigned long long)r->last_loc.offset,
+		       c->name, sd_err_name(r->last[0].err), (long long)r->last[0].loc.chunk,
+		       (unsigned long long)r->last[0].loc.offset,
 		       raw ? (guest_rc == -1 ? "#GP" : "no #GP") : sd_err_name((int)guest_rc),
 		       (unsigned long long)v->uc.args[3]);
 		/* The VMM saw the named error... */
-		TEST_ASSERT(r->last_err == -c->err, "%s: VMM got %s, want %s", c->name,
-			    sd_err_name(r->last_err), sd_err_name(-c->err));
+		TEST_ASSERT(r->last[0].err == -c->err, "%s: VMM got %s, want %s", c->name,
+			    sd_err_name(r->last[0].err), sd_err_name(-c->err));
 		if (c->loc_off != NOLOC)
-			TEST_ASSERT_EQ(r->last_loc.offset, c->loc_off);
+			TEST_ASSERT_EQ(r->last[0].loc.offset, c->loc_off);
 		TEST_ASSERT_EQ(sd_vmm_reg_status(r), (u32)c->err);
 		/* ...the guest saw its registration fail, with the reason... */
 		TEST_ASSERT_EQ(v->uc.args[3], (u64)c->err);

@@ -13,7 +13,6 @@
 #include <unistd.h>
 #define RCU_MEMBARRIER	/* the memb flavor (FACTS.md) */
 #include <urcu.h>
-#include <urcu/system.h>
 
 #include "sev_donate.h"
 #include "sd_kvm.h"
@@ -804,7 +803,7 @@ static void vcpu_enter(struct sd_vcpu *v)
 	struct sd_vm *vm = v->vm;
 
 	pthread_mutex_lock(&vm->pause_lock);
-	v->thread = pthread_self();
+	v->run_thread = pthread_self();
 	v->in_run = true;
 	while (vm->pause_req && !v->exit_pending) {
 		v->in_run = false;
@@ -834,7 +833,7 @@ int sd_vcpu_run_raw(struct sd_vcpu *v)
 			 * same lock, so a new pause is never missed.
 			 */
 			v->exit_pending = false;
-			CMM_STORE_SHARED(run->immediate_exit, 0);
+			SD_STORE(run->immediate_exit, 0);
 			v->nr_kicks++;
 			continue;
 		}
@@ -946,9 +945,9 @@ void sd_vm_pause(struct sd_vm *vm)
 		 * one already inside it. Both are set after pause_req, under the
 		 * lock vcpu_enter() reads pause_req under.
 		 */
-		CMM_STORE_SHARED(v->run->immediate_exit, 1);
+		SD_STORE(v->run->immediate_exit, 1);
 		if (v->in_run)
-			pthread_kill(v->thread, SD_KICK_SIGNAL);
+			pthread_kill(v->run_thread, SD_KICK_SIGNAL);
 	}
 	do {
 		busy = false;
@@ -958,6 +957,17 @@ void sd_vm_pause(struct sd_vm *vm)
 			pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 	} while (busy);
 	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+u32 sd_vm_nr_running(struct sd_vm *vm)
+{
+	u32 i, n = 0;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		n += vm->vcpus[i]->in_run;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return n;
 }
 
 void sd_vm_resume(struct sd_vm *vm)
@@ -1002,10 +1012,10 @@ static void complete_pending_exit(struct sd_vcpu *v)
 
 	if (!v->exit_pending)
 		return;
-	CMM_STORE_SHARED(v->run->immediate_exit, 1);
+	SD_STORE(v->run->immediate_exit, 1);
 	rc = ioctl(v->fd, KVM_RUN, NULL);
 	TEST_ASSERT(rc < 0 && errno == EINTR, "immediate-exit KVM_RUN vCPU %u", v->id);
-	CMM_STORE_SHARED(v->run->immediate_exit, 0);
+	SD_STORE(v->run->immediate_exit, 0);
 	v->exit_pending = false;
 }
 

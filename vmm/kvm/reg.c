@@ -4,7 +4,6 @@
  * publication with RCU.
  */
 #include <stdlib.h>
-#include <urcu/uatomic.h>
 
 #include "sev_donate.h"
 #include "sd_vmm_reg.h"
@@ -15,7 +14,7 @@ static struct sd_vmm_reg_rec *rec_alloc(struct sd_vmm_reg *r)
 
 	if (rec) {
 		rec->owner = r;
-		uatomic_inc(&r->nr_live_records);
+		SD_INC(r->nr_live_records);
 	}
 	return rec;
 }
@@ -23,15 +22,28 @@ static struct sd_vmm_reg_rec *rec_alloc(struct sd_vmm_reg *r)
 static void rec_free_now(struct sd_vmm_reg_rec *rec)
 {
 	if (rec) {
-		uatomic_dec(&rec->owner->nr_live_records);
+		SD_DEC(rec->owner->nr_live_records);
 		free(rec);
 	}
 }
 
+#ifdef __SANITIZE_THREAD__
+int sd_rcu_tsan_token, sd_rcu_tsan_barrier;
+
+/* liburcu is not instrumented: its internal allocations are not our races. */
+const char *__tsan_default_suppressions(void);
+const char *__tsan_default_suppressions(void)
+{
+	return "called_from_lib:liburcu-memb.so\ncalled_from_lib:liburcu-common.so\n";
+}
+#endif
+
 /* call_rcu callback: every reader that could see the record has left. */
 static void rec_free(struct rcu_head *head)
 {
+	sd_rcu_tsan_reclaim();
 	rec_free_now(caa_container_of(head, struct sd_vmm_reg_rec, rcu));
+	sd_rcu_tsan_reclaimed();
 }
 
 /*
@@ -44,8 +56,9 @@ static void rec_free(struct rcu_head *head)
  * published in between. The guest-controlled part, sd_host_register(), is
  * bounded (a header and the chunks holding the table's pages).
  */
-static int reg_write(struct sd_vmm_reg *r, u64 value)
+static int reg_write(struct sd_vmm_reg *r, struct sd_vcpu *v, u64 value)
 {
+	struct sd_vmm_reg_attempt *last = &r->last[v->id];
 	struct sd_vmm_reg_rec *rec = rec_alloc(r), *old;
 	struct sd_host_stats st;
 	struct sd_errloc loc = { 0, SD_LOC_NONE, SD_LOC_NONE };
@@ -53,10 +66,10 @@ static int reg_write(struct sd_vmm_reg *r, u64 value)
 
 	if (!rec)
 		return -SD_ERR_TRANSPORT;
-	uatomic_inc(&r->nr_attempts);
-	rcu_read_lock();
+	SD_INC(r->nr_attempts);
+	sd_vmm_reg_read_lock();
 	for (;;) {
-		old = rcu_dereference(r->cur);
+		old = sd_rcu_dereference(r->cur);
 		rec->reg = old->reg;
 		memset(&st, 0, sizeof(st));
 		rc = sd_host_register(&rec->reg, &r->cfg, &r->mem, value, NULL, &st, &loc);
@@ -67,23 +80,26 @@ static int reg_write(struct sd_vmm_reg *r, u64 value)
 		 * before the pointer (it is a full barrier), pairing with the
 		 * readers' rcu_dereference.
 		 */
-		if (rcu_cmpxchg_pointer(&r->cur, old, rec) == old) {
+		if (sd_rcu_cmpxchg_pointer(&r->cur, old, rec) == old) {
 			call_rcu(&old->rcu, rec_free);
 			rec = NULL;
 			break;
 		}
 		/* Another vCPU published first: register again on top of its record. */
-		uatomic_inc(&r->nr_publish_races);
+		SD_INC(r->nr_publish_races);
 	}
-	rcu_read_unlock();
+	sd_vmm_reg_read_unlock();
 	rec_free_now(rec);	/* not published (NULL if it was) */
 
-	r->last_value = value;
-	r->last_err = rc;
-	r->last_loc = loc;
-	r->last_stats = st;
-	uatomic_inc(rc ? &r->nr_failed : &r->nr_ok);
-	CMM_STORE_SHARED(r->status, (u32)-rc);
+	last->value = value;
+	last->err = rc;
+	last->loc = loc;
+	last->stats = st;
+	if (rc)
+		SD_INC(r->nr_failed);
+	else
+		SD_INC(r->nr_ok);
+	SD_STORE(r->status, (u32)-rc);
 	return rc;
 }
 
@@ -92,17 +108,15 @@ static int reg_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
 {
 	struct sd_vmm_reg *r = ctx;
 
-	(void)v;
 	if (msr == SD_MSR_TABLE) {
-		if (write)
-			return reg_write(r, *val) ? -1 : 0;
-		rcu_read_lock();
-		{
-			const struct sd_host_reg *reg = sd_vmm_reg_current(r);
+		const struct sd_host_reg *reg;
 
-			*val = reg->active ? reg->value : 0;
-		}
-		rcu_read_unlock();
+		if (write)
+			return reg_write(r, v, *val) ? -1 : 0;
+		sd_vmm_reg_read_lock();
+		reg = sd_vmm_reg_current(r);
+		*val = reg->active ? reg->value : 0;
+		sd_vmm_reg_read_unlock();
 		return 0;
 	}
 	if (msr == SD_MSR_STATUS && !write) {
@@ -136,8 +150,6 @@ struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm)
 	r->cfg.phys_bits = vm->phys_bits;
 	r->cfg.max_attempts = SD_VMM_REG_MAX_ATTEMPTS;
 	r->cur = rec;		/* inactive, generation 0 */
-	r->last_loc.chunk = SD_LOC_NONE;
-	r->last_loc.offset = SD_LOC_NONE;
 
 	sd_vm_set_cpuid_sd(vm, 1u << SD_CPUID_BIT_MSR);
 	TEST_ASSERT(SD_MSR_STATUS == SD_MSR_TABLE + 1, "the two MSRs are adjacent");
@@ -148,9 +160,9 @@ struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm)
 
 int sd_vmm_reg_snapshot(struct sd_vmm_reg *r, struct sd_host_reg *out)
 {
-	rcu_read_lock();
+	sd_vmm_reg_read_lock();
 	*out = *sd_vmm_reg_current(r);
-	rcu_read_unlock();
+	sd_vmm_reg_read_unlock();
 	return out->active ? 0 : -SD_ERR_NO_TABLE;
 }
 
@@ -158,13 +170,14 @@ void sd_vmm_reg_quiesce(struct sd_vmm_reg *r)
 {
 	(void)r;
 	rcu_barrier();
+	sd_rcu_tsan_barrier_done();
 }
 
 void sd_vmm_reg_destroy(struct sd_vmm_reg *r)
 {
 	if (!r)
 		return;
-	rcu_barrier();
+	sd_vmm_reg_quiesce(r);
 	rec_free_now(r->cur);
 	free(r);
 }

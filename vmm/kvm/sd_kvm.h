@@ -43,6 +43,16 @@
 
 typedef u64 sd_gva_t;
 
+/*
+ * Variables shared between VMM threads: relaxed atomics. On x86 they are
+ * the plain moves (and a locked add) CMM_LOAD_SHARED and uatomic_inc would
+ * be, and ThreadSanitizer sees them for what they are.
+ */
+#define SD_LOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define SD_STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define SD_INC(x)	__atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
+#define SD_DEC(x)	__atomic_sub_fetch(&(x), 1, __ATOMIC_RELAXED)
+
 #define SD_VM_MAX_SLOTS		8
 #define SD_VM_MAX_MMIO		4
 #define SD_VM_MAX_MSRS		256	/* vCPU state: MSRs saved */
@@ -78,10 +88,11 @@ struct sd_vcpu {
 	u32 id;
 	int fd;
 	struct kvm_run *run;
-	pthread_t thread;
+	pthread_t thread;	/* from sd_vcpu_thread_start */
 	bool has_thread;
-	/* Under vm->pause_lock: inside sd_vcpu_run and not parked. */
+	/* Under vm->pause_lock: inside sd_vcpu_run and not parked, on run_thread. */
 	bool in_run;
+	pthread_t run_thread;
 	/* The last exit still needs a KVM_RUN to complete (a ucall's OUT, an MSR). */
 	bool exit_pending;
 	struct sd_ucall uc;	/* copy of the last ucall */
@@ -217,6 +228,8 @@ void *sd_vcpu_thread_join(struct sd_vcpu *v);
  */
 void sd_vm_pause(struct sd_vm *vm);
 void sd_vm_resume(struct sd_vm *vm);
+/* vCPUs inside sd_vcpu_run and not parked (0 while paused). */
+u32 sd_vm_nr_running(struct sd_vm *vm);
 
 /* ---- dirty logging -------------------------------------------------------------- */
 

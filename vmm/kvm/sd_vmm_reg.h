@@ -39,6 +39,55 @@
 #include "sd_host.h"
 #include "sd_kvm.h"
 
+/*
+ * liburcu's ordering is invisible to ThreadSanitizer (inline asm for the
+ * pointer operations, the membarrier syscall for grace periods), so under
+ * -fsanitize=thread the same operations are spelled so that it sees them:
+ *   - publication and lookup as C11 atomics (a full-barrier exchange, an
+ *     acquire load: on x86 the same lock cmpxchg and plain load);
+ *   - a grace period as a happens-before edge from every read-side unlock
+ *     to the call_rcu callback that frees a record (__tsan_release at
+ *     unlock, __tsan_acquire before the free), which is what the grace
+ *     period guarantees; and rcu_barrier() as an edge from every callback
+ *     to its caller;
+ *   - liburcu's own internals (its call_rcu thread allocates and frees
+ *     with no ordering TSan can see) are left out of reports with a
+ *     called_from_lib suppression built into the program (reg.c).
+ * Without the sanitizer these are liburcu's own rcu_dereference and
+ * rcu_cmpxchg_pointer.
+ */
+#ifdef __SANITIZE_THREAD__
+#include <sanitizer/tsan_interface.h>
+#define sd_rcu_dereference(p)	__atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+#define sd_rcu_cmpxchg_pointer(pp, old, new)					\
+	({									\
+		__typeof__(*(pp)) __old = (old);				\
+		__atomic_compare_exchange_n(pp, &__old, new, false,		\
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);\
+		__old;								\
+	})
+extern int sd_rcu_tsan_token, sd_rcu_tsan_barrier;
+#define sd_rcu_tsan_unlock()	__tsan_release(&sd_rcu_tsan_token)
+#define sd_rcu_tsan_reclaim()	__tsan_acquire(&sd_rcu_tsan_token)
+#define sd_rcu_tsan_reclaimed()	__tsan_release(&sd_rcu_tsan_barrier)
+#define sd_rcu_tsan_barrier_done() __tsan_acquire(&sd_rcu_tsan_barrier)
+#else
+#define sd_rcu_dereference(p)	rcu_dereference(p)
+#define sd_rcu_cmpxchg_pointer(pp, old, new)	rcu_cmpxchg_pointer(pp, old, new)
+#define sd_rcu_tsan_unlock()	do { } while (0)
+#define sd_rcu_tsan_reclaim()	do { } while (0)
+#define sd_rcu_tsan_reclaimed()	do { } while (0)
+#define sd_rcu_tsan_barrier_done() do { } while (0)
+#endif
+
+/* One registration attempt, as the VMM saw it. */
+struct sd_vmm_reg_attempt {
+	u64 value;
+	int err;			/* 0 or a negative SD_ERR_* */
+	struct sd_errloc loc;		/* where host/ found the error */
+	struct sd_host_stats stats;	/* the work host/ did for it */
+};
+
 /* One published registration; immutable once published. */
 struct sd_vmm_reg_rec {
 	struct sd_host_reg reg;
@@ -54,19 +103,15 @@ struct sd_vmm_reg {
 	struct sd_vmm_reg_rec *cur;
 	/* Result of the latest attempt, positive SD_ERR_* (what RDMSR SD_MSR_STATUS reads). */
 	u32 status;
-	/* Counters (uatomic). */
+	/* Counters (SD_INC). */
 	u64 nr_attempts, nr_ok, nr_failed, nr_publish_races;
 	/* Records allocated and not yet freed: 1 once sd_vmm_reg_quiesce() returns. */
 	u64 nr_live_records;
 	/*
-	 * The latest attempt's value, result, error location and host/ work
-	 * counters. Written by whichever vCPU thread registers; read them while
-	 * that vCPU is stopped (e.g. at its next ucall).
+	 * Each vCPU's latest attempt, written by that vCPU's thread only: read
+	 * it while the vCPU is stopped (at its next ucall, or joined).
 	 */
-	u64 last_value;
-	int last_err;
-	struct sd_errloc last_loc;
-	struct sd_host_stats last_stats;
+	struct sd_vmm_reg_attempt last[SD_KVM_MAX_VCPUS];
 };
 
 /* Defaults: 64 attempts per chunk at registration, tables up to 16 MiB. */
@@ -85,7 +130,8 @@ void sd_vmm_reg_destroy(struct sd_vmm_reg *r);
 
 /*
  * Readers: between sd_vmm_reg_read_lock() and _unlock() (rcu_read_lock),
- * sd_vmm_reg_current() returns the current record, valid until unlock.
+ * sd_vmm_reg_current() returns the current record (rcu_dereference), valid
+ * until unlock. Use these rather than the bare liburcu calls (see above).
  */
 static inline void sd_vmm_reg_read_lock(void)
 {
@@ -94,12 +140,13 @@ static inline void sd_vmm_reg_read_lock(void)
 
 static inline void sd_vmm_reg_read_unlock(void)
 {
+	sd_rcu_tsan_unlock();
 	rcu_read_unlock();
 }
 
 static inline const struct sd_host_reg *sd_vmm_reg_current(struct sd_vmm_reg *r)
 {
-	struct sd_vmm_reg_rec *rec = rcu_dereference(r->cur);
+	struct sd_vmm_reg_rec *rec = sd_rcu_dereference(r->cur);
 
 	return &rec->reg;
 }
@@ -110,7 +157,7 @@ int sd_vmm_reg_snapshot(struct sd_vmm_reg *r, struct sd_host_reg *out);
 /* What RDMSR SD_MSR_STATUS would read: the latest attempt's positive SD_ERR_*, 0 for success. */
 static inline u32 sd_vmm_reg_status(struct sd_vmm_reg *r)
 {
-	return CMM_LOAD_SHARED(r->status);
+	return SD_LOAD(r->status);
 }
 
 /* Wait until every replaced record has been freed (rcu_barrier). */
