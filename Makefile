@@ -66,11 +66,15 @@ BINS	:=
 CHECK_BINS :=
 CHECK_EXTRA :=
 
+# The libraries every module links, named before the modules are read:
+# prerequisite lists are expanded as they are parsed.
+LIBSD	:= $(BUILD)/libsd.a
+TESTLIB	:= $(BUILD)/libsdtest.a
+
 include $(sort $(wildcard */module.mk */*/module.mk))
 
 # ---- userspace library of the freestanding core -----------------------------
 SD_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(SD_SRCS))
-LIBSD	:= $(BUILD)/libsd.a
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
