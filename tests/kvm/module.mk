@@ -6,10 +6,6 @@
 #   make kvm-check               the KVM tests (part of `make check`)
 #   make kvm-check KVM_SOAK=1    the same, longer (SD_KVM_SOAK in the environment)
 KVM_TEST_SRCS := $(sort $(wildcard tests/kvm/test_*.c))
-# Until guest/ and host/ land, only the harness test (which needs neither) builds.
-ifeq ($(and $(filter guest/%,$(SD_SRCS)),$(filter host/%,$(SD_SRCS))),)
-KVM_TEST_SRCS := tests/kvm/test_harness.c
-endif
 KVM_TEST_BINS := $(patsubst tests/kvm/%.c,$(BUILD)/kvm/%,$(KVM_TEST_SRCS))
 KVM_SOAK ?= 0
 
