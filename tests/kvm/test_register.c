@@ -452,6 +452,46 @@ static void concurrent_registrations_lose_no_generation(void)
 	sd_vm_free(vm);
 }
 
+/*
+ * A migration destination: a copy of the source's memory, and the
+ * registration value installed by the VMM through host/ (validated against
+ * the copy), then refused once the copy's table is broken.
+ */
+static void registration_restores_on_a_copy_of_memory(void)
+{
+	struct sd_vmm_reg *ra, *rb;
+	struct sd_vm *a = vm_new(true, &ra, 1), *b = vm_new(true, &rb, 1);
+	struct sd_host_reg src, dst;
+	struct sd_vmm_reg_attempt at;
+	u32 i;
+
+	sd_vm_bootinfo(a)->args[0] = RUN_CASES;
+	expect_sync(a->vcpus[0], ST_BASE);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(ra, &src), 0);
+	for (i = 0; i < a->nr_regions; i++)
+		memcpy(b->regions[i].hva, a->regions[i].hva, a->regions[i].size);
+
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(rb, &dst), -SD_ERR_NO_TABLE);
+	TEST_ASSERT_EQ(sd_vmm_reg_restore(rb, src.value, &at), 0);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(rb, &dst), 0);
+	TEST_ASSERT_EQ(dst.gpa, src.gpa);
+	TEST_ASSERT_EQ(dst.generation, 1);
+	TEST_ASSERT(!memcmp(&dst.geom, &src.geom, sizeof(dst.geom)), "same geometry");
+	TEST_ASSERT(!memcmp(&dst.hdr, &src.hdr, sizeof(dst.hdr)), "same header");
+
+	/* The copy's table broken: refused with its name, the registration stays. */
+	memset(sd_vm_hva(b, src.gpa, 8), 0, 8);
+	TEST_ASSERT_EQ(sd_vmm_reg_restore(rb, src.value, &at), -SD_ERR_HDR_MAGIC);
+	TEST_ASSERT_EQ(at.loc.offset, 0);
+	TEST_ASSERT_EQ(sd_vmm_reg_status(rb), SD_ERR_HDR_MAGIC);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(rb, &dst), 0);
+	TEST_ASSERT_EQ(dst.generation, 1);
+	sd_vmm_reg_destroy(ra);
+	sd_vmm_reg_destroy(rb);
+	sd_vm_free(a);
+	sd_vm_free(b);
+}
+
 int main(void)
 {
 	sd_kvm_require();
@@ -463,6 +503,8 @@ int main(void)
 	printf("ok: no_cpuid_bit_means_unsupported_and_no_exit\n");
 	concurrent_registrations_lose_no_generation();
 	printf("ok: concurrent_registrations_lose_no_generation\n");
+	registration_restores_on_a_copy_of_memory();
+	printf("ok: registration_restores_on_a_copy_of_memory\n");
 	rcu_unregister_thread();
 	return 0;
 }

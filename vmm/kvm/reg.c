@@ -56,9 +56,9 @@ static void rec_free(struct rcu_head *head)
  * published in between. The guest-controlled part, sd_host_register(), is
  * bounded (a header and the chunks holding the table's pages).
  */
-static int reg_write(struct sd_vmm_reg *r, struct sd_vcpu *v, u64 value)
+static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u64 value,
+		     u32 flags)
 {
-	struct sd_vmm_reg_attempt *last = &r->last[v->id];
 	struct sd_vmm_reg_rec *rec = rec_alloc(r), *old;
 	struct sd_host_stats st;
 	struct sd_errloc loc = { 0, SD_LOC_NONE, SD_LOC_NONE };
@@ -72,7 +72,8 @@ static int reg_write(struct sd_vmm_reg *r, struct sd_vcpu *v, u64 value)
 		old = sd_rcu_dereference(r->cur);
 		rec->reg = old->reg;
 		memset(&st, 0, sizeof(st));
-		rc = sd_host_register(&rec->reg, &r->cfg, &r->mem, value, NULL, &st, &loc);
+		rc = sd_host_register_flags(&rec->reg, &r->cfg, &r->mem, value, NULL, flags,
+					    &st, &loc);
 		if (rc)
 			break;
 		/*
@@ -112,7 +113,7 @@ static int reg_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
 		const struct sd_host_reg *reg;
 
 		if (write)
-			return reg_write(r, v, *val) ? -1 : 0;
+			return reg_write(r, &r->last[v->id], *val, 0) ? -1 : 0;
 		sd_vmm_reg_read_lock();
 		reg = sd_vmm_reg_current(r);
 		*val = reg->active ? reg->value : 0;
@@ -156,6 +157,16 @@ struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm)
 	sd_vm_trap_msrs(vm, SD_MSR_TABLE, 2, reg_msr, r);
 	vm->priv = r;
 	return r;
+}
+
+int sd_vmm_reg_restore(struct sd_vmm_reg *r, u64 value, struct sd_vmm_reg_attempt *out)
+{
+	struct sd_vmm_reg_attempt a;
+	int rc = reg_write(r, &a, value, SD_READ_PAUSED);
+
+	if (out)
+		*out = a;
+	return rc;
 }
 
 int sd_vmm_reg_snapshot(struct sd_vmm_reg *r, struct sd_host_reg *out)

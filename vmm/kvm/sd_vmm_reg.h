@@ -17,6 +17,7 @@
  *     (any thread)                                                         (rcu_register_thread)
  *   freeing a replaced record        -                                     call_rcu: after every reader
  *                                                                          that could see it has left
+ *   sd_vmm_reg_restore (VMM thread)  readers                               vCPUs not running
  *   sd_vmm_reg_create                nothing                               before the first vCPU
  *   sd_vmm_reg_destroy               nothing                               vCPUs and readers stopped
  *
@@ -150,6 +151,16 @@ static inline const struct sd_host_reg *sd_vmm_reg_current(struct sd_vmm_reg *r)
 
 	return &rec->reg;
 }
+
+/*
+ * Register @value from the VMM side, as a migration destination does with
+ * the registration it received (SPEC.md 7.4): host/ validates it against
+ * this VM's memory with its own limits, deciding odd table chunks as a
+ * paused read (the vCPUs must not be running), and on success publishes
+ * it like a guest's WRMSR would. Returns 0 or the named error; @out (may
+ * be NULL) gets the attempt. Updates the status MSR's value.
+ */
+int sd_vmm_reg_restore(struct sd_vmm_reg *r, u64 value, struct sd_vmm_reg_attempt *out);
 
 /* Copy the current registration: 0, or -SD_ERR_NO_TABLE if nothing is registered. */
 int sd_vmm_reg_snapshot(struct sd_vmm_reg *r, struct sd_host_reg *out);
