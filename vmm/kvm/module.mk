@@ -70,4 +70,5 @@ $(BUILD)/kvm/test_%: tests/kvm/test_%.c $(KVM_GUEST_DIR)/test_%.image.o $(KVM_LI
 		$(KVM_LIB) $(BUILD)/libsd.a $(USER_LDFLAGS) $(URCU_LIBS) -lpthread
 
 .PRECIOUS: $(KVM_GUEST_DIR)/%.elf $(KVM_GUEST_DIR)/%.o $(KVM_GUEST_DIR)/%.image.o
+.SECONDARY: $(KVM_RT_OBJS)
 -include $(KVM_LIB_OBJS:.o=.d) $(KVM_RT_OBJS:.o=.d)
