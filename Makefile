@@ -56,11 +56,19 @@ all:
 # Each module.mk appends to:
 #   SD_SRCS        freestanding sources (proto/, guest/, host/): built twice,
 #                  into libsd.a for userspace and into the freestanding proof
+#   SD_ENV_SRCS    freestanding environment implementations (e.g. a spinlock):
+#                  compiled freestanding, linked into libsd.a, but kept out of
+#                  the freestanding link so the hooks they resolve stay visible
 #   FS_ALLOWED     undefined symbols the freestanding link may leave (hooks)
 #   BINS           userspace programs
 #   CHECK_BINS     test programs `make check` runs, in order
 #   CHECK_EXTRA    further targets `make check` depends on and runs
+# Defined before the includes: rule prerequisites are expanded as they are read.
+LIBSD	:= $(BUILD)/libsd.a
+TESTLIB	:= $(BUILD)/libsdtest.a
+
 SD_SRCS	:=
+SD_ENV_SRCS :=
 FS_ALLOWED :=
 BINS	:=
 CHECK_BINS :=
@@ -69,8 +77,7 @@ CHECK_EXTRA :=
 include $(sort $(wildcard */module.mk */*/module.mk))
 
 # ---- userspace library of the freestanding core -----------------------------
-SD_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(SD_SRCS))
-LIBSD	:= $(BUILD)/libsd.a
+SD_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(SD_SRCS) $(SD_ENV_SRCS))
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -83,6 +90,7 @@ $(LIBSD): $(SD_OBJS)
 
 # ---- freestanding proof -----------------------------------------------------
 FS_OBJS	:= $(patsubst %.c,$(BUILD)/fs/%.o,$(SD_SRCS))
+FS_ENV_OBJS := $(patsubst %.c,$(BUILD)/fs/%.o,$(SD_ENV_SRCS))
 FS_LINK	:= $(BUILD)/fs/sev-donate-freestanding.o
 
 $(FS_INC)/.stamp:
@@ -101,13 +109,13 @@ $(FS_LINK): $(FS_OBJS)
 	$(if $(Q),@echo "  LD [FS] $@")
 	$(Q)$(CC) -nostdlib -ffreestanding -r -o $@ $^
 
-freestanding: $(FS_LINK)
-	$(Q)undef=$$(nm -u $(FS_LINK) | awk '{print $$2}' | sort -u); \
+freestanding: $(FS_LINK) $(FS_ENV_OBJS)
+	$(Q)undef=$$(nm -u $(FS_LINK) | awk '{print $$2}' | sort -u | tr '\n' ' '); \
 	bad=$$(for s in $$undef; do case " $(FS_ALLOWED) " in *" $$s "*) ;; *) echo $$s;; esac; done); \
 	if [ -n "$$bad" ]; then \
 		echo "freestanding: FAIL: undefined symbols beyond the documented hooks:" $$bad; exit 1; \
 	fi; \
-	echo "freestanding: OK: $(words $(FS_OBJS)) objects from proto/ guest/ host/ linked with -ffreestanding -nostdlib -nostdinc -mgeneral-regs-only"; \
+	echo "freestanding: OK: $(words $(FS_OBJS)) objects ($(sort $(dir $(SD_SRCS)))) linked with -ffreestanding -nostdlib -nostdinc -mgeneral-regs-only"; \
 	echo "freestanding: undefined symbols (documented hooks only): $${undef:-none}"
 
 # ---- tests --------------------------------------------------------------------
@@ -125,4 +133,4 @@ help:
 .PHONY: all check freestanding clean help
 .DELETE_ON_ERROR:
 
--include $(SD_OBJS:.o=.d) $(FS_OBJS:.o=.d)
+-include $(SD_OBJS:.o=.d) $(FS_OBJS:.o=.d) $(FS_ENV_OBJS:.o=.d)

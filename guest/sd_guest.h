@@ -62,6 +62,10 @@ struct sd_guest {
 	sd_gpa_t table_gpa;
 	struct sd_guest_chunk *chunks;	/* nr_chunks */
 	u64 *shadow;		/* private copy of the bitmap */
+	/* Derived once at init from the above, for the hot path. */
+	struct sd_chunk_desc *descs;	/* table + desc_offset */
+	u64 *bitmap;		/* table + bitmap_offset */
+	u64 self_lo, self_hi;	/* span-relative pages of the table itself */
 	u64 reg_value;		/* the value last registered, 0 if none */
 };
 
@@ -85,7 +89,8 @@ int sd_guest_init(struct sd_guest *g, sd_gfn_t first_gfn, u64 nr_gfns, u32 pages
  * Open the windows for [gfn, gfn + npages) -> @shared (SPEC.md 2.1 steps
  * 1-3 on every chunk touched, chunk locks taken in ascending order and held).
  * The caller converts the pages, then calls sd_guest_commit() with the same
- * arguments. Errors (nothing opened): SD_ERR_EMPTY_RANGE, SD_ERR_RANGE.
+ * arguments. Errors (nothing opened): SD_ERR_EMPTY_RANGE, SD_ERR_RANGE, and
+ * SD_ERR_TABLE_NOT_SHARED for a request to make the table's own pages private.
  */
 int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared);
 
@@ -99,8 +104,20 @@ int sd_guest_commit(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared);
 /* begin + commit with nothing in between, one chunk at a time. */
 int sd_guest_set(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared);
 
-/* Whether @gfn is shared, from private state (-SD_ERR_RANGE outside the span). */
-int sd_guest_is_shared(const struct sd_guest *g, sd_gfn_t gfn);
+/*
+ * Whether @gfn is shared, from private state (-SD_ERR_RANGE outside the
+ * span). Takes the chunk's lock: not for a page inside a window the caller
+ * holds open.
+ */
+int sd_guest_is_shared(struct sd_guest *g, sd_gfn_t gfn);
+
+/*
+ * Copy @old's page states into @new (SPEC.md 5.6 step 4): pages both spans
+ * cover take @old's state, pages only @new covers are private, @new's own
+ * pages are shared. Rewrites all of @new's table. The caller excludes every
+ * writer of both tables.
+ */
+void sd_guest_copy_state(struct sd_guest *new, const struct sd_guest *old);
 
 /* ---- registration (SPEC.md 5) -------------------------------------------- */
 

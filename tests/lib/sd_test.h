@@ -19,6 +19,9 @@
 #include "bitmap.h"
 #include "validate.h"
 
+/* @size bytes aligned to @align (posix_memalign: no size-multiple rule); fails the test on ENOMEM. */
+void *test_alloc(size_t align, size_t size);
+
 /* A table built in test memory, laid out by sd_geom_compute(). */
 struct tbuild {
 	struct sd_geom g;

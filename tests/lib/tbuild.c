@@ -7,6 +7,15 @@
 #include <string.h>
 #include "sd_test.h"
 
+void *test_alloc(size_t align, size_t size)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, align, size ? size : 1))
+		fail_msg("posix_memalign(%zu, %zu) failed", align, size);
+	return p;
+}
+
 struct sd_table_header *tbuild_hdr(struct tbuild *t)
 {
 	return (struct sd_table_header *)t->mem;
@@ -29,7 +38,7 @@ void tbuild_init(struct tbuild *t, sd_gfn_t first_gfn, u64 nr_gfns, u32 ppc,
 
 	assert_int_equal(sd_geom_compute(&t->g, first_gfn, nr_gfns, ppc), 0);
 	t->gpa = gpa;
-	t->mem = aligned_alloc(SD_PAGE_SIZE, t->g.table_size);
+	t->mem = test_alloc(SD_PAGE_SIZE, t->g.table_size);
 	assert_non_null(t->mem);
 	memset(t->mem, 0, t->g.table_size);
 	sd_geom_to_header(&t->g, tbuild_hdr(t));

@@ -4,7 +4,6 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TESTLIB_SRCS))
-TESTLIB := $(BUILD)/libsdtest.a
 
 $(TESTLIB): $(TESTLIB_OBJS)
 	$(if $(Q),@echo "  AR      $@")
