@@ -48,6 +48,8 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/kernel.h>
+#include <linux/ctype.h>
+#include <linux/string.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/gfp.h>
@@ -64,6 +66,8 @@
 #include <linux/bitmap.h>
 #include <linux/atomic.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <asm/cacheflush.h>
 #include <asm/set_memory.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
@@ -88,6 +92,10 @@ MODULE_PARM_DESC(pool_mb, "MiB of pages to churn through debugfs (0: none)");
 static unsigned int pool_order = 9;
 module_param(pool_order, uint, 0444);
 MODULE_PARM_DESC(pool_order, "allocation order of one pool block (6..10)");
+
+static unsigned int convert_delay_us;
+module_param(convert_delay_us, uint, 0644);
+MODULE_PARM_DESC(convert_delay_us, "churn: sleep this long inside every other conversion window, as a page-state change exit would (0: never)");
 
 #define SDL_MAX_CHURN	16
 /* Slot SDL_MAX_CHURN is the debugfs "convert" writer's. */
@@ -299,7 +307,7 @@ static u64 sdl_ledger_index(sd_gfn_t gfn)
  * three (sd_ledger.h says why that makes every stop point checkable).
  */
 static int sdl_convert(unsigned int slot, const struct sdl_block *b, sd_gfn_t gfn, u32 n,
-		       bool shared)
+		       bool shared, bool slow)
 {
 	struct sdl_ledger_slot *s = &sdl.slots[slot];
 	unsigned long va = (unsigned long)sdl_block_va(b, gfn);
@@ -319,7 +327,16 @@ static int sdl_convert(unsigned int slot, const struct sdl_block *b, sd_gfn_t gf
 		pr_err("begin 0x%llx+%u: %s\n", gfn, n, sd_err_name(err));
 		return -EINVAL;
 	}
+	/*
+	 * The conversion. Outside an SEV guest set_memory_*crypted() return at
+	 * once, so stand in for what they cost inside one: the cache flush of
+	 * the range cpa_flush() does when the C-bit is not cache-coherent, and,
+	 * when @slow, a sleep as long as a page-state change exit to the host.
+	 */
 	conv = shared ? set_memory_decrypted(va, n) : set_memory_encrypted(va, n);
+	clflush_cache_range((void *)va, n << PAGE_SHIFT);
+	if (slow && convert_delay_us)
+		usleep_range(convert_delay_us, convert_delay_us + convert_delay_us / 4 + 1);
 	/*
 	 * Commit either way: on failure Linux leaks the pages (their state is
 	 * unknown and they are never used again), so the state recorded for
@@ -391,7 +408,8 @@ static int sdl_churn_fn(void *arg)
 		gfn = b->gfn + off;
 		/* Mostly a real change: the opposite of the first page's state. */
 		sdl_convert(slot, b, gfn, n,
-			    (r & 6) ? !test_bit(sdl_ledger_index(gfn), sdl.expect) : !!(r & 8));
+			    (r & 6) ? !test_bit(sdl_ledger_index(gfn), sdl.expect) : !!(r & 8),
+			    r & 16);
 		clear_bit_unlock(bi, sdl.block_busy);
 		cond_resched();
 	}
@@ -533,7 +551,7 @@ static ssize_t sdl_convert_write(struct file *f, const char __user *ubuf, size_t
 	if (test_and_set_bit_lock(b - sdl.blocks, sdl.block_busy))
 		return -EBUSY;
 	mutex_lock(&sdl.convert_mutex);
-	err = sdl_convert(SDL_MAX_CHURN, b, gfn, (u32)n, shared);
+	err = sdl_convert(SDL_MAX_CHURN, b, gfn, (u32)n, shared, false);
 	mutex_unlock(&sdl.convert_mutex);
 	clear_bit_unlock(b - sdl.blocks, sdl.block_busy);
 	return err ? err : (ssize_t)len;
@@ -570,9 +588,9 @@ static ssize_t sdl_churn_write(struct file *f, const char __user *ubuf, size_t l
 		sdl_churn_stop();
 		return len;
 	}
-	if (strncmp(buf, "start", 5))
+	if (strncmp(buf, "start", 5) || (buf[5] && !isspace(buf[5])))
 		return -EINVAL;
-	if (buf[5] && buf[5] != '\n' && (kstrtouint(buf + 5, 0, &n) || n == 0))
+	if (*skip_spaces(buf + 5) && (kstrtouint(skip_spaces(buf + 5), 0, &n) || n == 0))
 		return -EINVAL;
 	err = sdl_churn_start(min_t(unsigned int, n, SDL_MAX_CHURN));
 	return err ? err : (ssize_t)len;
@@ -747,7 +765,7 @@ static void sdl_pool_restore(void)
 			if (s >= end)
 				break;
 			e = find_next_zero_bit(sdl.expect, end, s);
-			sdl_convert(SDL_MAX_CHURN, b, b->gfn + (s - base), (u32)(e - s), false);
+			sdl_convert(SDL_MAX_CHURN, b, b->gfn + (s - base), (u32)(e - s), false, false);
 			s = e;
 		}
 	}
