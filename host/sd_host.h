@@ -67,14 +67,17 @@ struct sd_host_reg {
 	u64 generation;		/* +1 on every successful register or unregister */
 };
 
-/* Work counters; every sd_host_* call that reads adds to them. */
+/*
+ * Work counters; every sd_host_* call that reads adds to them (none is
+ * reset). A NULL pointer is allowed wherever one is taken.
+ */
 struct sd_host_stats {
 	u64 chunks;		/* chunks read (settled or not) */
 	u64 summary_chunks;	/* of those, read without their bitmap (SPEC.md 3.2) */
 	u64 attempts;		/* copy attempts (>= chunks) */
-	u64 retries;		/* attempts that had to be repeated */
+	u64 retries;		/* attempts that failed: count odd, or changed during the copy */
 	u64 bytes;		/* bytes loaded from guest memory */
-	u64 unsettled;		/* chunks reported unsettled */
+	u64 unsettled;		/* chunks that ended in SD_ERR_CHUNK_ODD / _RETRIES */
 };
 
 /* Read flags. */
@@ -85,13 +88,29 @@ struct sd_host_stats {
 /*
  * Handle a registration value (SPEC.md 5.5). On success *reg is replaced
  * (generation + 1); on failure *reg is untouched and the error says why.
- * Value 0 unregisters. Reads at most one header and the chunks holding the
- * table's own pages.
+ * Value 0 unregisters. Reads at most one header, and of each chunk holding
+ * the table's own pages its count (and pending range) and the bitmap words
+ * covering table pages: table_size / 32768 bytes of bits in all, so no
+ * scratch is needed. Step 6 uses the live read rule, cfg->max_attempts
+ * attempts per chunk.
  */
 int sd_host_register(struct sd_host_reg *reg, const struct sd_host_cfg *cfg,
 		     const struct sd_host_mem *mem, u64 value,
 		     const struct sd_hc_args *hc, struct sd_host_stats *st,
 		     struct sd_errloc *loc);
+
+/*
+ * The same, with read flags for step 6. Only SD_READ_PAUSED has an effect:
+ * a host validating a registration while the vCPUs are stopped (a migration
+ * destination, SPEC.md 7.4; an image of a stopped guest) decides odd chunks
+ * holding table pages as a paused read does (SPEC.md 3.4, checks 4.3.1 and
+ * 4.3.2 on the pending range) instead of waiting for a writer that cannot
+ * run. sd_host_register() is this with flags 0.
+ */
+int sd_host_register_flags(struct sd_host_reg *reg, const struct sd_host_cfg *cfg,
+			   const struct sd_host_mem *mem, u64 value,
+			   const struct sd_hc_args *hc, u32 flags,
+			   struct sd_host_stats *st, struct sd_errloc *loc);
 
 /* Drop the registration (value 0, VM reset). */
 void sd_host_unregister(struct sd_host_reg *reg);
@@ -113,7 +132,8 @@ struct sd_host_chunk {
 /*
  * Read chunk @idx under the read rule with at most @max_attempts attempts
  * (1 when SD_READ_PAUSED). Returns 0, -SD_ERR_CHUNK_ODD / -SD_ERR_CHUNK_RETRIES
- * (unsettled), a validation error, or a memory error.
+ * (unsettled), a validation error, or a memory error; -SD_ERR_NO_TABLE
+ * without a registration, -SD_ERR_INVAL for a bad index or argument.
  */
 int sd_host_read_chunk(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
 		       u64 idx, u32 flags, u32 max_attempts, u64 *scratch,
@@ -130,7 +150,10 @@ enum sd_page_state {
 
 /*
  * Walk callback: a maximal run of pages with one verdict. A non-zero return
- * stops the walk, and the walk returns that value.
+ * stops the walk, and the walk returns that value. Every walk accepts a
+ * NULL @fn (read and validate, report nothing). When a walk fails, the runs
+ * already reported are a prefix of what a successful walk would report,
+ * except that the last run may have been cut short.
  */
 typedef int (*sd_extent_fn)(void *ctx, sd_gfn_t gfn, u64 npages, enum sd_page_state state);
 
@@ -145,7 +168,14 @@ int sd_host_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem, u
 
 /*
  * Incremental state: what the caller last accepted, sized from the
- * registration's geometry (sd_host_incr_words), never from guest behaviour.
+ * registration's geometry (sd_host_incr_seq_entries/_bit_words), never
+ * from guest behaviour.
+ *
+ * incr->bits holds, for every page, the last *settled* state read (1 =
+ * shared). incr->seqs holds the count read with it, or an odd value when
+ * the chunk was not read settled (unsettled, or odd in a paused read): an
+ * odd entry never counts as "unchanged", so the next walk re-reads that
+ * chunk and reports every page whose settled state then differs.
  */
 struct sd_host_incr {
 	u64 nr_chunks;		/* must equal reg->geom.nr_chunks */
@@ -166,8 +196,11 @@ static inline u64 sd_host_incr_bit_words(const struct sd_host_reg *reg)
 
 /*
  * Fill @incr with a full read (like sd_host_walk, reporting the same runs).
- * Unsettled chunks get seq 1 (odd: never equal to a stable read), so the
- * next sd_host_walk_changes() re-reads them.
+ * The caller sets incr->nr_chunks, ->seqs and ->bits; this sets everything
+ * they point to and ->generation. Unsettled chunks (SD_READ_UNSETTLED_OK)
+ * get seq 1 and private bits; pages in transition (paused) get private bits
+ * and their chunk keeps its odd count: either way the next
+ * sd_host_walk_changes() re-reads the chunk.
  */
 int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
 		      struct sd_host_incr *incr, u32 flags, u32 max_attempts, u64 *scratch,
@@ -176,12 +209,17 @@ int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *m
 
 /*
  * Incremental walk: load each chunk's seq once; read only chunks whose seq
- * differs from incr->seqs; report, through @fn, exactly the runs of pages
- * whose state differs from incr->bits (with their new state: SHARED,
- * PRIVATE, TRANSITION, or UNSETTLED for a whole chunk that didn't settle),
- * and through @chunk_fn (may be NULL) each changed chunk's index. Updates
- * @incr for every chunk it read successfully. -SD_ERR_INVAL if @incr does
- * not belong to @reg's generation.
+ * differs from incr->seqs (or whose entry is odd); report, through @fn,
+ * exactly the runs of pages whose state differs from incr->bits (with their
+ * new state: SHARED, PRIVATE, TRANSITION, or UNSETTLED for a whole chunk
+ * that didn't settle), merged across chunk boundaries, and through
+ * @chunk_fn (may be NULL) each re-read chunk's index with the entry it had
+ * and the count just loaded. chunk_fn(idx) comes before any run starting in
+ * chunk idx; a run reaching into chunk idx from earlier may come after it.
+ * Pages in transition are always reported (TRANSITION) and keep their old
+ * bits; an unsettled chunk keeps its old bits. Updates @incr for every
+ * chunk it read. -SD_ERR_INVAL if @incr does not belong to @reg's
+ * generation or geometry. An unchanged chunk costs one 4-byte load.
  */
 typedef int (*sd_chunk_fn)(void *ctx, u64 idx, u32 old_seq, u32 new_seq);
 int sd_host_walk_changes(const struct sd_host_reg *reg, const struct sd_host_mem *mem,

@@ -46,10 +46,20 @@ static inline void sd_seq_write_end(struct sd_chunk_desc *d, u32 *priv_seq)
 	SD_WRITE_ONCE(d->seq, *priv_seq);
 }
 
+/*
+ * The reader's load of a chunk's count (one 32-bit single-copy-atomic load).
+ * A test may define SD_SEQ_LOAD before including this header to compile a
+ * reader whose counts misbehave on purpose (a count that changes on every
+ * load); nothing else overrides it.
+ */
+#ifndef SD_SEQ_LOAD
+#define SD_SEQ_LOAD(d)		SD_READ_ONCE((d)->seq)
+#endif
+
 /* Reader: first load of the count. Odd means the caller must retry. */
 static inline u32 sd_seq_read_begin(const struct sd_chunk_desc *d)
 {
-	u32 s = SD_READ_ONCE(d->seq);
+	u32 s = SD_SEQ_LOAD(d);
 
 	sd_smp_rmb();	/* R1: count before data; pairs with W2 (and W0 when odd) */
 	return s;
@@ -59,7 +69,7 @@ static inline u32 sd_seq_read_begin(const struct sd_chunk_desc *d)
 static inline bool sd_seq_read_retry(const struct sd_chunk_desc *d, u32 start)
 {
 	sd_smp_rmb();	/* R2: data before second count; pairs with W1 */
-	return SD_READ_ONCE(d->seq) != start;
+	return SD_SEQ_LOAD(d) != start;
 }
 
 #endif /* SD_SEQCOUNT_H */

@@ -1,0 +1,2 @@
+# host/: registration and the bounded reader (freestanding; SPEC.md 3, 5, 6).
+SD_SRCS += host/register.c host/reader.c host/walk.c

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * host_util.h - what the host/ suites share: a guest-memory accessor with
+ * RAM, MMIO and slot boundaries; a recorder of walk runs; a reference model
+ * of page states that computes the runs a walk must report.
+ */
+#ifndef SD_HOST_UTIL_H
+#define SD_HOST_UTIL_H
+
+#include <stdlib.h>
+#include <string.h>
+#include "sd_test.h"
+#include "sd_host.h"
+
+/* ---- guest memory as a host sees it -------------------------------------- */
+
+enum { TMEM_RAM, TMEM_MMIO };
+
+struct tmem_region {
+	sd_gpa_t gpa;
+	u64 len;
+	u8 *ptr;		/* backing for [gpa, gpa + len); NULL: must never be mapped */
+	int kind;
+};
+
+struct tmem {
+	struct tmem_region r[8];
+	int n;
+	u64 maps;		/* map() calls */
+	u64 fails;		/* map() calls that failed */
+};
+
+static inline void tmem_add(struct tmem *m, sd_gpa_t gpa, u64 len, void *ptr, int kind)
+{
+	assert_true(m->n < (int)SD_ARRAY_SIZE(m->r));
+	m->r[m->n++] = (struct tmem_region){ gpa, len, ptr, kind };
+}
+
+static inline const struct tmem_region *tmem_find(const struct tmem *m, sd_gpa_t gpa)
+{
+	for (int i = 0; i < m->n; i++)
+		if (gpa >= m->r[i].gpa && gpa - m->r[i].gpa < m->r[i].len)
+			return &m->r[i];
+	return NULL;
+}
+
+/*
+ * Like a VMM's view of memslots: a range must lie inside one RAM region.
+ * One that runs into the next region is SPLIT; one that runs off the end of
+ * backed memory is UNBACKED; one that starts in MMIO is MMIO.
+ */
+static inline const void *tmem_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
+{
+	struct tmem *m = ctx;
+	const struct tmem_region *r = tmem_find(m, gpa);
+	sd_gpa_t end;
+
+	m->maps++;
+	if (!r) {
+		*err = -SD_ERR_MEM_UNBACKED;
+		goto fail;
+	}
+	if (r->kind == TMEM_MMIO) {
+		*err = -SD_ERR_MEM_MMIO;
+		goto fail;
+	}
+	end = r->gpa + r->len;
+	if (len > end - gpa) {
+		*err = tmem_find(m, end) ? -SD_ERR_MEM_SPLIT : -SD_ERR_MEM_UNBACKED;
+		goto fail;
+	}
+	if (!r->ptr)
+		fail_msg("host mapped unbacked test memory at 0x%llx", (unsigned long long)gpa);
+	return r->ptr + (gpa - r->gpa);
+fail:
+	m->fails++;
+	return NULL;
+}
+
+static inline struct sd_host_mem tmem_host(struct tmem *m)
+{
+	return (struct sd_host_mem){ .map = tmem_map, .ctx = m };
+}
+
+/* Memory holding just a tbuild table, and a host configuration it is valid under. */
+static inline void tmem_table(struct tmem *m, struct tbuild *t)
+{
+	memset(m, 0, sizeof(*m));
+	tmem_add(m, t->gpa, t->g.table_size, t->mem, TMEM_RAM);
+}
+
+static inline struct sd_host_cfg tcfg(const struct tbuild *t, u32 attempts)
+{
+	return (struct sd_host_cfg){ .lim = tbuild_limits(t), .phys_bits = 52,
+				     .max_attempts = attempts };
+}
+
+/* ---- walk runs ------------------------------------------------------------- */
+
+struct trun {
+	sd_gfn_t gfn;
+	u64 n;
+	int state;
+};
+
+struct truns {
+	struct trun *v;
+	u64 n, cap;
+	u64 pages[4];		/* pages reported per state */
+	u64 runs[4];		/* runs reported per state */
+	u64 chunks;		/* chunk_fn calls */
+	int stop_after;		/* > 0: return 99 from that call on */
+};
+
+static inline void truns_push(struct truns *r, sd_gfn_t gfn, u64 n, int state)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->v = realloc(r->v, r->cap * sizeof(*r->v));
+		assert_non_null(r->v);
+	}
+	r->v[r->n++] = (struct trun){ gfn, n, state };
+}
+
+static inline int truns_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state state)
+{
+	struct truns *r = ctx;
+
+	assert_true(n > 0);
+	assert_true((int)state >= 0 && (int)state < 4);
+	/* Runs come in GFN order and are maximal: never adjacent and alike. */
+	if (r->n) {
+		const struct trun *p = &r->v[r->n - 1];
+
+		assert_true(gfn >= p->gfn + p->n);
+		assert_false(gfn == p->gfn + p->n && (int)state == p->state);
+	}
+	truns_push(r, gfn, n, state);
+	r->pages[state] += n;
+	r->runs[state]++;
+	if (r->stop_after && (u64)r->stop_after <= r->n)
+		return 99;
+	return 0;
+}
+
+static inline int truns_chunk_fn(void *ctx, u64 idx, u32 old_seq, u32 new_seq)
+{
+	struct truns *r = ctx;
+
+	r->chunks++;
+	return 0;
+}
+
+static inline void truns_reset(struct truns *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+static inline void truns_assert_equal(const struct truns *got, const struct truns *want)
+{
+	for (u64 i = 0; i < got->n && i < want->n; i++)
+		if (got->v[i].gfn != want->v[i].gfn || got->v[i].n != want->v[i].n ||
+		    got->v[i].state != want->v[i].state)
+			fail_msg("run %llu: got gfn 0x%llx n %llu state %d, want gfn 0x%llx n %llu state %d",
+				 (unsigned long long)i, (unsigned long long)got->v[i].gfn,
+				 (unsigned long long)got->v[i].n, got->v[i].state,
+				 (unsigned long long)want->v[i].gfn,
+				 (unsigned long long)want->v[i].n, want->v[i].state);
+	assert_int_equal(got->n, want->n);
+}
+
+/* ---- reference page states ------------------------------------------------- */
+
+/*
+ * Per page: 0 private, 1 shared, 2 in transition. Runs are derived page by
+ * page, the slow obvious way, to check the word-at-a-time walks against.
+ */
+static inline void tref_runs(const u8 *state, sd_gfn_t first_gfn, u64 n, bool report_private,
+			     struct truns *out)
+{
+	for (u64 p = 0; p < n;) {
+		u64 q = p + 1;
+
+		while (q < n && state[q] == state[p])
+			q++;
+		if (state[p] != 0 || report_private)
+			truns_push(out, first_gfn + p, q - p, state[p]);
+		p = q;
+	}
+}
+
+/* Runs of pages whose state differs between @a and @b, with their state in @b. */
+static inline void tref_diff_runs(const u8 *a, const u8 *b, sd_gfn_t first_gfn, u64 n,
+				  struct truns *out)
+{
+	for (u64 p = 0; p < n;) {
+		u64 q;
+
+		if (a[p] == b[p] && b[p] != 2) {
+			p++;
+			continue;
+		}
+		q = p + 1;
+		while (q < n && (a[q] != b[q] || b[q] == 2) && b[q] == b[p])
+			q++;
+		truns_push(out, first_gfn + p, q - p, b[p]);
+		p = q;
+	}
+}
+
+/* Page states of a tbuild table (stable view; pending ranges of odd chunks as 2). */
+static inline void tref_from_table(struct tbuild *t, u8 *state)
+{
+	for (u64 p = 0; p < t->g.nr_gfns; p++) {
+		u64 idx = p >> t->g.chunk_shift;
+		u32 rel = (u32)(p & (t->g.pages_per_chunk - 1));
+		struct sd_chunk_desc *d = tbuild_desc(t, idx);
+
+		state[p] = sd_bit_test(tbuild_bits(t, idx), rel);
+		if ((d->seq & 1) && rel >= d->pending_first &&
+		    rel - d->pending_first < d->pending_count)
+			state[p] = 2;
+	}
+}
+
+/* splitmix64: a small seeded generator for the randomised tests. */
+static inline u64 trand(u64 *s)
+{
+	u64 z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+#endif /* SD_HOST_UTIL_H */

@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * test_host_walk.c - host/ walks: the whole-table walk reports exactly the
+ * runs a page-by-page reference derives from the table, merged across chunk
+ * boundaries; the incremental walk reports exactly the pages whose state
+ * changed between two states, and nothing else, reading only the chunks
+ * whose count moved.
+ */
+#include "host_util.h"
+
+struct wfx {
+	struct tbuild t;
+	struct tmem m;
+	struct sd_host_mem mem;
+	struct sd_host_cfg cfg;
+	struct sd_host_reg reg;
+	struct sd_host_stats st;
+	struct sd_errloc loc;
+	struct sd_host_incr incr;
+	u64 scratch[SD_HOST_SCRATCH_WORDS];
+	u8 *cur, *settled;	/* reference page states */
+};
+
+static struct wfx *wfx_new(sd_gfn_t first, u64 n, u32 ppc, sd_gpa_t gpa)
+{
+	struct wfx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	tbuild_init(&f->t, first, n, ppc, gpa);
+	tmem_table(&f->m, &f->t);
+	f->mem = tmem_host(&f->m);
+	f->cfg = tcfg(&f->t, 4);
+	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, gpa | 1, NULL, NULL, NULL), 0);
+	f->incr.nr_chunks = sd_host_incr_seq_entries(&f->reg);
+	f->incr.seqs = calloc(f->incr.nr_chunks, sizeof(u32));
+	f->incr.bits = calloc(sd_host_incr_bit_words(&f->reg), sizeof(u64));
+	f->cur = calloc(n, 1);
+	f->settled = calloc(n, 1);
+	return f;
+}
+
+static void wfx_free(struct wfx *f)
+{
+	tbuild_free(&f->t);
+	free(f->incr.seqs);
+	free(f->incr.bits);
+	free(f->cur);
+	free(f->settled);
+	free(f);
+}
+
+static int wfx_walk(struct wfx *f, u32 flags, struct truns *r)
+{
+	memset(&f->st, 0, sizeof(f->st));
+	return sd_host_walk(&f->reg, &f->mem, flags, 3, f->scratch, truns_fn, r, &f->st, &f->loc);
+}
+
+static int wfx_init(struct wfx *f, u32 flags, struct truns *r)
+{
+	memset(&f->st, 0, sizeof(f->st));
+	return sd_host_incr_init(&f->reg, &f->mem, &f->incr, flags, 3, f->scratch,
+				 r ? truns_fn : NULL, r, &f->st, &f->loc);
+}
+
+static int wfx_changes(struct wfx *f, u32 flags, struct truns *r)
+{
+	memset(&f->st, 0, sizeof(f->st));
+	return sd_host_walk_changes(&f->reg, &f->mem, &f->incr, flags, 3, f->scratch, truns_fn,
+				    truns_chunk_fn, r, &f->st, &f->loc);
+}
+
+/* The runs a whole-table walk must report for the table as it is now. */
+static void want_walk(struct wfx *f, struct truns *want)
+{
+	tref_from_table(&f->t, f->cur);
+	tref_runs(f->cur, f->t.g.first_gfn, f->t.g.nr_gfns, false, want);
+}
+
+/* The runs an incremental walk must report now; then what it will have kept. */
+static void want_changes(struct wfx *f, struct truns *want)
+{
+	tref_from_table(&f->t, f->cur);
+	tref_diff_runs(f->settled, f->cur, f->t.g.first_gfn, f->t.g.nr_gfns, want);
+	for (u64 p = 0; p < f->t.g.nr_gfns; p++)
+		if (f->cur[p] != 2)
+			f->settled[p] = f->cur[p];
+}
+
+/* Close chunk @idx's open window, setting its range to @shared (steps 4-6). */
+static void close_window(struct tbuild *t, u64 idx, bool shared)
+{
+	struct sd_chunk_desc *d = tbuild_desc(t, idx);
+	u64 *bits = tbuild_bits(t, idx);
+
+	if (shared)
+		sd_bitmap_set_range(bits, d->pending_first, d->pending_count);
+	else
+		sd_bitmap_clear_range(bits, d->pending_first, d->pending_count);
+	d->nr_shared = (u32)sd_bitmap_weight(bits, 0, t->g.pages_per_chunk);
+	d->seq++;
+}
+
+/* ---- whole-table walk -------------------------------------------------------- */
+
+static void walk_reports_extents_merged_across_chunks(void **state)
+{
+	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct truns got = { 0 }, want = { 0 };
+	static const struct trun expect[] = {
+		{ 3, 1, 1 }, { 250, 12, 1 }, { 512, 258, 1 }, { 1000, 1, 1 }, { 4095, 1, 1 },
+	};
+
+	tbuild_set(&f->t, 250, 12, true);
+	tbuild_set(&f->t, 512, 258, true);
+	tbuild_set(&f->t, 1000, 1, true);
+	tbuild_set(&f->t, 4095, 1, true);
+	assert_int_equal(wfx_walk(f, 0, &got), 0);
+	assert_int_equal(got.n, SD_ARRAY_SIZE(expect));
+	for (unsigned i = 0; i < SD_ARRAY_SIZE(expect); i++) {
+		assert_int_equal(got.v[i].gfn, expect[i].gfn);
+		assert_int_equal(got.v[i].n, expect[i].n);
+		assert_int_equal(got.v[i].state, SD_PAGE_SHARED);
+	}
+	want_walk(f, &want);
+	truns_assert_equal(&got, &want);
+	/* Chunk 2 (all shared) and 4..14 (all private) were summary reads. */
+	assert_int_equal(f->st.chunks, 16);
+	assert_int_equal(f->st.summary_chunks, 12);
+	assert_int_equal(f->st.bytes, 16 * 12 + 4 * 32);
+	truns_reset(&got);
+	assert_int_equal(wfx_walk(f, SD_READ_STRICT, &got), 0);
+	truns_assert_equal(&got, &want);
+	assert_int_equal(f->st.summary_chunks, 0);
+	assert_int_equal(f->st.bytes, 16 * (12 + 32));
+	truns_reset(&got);
+	truns_reset(&want);
+	wfx_free(f);
+}
+
+static void walk_paused_reports_transition_between_shared(void **state)
+{
+	struct wfx *f = wfx_new(0, 1000, 128, 0);	/* last chunk: 104 pages */
+	struct truns got = { 0 }, want = { 0 };
+
+	tbuild_set(&f->t, 100, 60, true);		/* 100..159, across chunks 0/1 */
+	tbuild_set(&f->t, 168, 10, true);
+	tbuild_open(&f->t, 1, 32, 8);			/* 160..167 in transition */
+	tbuild_set(&f->t, 990, 10, true);		/* the span's last pages */
+	tbuild_open(&f->t, 7, 0, 3);			/* 896..898 */
+	assert_int_equal(wfx_walk(f, SD_READ_PAUSED, &got), 0);
+	want_walk(f, &want);
+	truns_assert_equal(&got, &want);
+	assert_int_equal(got.pages[SD_PAGE_TRANSITION], 11);
+	assert_int_equal(got.runs[SD_PAGE_TRANSITION], 2);
+	assert_int_equal(got.pages[SD_PAGE_SHARED], 1 + 60 + 10 + 10);
+	/* Live, the same table doesn't settle. */
+	truns_reset(&got);
+	assert_sd_err(wfx_walk(f, 0, &got), f->loc, SD_ERR_CHUNK_ODD, 1,
+		      f->t.g.desc_offset + 16);
+	truns_reset(&got);
+	truns_reset(&want);
+	wfx_free(f);
+}
+
+static void walk_unsettled_ok_reports_the_whole_chunk(void **state)
+{
+	struct wfx *f = wfx_new(0, 1024, 64, 0);
+	struct truns got = { 0 };
+
+	tbuild_set(&f->t, 100, 100, true);	/* 100..199 */
+	tbuild_open(&f->t, 2, 10, 1);		/* chunk 2 = 128..191 */
+	assert_int_equal(wfx_walk(f, SD_READ_UNSETTLED_OK, &got), 0);
+	assert_int_equal(got.n, 4);
+	assert_int_equal(got.v[1].gfn, 100);
+	assert_int_equal(got.v[1].n, 28);
+	assert_int_equal(got.v[2].gfn, 128);
+	assert_int_equal(got.v[2].n, 64);
+	assert_int_equal(got.v[2].state, SD_PAGE_UNSETTLED);
+	assert_int_equal(got.v[3].gfn, 192);
+	assert_int_equal(got.v[3].n, 8);
+	assert_int_equal(f->st.unsettled, 1);
+	assert_int_equal(f->st.attempts, 16 - 1 + 3);
+	truns_reset(&got);
+	wfx_free(f);
+}
+
+static void walk_stops_when_callback_says_so(void **state)
+{
+	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct truns got = { .stop_after = 2 };
+
+	for (u64 g = 300; g < 4000; g += 300)
+		tbuild_set(&f->t, g, 1, true);
+	assert_int_equal(wfx_walk(f, 0, &got), 99);
+	assert_int_equal(got.n, 2);
+	/*
+	 * It stopped reading too: the second run (page 300) ended when page
+	 * 600 arrived, in chunk 2, and nothing after that chunk was read.
+	 */
+	assert_int_equal(f->st.chunks, 3);
+	truns_reset(&got);
+	/* A NULL callback: read and validate, report nothing. */
+	assert_int_equal(sd_host_walk(&f->reg, &f->mem, 0, 1, f->scratch, NULL, NULL, NULL, NULL), 0);
+	wfx_free(f);
+}
+
+/* Random spans, chunk sizes, table places and page states; live, strict and paused. */
+static void walk_random_tables_match_reference(void **state)
+{
+	u64 seed = 12345;
+
+	for (int round = 0; round < 150; round++) {
+		u32 ppc = 64u << (trand(&seed) % 6);
+		u64 n = 1 + trand(&seed) % 30000;
+		sd_gfn_t first = trand(&seed) % 5000;
+		struct sd_geom g;
+		sd_gfn_t tg;
+		struct wfx *f;
+		struct truns got = { 0 }, want = { 0 };
+		int ops = (int)(trand(&seed) % 40);
+
+		assert_int_equal(sd_geom_compute(&g, first, n, ppc), 0);
+		if ((g.table_size >> 12) > n)
+			continue;
+		tg = first + trand(&seed) % (n - (g.table_size >> 12) + 1);
+		f = wfx_new(first, n, ppc, tg << 12);
+		for (int i = 0; i < ops; i++) {
+			u64 a = trand(&seed) % n;
+			u64 len = 1 + trand(&seed) % SD_MIN(n - a, (u64)3 * ppc);
+			bool sh = trand(&seed) & 1;
+
+			/* Never make the table private: that is a different test. */
+			if (!sh && a < tg - first + (g.table_size >> 12) && a + len > tg - first)
+				continue;
+			tbuild_set(&f->t, first + a, len, sh);
+		}
+		want_walk(f, &want);
+		for (u32 flags = 0; flags <= SD_READ_STRICT; flags++) {	/* 0, PAUSED, STRICT */
+			truns_reset(&got);
+			if (wfx_walk(f, flags, &got))
+				fail_msg("round %d flags %u: %s at chunk %llu", round, flags,
+					 sd_err_name(f->loc.err), (unsigned long long)f->loc.chunk);
+			truns_assert_equal(&got, &want);
+			assert_int_equal(f->st.chunks, g.nr_chunks);
+		}
+		/* Windows left open on chunks that hold no table page: a paused walk decides them. */
+		for (u64 idx = 0; idx < g.nr_chunks; idx++) {
+			u32 pages = sd_geom_chunk_pages(&g, idx);
+			u32 pf = (u32)(trand(&seed) % pages);
+			u32 pc = 1 + (u32)(trand(&seed) % (pages - pf));
+			u64 rel_t = tg - first;
+
+			if ((trand(&seed) & 3) || (rel_t >> g.chunk_shift) == idx ||
+			    ((rel_t + (g.table_size >> 12) - 1) >> g.chunk_shift) == idx)
+				continue;
+			tbuild_open(&f->t, idx, pf, pc);
+		}
+		truns_reset(&want);
+		want_walk(f, &want);
+		truns_reset(&got);
+		assert_int_equal(wfx_walk(f, SD_READ_PAUSED, &got), 0);
+		truns_assert_equal(&got, &want);
+		truns_reset(&got);
+		assert_int_equal(wfx_walk(f, SD_READ_PAUSED | SD_READ_STRICT, &got), 0);
+		truns_assert_equal(&got, &want);
+		truns_reset(&got);
+		truns_reset(&want);
+		wfx_free(f);
+	}
+}
+
+/* ---- incremental walk ---------------------------------------------------------- */
+
+static void incr_init_reports_like_walk_and_keeps_the_state(void **state)
+{
+	struct wfx *f = wfx_new(0, 4000, 256, 0x3000);
+	struct truns got = { 0 }, want = { 0 };
+
+	tbuild_set(&f->t, 250, 12, true);
+	tbuild_set(&f->t, 512, 256, true);
+	tbuild_set(&f->t, 3990, 10, true);
+	assert_int_equal(wfx_init(f, 0, &got), 0);
+	want_walk(f, &want);
+	truns_assert_equal(&got, &want);
+	assert_int_equal(f->incr.generation, f->reg.generation);
+	for (u64 i = 0; i < 16; i++) {
+		assert_int_equal(f->incr.seqs[i], tbuild_desc(&f->t, i)->seq);
+		assert_memory_equal(f->incr.bits + i * 4, tbuild_bits(&f->t, i), 32);
+	}
+	truns_reset(&got);
+	truns_reset(&want);
+	wfx_free(f);
+}
+
+static void incr_nothing_changed_reads_only_counts(void **state)
+{
+	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct truns got = { 0 };
+
+	tbuild_set(&f->t, 100, 1000, true);
+	assert_int_equal(wfx_init(f, 0, NULL), 0);
+	assert_int_equal(wfx_changes(f, 0, &got), 0);
+	assert_int_equal(got.n, 0);
+	assert_int_equal(got.chunks, 0);
+	assert_int_equal(f->st.chunks, 0);
+	assert_int_equal(f->st.bytes, 16 * 4);
+	truns_reset(&got);
+	wfx_free(f);
+}
+
+static void incr_change_and_change_back_reports_no_page(void **state)
+{
+	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct truns got = { 0 };
+
+	assert_int_equal(wfx_init(f, 0, NULL), 0);
+	tbuild_set(&f->t, 700, 5, true);
+	tbuild_set(&f->t, 700, 5, false);
+	assert_int_equal(wfx_changes(f, 0, &got), 0);
+	assert_int_equal(got.chunks, 1);	/* chunk 2's count moved */
+	assert_int_equal(f->st.chunks, 1);	/* so it was read */
+	assert_int_equal(got.n, 0);		/* but no page changed */
+	assert_int_equal(f->incr.seqs[2], 4);
+	/* And the next pass has nothing to read. */
+	assert_int_equal(wfx_changes(f, 0, &got), 0);
+	assert_int_equal(got.chunks, 1);
+	assert_int_equal(f->st.chunks, 0);
+	truns_reset(&got);
+	wfx_free(f);
+}
+
+static void incr_merges_changes_across_chunk_boundaries(void **state)
+{
+	struct wfx *f = wfx_new(0, 4000, 256, 0x3000);	/* last chunk: 160 pages */
+	struct truns got = { 0 };
+
+	tbuild_set(&f->t, 500, 20, true);
+	assert_int_equal(wfx_init(f, 0, NULL), 0);
+	tbuild_set(&f->t, 250, 20, true);		/* 250..269: chunks 0 and 1 */
+	tbuild_set(&f->t, 505, 10, false);		/* 505..514 */
+	tbuild_set(&f->t, 515, 10, true);		/* 515..519 already shared */
+	tbuild_set(&f->t, 3999, 1, true);		/* the span's last page */
+	assert_int_equal(wfx_changes(f, 0, &got), 0);
+	assert_int_equal(got.n, 4);
+	assert_int_equal(got.v[0].gfn, 250);
+	assert_int_equal(got.v[0].n, 20);
+	assert_int_equal(got.v[0].state, SD_PAGE_SHARED);
+	assert_int_equal(got.v[1].gfn, 505);
+	assert_int_equal(got.v[1].n, 10);
+	assert_int_equal(got.v[1].state, SD_PAGE_PRIVATE);
+	assert_int_equal(got.v[2].gfn, 520);
+	assert_int_equal(got.v[2].n, 5);
+	assert_int_equal(got.v[2].state, SD_PAGE_SHARED);
+	assert_int_equal(got.v[3].gfn, 3999);
+	assert_int_equal(got.v[3].n, 1);
+	assert_int_equal(got.chunks, 4);		/* 0, 1, 2, 15 */
+	assert_int_equal(f->st.chunks, 4);
+	truns_reset(&got);
+	wfx_free(f);
+}
+
+/* The core property, randomised: exactly the changed pages, nothing else. */
+static void incr_reports_exactly_the_changed_pages(void **state)
+{
+	u64 seed = 777;
+
+	for (int round = 0; round < 60; round++) {
+		u32 ppc = 64u << (trand(&seed) % 5);
+		u64 n = 2000 + trand(&seed) % 20000;
+		struct wfx *f = wfx_new(0, n, ppc, 0);
+		struct truns got = { 0 }, want = { 0 };
+		u64 tpages = f->t.g.table_size >> 12;
+		u8 *before_seq = malloc(f->t.g.nr_chunks * 4);
+
+		assert_int_equal(wfx_init(f, 0, NULL), 0);
+		want_changes(f, &want);			/* sync the reference */
+		truns_reset(&want);
+		for (int pass = 0; pass < 12; pass++) {
+			int ops = (int)(trand(&seed) % 30);
+			u64 moved = 0;
+
+			for (u64 i = 0; i < f->t.g.nr_chunks; i++)
+				((u32 *)before_seq)[i] = tbuild_desc(&f->t, i)->seq;
+			for (int i = 0; i < ops; i++) {
+				u64 a = tpages + trand(&seed) % (n - tpages);
+				u64 len = 1 + trand(&seed) % SD_MIN(n - a, (u64)2 * ppc + 3);
+
+				tbuild_set(&f->t, a, len, trand(&seed) & 1);
+			}
+			for (u64 i = 0; i < f->t.g.nr_chunks; i++)
+				moved += ((u32 *)before_seq)[i] != tbuild_desc(&f->t, i)->seq;
+			want_changes(f, &want);
+			assert_int_equal(wfx_changes(f, 0, &got), 0);
+			truns_assert_equal(&got, &want);
+			/* Exactly the chunks whose count moved were read. */
+			assert_int_equal(got.chunks, moved);
+			assert_int_equal(f->st.chunks, moved);
+			truns_reset(&got);
+			truns_reset(&want);
+		}
+		free(before_seq);
+		wfx_free(f);
+	}
+}
+
+static void incr_unsettled_chunk_is_reported_then_reread(void **state)
+{
+	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct truns got = { 0 };
+
+	assert_int_equal(wfx_init(f, 0, NULL), 0);
+	tbuild_set(&f->t, 1024 + 10, 5, true);		/* chunk 4 */
+	tbuild_open(&f->t, 4, 100, 10);
+	/* Without UNSETTLED_OK the walk fails there; with it, the chunk is reported. */
+	assert_sd_err(wfx_changes(f, 0, &got), f->loc, SD_ERR_CHUNK_ODD, 4, 0x80 + 4 * 16);
+	truns_reset(&got);
+	assert_int_equal(wfx_changes(f, SD_READ_UNSETTLED_OK, &got), 0);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.v[0].gfn, 1024);
+	assert_int_equal(got.v[0].n, 256);
+	assert_int_equal(got.v[0].state, SD_PAGE_UNSETTLED);
+	assert_int_equal(f->incr.seqs[4] & 1, 1);
+	truns_reset(&got);
+	/* The window closes: everything that differs from the last settled read comes out. */
+	close_window(&f->t, 4, true);
+	assert_int_equal(wfx_changes(f, 0, &got), 0);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.v[0].gfn, 1034);
+	assert_int_equal(got.v[0].n, 5);
+	assert_int_equal(got.v[1].gfn, 1124);
+	assert_int_equal(got.v[1].n, 10);
+	assert_int_equal(f->incr.seqs[4], 4);
+	truns_reset(&got);
+	wfx_free(f);
+}
+
+static void incr_paused_reports_transition_every_time_until_closed(void **state)
+{
+	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct truns got = { 0 }, want = { 0 };
+
+	tbuild_set(&f->t, 600, 50, true);
+	assert_int_equal(wfx_init(f, SD_READ_PAUSED, NULL), 0);
+	want_changes(f, &want);
+	truns_reset(&want);
+	tbuild_set(&f->t, 620, 100, false);		/* chunk 2: 620..719 private */
+	tbuild_open(&f->t, 2, 110, 20);			/* 622..641 in transition */
+	for (int pass = 0; pass < 2; pass++) {
+		want_changes(f, &want);
+		assert_int_equal(wfx_changes(f, SD_READ_PAUSED, &got), 0);
+		truns_assert_equal(&got, &want);
+		assert_int_equal(got.pages[SD_PAGE_TRANSITION], 20);
+		/* Pass 0: 620, 621 and 642..649 went private; pass 1: nothing else. */
+		assert_int_equal(got.pages[SD_PAGE_PRIVATE], pass ? 0 : 10);
+		assert_int_equal(got.chunks, 1);
+		truns_reset(&got);
+		truns_reset(&want);
+	}
+	/* Closed as private: the pages in transition were shared when last settled. */
+	close_window(&f->t, 2, false);
+	want_changes(f, &want);
+	assert_int_equal(wfx_changes(f, SD_READ_PAUSED, &got), 0);
+	truns_assert_equal(&got, &want);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.v[0].gfn, 622);
+	assert_int_equal(got.v[0].n, 20);
+	assert_int_equal(got.v[0].state, SD_PAGE_PRIVATE);
+	truns_reset(&got);
+	truns_reset(&want);
+	wfx_free(f);
+}
+
+static void incr_random_paused_windows_match_reference(void **state)
+{
+	u64 seed = 4242;
+
+	for (int round = 0; round < 40; round++) {
+		u32 ppc = 64u << (trand(&seed) % 4);
+		u64 n = 3000 + trand(&seed) % 10000;
+		struct wfx *f = wfx_new(0, n, ppc, 0);
+		struct truns got = { 0 }, want = { 0 };
+		u64 tchunks = ((f->t.g.table_size >> 12) - 1) / ppc + 1;
+		u64 tpages = tchunks * ppc;
+		u8 *open = calloc(f->t.g.nr_chunks, 1);
+
+		assert_int_equal(wfx_init(f, SD_READ_PAUSED, NULL), 0);
+		want_changes(f, &want);
+		truns_reset(&want);
+		for (int pass = 0; pass < 10; pass++) {
+			for (int i = 0; i < 20; i++) {
+				u64 a = tpages + trand(&seed) % (n - tpages);
+				u64 idx = a / ppc;
+				u32 pages = sd_geom_chunk_pages(&f->t.g, idx);
+				u32 rel = (u32)(a % ppc);
+
+				if (open[idx]) {
+					close_window(&f->t, idx, trand(&seed) & 1);
+					open[idx] = 0;
+				} else if (trand(&seed) % 3 == 0) {
+					tbuild_open(&f->t, idx, rel,
+						    1 + (u32)(trand(&seed) % (pages - rel)));
+					open[idx] = 1;
+				} else {
+					tbuild_set(&f->t, a, 1 + trand(&seed) % (pages - rel),
+						   trand(&seed) & 1);
+				}
+			}
+			want_changes(f, &want);
+			assert_int_equal(wfx_changes(f, SD_READ_PAUSED, &got), 0);
+			truns_assert_equal(&got, &want);
+			truns_reset(&got);
+			truns_reset(&want);
+		}
+		free(open);
+		wfx_free(f);
+	}
+}
+
+static void incr_refuses_state_of_another_registration(void **state)
+{
+	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct truns got = { 0 };
+
+	assert_int_equal(wfx_init(f, 0, NULL), 0);
+	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, 0x3001, NULL, NULL, NULL), 0);
+	assert_sd_err(wfx_changes(f, 0, &got), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	assert_int_equal(wfx_init(f, 0, NULL), 0);
+	assert_int_equal(wfx_changes(f, 0, &got), 0);
+	f->incr.nr_chunks = 15;
+	assert_sd_err(wfx_changes(f, 0, &got), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(wfx_init(f, 0, &got), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	f->incr.nr_chunks = 16;
+	sd_host_unregister(&f->reg);
+	assert_sd_err(wfx_changes(f, 0, &got), f->loc, SD_ERR_NO_TABLE, SD_LOC_NONE, SD_LOC_NONE);
+	truns_reset(&got);
+	wfx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(walk_reports_extents_merged_across_chunks),
+		cmocka_unit_test(walk_paused_reports_transition_between_shared),
+		cmocka_unit_test(walk_unsettled_ok_reports_the_whole_chunk),
+		cmocka_unit_test(walk_stops_when_callback_says_so),
+		cmocka_unit_test(walk_random_tables_match_reference),
+		cmocka_unit_test(incr_init_reports_like_walk_and_keeps_the_state),
+		cmocka_unit_test(incr_nothing_changed_reads_only_counts),
+		cmocka_unit_test(incr_change_and_change_back_reports_no_page),
+		cmocka_unit_test(incr_merges_changes_across_chunk_boundaries),
+		cmocka_unit_test(incr_reports_exactly_the_changed_pages),
+		cmocka_unit_test(incr_unsettled_chunk_is_reported_then_reread),
+		cmocka_unit_test(incr_paused_reports_transition_every_time_until_closed),
+		cmocka_unit_test(incr_random_paused_windows_match_reference),
+		cmocka_unit_test(incr_refuses_state_of_another_registration),
+	};
+
+	return cmocka_run_group_tests_name("host: walks", tests, NULL, NULL);
+}

@@ -1,0 +1,22 @@
+# vmm/cli/: the sev-donate command-line tool (make-image, check, dump).
+CLI_SRCS := vmm/cli/sev-donate.c vmm/cli/make_image.c
+CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
+CLI_BIN := $(BUILD)/sev-donate
+
+$(CLI_BIN): $(CLI_OBJS) $(LIBSD)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(CLI_OBJS) -o $@ $(LIBSD) $(USER_LDFLAGS) $(URCU_LIBS)
+
+# The CLI's tests: a shell script, run through a wrapper that names this
+# build's binary (plain and sanitizer builds live in different directories).
+CLI_TEST := $(BUILD)/tests/test-cli
+$(CLI_TEST): tests/cli/test-cli.sh $(CLI_BIN)
+	@mkdir -p $(dir $@)
+	$(Q)printf '#!/bin/sh\nexec sh %s/tests/cli/test-cli.sh %s/%s\n' \
+		"$(CURDIR)" "$(CURDIR)" "$(CLI_BIN)" > $@
+	$(Q)chmod +x $@
+
+BINS += $(CLI_BIN)
+CHECK_BINS += $(CLI_TEST)
+-include $(CLI_OBJS:.o=.d)
