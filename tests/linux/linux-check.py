@@ -38,6 +38,7 @@ Environment: SD_BUILD (build directory, default build), SD_CLI (the
 sev-donate binary, default $SD_BUILD/sev-donate), LINUX_CHECK_KEEP=1 keeps
 the RAM image after a pass.
 """
+import json
 import os
 import re
 import shutil
@@ -277,52 +278,90 @@ class Guest:
 # ---- the host side: the CLI and the comparison -------------------------------------
 
 class Host:
-    def __init__(self, guest, table_gpa, ledger_gpa):
+    """The host side: `sev-donate check` / `dump` on the RAM file, and the oracle."""
+
+    def __init__(self, guest, table_gpa, ledger_gpa, pool, table_bytes):
         self.g = guest
         self.table_gpa = table_gpa
         self.ledger_gpa = ledger_gpa
+        self.pool = pool
+        # GFNs that may ever be shared: the table's own and the churn pool's.
+        self.changing = set(range(table_gpa >> 12, (table_gpa + table_bytes) >> 12))
+        for gfn, n in pool:
+            self.changing.update(range(gfn, gfn + n))
         self.live = dict(check=0, check_ok=0, check_unsettled=0, dump=0, dump_ok=0,
                          dump_unsettled=0)
         self.paused = dict(rounds=0, pages=0, transition=0, odd_chunks=0, inflight=0)
 
     def cli(self, verb, paused):
-        cmd = [CLI, verb, "--image", self.g.ram, "--gpa", "0x%x" % self.table_gpa]
+        """Run the CLI with --json: (exit status, result, stderr).
+
+        The result is the JSON object for a valid table. For an invalid
+        one it is {"error": NAME, "chunk": N}, taken from the error line on
+        stderr: a live dump that validated the table and then failed on its
+        second read has already printed a "valid" object with part of the
+        extents, and only its exit status and stderr say it failed.
+        """
+        cmd = [CLI, verb, "--image", self.g.ram, "--gpa", "0x%x" % self.table_gpa, "--json"]
         if paused:
             cmd.append("--paused")
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        return r.returncode, r.stdout + r.stderr
+        what = "`sev-donate %s`: exit %d:\n%s" % (" ".join(cmd[1:]), r.returncode,
+                                                  (r.stdout + r.stderr)[-2000:])
+        if r.returncode == 1:
+            m = CLI_INVALID_RE.search(r.stderr)
+            if not m:
+                raise Fail("no error line from " + what)
+            return 1, dict(error=m.group(1), chunk=int(m.group(2)) if m.group(2) else None), r.stderr
+        try:
+            js = json.loads(r.stdout)
+        except ValueError:
+            raise Fail("no JSON from " + what)
+        if r.returncode != 0 or js.get("verdict") != "valid":
+            raise Fail(what)
+        return 0, js, r.stderr
 
     def live_round(self):
+        """One live check and one live dump of the running guest's RAM."""
         for verb in ("check", "dump"):
-            rc, out = self.cli(verb, paused=False)
+            rc, js, err = self.cli(verb, paused=False)
             self.live[verb] += 1
-            if rc == 0:
-                self.live[verb + "_ok"] += 1
-            elif any(e in out for e in LIVE_OK_ERRORS):
+            if rc == 1:
+                if js["error"] not in LIVE_OK_ERRORS:
+                    raise Fail("live `sev-donate %s` on a churning guest: %s" % (verb, err.strip()))
                 self.live[verb + "_unsettled"] += 1
-            else:
-                raise Fail("live `sev-donate %s` on a churning guest: exit %d:\n%s"
-                           % (verb, rc, out.strip()[-2000:]))
+                continue
+            self.live[verb + "_ok"] += 1
+            if verb == "dump":
+                # Only the table's and the pool's pages ever change state.
+                for e in js["extents"]:
+                    stray = set(range(e["gfn"], e["gfn"] + e["pages"])) - self.changing
+                    if e["state"] != "shared" or stray:
+                        raise Fail("live dump: extent %s, %d page(s) the guest never converts"
+                                   % (e, len(stray)))
 
     def commits(self):
         with open(self.g.ram, "rb") as img:
             return sdimage.ledger_commits(img, self.ledger_gpa)
 
     def paused_round(self, expect_idle):
-        """With the VM stopped: CLI, our reader and the ledger must agree on every page."""
-        rc, out = self.cli("check", paused=True)
+        """With the VM stopped: the CLI, the oracle and the ledger agree on every page."""
+        rc, chk, err = self.cli("check", paused=True)
         if rc != 0:
-            raise Fail("`sev-donate check --paused` on a stopped guest: exit %d:\n%s"
-                       % (rc, out.strip()[-2000:]))
-        rc, dump = self.cli("dump", paused=True)
+            raise Fail("`sev-donate check --paused` on a stopped guest: " + err.strip())
+        rc, dump, err = self.cli("dump", paused=True)
         if rc != 0:
-            raise Fail("`sev-donate dump --paused` on a stopped guest: exit %d:\n%s"
-                       % (rc, dump.strip()[-2000:]))
+            raise Fail("`sev-donate dump --paused` on a stopped guest: " + err.strip())
         with open(self.g.ram, "rb") as img:
             ledger = sdimage.Ledger(img, self.ledger_gpa)
             table = sdimage.Table(img, self.table_gpa)
         bad, st = sdimage.compare(ledger, table)
-        bad += compare_dump(dump, table)
+        bad += compare_dump(dump["extents"], table)
+        cli_counts = (chk["shared_pages"], chk["transition_pages"])
+        if cli_counts != (table.count(sdimage.SHARED), table.count(sdimage.TRANSITION)):
+            bad.append("check --paused counts shared/transition %s, the oracle %s"
+                       % (cli_counts, (table.count(sdimage.SHARED),
+                                       table.count(sdimage.TRANSITION))))
         if expect_idle and ledger.active():
             bad.append("%d conversions in flight after churn stopped" % len(ledger.active()))
         if bad:
@@ -333,34 +372,22 @@ class Host:
         return ledger, table, st
 
 
-def compare_dump(dump, table):
-    """`sev-donate dump --paused` against our own reading, page by page.
-
-    Its format is the CLI's; the lines we rely on are shared/in-transition
-    extents. Filled in by parse_dump().
-    """
-    try:
-        ext = parse_dump(dump)
-    except ValueError as e:
-        return ["cannot parse `sev-donate dump --paused`: %s" % e]
+def compare_dump(extents, table):
+    """`sev-donate dump --paused --json` extents against the oracle, page by page."""
+    names = {"shared": sdimage.SHARED, "transition": sdimage.TRANSITION}
     states = [sdimage.PRIVATE] * table.nr_gfns
-    for kind, gfn, n in ext:
-        for p in range(gfn - table.first_gfn, gfn - table.first_gfn + n):
-            if not 0 <= p < table.nr_gfns:
-                return ["dump: extent %s 0x%x+%d outside the span" % (kind, gfn, n)]
-            states[p] = kind
+    for e in extents:
+        first = e["gfn"] - table.first_gfn
+        if e["state"] not in names or first < 0 or e["pages"] > table.nr_gfns - first:
+            return ["dump: extent %s is not a shared or transition run inside the span" % e]
+        states[first:first + e["pages"]] = [names[e["state"]]] * e["pages"]
     bad = []
     for p, (a, b) in enumerate(zip(states, table.states)):
         if a != b:
-            bad.append("gfn 0x%x: dump says %s, table %s" % (table.first_gfn + p, a, b))
+            bad.append("gfn 0x%x: dump says %s, the oracle %s" % (table.first_gfn + p, a, b))
             if len(bad) > 10:
                 break
     return bad
-
-
-def parse_dump(text):
-    """Extents (state, gfn, npages) for every non-private page in a dump."""
-    raise ValueError("dump format not known yet")
 
 
 # ---- the test --------------------------------------------------------------------
@@ -368,7 +395,17 @@ def parse_dump(text):
 TABLE_RE = re.compile(r"sev_donate: table gpa=0x([0-9a-f]+) bytes=(\d+) first_gfn=0x([0-9a-f]+) "
                       r"nr_gfns=(\d+) ppc=(\d+) ledger gpa=0x([0-9a-f]+) bytes=(\d+)")
 UNSUPPORTED = "sev_donate: host does not support registration"
+CLI_INVALID_RE = re.compile(r"invalid table at GPA 0x[0-9a-f]+: (SD_ERR_[A-Z_]+)"
+                            r"(?: \([^)]*\))?(?: in chunk (\d+))?")
 KERNEL_TROUBLE = re.compile(r"WARNING:|BUG:|Oops|Call Trace|general protection|Kernel panic")
+
+
+def idle_check(h, when, shared):
+    """A live check of a guest that converts nothing: valid, with exactly @shared pages."""
+    rc, js, err = h.cli("check", paused=False)
+    if rc != 0 or js["shared_pages"] != shared:
+        raise Fail("live `sev-donate check` %s: %s" % (when, err.strip() or
+                   "%d shared pages, expected %d" % (js["shared_pages"], shared)))
 
 
 def wait_loaded(g, start, what):
@@ -417,6 +454,74 @@ def ram_ledger_extents(ledger):
     return ext
 
 
+def poke(g, gpa, data):
+    """Write guest memory from the host (the VM must be stopped)."""
+    with open(g.ram, "r+b") as img:
+        img.seek(gpa)
+        img.write(data)
+
+
+def peek(g, gpa, n):
+    with open(g.ram, "rb") as img:
+        return sdimage.read_at(img, gpa, n)
+
+
+def expect_detected(h, what, cli_error, chunk, oracle_errors):
+    """A scribble the CLI and the oracle must both report, exactly."""
+    rc, js, err = h.cli("check", paused=True)
+    if rc != 1 or (js["error"], js["chunk"]) != (cli_error, chunk):
+        raise Fail("%s: `sev-donate check --paused` exit %d, expected %s in chunk %d: %s"
+                   % (what, rc, cli_error, chunk, err.strip() or js))
+    with open(h.g.ram, "rb") as img:
+        bad, _ = sdimage.compare(sdimage.Ledger(img, h.ledger_gpa), sdimage.Table(img, h.table_gpa))
+    if bad != oracle_errors:
+        raise Fail("%s: the comparison reported %s, expected %s" % (what, bad, oracle_errors))
+
+
+def host_scribbles(g, h, table):
+    """The checks can fail, and the guest heals what the host scribbles (SPEC.md 2.5).
+
+    With the VM stopped: flip one bitmap bit (both the CLI and the oracle
+    must see it), put it back; then overwrite a chunk descriptor, resume,
+    have the guest convert one page of that chunk, and stop again: the
+    guest rewrote the descriptor from its private state, so the table is
+    exact again without the host restoring anything.
+    """
+    gfn = h.pool[0][0]
+    p = gfn - table.first_gfn
+    c = p // table.ppc
+    hdr = sdimage.HDR.unpack(peek(g, h.table_gpa, sdimage.HDR.size))
+    desc_gpa, bitmap_gpa = h.table_gpa + hdr[11] + 16 * c, h.table_gpa + hdr[12]
+    g.stop()
+    with open(g.ram, "rb") as img:
+        ledger = sdimage.Ledger(img, h.ledger_gpa)
+    was = ledger.state(p)
+    now = sdimage.PRIVATE if was == sdimage.SHARED else sdimage.SHARED
+    byte = peek(g, bitmap_gpa + p // 8, 1)
+    nr_shared = struct.unpack("<I", peek(g, desc_gpa + 4, 4))[0]
+    poke(g, bitmap_gpa + p // 8, bytes([byte[0] ^ (1 << (p % 8))]))
+    expect_detected(h, "flipped bit", "SD_ERR_CHUNK_COUNT", c,
+                    ["chunk %d: nr_shared %d, popcount %d"
+                     % (c, nr_shared, nr_shared + (1 if now == sdimage.SHARED else -1)),
+                     "gfn 0x%x: table %s, ledger %s" % (gfn, now, was)])
+    poke(g, bitmap_gpa + p // 8, byte)
+    h.paused_round(expect_idle=True)
+
+    saved = peek(g, desc_gpa, 16)
+    poke(g, desc_gpa, struct.pack("<IIII", 0xffffffff, 0x12345, 0, 0))
+    expect_detected(h, "scribbled descriptor", "SD_ERR_CHUNK_PENDING", c,
+                    ["chunk %d: pending 0+0 outside" % c])
+    g.cont()
+    g.command("convert", "0x%x 1 %s" % (gfn, "shared" if now == sdimage.SHARED else "private"))
+    g.stop()
+    _, t2, _ = h.paused_round(expect_idle=True)
+    if t2.states[p] != now or peek(g, desc_gpa, 16) == saved:
+        raise Fail("after the guest's conversion of gfn 0x%x: state %s, descriptor %s"
+                   % (gfn, t2.states[p], "unchanged" if peek(g, desc_gpa, 16) == saved
+                      else "rewritten"))
+    g.cont()
+
+
 def run(qemu, kver, busybox):
     g = Guest(qemu, kver, busybox)
     try:
@@ -425,12 +530,11 @@ def run(qemu, kver, busybox):
         log("booted %s under TCG (%d vCPUs, %d MiB) in %.1f s; table at 0x%x (%s bytes, "
             "ppc %s), ledger at 0x%x" % (kver, VCPUS, RAM_MB, boot_s, table_gpa, m.group(2),
                                          m.group(5), ledger_gpa))
-        h = Host(g, table_gpa, ledger_gpa)
+        pool = [(int(ln.split()[2], 16), int(ln.split()[3])) for ln in g.command("pool")]
+        h = Host(g, table_gpa, ledger_gpa, pool, int(m.group(2)))
 
         # Idle: live check passes, paused comparison exact.
-        rc, out = h.cli("check", paused=False)
-        if rc != 0:
-            raise Fail("live `sev-donate check` on an idle guest: exit %d:\n%s" % (rc, out))
+        idle_check(h, "on an idle guest", int(m.group(2)) // 4096)
         g.stop()
         h.paused_round(expect_idle=True)
         g.cont()
@@ -466,10 +570,8 @@ def run(qemu, kver, busybox):
         if table.count(sdimage.SHARED) != ledger.shared_count():
             raise Fail("shared pages: table %d, ledger %d"
                        % (table.count(sdimage.SHARED), ledger.shared_count()))
-        rc, out = h.cli("check", paused=False)
-        if rc != 0:
-            raise Fail("live `sev-donate check` after churn stopped: exit %d:\n%s" % (rc, out))
-
+        idle_check(h, "after churn stopped", ledger.shared_count())
+        host_scribbles(g, h, table)
         conversions = h.commits()
 
         # Unload and load again (a new table), then power off with it loaded.
@@ -480,7 +582,7 @@ def run(qemu, kver, busybox):
         mk = g.mark()
         g.command("insmod")
         table2, ledger2, _ = wait_loaded(g, mk, "insmod after rmmod")
-        h2 = Host(g, table2, ledger2)
+        h2 = Host(g, table2, ledger2, pool, 0)
         g.stop()
         h2.paused_round(expect_idle=True)
         g.cont()

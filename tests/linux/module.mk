@@ -11,7 +11,7 @@ SD_CLI_BIN ?= $(BUILD)/sev-donate
 export SD_BUILD := $(BUILD)
 export SD_CLI := $(SD_CLI_BIN)
 
-CHECK_BINS += tests/linux/test_sdimage.py
+CHECK_BINS += tests/linux/test_sdimage.py tests/linux/linux-check.py
 
 linux-check: linux-module $(SD_CLI_BIN)
 	$(Q)tests/linux/linux-check.py
