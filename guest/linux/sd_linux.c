@@ -39,7 +39,8 @@
  *   state                      written by                    serialised by
  *   sdl.g (guest/)             begin/commit from any thread  guest/'s chunk locks
  *   sdl.registered, sdl.t      register/unregister paths     sdl.reg_mutex
- *   a pool block's pages       whoever holds its busy bit    test_and_set_bit_lock
+ *   pool pages (64 at a time)  whoever holds their unit's    test_and_set_bit_lock, units
+ *                              busy bit                      taken in ascending order
  *   a ledger slot              its owner thread              (one owner; convert_mutex for debugfs)
  *   churn threads              churn start/stop, exit        sdl.churn_mutex
  */
@@ -97,6 +98,13 @@ static unsigned int convert_delay_us;
 module_param(convert_delay_us, uint, 0644);
 MODULE_PARM_DESC(convert_delay_us, "churn: sleep this long inside every other conversion window, as a page-state change exit would (0: never)");
 
+/*
+ * Pool pages are owned SDL_UNIT_PAGES at a time: one 64-bit word of the
+ * ledger's bitmap, so owners never share a word and update it with plain
+ * bitmap_set/clear. Units are much smaller than a chunk, so conversions of
+ * different threads share chunks and contend for their locks.
+ */
+#define SDL_UNIT_PAGES	64
 #define SDL_MAX_CHURN	16
 /* Slot SDL_MAX_CHURN is the debugfs "convert" writer's. */
 #define SDL_NR_SLOTS	(SDL_MAX_CHURN + 1)
@@ -126,7 +134,7 @@ static struct sdl {
 	struct sdl_block *blocks;
 	unsigned int nr_blocks;
 	unsigned int block_pages;
-	unsigned long *block_busy;
+	unsigned long *unit_busy;	/* one bit per SDL_UNIT_PAGES pages of the pool */
 
 	struct mutex churn_mutex;
 	struct task_struct *churn[SDL_MAX_CHURN];
@@ -136,6 +144,7 @@ static struct sdl {
 	atomic64_t conversions;
 	atomic64_t pages_converted;
 	atomic64_t errors;
+	atomic64_t lock_waits;		/* sd_env_lock() calls that found the lock held */
 
 	struct dentry *dir;
 	struct notifier_block reboot_nb;
@@ -157,6 +166,9 @@ static bool sdl_trylock(struct sd_lock *l)
  */
 void sd_env_lock(struct sd_lock *l)
 {
+	if (likely(sdl_trylock(l)))
+		return;
+	atomic64_inc(&sdl.lock_waits);
 	wait_var_event(&l->v, sdl_trylock(l));
 }
 
@@ -383,21 +395,48 @@ static struct sdl_block *sdl_find_block(sd_gfn_t gfn, u64 n)
 	return NULL;
 }
 
+/* The pool units holding pages [off, off + n) of block @b: [*u0, *u1). */
+static void sdl_units(const struct sdl_block *b, u32 off, u32 n, u32 *u0, u32 *u1)
+{
+	u32 base = (u32)(b - sdl.blocks) * (sdl.block_pages / SDL_UNIT_PAGES);
+
+	*u0 = base + off / SDL_UNIT_PAGES;
+	*u1 = base + DIV_ROUND_UP(off + n, SDL_UNIT_PAGES);
+}
+
+/* Own units [u0, u1), or none of them: try-locks in ascending order, never waits. */
+static bool sdl_units_claim(u32 u0, u32 u1)
+{
+	u32 u;
+
+	for (u = u0; u < u1; u++) {
+		if (test_and_set_bit_lock(u, sdl.unit_busy)) {
+			while (u-- > u0)
+				clear_bit_unlock(u, sdl.unit_busy);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void sdl_units_release(u32 u0, u32 u1)
+{
+	u32 u;
+
+	for (u = u0; u < u1; u++)
+		clear_bit_unlock(u, sdl.unit_busy);
+}
+
 static int sdl_churn_fn(void *arg)
 {
 	unsigned int slot = (unsigned int)(unsigned long)arg;
 	u32 bp = sdl.block_pages;
 
 	while (!kthread_should_stop()) {
-		u32 bi = get_random_u32_below(sdl.nr_blocks);
-		struct sdl_block *b = &sdl.blocks[bi];
-		u32 off, n, r;
+		struct sdl_block *b = &sdl.blocks[get_random_u32_below(sdl.nr_blocks)];
+		u32 off, n, r, u0, u1;
 		sd_gfn_t gfn;
 
-		if (test_and_set_bit_lock(bi, sdl.block_busy)) {
-			cond_resched();
-			continue;
-		}
 		/* Half single pages and short runs, half long runs that cross chunks. */
 		r = get_random_u32();
 		off = get_random_u32_below(bp);
@@ -405,12 +444,17 @@ static int sdl_churn_fn(void *arg)
 			n = 1 + get_random_u32_below(min_t(u32, 8, bp - off));
 		else
 			n = 1 + get_random_u32_below(bp - off);
+		sdl_units(b, off, n, &u0, &u1);
+		if (!sdl_units_claim(u0, u1)) {
+			cond_resched();
+			continue;
+		}
 		gfn = b->gfn + off;
 		/* Mostly a real change: the opposite of the first page's state. */
 		sdl_convert(slot, b, gfn, n,
 			    (r & 6) ? !test_bit(sdl_ledger_index(gfn), sdl.expect) : !!(r & 8),
 			    r & 16);
-		clear_bit_unlock(bi, sdl.block_busy);
+		sdl_units_release(u0, u1);
 		cond_resched();
 	}
 	return 0;
@@ -533,6 +577,7 @@ static ssize_t sdl_convert_write(struct file *f, const char __user *ubuf, size_t
 	struct sdl_block *b;
 	ssize_t r = sdl_read_cmd(ubuf, len, buf, sizeof(buf));
 	bool shared;
+	u32 u0, u1;
 	int err;
 
 	if (r < 0)
@@ -548,12 +593,13 @@ static ssize_t sdl_convert_write(struct file *f, const char __user *ubuf, size_t
 	b = sdl_find_block(gfn, n);
 	if (!b)
 		return -ERANGE;		/* only pool pages may be converted */
-	if (test_and_set_bit_lock(b - sdl.blocks, sdl.block_busy))
+	sdl_units(b, (u32)(gfn - b->gfn), (u32)n, &u0, &u1);
+	if (!sdl_units_claim(u0, u1))
 		return -EBUSY;
 	mutex_lock(&sdl.convert_mutex);
 	err = sdl_convert(SDL_MAX_CHURN, b, gfn, (u32)n, shared, false);
 	mutex_unlock(&sdl.convert_mutex);
-	clear_bit_unlock(b - sdl.blocks, sdl.block_busy);
+	sdl_units_release(u0, u1);
 	return err ? err : (ssize_t)len;
 }
 
@@ -564,8 +610,9 @@ static const struct file_operations sdl_convert_fops = {
 
 static int sdl_churn_show(struct seq_file *m, void *v)
 {
-	seq_printf(m, "threads=%u conversions=%lld pages=%lld errors=%lld\n", READ_ONCE(sdl.nr_churn),
-		   atomic64_read(&sdl.conversions), atomic64_read(&sdl.pages_converted),
+	seq_printf(m, "threads=%u conversions=%lld pages=%lld lock_waits=%lld errors=%lld\n",
+		   READ_ONCE(sdl.nr_churn), atomic64_read(&sdl.conversions),
+		   atomic64_read(&sdl.pages_converted), atomic64_read(&sdl.lock_waits),
 		   atomic64_read(&sdl.errors));
 	return 0;
 }
@@ -710,7 +757,7 @@ static void sdl_pool_free(void)
 	for (i = 0; i < sdl.nr_blocks; i++)
 		__free_pages(sdl.blocks[i].page, pool_order);
 	kfree(sdl.blocks);
-	bitmap_free(sdl.block_busy);
+	bitmap_free(sdl.unit_busy);
 	sdl.blocks = NULL;
 	sdl.nr_blocks = 0;
 }
@@ -721,7 +768,7 @@ static int sdl_pool_init(void)
 
 	if (!pool_mb)
 		return 0;
-	/* A block is whole 64-bit ledger words: blocks never share a word. */
+	/* A block is whole units (whole 64-bit ledger words). */
 	if (pool_order < 6 || pool_order > 10)
 		return -EINVAL;
 	sdl.block_pages = 1U << pool_order;
@@ -729,8 +776,8 @@ static int sdl_pool_init(void)
 	if (!want)
 		return -EINVAL;
 	sdl.blocks = kcalloc(want, sizeof(*sdl.blocks), GFP_KERNEL);
-	sdl.block_busy = bitmap_zalloc(want, GFP_KERNEL);
-	if (!sdl.blocks || !sdl.block_busy)
+	sdl.unit_busy = bitmap_zalloc(want * (sdl.block_pages / SDL_UNIT_PAGES), GFP_KERNEL);
+	if (!sdl.blocks || !sdl.unit_busy)
 		goto nomem;
 	for (i = 0; i < want; i++) {
 		struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, pool_order);
