@@ -11,8 +11,11 @@ and the host reads the guest's table straight out of it.
   1. Boot; the module prints the table's GPA (the stand-in for the
      registration exit: QEMU does not implement the protocol MSR) and
      exactly one line saying the host does not support registration.
-  2. Idle guest: `sev-donate check` (live) passes; a paused comparison of
-     every page against the module's ledger is exact.
+  2. Idle guest: `sev-donate check` (live) passes with exactly the table's
+     pages shared; the module refuses conversions outside its pool and
+     malformed requests; a debugfs registration retry prints the "does not
+     support" line once more and fails; a paused comparison of every page
+     against the module's ledger is exact.
   3. The guest churns pool pages between private and shared on every vCPU
      through debugfs; meanwhile the host runs `sev-donate check` and
      `sev-donate dump` on the RAM file, again and again, until the guest
@@ -27,7 +30,12 @@ and the host reads the guest's table straight out of it.
      others exactly equal). QMP cont. Repeated PAUSES times.
   5. Churn stops; paused again: the table equals the ledger exactly with
      nothing in flight, and the ledger the guest prints on the serial
-     console equals the ledger read from RAM.
+     console equals the ledger read from RAM. Then the host scribbles on
+     the table: a flipped bitmap bit must be reported by the CLI
+     (SD_ERR_CHUNK_COUNT in that chunk) and by the oracle, exactly; an
+     overwritten descriptor likewise (SD_ERR_CHUNK_PENDING), and after one
+     more conversion in that chunk by the guest the table is exact again
+     (the writer never reads the table, SPEC.md 2.5).
   6. rmmod, insmod (a fresh table), poweroff: the reboot notifier runs.
      The serial log has no kernel warning, BUG or oops, and no taint but
      the module's own.
@@ -228,16 +236,20 @@ class Guest:
         with self.cv:
             return len(self.lines)
 
-    def command(self, cmd, arg="", timeout=CMD_TIMEOUT):
-        """Run one init.sh command; return its "SDT: TAG ..." payload lines."""
+    def command(self, cmd, arg="", timeout=CMD_TIMEOUT, fails=False):
+        """Run one init.sh command; return its "SDT: TAG ..." payload lines.
+
+        With @fails, the command must fail (and the lines are returned).
+        """
         start = self.mark()
         self.ser.sendall(("%s %s\n" % (cmd, arg)).encode())
         end = self.wait_line(lambda ln: ln.startswith(("SDT: ok %s" % cmd, "SDT: err %s" % cmd)),
                              start, timeout, "guest command '%s %s'" % (cmd, arg))
         with self.cv:
             out = self.lines[start:end + 1]
-        if out[-1].startswith("SDT: err"):
-            raise Fail("guest command '%s %s' failed: %s" % (cmd, arg, out[-1]))
+        if out[-1].startswith("SDT: err") != fails:
+            raise Fail("guest command '%s %s' %s: %s" % (cmd, arg, "succeeded" if fails
+                                                        else "failed", out[-1]))
         return [ln for ln in out[:-1] if ln.startswith("SDT: ")]
 
     def qmp_cmd(self, name):
@@ -403,6 +415,22 @@ CLI_INVALID_RE = re.compile(r"invalid table at GPA 0x[0-9a-f]+: (SD_ERR_[A-Z_]+)
 KERNEL_TROUBLE = re.compile(r"WARNING:|BUG:|Oops|Call Trace|general protection|Kernel panic")
 
 
+def refusals(g, pool):
+    """What the module must refuse, and the registration retry on a host without support."""
+    mk = g.mark()
+    g.command("register", "1", fails=True)
+    with g.cv:
+        n = sum(UNSUPPORTED in ln for ln in g.lines[mk:])
+    if n != 1:
+        raise Fail("debugfs register on a host without support: %d '%s' lines, expected 1"
+                   % (n, UNSUPPORTED))
+    for arg in ("0x10 1 shared",                                   # not a pool page
+                "0x%x %d shared" % (pool[0][0], pool[0][1] + 1),   # runs past its block
+                "0x%x 0 shared" % pool[0][0],                      # no pages
+                "0x%x 1 sideways" % pool[0][0]):                   # no such state
+        g.command("convert", arg, fails=True)
+
+
 def idle_check(h, when, shared):
     """A live check of a guest that converts nothing: valid, with exactly @shared pages."""
     rc, js, err = h.cli("check", paused=False)
@@ -538,6 +566,7 @@ def run(qemu, kver, busybox):
 
         # Idle: live check passes, paused comparison exact.
         idle_check(h, "on an idle guest", int(m.group(2)) // 4096)
+        refusals(g, pool)
         g.stop()
         h.paused_round(expect_idle=True)
         g.cont()
