@@ -13,9 +13,10 @@
  *     the lock word, since the conversion inside a window may sleep) and the
  *     transport instructions (cpuid, the fault-safe MSR accessors, the KVM
  *     hypercall);
- *   - register over the transport CPUID advertises; on a host that
- *     advertises none, say so in one line and keep the table current so
- *     that a later registration (debugfs "register") succeeds;
+ *   - register over the MSR transport when CPUID advertises it (or, with
+ *     transport=auto, the hypercall if that is advertised too); on a host
+ *     that advertises neither, say so in one line and keep the table
+ *     current so that a later registration (debugfs "register") succeeds;
  *   - unregister before reboot and kexec (reboot notifier) and on unload.
  *
  * For testing, a pool of pages can be churned between private and shared
@@ -94,6 +95,10 @@ static unsigned int pool_order = 9;
 module_param(pool_order, uint, 0444);
 MODULE_PARM_DESC(pool_order, "allocation order of one pool block (6..10)");
 
+static char *transport = "msr";
+module_param(transport, charp, 0444);
+MODULE_PARM_DESC(transport, "msr: register over the MSR even where the hypercall is advertised; auto: the hypercall if advertised (SPEC.md 5.4)");
+
 static unsigned int convert_delay_us;
 module_param(convert_delay_us, uint, 0644);
 MODULE_PARM_DESC(convert_delay_us, "churn: sleep this long inside every other conversion window, as a page-state change exit would (0: never)");
@@ -153,6 +158,8 @@ static struct sdl {
 
 /* ---- guest/'s environment hooks ------------------------------------------- */
 
+static bool sdl_force_msr;
+
 static bool sdl_trylock(struct sd_lock *l)
 {
 	/* Acquire: the chunk's private state is read only after the word is ours. */
@@ -189,6 +196,14 @@ void sd_env_unlock(struct sd_lock *l)
 static void sdl_cpuid(void *ctx, u32 leaf, u32 regs[4])
 {
 	cpuid_count(leaf, 0, &regs[0], &regs[1], &regs[2], &regs[3]);
+	/*
+	 * transport=msr: hide the hypercall bit from sd_transport_probe(), which
+	 * reads it only from the features leaf after a KVM signature leaf, so
+	 * that the MSR is used whenever it is advertised. The guest's view of
+	 * CPUID elsewhere is untouched.
+	 */
+	if (sdl_force_msr && leaf >= 0x40000000U && leaf < 0x40010000U && (leaf & 0xff) == 1)
+		regs[0] &= ~(1U << SD_CPUID_BIT_HC);
 }
 
 /* The fault-safe accessors: a #GP from the host comes back as an error. */
@@ -843,6 +858,12 @@ static int __init sdl_init(void)
 	mutex_init(&sdl.churn_mutex);
 	mutex_init(&sdl.convert_mutex);
 
+	if (!strcmp(transport, "msr"))
+		sdl_force_msr = true;
+	else if (strcmp(transport, "auto")) {
+		pr_err("transport=%s: msr or auto\n", transport);
+		return -EINVAL;
+	}
 	err = sdl_span(&first, &nr);
 	if (err) {
 		pr_err("no System RAM resource found\n");

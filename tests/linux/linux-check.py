@@ -646,6 +646,13 @@ def run(qemu, kver, busybox):
         print("linux-check: serial console, last lines (all in %s):" % g.log_path)
         for ln in g.tail():
             print("  | " + ln)
+        if g.proc.poll() is not None:
+            print("linux-check: qemu exited %d; its output (%s):" % (g.proc.returncode,
+                                                                  g.qemu_log.name))
+            g.qemu_log.flush()
+            with open(g.qemu_log.name) as f:
+                for ln in f.read().splitlines()[-20:]:
+                    print("  | " + ln)
         raise
     finally:
         g.kill()
