@@ -66,6 +66,7 @@
 #include <linux/reboot.h>
 #include <linux/wait_bit.h>
 #include <linux/bitmap.h>
+#include <linux/log2.h>
 #include <linux/atomic.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
@@ -858,6 +859,15 @@ static int __init sdl_init(void)
 	mutex_init(&sdl.churn_mutex);
 	mutex_init(&sdl.convert_mutex);
 
+	if (!is_power_of_2(ppc) || ppc < SD_MIN_CHUNK_PAGES || ppc > SD_MAX_CHUNK_PAGES) {
+		pr_err("ppc=%u: a power of two from %u to %u\n", ppc, SD_MIN_CHUNK_PAGES,
+		       SD_MAX_CHUNK_PAGES);
+		return -EINVAL;
+	}
+	if (pool_mb > (1U << 20)) {
+		pr_err("pool_mb=%u: at most 1 TiB\n", pool_mb);
+		return -EINVAL;
+	}
 	if (!strcmp(transport, "msr"))
 		sdl_force_msr = true;
 	else if (strcmp(transport, "auto")) {
