@@ -39,7 +39,7 @@ while read -r cmd arg; do
 	convert)     echo "$arg" > $D/convert ;;
 	register)    echo "$arg" > $D/register ;;
 	rmmod)       rmmod sev_donate ;;
-	insmod)      insmod /sev_donate.ko $(cat /modargs) ;;
+	insmod)      insmod /sev_donate.ko ${arg:-$(cat /modargs)} ;;
 	dmesg)       dmesg | sed 's/^/SDT: dmesg /' ;;
 	poweroff)    echo "SDT: ok poweroff"; poweroff -f ;;
 	*)           false ;;

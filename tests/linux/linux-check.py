@@ -408,7 +408,7 @@ def compare_dump(extents, table):
 # ---- the test --------------------------------------------------------------------
 
 TABLE_RE = re.compile(r"sev_donate: table gpa=0x([0-9a-f]+) bytes=(\d+) first_gfn=0x([0-9a-f]+) "
-                      r"nr_gfns=(\d+) ppc=(\d+) ledger gpa=0x([0-9a-f]+) bytes=(\d+)")
+                      r"nr_gfns=(\d+) ppc=(\d+) ledger gpa=0x([0-9a-f]+) bytes=\d+ pool=(\d+x\d+)")
 UNSUPPORTED = "sev_donate: host does not support registration"
 CLI_INVALID_RE = re.compile(r"invalid table at GPA 0x[0-9a-f]+: (SD_ERR_[A-Z_]+)"
                             r"(?: \([^)]*\))?(?: in chunk (\d+))?")
@@ -612,9 +612,11 @@ def run(qemu, kver, busybox):
         g.wait_line(lambda ln: "sev_donate: unload: no table registered" in ln, mk, CMD_TIMEOUT,
                     "rmmod")
         mk = g.mark()
-        g.command("insmod")
-        table2, ledger2, _ = wait_loaded(g, mk, "insmod after rmmod")
-        h2 = Host(g, table2, ledger2, pool, 0)
+        g.command("insmod", "transport=auto")   # default geometry (8192 pages a chunk), no pool
+        table2, ledger2, m2 = wait_loaded(g, mk, "insmod after rmmod")
+        if (m2.group(5), m2.group(7)) != ("8192", "0x0"):
+            raise Fail("insmod with defaults: ppc %s, pool %s" % (m2.group(5), m2.group(7)))
+        h2 = Host(g, table2, ledger2, [], int(m2.group(2)))
         g.stop()
         h2.paused_round(expect_idle=True)
         g.cont()
