@@ -54,6 +54,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -143,12 +144,13 @@ class Guest:
         os.makedirs(OUT, exist_ok=True)
         self.ram = os.path.join(OUT, "ram.img")
         self.initrd = os.path.join(OUT, "initramfs.cpio.gz")
-        self.ser_path = os.path.join(OUT, "serial.sock")
-        self.qmp_path = os.path.join(OUT, "qmp.sock")
+        # Sockets in a short private directory: a unix socket path is at most 107 bytes.
+        self.sock_dir = tempfile.mkdtemp(prefix="sd-linux-check.")
+        self.ser_path = os.path.join(self.sock_dir, "serial")
+        self.qmp_path = os.path.join(self.sock_dir, "qmp")
         self.log_path = os.path.join(OUT, "serial.log")
-        for p in (self.ram, self.ser_path, self.qmp_path):
-            if os.path.exists(p):
-                os.unlink(p)
+        if os.path.exists(self.ram):
+            os.unlink(self.ram)
         subprocess.run([sys.executable, os.path.join(HERE, "mkinitramfs.py"), self.initrd,
                         "init=" + os.path.join(HERE, "init.sh"), "bin/busybox=" + busybox,
                         "sev_donate.ko=" + KMOD, "--text", "modargs=" + MODARGS], check=True)
@@ -170,12 +172,16 @@ class Guest:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.qemu_log,
                                      stderr=subprocess.STDOUT)
         self.t0 = time.monotonic()
-        self.ser = self._connect(self.ser_path)
-        threading.Thread(target=self._reader, daemon=True).start()
-        self.qmp = self._connect(self.qmp_path)
-        self.qmpf = self.qmp.makefile("rw", encoding="utf-8", newline="\n")
-        self.qmpf.readline()        # greeting
-        self.qmp_cmd("qmp_capabilities")
+        try:
+            self.ser = self._connect(self.ser_path)
+            threading.Thread(target=self._reader, daemon=True).start()
+            self.qmp = self._connect(self.qmp_path)
+            self.qmpf = self.qmp.makefile("rw", encoding="utf-8", newline="\n")
+            self.qmpf.readline()        # greeting
+            self.qmp_cmd("qmp_capabilities")
+        except BaseException:
+            self.kill()
+            raise
 
     def _connect(self, path):
         deadline = time.monotonic() + 60
@@ -284,6 +290,7 @@ class Guest:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        shutil.rmtree(self.sock_dir, ignore_errors=True)
 
     def tail(self, n=40):
         with self.cv:
