@@ -16,8 +16,10 @@ stty -echo 2>/dev/null
 D=/sys/kernel/debug/sev_donate
 
 echo "SDT: boot $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
-if ! insmod /sev_donate.ko $(cat /modargs); then
-	echo "SDT: err insmod $?"
+insmod /sev_donate.ko $(cat /modargs)
+rc=$?
+if [ $rc -ne 0 ]; then
+	echo "SDT: err insmod $rc"
 	poweroff -f
 fi
 echo "SDT: ready"

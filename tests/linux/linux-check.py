@@ -179,6 +179,9 @@ class Guest:
             self.qmpf = self.qmp.makefile("rw", encoding="utf-8", newline="\n")
             self.qmpf.readline()        # greeting
             self.qmp_cmd("qmp_capabilities")
+        except (OSError, Fail) as e:
+            self.kill()
+            raise Fail("qemu did not start: %s\n%s" % (e, self.qemu_output()))
         except BaseException:
             self.kill()
             raise
@@ -285,6 +288,14 @@ class Guest:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             raise Fail("qemu did not exit within %d s of poweroff" % timeout)
+
+    def qemu_output(self):
+        """The tail of qemu's own output, for a failure message."""
+        self.qemu_log.flush()
+        with open(self.qemu_log.name) as f:
+            tail = f.read().splitlines()[-20:]
+        return "qemu's output (%s):\n%s" % (self.qemu_log.name,
+                                             "\n".join("  | " + ln for ln in tail))
 
     def kill(self):
         if self.proc.poll() is None:
@@ -651,17 +662,12 @@ def run(qemu, kver, busybox):
         if not os.environ.get("LINUX_CHECK_KEEP"):
             os.unlink(g.ram)
         return 0
-    except Fail:
+    except (Fail, OSError):
         print("linux-check: serial console, last lines (all in %s):" % g.log_path)
         for ln in g.tail():
             print("  | " + ln)
         if g.proc.poll() is not None:
-            print("linux-check: qemu exited %d; its output (%s):" % (g.proc.returncode,
-                                                                  g.qemu_log.name))
-            g.qemu_log.flush()
-            with open(g.qemu_log.name) as f:
-                for ln in f.read().splitlines()[-20:]:
-                    print("  | " + ln)
+            print("linux-check: qemu exited %d; %s" % (g.proc.returncode, g.qemu_output()))
         raise
     finally:
         g.kill()
@@ -673,6 +679,10 @@ def main():
         return run(qemu, kver, busybox)
     except Fail as e:
         print("FAIL: linux-check: %s" % e, flush=True)
+        return 1
+    except OSError as e:
+        # A socket to qemu broke: qemu died under us (its output was printed above).
+        print("FAIL: linux-check: lost qemu: %s" % e, flush=True)
         return 1
 
 
