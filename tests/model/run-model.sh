@@ -19,6 +19,9 @@
 # other than the expected one. Each configuration's files (pan.out, and for
 # failures the counterexample replayed by spin -t, trail.txt) stay in
 # OUTDIR/NAME. MODEL_JOBS (default: the number of CPUs) runs that many at once.
+# MODEL_DEEP=1 adds larger instances of the passing configurations (deep-*:
+# about 5 minutes of CPU, and 4 GB for one of them); a NAME may also be one
+# of those.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,6 +74,15 @@ hmut-live-accept-odd | sd_hostile  | safety   | fail:H2_named_result,H4_validate
 hprobe-ok-odd        | sd_hostile  | safety   | fail:probe | -DPROBE_OK_ODD
 hprobe-retries       | sd_hostile  | safety   | fail:probe | -DPROBE_RETRIES
 EOF
+	# Larger instances of the passing configurations: minutes and up to 4 GB.
+	[ "${MODEL_DEEP:-0}" = 1 ] || [ "$#" -gt 0 ] || return 0
+	cat <<'EOF'
+deep-protocol-both   | sd_protocol | safety   | pass |
+deep-protocol-live-att3   | sd_protocol | safety | pass | -DNO_PAUSE -DATT=3
+deep-protocol-live-nupd4  | sd_protocol | safety | pass | -DNO_PAUSE -DNW=1 -DNUPD=4
+deep-protocol-paused-nupd4 | sd_protocol | safety | pass | -DNO_LIVE -DNUPD=4
+deep-hostile-att5    | sd_hostile  | safety   | pass | -DATT=5
+EOF
 }
 
 field() { echo "$1" | cut -d'|' -f"$2" | sed 's/^ *//; s/ *$//'; }
@@ -95,7 +107,7 @@ run_one() {
 	# Complete searches are long: optimise. Failing ones stop early: compile fast.
 	case $expect in pass) opt=-O2 ;; *) opt=-O0 ;; esac
 	# shellcheck disable=SC2086
-	if ! $CC -w $opt -DCOLLAPSE -DMEMLIM=8192 $panflags -o pan pan.c >cc.log 2>&1; then
+	if ! $CC -w $opt -DCOLLAPSE -DMEMLIM=12288 $panflags -o pan pan.c >cc.log 2>&1; then
 		echo "UNEXPECTED $name: cc pan.c failed (see $d/cc.log)" >result; return
 	fi
 	# shellcheck disable=SC2086
@@ -141,7 +153,7 @@ if [ "${MODEL_ONE:-}" ]; then
 	exit 0
 fi
 
-list=$(configs | grep -v '^ *$')
+list=$(configs "$@" | grep -v '^ *$')
 if [ $# -gt 0 ]; then
 	sel=""
 	for n in "$@"; do
