@@ -532,12 +532,14 @@ proctype pauser()
 
 #endif
 
+#ifdef NO_PAUSE
 /* without a pause: P5 only */
 proctype finisher()
 {
 	(ndone == NW && DRAINED);
 	assert(P5_table_final && seq == pseq && !(seq & 1) && nr == pnr && bm[0] == shadow[0] && bm[1] == shadow[1])
 }
+#endif
 
 /* initial state: pages 1 and 2 shared, so windows border shared pages in both words */
 init
