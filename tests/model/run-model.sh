@@ -7,9 +7,10 @@
 # spin -a generates the verifier, gcc compiles it, pan searches the whole
 # state space. Each configuration states its expected outcome:
 #   pass            no error, and the search completed (not cut by depth or memory)
-#   fail:A,B,...    at least one error, and pan's first error line contains one of
-#                   A, B, ... (assertions name their property: "assertion violated
-#                   (P1_copy_published && ...)"; a liveness failure says "acceptance cycle")
+#   fail:A,B,...    at least one error, and pan's first error is one of A, B, ...:
+#                   the property an assertion names first ("assertion violated
+#                   (P1_copy_published && ...)" is P1_copy_published), or pan's own
+#                   words for other errors ("acceptance cycle", "invalid end state")
 # Mutants remove a barrier, swap writer steps or break the reader; they must
 # fail, which shows the models can fail. Probes assert that an interesting
 # situation never happens; they must fail too, which shows the situation is
@@ -136,7 +137,7 @@ run_one() {
 		fi ;;
 	fail:*)
 		re=$(echo "${expect#fail:}" | tr ',' '|')
-		if [ -n "$errors" ] && [ "$errors" -gt 0 ] && echo "$first" | grep -Eq "$re"; then
+		if [ -n "$errors" ] && [ "$errors" -gt 0 ] && echo "$why" | grep -Eq "^(assertion )?($re)\$"; then
 			verdict=ok
 		fi
 		got=${why:-no error}
