@@ -205,31 +205,48 @@ out:
  * per word rather than calling memcpy/memset, which a freestanding build
  * does not have.
  */
+static SD_HOT int sd_incr_word(struct sd_run *r, sd_gfn_t wgfn, u64 *old, u64 nw, u64 m,
+				bool changes)
+{
+	u64 ow = *old;
+
+	nw &= m;
+	SD_WRITE_ONCE(*old, (ow & ~m) | nw);
+	if (!r->fn)
+		return 0;
+	if (changes)
+		return (ow & m) != nw ? sd_run_diff_word(r, wgfn, (ow & m) ^ nw, nw) : 0;
+	return nw ? sd_run_word(r, wgfn, nw, SD_PAGE_SHARED) : 0;
+}
+
 static SD_HOT int sd_incr_range(struct sd_run *r, sd_gfn_t cgfn, u64 *old, const u64 *src,
 				u64 uni, u32 lo, u32 hi, bool changes)
 {
-	u32 wlo = lo >> 6, whi = (hi + 63) >> 6;
-	bool emit = r->fn;
+	u32 first = lo >> 6, last = (hi - 1) >> 6;
+	int rc;
 
-	for (u32 w = wlo; lo < hi && w < whi; w++) {
-		u64 m = (w == wlo || w == whi - 1) ? sd_range_mask(w, lo, hi) : ~0ULL;
-		u64 nw = (src ? src[w] : uni) & m;
-		u64 ow = old[w];
-		int rc = 0;
-
-		SD_WRITE_ONCE(old[w], (ow & ~m) | nw);
-		if (!emit)
-			continue;
-		if (changes) {
-			if ((ow & m) != nw)
-				rc = sd_run_diff_word(r, cgfn + ((u64)w << 6), (ow & m) ^ nw, nw);
-		} else if (nw) {
-			rc = sd_run_word(r, cgfn + ((u64)w << 6), nw, SD_PAGE_SHARED);
-		}
+	if (lo >= hi)
+		return 0;
+	rc = sd_incr_word(r, cgfn + ((u64)first << 6), &old[first], src ? src[first] : uni,
+			  sd_range_mask(first, lo, hi), changes);
+	if (rc || last == first)
+		return rc;
+	/* Whole words between the edges: with nothing to report, only stores. */
+	if (!r->fn && src) {
+		for (u32 w = first + 1; w < last; w++)
+			SD_WRITE_ONCE(old[w], src[w]);
+	} else if (!r->fn) {
+		for (u32 w = first + 1; w < last; w++)
+			SD_WRITE_ONCE(old[w], uni);
+	} else {
+		for (u32 w = first + 1; w < last && !rc; w++)
+			rc = sd_incr_word(r, cgfn + ((u64)w << 6), &old[w], src ? src[w] : uni,
+					  ~0ULL, changes);
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return sd_incr_word(r, cgfn + ((u64)last << 6), &old[last], src ? src[last] : uni,
+			    sd_range_mask(last, lo, hi), changes);
 }
 
 /* Take one validated chunk into @old (the chunk's incr->bits) and report it. */
