@@ -11,7 +11,9 @@
  *       validate  sd_host_walk with no callback: copy and validate only
  *       snapshot  sd_host_incr_init: copy every chunk into the host's state
  *     against memcpy of the same bytes (the descriptor array and the bitmaps
- *     the read had to copy), in the same run, into a pre-faulted buffer.
+ *     the read had to copy; all of the table for strict reads and
+ *     snapshots), in the same run, into a pre-faulted buffer. "vs memcpy"
+ *     is memcpy's time over the read's: 100% = as fast as copying.
  *     Goals: typical 1 TiB walk <= 0.5 ms; bitmap-heavy reads >= 50% of
  *     memcpy bandwidth.
  *  2. An incremental pass with nothing changed, 1 TiB. Goal: <= 50 us.
@@ -272,7 +274,7 @@ static void json_row(const char *span, const char *pattern, const char *what,
 		(unsigned long long)r->bytes, gbps(r->bytes, r->med_ns),
 		(unsigned long long)r->ext.runs, base->med_ns / 1e3,
 		(unsigned long long)base->bytes, gbps(base->bytes, base->med_ns),
-		gbps(r->bytes, r->med_ns) / gbps(base->bytes, base->med_ns));
+		base->med_ns / r->med_ns);
 	json_first = false;
 }
 
@@ -282,7 +284,7 @@ static void print_row(const char *span, const char *pattern, const char *what,
 	printf("%-7s %-10s %-9s %11.1f us (min %11.1f) %7.2f GB/s %9llu extents | memcpy %10.1f us %6.2f GB/s | %4.0f%%\n",
 	       span, pattern, what, r->med_ns / 1e3, r->min_ns / 1e3, gbps(r->bytes, r->med_ns),
 	       (unsigned long long)r->ext.runs, base->med_ns / 1e3, gbps(base->bytes, base->med_ns),
-	       100.0 * gbps(r->bytes, r->med_ns) / gbps(base->bytes, base->med_ns));
+	       100.0 * base->med_ns / r->med_ns);
 	json_row(span, pattern, what, r, base);
 }
 
