@@ -330,11 +330,6 @@ int cmd_make_image(int argc, char **argv)
 				     sd_err_name(rc));
 		goto out_free;
 	}
-	if (msync(map, table_bytes, MS_SYNC) < 0) {
-		rc = cli_io_error(out, "cannot write the table to");
-		goto out_free;
-	}
-
 	if (json) {
 		printf("{\"image\": ");
 		cli_json_str(stdout, out);
