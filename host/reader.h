@@ -217,7 +217,8 @@ static SD_HOT int sd_host_rd_chunk(struct sd_host_rd *rd, u64 idx, struct sd_hos
 			rc = sd_host_rd_summary(rd, idx, seq, ns, pages, out);
 		} else {
 			struct sd_chunk_desc c = {
-				.seq = seq, .nr_shared = ns, .pending_first = pf, .pending_count = pc,
+				.seq = seq, .nr_shared = ns,
+				.pending_first = pf, .pending_count = pc,
 			};
 
 			out->summary = false;

@@ -196,14 +196,11 @@ out:
 /* ---- incremental walks (SPEC.md 3.3) ------------------------------------- */
 
 /*
- * Chunk pages [lo, hi): take the new state (@src, or @uni for a summary
- * read) into @old, reporting either the shared runs of the new state
- * (@changes false: a first read) or the pages whose state differs from
- * @old, with their new state (@changes true); nothing without a callback.
- * Bits of @old outside [lo, hi) are kept. @old is the host's own memory:
- * it is stored with SD_WRITE_ONCE only so that the compiler keeps one store
- * per word rather than calling memcpy/memset, which a freestanding build
- * does not have.
+ * One word of the host's copy: bits @m of @nw replace those of *@old, the
+ * others are kept. *@old is the host's own memory: it is stored with
+ * SD_WRITE_ONCE only so that the compiler keeps one store per word rather
+ * than turning the loops below into memcpy/memset calls, which a
+ * freestanding build does not have.
  */
 static SD_HOT int sd_incr_word(struct sd_run *r, sd_gfn_t wgfn, u64 *old, u64 nw, u64 m,
 				bool changes)
@@ -219,6 +216,13 @@ static SD_HOT int sd_incr_word(struct sd_run *r, sd_gfn_t wgfn, u64 *old, u64 nw
 	return nw ? sd_run_word(r, wgfn, nw, SD_PAGE_SHARED) : 0;
 }
 
+/*
+ * Chunk pages [lo, hi): take the new state (@src, or @uni for a summary
+ * read) into @old, reporting either the shared runs of the new state
+ * (@changes false: a first read) or the pages whose state differs from
+ * @old, with their new state (@changes true); nothing without a callback.
+ * Bits of @old outside [lo, hi) are kept.
+ */
 static SD_HOT int sd_incr_range(struct sd_run *r, sd_gfn_t cgfn, u64 *old, const u64 *src,
 				u64 uni, u32 lo, u32 hi, bool changes)
 {
@@ -385,7 +389,7 @@ int sd_host_walk_changes(const struct sd_host_reg *reg, const struct sd_host_mem
 	if (rc)
 		return rc;
 	g = rd.g;
-	/* Locals, not loads through pointers: the loop below is the whole cost of a quiet pass. */
+	/* Locals, not loads through pointers: a quiet pass is nothing but this loop. */
 	nr = g->nr_chunks;
 	descs = (const struct sd_chunk_desc *)(rd.base + g->desc_offset);
 	seqs = incr->seqs;
