@@ -60,12 +60,19 @@ all:
 #                  compiled freestanding, linked into libsd.a, but kept out of
 #                  the freestanding link so the hooks they resolve stay visible
 #   FS_ALLOWED     undefined symbols the freestanding link may leave (hooks)
+#   USER_LIBS      userspace archives tests and benchmarks link (prerequisites too)
+#   USER_LDLIBS    -l flags for those archives;  USER_INC  their -I flags
 #   BINS           userspace programs
 #   CHECK_BINS     test programs `make check` runs, in order
 #   CHECK_EXTRA    further targets `make check` depends on and runs
 # Defined before the includes: rule prerequisites are expanded as they are read.
 LIBSD	:= $(BUILD)/libsd.a
 TESTLIB	:= $(BUILD)/libsdtest.a
+
+# Userspace archives and flags that tests and benchmarks link (modules add to them).
+USER_LIBS :=
+USER_LDLIBS :=
+USER_INC :=
 
 SD_SRCS	:=
 SD_ENV_SRCS :=
@@ -74,6 +81,7 @@ BINS	:=
 CHECK_BINS :=
 CHECK_EXTRA :=
 
+.SECONDEXPANSION:
 include $(sort $(wildcard */module.mk */*/module.mk))
 
 # ---- userspace library of the freestanding core -----------------------------

@@ -5,11 +5,12 @@ BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 BENCH_QUICK ?= 0
 
-$(BUILD)/bench/%: bench/%.c bench/bench.h $(TESTLIB) $(LIBSD)
+$(BUILD)/bench/%: bench/%.c bench/bench.h $(TESTLIB) $(LIBSD) $$(USER_LIBS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CCLD    $@")
-	$(Q)$(CC) $(USER_CFLAGS) -Ibench -Itests/lib -MMD -MP $< -o $@ \
-		$(TESTLIB) $(LIBSD) $(USER_LDFLAGS) $(URCU_LIBS) -lpthread -lm
+	$(Q)$(CC) $(USER_CFLAGS) -Ibench -Itests/lib $(USER_INC) -MMD -MP $< -o $@ \
+		$(TESTLIB) $(USER_LIBS) $(LIBSD) $(USER_LDFLAGS) $(USER_LDLIBS) $(URCU_LIBS) \
+		-lpthread -lm
 
 bench: $(BENCH_BINS)
 	$(Q)BENCH_QUICK=$(BENCH_QUICK) BENCH_OUT=$(BUILD)/bench bench/run.sh $(BENCH_BINS)

@@ -62,6 +62,10 @@ struct sd_guest {
 	sd_gpa_t table_gpa;
 	struct sd_guest_chunk *chunks;	/* nr_chunks */
 	u64 *shadow;		/* private copy of the bitmap */
+	/* Derived once at init from the above, for the hot path. */
+	struct sd_chunk_desc *descs;	/* table + desc_offset */
+	u64 *bitmap;		/* table + bitmap_offset */
+	u64 self_lo, self_hi;	/* span-relative pages of the table itself */
 	u64 reg_value;		/* the value last registered, 0 if none */
 };
 

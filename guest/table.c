@@ -14,12 +14,12 @@
 
 static struct sd_chunk_desc *desc_of(const struct sd_guest *g, u64 idx)
 {
-	return (struct sd_chunk_desc *)(g->table + sd_geom_desc_off(&g->g, idx));
+	return g->descs + idx;
 }
 
 static u64 *bits_of(const struct sd_guest *g, u64 idx)
 {
-	return (u64 *)(g->table + sd_geom_bits_off(&g->g, idx));
+	return g->bitmap + idx * g->g.words_per_chunk;
 }
 
 static u64 *shadow_of(const struct sd_guest *g, u64 idx)
@@ -63,8 +63,7 @@ static void publish_chunk(struct sd_guest *g, u64 idx)
 /* Mark the table's own pages shared in private state (SPEC.md 1.6). */
 static void mark_self_shared(struct sd_guest *g)
 {
-	u64 rel = (g->table_gpa >> SD_PAGE_SHIFT) - g->g.first_gfn;
-	u64 end = rel + sd_geom_table_pages(&g->g);
+	u64 rel = g->self_lo, end = g->self_hi;
 
 	while (rel < end) {
 		u64 idx = rel >> g->g.chunk_shift;
@@ -104,6 +103,10 @@ int sd_guest_init(struct sd_guest *g, sd_gfn_t first_gfn, u64 nr_gfns, u32 pages
 	g->table_gpa = table_gpa;
 	g->chunks = priv;
 	g->shadow = (u64 *)((u8 *)priv + geom.nr_chunks * sizeof(struct sd_guest_chunk));
+	g->descs = (struct sd_chunk_desc *)(g->table + geom.desc_offset);
+	g->bitmap = (u64 *)(g->table + geom.bitmap_offset);
+	g->self_lo = tgfn - first_gfn;
+	g->self_hi = g->self_lo + sd_geom_table_pages(&geom);
 	g->reg_value = 0;
 	zero_words(priv, priv_bytes(&geom) / sizeof(u64));
 
@@ -125,19 +128,18 @@ int sd_guest_init(struct sd_guest *g, sd_gfn_t first_gfn, u64 nr_gfns, u32 pages
  * request that would make one of the table's own pages private is refused:
  * the table must describe itself as shared while it exists (SPEC.md 1.6).
  */
-static int check_range(const struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared,
-		       u64 *rel)
+static inline int check_range(const struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared,
+			      u64 *rel)
 {
-	sd_gfn_t tgfn = g->table_gpa >> SD_PAGE_SHIFT;
+	u64 r = gfn - g->g.first_gfn;	/* wraps to a huge value below the span */
 
 	if (npages == 0)
 		return -SD_ERR_EMPTY_RANGE;
-	if (gfn < g->g.first_gfn || gfn - g->g.first_gfn >= g->g.nr_gfns ||
-	    npages > g->g.nr_gfns - (gfn - g->g.first_gfn))
+	if (r >= g->g.nr_gfns || npages > g->g.nr_gfns - r)
 		return -SD_ERR_RANGE;
-	if (!shared && gfn < tgfn + sd_geom_table_pages(&g->g) && tgfn < gfn + npages)
+	if (!shared && r < g->self_hi && g->self_lo < r + npages)
 		return -SD_ERR_TABLE_NOT_SHARED;
-	*rel = gfn - g->g.first_gfn;
+	*rel = r;
 	return 0;
 }
 
@@ -154,7 +156,8 @@ static int check_range(const struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool 
 	     __p += cnt)
 
 /* Steps 1-3 of SPEC.md 2.1; the caller holds the chunk's lock. */
-static void chunk_open(struct sd_guest *g, u64 idx, u32 first, u32 cnt, bool shared)
+static inline __attribute__((always_inline))
+void chunk_open(struct sd_guest *g, u64 idx, u32 first, u32 cnt, bool shared)
 {
 	struct sd_guest_chunk *ch = &g->chunks[idx];
 
@@ -169,21 +172,33 @@ static void chunk_open(struct sd_guest *g, u64 idx, u32 first, u32 cnt, bool sha
  * close the window. Words are published whole from the shadow, so bits
  * outside the window keep their (private, authoritative) values.
  */
-static void chunk_close(struct sd_guest *g, u64 idx)
+static inline __attribute__((always_inline))
+void chunk_close(struct sd_guest *g, u64 idx)
 {
 	struct sd_guest_chunk *ch = &g->chunks[idx];
 	struct sd_chunk_desc *d = desc_of(g, idx);
 	u64 *sh = shadow_of(g, idx);
 	u32 first = ch->win_first, cnt = ch->win_count;
 	u32 w0 = first >> 6, w1 = (first + cnt - 1) >> 6;
-	u32 before = (u32)sd_bitmap_weight(sh, first, cnt);
 
-	if (ch->win_shared)
-		sd_bitmap_set_range(sh, first, cnt);
-	else
-		sd_bitmap_clear_range(sh, first, cnt);
-	ch->nr_shared = ch->nr_shared - before + (ch->win_shared ? cnt : 0);
-	sd_shared_store_words(bits_of(g, idx) + w0, sh + w0, w1 - w0 + 1);
+	if (w0 == w1) {
+		/* One word (every single-page change): no loops, one store to the table. */
+		u64 m = sd_word_mask(first & 63, ((first + cnt - 1) & 63) + 1);
+		u64 old = sh[w0], new = ch->win_shared ? old | m : old & ~m;
+
+		ch->nr_shared = ch->nr_shared + sd_popcount64(new) - sd_popcount64(old);
+		sh[w0] = new;
+		SD_WRITE_ONCE(bits_of(g, idx)[w0], new);
+	} else {
+		u32 before = (u32)sd_bitmap_weight(sh, first, cnt);
+
+		if (ch->win_shared)
+			sd_bitmap_set_range(sh, first, cnt);
+		else
+			sd_bitmap_clear_range(sh, first, cnt);
+		ch->nr_shared = ch->nr_shared - before + (ch->win_shared ? cnt : 0);
+		sd_shared_store_words(bits_of(g, idx) + w0, sh + w0, w1 - w0 + 1);
+	}
 	SD_WRITE_ONCE(d->nr_shared, ch->nr_shared);
 	sd_seq_write_end(d, &ch->seq);
 	ch->win_count = 0;
@@ -191,11 +206,17 @@ static void chunk_close(struct sd_guest *g, u64 idx)
 
 int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 {
-	u64 rel;
+	u64 rel, c0;
 	int rc = check_range(g, gfn, npages, shared, &rel);
 
 	if (rc)
 		return rc;
+	c0 = rel >> g->g.chunk_shift;
+	if (c0 == (rel + npages - 1) >> g->g.chunk_shift) {
+		sd_env_lock(&g->chunks[c0].lock);
+		chunk_open(g, c0, (u32)(rel & (g->g.pages_per_chunk - 1)), (u32)npages, shared);
+		return 0;
+	}
 	/* Ascending chunk order: no deadlock between overlapping multi-chunk requests. */
 	for_each_chunk_part(g, rel, npages, idx, first, cnt) {
 		sd_env_lock(&g->chunks[idx].lock);
@@ -206,7 +227,7 @@ int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 
 int sd_guest_commit(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 {
-	u64 rel;
+	u64 rel, c0;
 	int rc = check_range(g, gfn, npages, shared, &rel);
 
 	if (rc)
@@ -216,6 +237,17 @@ int sd_guest_commit(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 	 * nothing. The caller holds these chunks' locks if it began this range;
 	 * a commit without its begin is misuse, detected here best-effort.
 	 */
+	c0 = rel >> g->g.chunk_shift;
+	if (c0 == (rel + npages - 1) >> g->g.chunk_shift) {
+		const struct sd_guest_chunk *ch = &g->chunks[c0];
+
+		if (ch->win_count != npages || ch->win_shared != shared ||
+		    ch->win_first != (rel & (g->g.pages_per_chunk - 1)))
+			return -SD_ERR_BUSY;
+		chunk_close(g, c0);
+		sd_env_unlock(&g->chunks[c0].lock);
+		return 0;
+	}
 	for_each_chunk_part(g, rel, npages, idx, first, cnt) {
 		const struct sd_guest_chunk *ch = &g->chunks[idx];
 

@@ -9,11 +9,13 @@ $(TESTLIB): $(TESTLIB_OBJS)
 	$(if $(Q),@echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c $(TESTLIB) $(LIBSD)
+# $$(USER_LIBS): expanded after every module.mk has been read.
+$(BUILD)/tests/%: tests/unit/%.c $(TESTLIB) $(LIBSD) $$(USER_LIBS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CCLD    $@")
-	$(Q)$(CC) $(USER_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib -MMD -MP $< -o $@ \
-		$(TESTLIB) $(LIBSD) $(USER_LDFLAGS) $(CMOCKA_LIBS) $(URCU_LIBS) -lpthread
+	$(Q)$(CC) $(USER_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib $(USER_INC) -MMD -MP $< -o $@ \
+		$(TESTLIB) $(USER_LIBS) $(LIBSD) $(USER_LDFLAGS) $(CMOCKA_LIBS) $(USER_LDLIBS) \
+		$(URCU_LIBS) -lpthread
 
 CHECK_BINS += $(UNIT_BINS)
 -include $(UNIT_BINS:=.d) $(TESTLIB_OBJS:.o=.d)

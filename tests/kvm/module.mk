@@ -1,0 +1,18 @@
+# tests/kvm/: tests on real /dev/kvm. Each tests/kvm/test_*.c holds both the
+# guest code (under SD_KVM_GUEST) and the host main(); vmm/kvm/module.mk says
+# how such a file becomes a program. Without /dev/kvm each prints
+# "SKIP: /dev/kvm not available" and exits 77.
+#
+#   make kvm-check               the KVM tests (part of `make check`)
+#   make kvm-check KVM_SOAK=1    the same, longer (SD_KVM_SOAK in the environment)
+KVM_TEST_SRCS := $(sort $(wildcard tests/kvm/test_*.c))
+KVM_TEST_BINS := $(patsubst tests/kvm/%.c,$(BUILD)/kvm/%,$(KVM_TEST_SRCS))
+KVM_SOAK ?= 0
+
+CHECK_BINS += $(KVM_TEST_BINS)
+
+kvm-check: $(KVM_TEST_BINS)
+	$(Q)SD_KVM_SOAK=$(KVM_SOAK) tests/run-tests.sh $(KVM_TEST_BINS)
+
+.PHONY: kvm-check
+-include $(KVM_TEST_BINS:=.d) $(patsubst %,$(BUILD)/kvm/guest/%.d,$(notdir $(KVM_TEST_BINS)))

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * test_stream.c - the migration stream (docs/STREAM.md): round trips, and
+ * every way a stream can be cut, corrupted or tampered with, each rejected
+ * with its exact error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/kvm.h>
+#include "sd_test.h"
+#include "stream.h"
+
+#define RAM_BYTES	(256ULL << 20)	/* 65536 pages */
+#define NR_VCPUS	2
+
+/* ---- building a reference stream --------------------------------------------- */
+
+struct pair {
+	struct sd_mig_keys src, dst;
+	struct sd_membuf m;		/* the records, source to destination */
+	u8 page[4][64 * 4096];		/* the page payloads sent */
+	struct kvm_regs regs[NR_VCPUS];
+	struct kvm_sregs sregs[NR_VCPUS];
+	u8 hdr128[128];
+};
+
+static void fill(u8 *p, size_t n, u32 seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (u8)((i * 2654435761u + seed) >> 13);
+}
+
+static void keys_pair(struct pair *s)
+{
+	u8 buf[64];
+	struct sd_membuf hello = { buf, 0, sizeof(buf), 0 }, header = { buf, 0, sizeof(buf), 0 };
+	struct sd_io hi = sd_io_mem(&hello), he = sd_io_mem(&header);
+	struct sd_mig_status st;
+	u64 ram;
+	u32 nv;
+
+	assert_int_equal(sd_mig_send_hello(&hi, RAM_BYTES, &s->dst, &st), 0);
+	assert_int_equal(sd_mig_recv_hello(&hi, RAM_BYTES, &s->src, &st), 0);
+	assert_int_equal(sd_mig_send_header(&he, RAM_BYTES, NR_VCPUS, &s->src, &st), 0);
+	assert_int_equal(sd_mig_recv_header(&he, RAM_BYTES, &s->dst, &ram, &nv, &st), 0);
+	assert_int_equal(ram, RAM_BYTES);
+	assert_int_equal(nv, NR_VCPUS);
+}
+
+static size_t vcpu_items(struct pair *s, int i, u8 *buf, size_t cap, bool with_msrs)
+{
+	size_t len = 0;
+
+	assert_int_equal(sd_mig_vcpu_item_add(buf, cap, &len, SD_VCPU_REGS, &s->regs[i],
+					      sizeof(s->regs[i])), 0);
+	assert_int_equal(sd_mig_vcpu_item_add(buf, cap, &len, SD_VCPU_SREGS, &s->sregs[i],
+					      sizeof(s->sregs[i])), 0);
+	if (with_msrs) {
+		u8 msrs[8 + 16 * 2] = { 2 };
+
+		assert_int_equal(sd_mig_vcpu_item_add(buf, cap, &len, SD_VCPU_MSRS, msrs,
+						      sizeof(msrs)), 0);
+	}
+	return len;
+}
+
+/* PASS 0: 3 plain + 64 encrypted pages; PASS 1 final: 1 transition page; REG; 2 VCPU; END. */
+static struct pair *make_stream(void)
+{
+	struct pair *s = calloc(1, sizeof(*s));
+	struct sd_mig_writer *w = malloc(sizeof(*w));
+	struct sd_mig_status st;
+	struct sd_io io;
+	u8 items[8192];
+
+	keys_pair(s);
+	s->m.cap = 1 << 20;
+	s->m.buf = malloc(s->m.cap);
+	io = sd_io_mem(&s->m);
+	for (int i = 0; i < 4; i++)
+		fill(s->page[i], sizeof(s->page[i]), (u32)i * 7 + 1);
+	for (int i = 0; i < NR_VCPUS; i++) {
+		fill((u8 *)&s->regs[i], sizeof(s->regs[i]), 100 + (u32)i);
+		fill((u8 *)&s->sregs[i], sizeof(s->sregs[i]), 200 + (u32)i);
+	}
+	fill(s->hdr128, 128, 300);
+
+	sd_mig_writer_init(w, &io, &s->src);
+	assert_int_equal(sd_mig_put_pass(w, 0, false, &st), 0);				/* 1 */
+	assert_int_equal(sd_mig_put_pages(w, SD_REC_PLAIN, 0x10, 3, s->page[0], &st), 0);	/* 2 */
+	assert_int_equal(sd_mig_put_pages(w, SD_REC_ENCRYPTED, 0x1000, 64, s->page[1], &st), 0);/* 3 */
+	assert_int_equal(sd_mig_put_pass(w, 1, true, &st), 0);				/* 4 */
+	assert_int_equal(sd_mig_put_pages(w, SD_REC_TRANSITION, 0xffff, 1, s->page[2], &st), 0);/* 5 */
+	assert_int_equal(sd_mig_put_registration(w, 0x200001, 7, s->hdr128, &st), 0);	/* 6 */
+	for (int i = 0; i < NR_VCPUS; i++) {						/* 7, 8 */
+		size_t n = vcpu_items(s, i, items, sizeof(items), i == 1);
+
+		assert_int_equal(sd_mig_put_vcpu(w, (u32)i, i == 1 ? 3 : 2, items, n, &st), 0);
+	}
+	assert_int_equal(sd_mig_put_end(w, &st), 0);					/* 9 */
+	free(w);
+	return s;
+}
+
+static void free_stream(struct pair *s)
+{
+	free(s->m.buf);
+	free(s);
+}
+
+/* Parse @len bytes of @buf as a stream; the first error (or 0 after END), and records read. */
+static int parse(struct pair *s, u8 *buf, size_t len, int *nrec, struct sd_mig_status *st)
+{
+	struct sd_membuf m = { buf, len, len, 0 };
+	struct sd_io io = sd_io_mem(&m);
+	struct sd_mig_reader *r = malloc(sizeof(*r));
+	struct sd_mig_rec rec;
+	int rc;
+
+	sd_mig_reader_init(r, &io, &s->dst, RAM_BYTES, NR_VCPUS);
+	*nrec = 0;
+	do {
+		rc = sd_mig_next(r, &rec, st);
+		*nrec += rc == 0;
+	} while (rc == 0 && rec.type != SD_REC_END);
+	free(r);
+	return rc;
+}
+
+/* Offset of record @i (1-based) in the stream. */
+static size_t rec_off(const u8 *buf, int i)
+{
+	size_t off = 0;
+
+	for (int k = 1; k < i; k++) {
+		u32 len;
+
+		memcpy(&len, buf + off + 4, 4);
+		off += SD_REC_HDR_SIZE + len;
+	}
+	return off;
+}
+
+static u32 rec_len(const u8 *buf, int i)
+{
+	u32 len;
+
+	memcpy(&len, buf + rec_off(buf, i) + 4, 4);
+	return len;
+}
+
+/* What an attacker who knows the format does after tampering: fix the CRC. */
+static void fix_crc(u8 *buf, int i)
+{
+	u8 *h = buf + rec_off(buf, i);
+	u32 len = rec_len(buf, i), crc;
+
+	memset(h + 16, 0, 4);
+	crc = sd_crc32c(0, h, SD_REC_HDR_SIZE + len);
+	memcpy(h + 16, &crc, 4);
+}
+
+static void expect(struct pair *s, u8 *buf, size_t len, int err, int nrec_want)
+{
+	struct sd_mig_status st = { 0 };
+	int nrec, rc = parse(s, buf, len, &nrec, &st);
+
+	if (rc != -err)
+		fail_msg("got %s (%s), want %s", sd_mig_err_name(rc), st.msg, sd_mig_err_name(err));
+	if (nrec_want >= 0)
+		assert_int_equal(nrec, nrec_want);
+	if (err) {
+		assert_int_equal(st.err, err);
+		assert_non_null(strstr(st.msg, sd_mig_err_name(err)));
+	}
+}
+
+/* ---- tests ------------------------------------------------------------------------ */
+
+static void stream_round_trips_every_record(void **state)
+{
+	struct pair *s = make_stream();
+	struct sd_membuf m = { s->m.buf, s->m.len, s->m.len, 0 };
+	struct sd_io io = sd_io_mem(&m);
+	struct sd_mig_reader *r = malloc(sizeof(*r));
+	struct sd_mig_status st;
+	struct sd_mig_rec rec;
+
+	sd_mig_reader_init(r, &io, &s->dst, RAM_BYTES, NR_VCPUS);
+	assert_int_equal(sd_mig_next(r, &rec, &st), 0);
+	assert_int_equal(rec.type, SD_REC_PASS);
+	assert_int_equal(rec.pass.pass, 0);
+	assert_false(rec.pass.final);
+	assert_int_equal(sd_mig_next(r, &rec, &st), 0);
+	assert_int_equal(rec.type, SD_REC_PLAIN);
+	assert_int_equal(rec.pages.gfn, 0x10);
+	assert_int_equal(rec.pages.npages, 3);
+	assert_memory_equal(rec.pages.data, s->page[0], 3 * 4096);
+	assert_int_equal(sd_mig_next(r, &rec, &st), 0);
+	assert_int_equal(rec.type, SD_REC_ENCRYPTED);
+	assert_int_equal(rec.pages.gfn, 0x1000);
+	assert_int_equal(rec.pages.npages, 64);
+	assert_memory_equal(rec.pages.data, s->page[1], 64 * 4096);
+	/* The ciphertext on the wire is not the plaintext. */
+	assert_memory_not_equal(s->m.buf + rec_off(s->m.buf, 3) + SD_REC_HDR_SIZE + 16, s->page[1],
+				4096);
+	assert_int_equal(sd_mig_next(r, &rec, &st), 0);
+	assert_true(rec.pass.final);
+	assert_int_equal(sd_mig_next(r, &rec, &st), 0);
+	assert_int_equal(rec.type, SD_REC_TRANSITION);
+	assert_int_equal(rec.pages.gfn, 0xffff);
+	assert_memory_equal(rec.pages.data, s->page[2], 4096);
+	assert_int_equal(sd_mig_next(r, &rec, &st), 0);
+	assert_int_equal(rec.type, SD_REC_REGISTRATION);
+	assert_int_equal(rec.reg.value, 0x200001);
+	assert_int_equal(rec.reg.generation, 7);
+	assert_memory_equal(rec.reg.hdr, s->hdr128, 128);
+	for (int i = 0; i < NR_VCPUS; i++) {
+		assert_int_equal(sd_mig_next(r, &rec, &st), 0);
+		assert_int_equal(rec.type, SD_REC_VCPU);
+		assert_int_equal(rec.vcpu.index, i);
+		assert_int_equal(rec.vcpu.nr_items, i == 1 ? 3 : 2);
+		assert_memory_equal(rec.vcpu.items + 8, &s->regs[i], sizeof(s->regs[i]));
+	}
+	assert_int_equal(sd_mig_next(r, &rec, &st), 0);
+	assert_int_equal(rec.type, SD_REC_END);
+	assert_int_equal(rec.end.records, 8);
+	assert_int_equal(rec.end.pages, 68);
+	/* Nothing after END. */
+	assert_int_equal(sd_mig_next(r, &rec, &st), -SD_MIG_ERR_ORDER);
+	assert_int_equal(m.pos, m.len);
+	free(r);
+	free_stream(s);
+}
+
+static void stream_cut_anywhere_is_eof(void **state)
+{
+	struct pair *s = make_stream();
+	size_t checked = 0;
+
+	/* Every byte of the small records and both sides of every boundary; a stride elsewhere. */
+	for (size_t cut = 0; cut < s->m.len; cut += (cut % 4096 < 64 || cut % 4096 > 4032) ? 1 : 61) {
+		struct sd_mig_status st = { 0 };
+		int nrec, rc = parse(s, s->m.buf, cut, &nrec, &st);
+
+		if (rc != -SD_MIG_ERR_EOF)
+			fail_msg("cut at %zu: got %s (%s)", cut, sd_mig_err_name(rc), st.msg);
+		checked++;
+	}
+	print_message("stream: %zu cut points of a %zu-byte stream, all SD_MIG_ERR_EOF\n",
+		      checked, s->m.len);
+	expect(s, s->m.buf, s->m.len, 0, 9);
+	free_stream(s);
+}
+
+static void stream_bit_flips_never_pass(void **state)
+{
+	struct pair *s = make_stream();
+	u8 *copy = malloc(s->m.len);
+	size_t checked = 0;
+
+	for (size_t pos = 0; pos < s->m.len; pos += (pos % 4096 < 48) ? 1 : 509) {
+		struct sd_mig_status st = { 0 };
+		int nrec, rc;
+
+		memcpy(copy, s->m.buf, s->m.len);
+		copy[pos] ^= (u8)(1u << (pos % 8));
+		rc = parse(s, copy, s->m.len, &nrec, &st);
+		/* A flipped length can make a record run short (CRC) or past the end (EOF). */
+		if (rc != -SD_MIG_ERR_CRC && rc != -SD_MIG_ERR_LEN && rc != -SD_MIG_ERR_EOF &&
+		    rc != -SD_MIG_ERR_TYPE)
+			fail_msg("flip at %zu: got %s (%s)", pos, sd_mig_err_name(rc), st.msg);
+		checked++;
+	}
+	print_message("stream: %zu single-bit flips, all rejected\n", checked);
+	free(copy);
+	free_stream(s);
+}
+
+static void stream_tampering_with_fixed_crcs(void **state)
+{
+	struct pair *s = make_stream();
+	u8 *c = malloc(s->m.len + 4096);
+	size_t n = s->m.len;
+#define RESET() memcpy(c, s->m.buf, n)
+#define AT(i) (c + rec_off(c, i))
+
+	/* Ciphertext changed: the stand-in's authentication fails. */
+	RESET();
+	AT(3)[SD_REC_HDR_SIZE + 16 + 100] ^= 1;
+	fix_crc(c, 3);
+	expect(s, c, n, SD_MIG_ERR_AUTH, 2);
+	/* An encrypted page moved to another GFN (still inside RAM): AD binds the GFN. */
+	RESET();
+	AT(3)[SD_REC_HDR_SIZE] ^= 0x20;
+	fix_crc(c, 3);
+	expect(s, c, n, SD_MIG_ERR_AUTH, 2);
+	/* Re-typed ENCRYPTED -> PLAIN: the length no longer fits the type. */
+	RESET();
+	AT(3)[0] = SD_REC_PLAIN;
+	fix_crc(c, 3);
+	expect(s, c, n, SD_MIG_ERR_LEN, 2);
+	/* Re-typed TRANSITION -> ENCRYPTED: AD covers the type. */
+	RESET();
+	AT(5)[0] = SD_REC_ENCRYPTED;
+	fix_crc(c, 5);
+	expect(s, c, n, SD_MIG_ERR_AUTH, 4);
+	/* A plain page pointed outside RAM. */
+	RESET();
+	memcpy(AT(2) + SD_REC_HDR_SIZE, &(u64){ 65534 }, 8);	/* 3 pages from 65534 */
+	fix_crc(c, 2);
+	expect(s, c, n, SD_MIG_ERR_RANGE, 1);
+	/* Sequence: a repeated record, a skipped one. */
+	RESET();
+	memcpy(AT(2) + 8, &(u64){ 1 }, 8);
+	fix_crc(c, 2);
+	expect(s, c, n, SD_MIG_ERR_SEQ, 1);
+	RESET();
+	memcpy(AT(2) + 8, &(u64){ 3 }, 8);
+	fix_crc(c, 2);
+	expect(s, c, n, SD_MIG_ERR_SEQ, 1);
+	/* Unknown type; flags set. */
+	RESET();
+	AT(1)[0] = 9;
+	fix_crc(c, 1);
+	expect(s, c, n, SD_MIG_ERR_TYPE, 0);
+	RESET();
+	AT(1)[2] = 1;
+	fix_crc(c, 1);
+	expect(s, c, n, SD_MIG_ERR_TYPE, 0);
+	/* A huge length is refused before anything is read. */
+	RESET();
+	memcpy(AT(1) + 4, &(u32){ 0xffffffffu }, 4);
+	expect(s, c, n, SD_MIG_ERR_LEN, 0);
+	/* Order: the first record is not PASS 0; TRANSITION in a pre-copy pass. */
+	RESET();
+	memcpy(AT(1) + SD_REC_HDR_SIZE, &(u32){ 1 }, 4);
+	fix_crc(c, 1);
+	expect(s, c, n, SD_MIG_ERR_ORDER, 0);
+	RESET();
+	AT(4)[SD_REC_HDR_SIZE + 4] = 0;		/* pass 1 is not final: TRANSITION follows */
+	fix_crc(c, 4);
+	expect(s, c, n, SD_MIG_ERR_ORDER, 4);
+	/* vCPU records: an index out of range, a wrong item length, REGS missing. */
+	RESET();
+	memcpy(AT(7) + SD_REC_HDR_SIZE, &(u32){ 2 }, 4);
+	fix_crc(c, 7);
+	expect(s, c, n, SD_MIG_ERR_RANGE, 6);
+	RESET();
+	memcpy(AT(8) + SD_REC_HDR_SIZE, &(u32){ 0 }, 4);	/* vCPU 0 twice */
+	fix_crc(c, 8);
+	expect(s, c, n, SD_MIG_ERR_RANGE, 7);
+	RESET();
+	memcpy(AT(7) + SD_REC_HDR_SIZE + 8 + 4, &(u32){ 140 }, 4);
+	fix_crc(c, 7);
+	expect(s, c, n, SD_MIG_ERR_LEN, 6);
+	RESET();
+	memcpy(AT(7) + SD_REC_HDR_SIZE + 8, &(u32){ SD_VCPU_EVENTS }, 4);	/* kind 1 -> 6 */
+	fix_crc(c, 7);
+	expect(s, c, n, SD_MIG_ERR_LEN, 6);
+	RESET();
+	memcpy(AT(8) + SD_REC_HDR_SIZE + 8 + (8 + 144) + (8 + 312) + 8, &(u32){ 65 }, 4); /* 65 MSRs */
+	fix_crc(c, 8);
+	expect(s, c, n, SD_MIG_ERR_LEN, 7);
+	/* END: digest or counts that disagree; END before the last vCPU. */
+	RESET();
+	AT(9)[SD_REC_HDR_SIZE + 20] ^= 1;
+	fix_crc(c, 9);
+	expect(s, c, n, SD_MIG_ERR_DIGEST, 8);
+	RESET();
+	memcpy(AT(9) + SD_REC_HDR_SIZE + 8, &(u64){ 67 }, 8);
+	fix_crc(c, 9);
+	expect(s, c, n, SD_MIG_ERR_DIGEST, 8);
+	RESET();
+	memcpy(AT(9) + 8, &(u64){ 8 }, 8);			/* END renumbered to replace vCPU 1 */
+	fix_crc(c, 9);
+	memmove(AT(8), AT(9), SD_REC_HDR_SIZE + rec_len(c, 9));
+	expect(s, c, rec_off(c, 9), SD_MIG_ERR_ORDER, 7);
+	/* A dropped page record, renumbered and re-CRCed: only the END digest can tell. */
+	RESET();
+	{
+		size_t o2 = rec_off(c, 2), l2 = SD_REC_HDR_SIZE + rec_len(c, 2);
+
+		memmove(c + o2, c + o2 + l2, n - o2 - l2);
+		for (int i = 2; i <= 8; i++) {
+			memcpy(AT(i) + 8, &(u64){ (u64)i }, 8);
+			fix_crc(c, i);
+		}
+		/* Records 2.. now carry other seqs inside their AD: the first sealed one fails. */
+		expect(s, c, n - l2, SD_MIG_ERR_AUTH, 1);
+	}
+	free(c);
+	free_stream(s);
+#undef RESET
+#undef AT
+}
+
+static void handshake_rejects_bad_peers(void **state)
+{
+	u8 b[64];
+	struct sd_membuf m = { b, 0, sizeof(b), 0 };
+	struct sd_io io = sd_io_mem(&m);
+	struct sd_mig_keys src, dst;
+	struct sd_mig_status st;
+	u64 ram;
+	u32 nv;
+
+	/* A destination with less RAM: the source refuses before sending anything. */
+	assert_int_equal(sd_mig_send_hello(&io, RAM_BYTES - 4096, &dst, &st), 0);
+	assert_int_equal(sd_mig_recv_hello(&io, RAM_BYTES, &src, &st), -SD_MIG_ERR_RAM);
+	assert_non_null(strstr(st.msg, "destination holds"));
+	/* And the destination refuses a guest bigger than it (if the source didn't). */
+	m.len = m.pos = 0;
+	crypto_kx_keypair(src.pk, src.sk);
+	assert_int_equal(sd_mig_send_header(&io, RAM_BYTES, 1, &src, &st), 0);
+	assert_int_equal(sd_mig_recv_header(&io, RAM_BYTES / 2, &dst, &ram, &nv, &st),
+			 -SD_MIG_ERR_RAM);
+	/* Bad magic, CRC, version, vCPU count, a cut. */
+	m.len = m.pos = 0;
+	assert_int_equal(sd_mig_send_hello(&io, RAM_BYTES, &dst, &st), 0);
+	b[0] ^= 1;
+	assert_int_equal(sd_mig_recv_hello(&io, RAM_BYTES, &src, &st), -SD_MIG_ERR_MAGIC);
+	m.pos = 0;
+	b[0] ^= 1;
+	b[30] ^= 1;
+	assert_int_equal(sd_mig_recv_hello(&io, RAM_BYTES, &src, &st), -SD_MIG_ERR_CRC);
+	m.pos = 0;
+	b[30] ^= 1;
+	b[8] = 2;
+	memcpy(b + 60, &(u32){ sd_crc32c(0, b, 60) }, 4);
+	assert_int_equal(sd_mig_recv_hello(&io, RAM_BYTES, &src, &st), -SD_MIG_ERR_VERSION);
+	m.len = m.pos = 0;
+	assert_int_equal(sd_mig_send_header(&io, RAM_BYTES, 65, &src, &st), 0);
+	assert_int_equal(sd_mig_recv_header(&io, RAM_BYTES, &dst, &ram, &nv, &st),
+			 -SD_MIG_ERR_RANGE);
+	m.len = 40;
+	m.pos = 0;
+	assert_int_equal(sd_mig_recv_header(&io, RAM_BYTES, &dst, &ram, &nv, &st),
+			 -SD_MIG_ERR_EOF);
+}
+
+static void result_reports_refusal_and_rejects_garbage(void **state)
+{
+	u8 b[256];
+	struct sd_membuf m = { b, 0, sizeof(b), 0 };
+	struct sd_io io = sd_io_mem(&m);
+	struct sd_mig_status ok = { 0 }, bad, st;
+
+	assert_int_equal(sd_mig_send_result(&io, &ok), 0);
+	assert_int_equal(sd_mig_recv_result(&io, &st), 0);
+	m.len = m.pos = 0;
+	sd_mig_fail(&bad, SD_MIG_ERR_TABLE, "registration: SD_ERR_GEOM_RAM at chunk -");
+	assert_int_equal(sd_mig_send_result(&io, &bad), 0);
+	assert_int_equal(sd_mig_recv_result(&io, &st), -SD_MIG_ERR_REFUSED);
+	assert_non_null(strstr(st.msg, "SD_ERR_GEOM_RAM"));
+	m.pos = 0;
+	b[100] ^= 1;
+	assert_int_equal(sd_mig_recv_result(&io, &st), -SD_MIG_ERR_CRC);
+	m.pos = 0;
+	m.len = 200;
+	assert_int_equal(sd_mig_recv_result(&io, &st), -SD_MIG_ERR_EOF);
+}
+
+static void crc32c_known_answer(void **state)
+{
+	/* RFC 3720 B.4: 32 bytes of zeros -> 0x8a9136aa; "123456789" -> 0xe3069283. */
+	u8 zeros[32] = { 0 };
+
+	assert_int_equal(sd_crc32c(0, zeros, 32), 0x8a9136aa);
+	assert_int_equal(sd_crc32c(0, "123456789", 9), 0xe3069283);
+	assert_int_equal(sd_crc32c(sd_crc32c(0, "1234", 4), "56789", 5), 0xe3069283);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(crc32c_known_answer),
+		cmocka_unit_test(stream_round_trips_every_record),
+		cmocka_unit_test(stream_cut_anywhere_is_eof),
+		cmocka_unit_test(stream_bit_flips_never_pass),
+		cmocka_unit_test(stream_tampering_with_fixed_crcs),
+		cmocka_unit_test(handshake_rejects_bad_peers),
+		cmocka_unit_test(result_reports_refusal_and_rejects_garbage),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests_name("migration stream", tests, NULL, NULL) ? 1 : 0;
+}

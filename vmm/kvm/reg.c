@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * reg.c - the registration endpoint (sd_vmm_reg.h): MSR exits to host/,
+ * publication with RCU.
+ */
+#include <stdlib.h>
+
+#include "sev_donate.h"
+#include "sd_vmm_reg.h"
+
+static struct sd_vmm_reg_rec *rec_alloc(struct sd_vmm_reg *r)
+{
+	struct sd_vmm_reg_rec *rec = malloc(sizeof(*rec));
+
+	if (rec) {
+		rec->owner = r;
+		SD_INC(r->nr_live_records);
+	}
+	return rec;
+}
+
+static void rec_free_now(struct sd_vmm_reg_rec *rec)
+{
+	if (rec) {
+		SD_DEC(rec->owner->nr_live_records);
+		free(rec);
+	}
+}
+
+#ifdef __SANITIZE_THREAD__
+int sd_rcu_tsan_token, sd_rcu_tsan_barrier;
+
+/* liburcu is not instrumented: its internal allocations are not our races. */
+const char *__tsan_default_suppressions(void);
+const char *__tsan_default_suppressions(void)
+{
+	return "called_from_lib:liburcu-memb.so\ncalled_from_lib:liburcu-common.so\n";
+}
+#endif
+
+/* call_rcu callback: every reader that could see the record has left. */
+static void rec_free(struct rcu_head *head)
+{
+	sd_rcu_tsan_reclaim();
+	rec_free_now(caa_container_of(head, struct sd_vmm_reg_rec, rcu));
+	sd_rcu_tsan_reclaimed();
+}
+
+/*
+ * WRMSR SD_MSR_TABLE, on the writing vCPU's thread. The new record starts
+ * as a copy of the current one (sd_host_register() keeps the generation
+ * going and, on failure, leaves it untouched) and is published only on
+ * success. The whole attempt runs inside one read-side critical section:
+ * the record it copied cannot be freed (and its address reused) before the
+ * compare-and-exchange, so a successful exchange means nothing was
+ * published in between. The guest-controlled part, sd_host_register(), is
+ * bounded (a header and the chunks holding the table's pages).
+ */
+static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u64 value,
+		     u32 flags)
+{
+	struct sd_vmm_reg_rec *rec = rec_alloc(r), *old;
+	struct sd_host_stats st;
+	struct sd_errloc loc = { 0, SD_LOC_NONE, SD_LOC_NONE };
+	int rc;
+
+	if (!rec)
+		return -SD_ERR_TRANSPORT;
+	SD_INC(r->nr_attempts);
+	sd_vmm_reg_read_lock();
+	for (;;) {
+		old = sd_rcu_dereference(r->cur);
+		rec->reg = old->reg;
+		memset(&st, 0, sizeof(st));
+		rc = sd_host_register_flags(&rec->reg, &r->cfg, &r->mem, value, NULL, flags,
+					    &st, &loc);
+		if (rc)
+			break;
+		/*
+		 * Publish: rcu_cmpxchg_pointer orders the record's contents
+		 * before the pointer (it is a full barrier), pairing with the
+		 * readers' rcu_dereference.
+		 */
+		if (sd_rcu_cmpxchg_pointer(&r->cur, old, rec) == old) {
+			call_rcu(&old->rcu, rec_free);
+			rec = NULL;
+			break;
+		}
+		/* Another vCPU published first: register again on top of its record. */
+		SD_INC(r->nr_publish_races);
+	}
+	sd_vmm_reg_read_unlock();
+	rec_free_now(rec);	/* not published (NULL if it was) */
+
+	last->value = value;
+	last->err = rc;
+	last->loc = loc;
+	last->stats = st;
+	if (rc)
+		SD_INC(r->nr_failed);
+	else
+		SD_INC(r->nr_ok);
+	SD_STORE(r->status, (u32)-rc);
+	return rc;
+}
+
+/* The trapped MSR pair (SPEC.md 5.3). Return -1: KVM injects #GP. */
+static int reg_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
+{
+	struct sd_vmm_reg *r = ctx;
+
+	if (msr == SD_MSR_TABLE) {
+		const struct sd_host_reg *reg;
+
+		if (write)
+			return reg_write(r, &r->last[v->id], *val, 0) ? -1 : 0;
+		sd_vmm_reg_read_lock();
+		reg = sd_vmm_reg_current(r);
+		*val = reg->active ? reg->value : 0;
+		sd_vmm_reg_read_unlock();
+		return 0;
+	}
+	if (msr == SD_MSR_STATUS && !write) {
+		*val = sd_vmm_reg_status(r);
+		return 0;
+	}
+	return -1;	/* WRMSR SD_MSR_STATUS is #GP */
+}
+
+struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm)
+{
+	struct sd_vmm_reg *r = calloc(1, sizeof(*r));
+	struct sd_vmm_reg_rec *rec;
+	sd_gfn_t first, end;
+	u64 limit;
+
+	TEST_ASSERT(r, "calloc");
+	rec = rec_alloc(r);
+	TEST_ASSERT(rec, "malloc");
+	memset(&rec->reg, 0, sizeof(rec->reg));
+	TEST_ASSERT(vm->nr_vcpus == 0, "create the registration endpoint before the vCPUs");
+	r->vm = vm;
+	r->mem.map = sd_vm_mem_map;
+	r->mem.ctx = vm;
+	sd_vm_ram_range(vm, &first, &end);
+	limit = vm->phys_bits >= 12 + 40 ? SD_GFN_LIMIT : 1ULL << (vm->phys_bits - 12);
+	r->cfg.lim.ram_first_gfn = first;
+	r->cfg.lim.ram_end_gfn = end;
+	r->cfg.lim.gfn_limit = limit;
+	r->cfg.lim.max_table_bytes = SD_VMM_REG_MAX_TABLE;
+	r->cfg.phys_bits = vm->phys_bits;
+	r->cfg.max_attempts = SD_VMM_REG_MAX_ATTEMPTS;
+	r->cur = rec;		/* inactive, generation 0 */
+
+	sd_vm_set_cpuid_sd(vm, 1u << SD_CPUID_BIT_MSR);
+	TEST_ASSERT(SD_MSR_STATUS == SD_MSR_TABLE + 1, "the two MSRs are adjacent");
+	sd_vm_trap_msrs(vm, SD_MSR_TABLE, 2, reg_msr, r);
+	vm->priv = r;
+	return r;
+}
+
+int sd_vmm_reg_restore(struct sd_vmm_reg *r, u64 value, struct sd_vmm_reg_attempt *out)
+{
+	struct sd_vmm_reg_attempt a;
+	int rc = reg_write(r, &a, value, SD_READ_PAUSED);
+
+	if (out)
+		*out = a;
+	return rc;
+}
+
+int sd_vmm_reg_snapshot(struct sd_vmm_reg *r, struct sd_host_reg *out)
+{
+	sd_vmm_reg_read_lock();
+	*out = *sd_vmm_reg_current(r);
+	sd_vmm_reg_read_unlock();
+	return out->active ? 0 : -SD_ERR_NO_TABLE;
+}
+
+void sd_vmm_reg_quiesce(struct sd_vmm_reg *r)
+{
+	(void)r;
+	rcu_barrier();
+	sd_rcu_tsan_barrier_done();
+}
+
+void sd_vmm_reg_destroy(struct sd_vmm_reg *r)
+{
+	if (!r)
+		return;
+	sd_vmm_reg_quiesce(r);
+	rec_free_now(r->cur);
+	free(r);
+}

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * sd_kvm.h - a small VMM library on /dev/kvm, in the spirit of KVM
+ * selftests' kvm_util: VMs whose RAM lives in memslots backed by this
+ * process's own mappings (several slots, holes and declared MMIO ranges
+ * between them), 1..SD_KVM_MAX_VCPUS vCPUs in long mode with one thread
+ * each, a freestanding test guest loaded from an ELF image, ucalls, MSRs
+ * trapped to userspace, pausing, dirty logging and vCPU state save/restore.
+ *
+ * Library code reports misuse and ioctl failures with TEST_ASSERT (it is a
+ * test harness); the guest-memory accessor, which host/ calls on
+ * guest-controlled addresses, never asserts: it returns the named error.
+ *
+ * Addresses are typed: sd_gpa_t is guest-physical, sd_gva_t guest-virtual,
+ * and host pointers are plain pointers. The guest's low 4 GiB are
+ * identity-mapped, so a GVA below SD_KVM_IDMAP_BYTES equals its GPA.
+ *
+ * Threads (synchronization table):
+ *
+ *   operation                         concurrent with                 requires
+ *   sd_vm_create, _add_ram/_mmio,     nothing                         before the first sd_vm_add_vcpu
+ *     _trap_msrs, _set_cpuid_sd
+ *   sd_vcpu_run (one vCPU)            other vCPUs' sd_vcpu_run, the   only the vCPU's own thread
+ *                                     accessor, pause/resume
+ *   sd_vm_mem (the accessor)          everything                      nothing: the slot table is
+ *                                                                     fixed once vCPUs exist
+ *   sd_vm_pause / sd_vm_resume        sd_vcpu_run on every vCPU       one pauser at a time
+ *   sd_vm_get_dirty_log               vCPUs running                   nothing
+ *   sd_vcpu_state_save/_restore       -                               the vCPU out of sd_vcpu_run
+ *                                                                     (its own thread, or paused)
+ */
+#ifndef SD_KVM_H
+#define SD_KVM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/kvm.h>
+
+#include "sd_types.h"
+#include "sd_kvm_abi.h"
+#include "test_util.h"
+
+typedef u64 sd_gva_t;
+
+/*
+ * Variables shared between VMM threads: relaxed atomics. On x86 they are
+ * the plain moves (and a locked add) CMM_LOAD_SHARED and uatomic_inc would
+ * be, and ThreadSanitizer sees them for what they are.
+ */
+#define SD_LOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define SD_STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define SD_INC(x)	__atomic_add_fetch(&(x), 1, __ATOMIC_RELAXED)
+#define SD_DEC(x)	__atomic_sub_fetch(&(x), 1, __ATOMIC_RELAXED)
+
+#define SD_VM_MAX_SLOTS		8
+#define SD_VM_MAX_MMIO		4
+#define SD_VM_MAX_MSRS		256	/* vCPU state: MSRs saved */
+
+/* RAM region flags */
+#define SD_MEM_DIRTY_LOG	(1u << 0)	/* start with KVM_MEM_LOG_DIRTY_PAGES */
+#define SD_MEM_HOTPLUG		(1u << 1)	/* outside the boot RAM range (sd_vm_ram_range) */
+
+struct sd_vm_region {
+	u32 slot;		/* KVM memslot id */
+	u32 flags;		/* SD_MEM_* */
+	sd_gpa_t gpa;
+	u64 size;
+	u8 *hva;		/* this process's mapping of it */
+};
+
+struct sd_vm_mmio {
+	sd_gpa_t gpa;
+	u64 size;
+};
+
+struct sd_vcpu;
+struct sd_vm;
+
+/*
+ * A trapped MSR access, on the vCPU's thread. Return 0 (for a read, with
+ * *val set) or -1 to make the instruction raise #GP in the guest.
+ */
+typedef int (*sd_msr_fn)(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val);
+
+struct sd_vcpu {
+	struct sd_vm *vm;
+	u32 id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;	/* from sd_vcpu_thread_start */
+	bool has_thread;
+	/* Under vm->pause_lock: inside sd_vcpu_run and not parked, on run_thread. */
+	bool in_run;
+	pthread_t run_thread;
+	/* The last exit still needs a KVM_RUN to complete (a ucall's OUT, an MSR). */
+	bool exit_pending;
+	struct sd_ucall uc;	/* copy of the last ucall */
+	sd_gva_t uc_gva;	/* where the guest keeps it */
+	u64 nr_exits, nr_msr_exits, nr_ucalls, nr_kicks;
+	void *(*fn)(struct sd_vcpu *v, void *arg);
+	void *arg;
+	void *ret;
+};
+
+struct sd_vm {
+	int kvm_fd;
+	int fd;
+	int run_size;
+	u32 nr_regions;
+	struct sd_vm_region regions[SD_VM_MAX_SLOTS];
+	u32 nr_mmio;
+	struct sd_vm_mmio mmio[SD_VM_MAX_MMIO];
+	u32 nr_vcpus;
+	struct sd_vcpu *vcpus[SD_KVM_MAX_VCPUS];
+	u32 phys_bits;		/* the guest's MAXPHYADDR (CPUID 0x80000008) */
+	u32 sd_cpuid_eax;	/* SD_CPUID_LEAF EAX bits this VM advertises */
+	bool sd_cpuid_set;
+	/* The guest image. */
+	const u8 *elf;
+	size_t elf_len;
+	sd_gva_t entry;
+	bool booted;		/* GDT/IDT/page tables written */
+	/* One trapped MSR range, handled on the vCPU threads. */
+	u32 msr_first, msr_count;
+	sd_msr_fn msr_fn;
+	void *msr_ctx;
+	/* Pausing (sd_vm_pause): see the synchronization table above. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;	/* a vCPU left KVM_RUN, or a pause ended */
+	bool pause_req;
+	u64 nr_pauses;
+	/* Free for the user (e.g. the registration endpoint). */
+	void *priv;
+};
+
+/* Whether /dev/kvm can be opened; tests skip (exit 77) when it can't. */
+bool sd_kvm_available(void);
+/* TEST_REQUIRE(/dev/kvm): prints "SKIP: /dev/kvm not available" and exits 77. */
+void sd_kvm_require(void);
+
+struct sd_vm *sd_vm_create(void);
+void sd_vm_free(struct sd_vm *vm);
+
+/* Add a RAM memslot at [gpa, gpa + size), page-aligned, backed by a fresh anonymous mapping. */
+struct sd_vm_region *sd_vm_add_ram(struct sd_vm *vm, sd_gpa_t gpa, u64 size, u32 flags);
+/* Declare [gpa, gpa + size) as MMIO: no memslot; the accessor answers SD_ERR_MEM_MMIO. */
+void sd_vm_add_mmio(struct sd_vm *vm, sd_gpa_t gpa, u64 size);
+/* Boot RAM: lowest GFN and one past the highest of the regions not marked SD_MEM_HOTPLUG. */
+void sd_vm_ram_range(const struct sd_vm *vm, sd_gfn_t *first, sd_gfn_t *end);
+
+/*
+ * The guest-memory accessor (host/'s struct sd_host_mem). [gpa, gpa + len)
+ * must lie in one RAM slot: else -SD_ERR_MEM_MMIO if the range starts in, or
+ * runs into, a declared MMIO range, -SD_ERR_MEM_SPLIT if it runs from one
+ * slot into the next, -SD_ERR_MEM_UNBACKED otherwise (a hole, beyond RAM,
+ * or a range that wraps). Reachable with guest-chosen addresses: it never
+ * asserts, and costs one scan of at most SD_VM_MAX_SLOTS + SD_VM_MAX_MMIO
+ * entries.
+ */
+const void *sd_vm_mem_map(void *vm, sd_gpa_t gpa, u64 len, int *err);
+
+/* Host pointer to [gpa, gpa + len), which must be RAM in one slot (asserts). */
+void *sd_vm_hva(struct sd_vm *vm, sd_gpa_t gpa, u64 len);
+/* GVA -> GPA under the identity map (asserts the GVA is mapped). */
+sd_gpa_t sd_vm_gva2gpa(struct sd_vm *vm, sd_gva_t gva);
+/* Copy a NUL-terminated guest string (at most @size - 1 bytes); "(bad string)" if unreadable. */
+const char *sd_vm_read_str(struct sd_vm *vm, sd_gva_t gva, char *buf, size_t size);
+
+/* Load the guest image (an ELF built by vmm/kvm/module.mk) into RAM. */
+void sd_vm_load_image(struct sd_vm *vm, const void *elf, size_t len);
+/* The GVA of a symbol of the loaded image (asserts it exists). */
+sd_gva_t sd_vm_sym(struct sd_vm *vm, const char *name);
+struct sd_kvm_bootinfo *sd_vm_bootinfo(struct sd_vm *vm);
+
+/*
+ * Advertise, in SD_CPUID_LEAF EAX (under the KVM signature), exactly @bits
+ * of SD_CPUID_BIT_MSR / SD_CPUID_BIT_HC; applies to vCPUs added afterwards.
+ */
+void sd_vm_set_cpuid_sd(struct sd_vm *vm, u32 bits);
+
+/*
+ * Trap RDMSR and WRMSR of [first, first + count) to @fn on the vCPU threads
+ * (KVM_CAP_X86_USER_SPACE_MSR + KVM_X86_SET_MSR_FILTER). One range per VM.
+ */
+void sd_vm_trap_msrs(struct sd_vm *vm, u32 first, u32 count, sd_msr_fn fn, void *ctx);
+
+/*
+ * Add a vCPU in long mode at CPL 0 on the image's entry point. The first
+ * call writes the GDT, IDT, TSSs, page tables, per-vCPU blocks and boot info.
+ */
+struct sd_vcpu *sd_vm_add_vcpu(struct sd_vm *vm);
+
+/* ---- running ------------------------------------------------------------------ */
+
+/*
+ * Run until the guest makes a ucall; handle trapped MSRs and pause requests
+ * on the way. Returns SD_UCALL_SYNC or SD_UCALL_DONE (the ucall in v->uc);
+ * prints SD_UCALL_PRINT and goes on; fails the test, with the guest's file,
+ * line, expression and values, on SD_UCALL_ASSERT, SD_UCALL_EXCEPTION or an
+ * unexpected exit.
+ */
+int sd_vcpu_run(struct sd_vcpu *v);
+/* The same, but returns ASSERT and EXCEPTION ucalls instead of failing. */
+int sd_vcpu_run_raw(struct sd_vcpu *v);
+/*
+ * Answer the last ucall: the guest's sd_rt_ucall() returns @val (its
+ * struct's args[0]) when the vCPU runs again.
+ */
+void sd_vcpu_ucall_reply(struct sd_vcpu *v, u64 val);
+/* Describe the ucall in v->uc (assert text, exception vector...) into @buf. */
+const char *sd_ucall_describe(struct sd_vcpu *v, char *buf, size_t size);
+
+/*
+ * Run @fn(v, arg) on a new thread dedicated to @v (registered with RCU,
+ * with the kick signal handler installed). Join returns @fn's result.
+ */
+void sd_vcpu_thread_start(struct sd_vcpu *v, void *(*fn)(struct sd_vcpu *v, void *arg),
+			  void *arg);
+void *sd_vcpu_thread_join(struct sd_vcpu *v);
+
+/*
+ * Stop every vCPU wherever it is: on return no vCPU is executing guest code
+ * or handling an exit inside sd_vcpu_run, and none will until
+ * sd_vm_resume(). A vCPU whose thread is outside sd_vcpu_run (handling a
+ * ucall in test code) counts as stopped; it parks if it calls sd_vcpu_run.
+ * Kicks vCPUs out of KVM_RUN with immediate_exit and a signal.
+ */
+void sd_vm_pause(struct sd_vm *vm);
+void sd_vm_resume(struct sd_vm *vm);
+/* vCPUs inside sd_vcpu_run and not parked (0 while paused). */
+u32 sd_vm_nr_running(struct sd_vm *vm);
+
+/* ---- dirty logging -------------------------------------------------------------- */
+
+/* Turn KVM_MEM_LOG_DIRTY_PAGES on or off for @r. */
+void sd_vm_dirty_log_enable(struct sd_vm *vm, struct sd_vm_region *r, bool on);
+/*
+ * Fetch and clear @r's dirty log (KVM_GET_DIRTY_LOG) into @bitmap, one bit
+ * per page of the region (sd_vm_dirty_log_words(r) words). Returns the
+ * number of dirty pages.
+ */
+u64 sd_vm_dirty_log_get(struct sd_vm *vm, struct sd_vm_region *r, u64 *bitmap);
+static inline u64 sd_vm_dirty_log_words(const struct sd_vm_region *r)
+{
+	return ((r->size >> 12) + 63) / 64;
+}
+
+/* ---- vCPU state ------------------------------------------------------------------ */
+
+/* Everything needed to move a vCPU to another VM (no in-kernel irqchip here). */
+struct sd_vcpu_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_xsave xsave;
+	struct kvm_xcrs xcrs;
+	struct kvm_vcpu_events events;
+	struct kvm_debugregs debugregs;
+	u32 nr_msrs;
+	struct kvm_msr_entry msrs[SD_VM_MAX_MSRS];
+	bool has_xsave, has_xcrs;
+};
+
+/*
+ * Save @v's state. If its last exit is still pending completion (a ucall's
+ * OUT), completes it first with an immediate-exit KVM_RUN, so the state is
+ * the one after the instruction.
+ */
+void sd_vcpu_state_save(struct sd_vcpu *v, struct sd_vcpu_state *st);
+void sd_vcpu_state_restore(struct sd_vcpu *v, const struct sd_vcpu_state *st);
+
+void sd_vcpu_get_regs(struct sd_vcpu *v, struct kvm_regs *regs);
+void sd_vcpu_get_sregs(struct sd_vcpu *v, struct kvm_sregs *sregs);
+
+#endif /* SD_KVM_H */
