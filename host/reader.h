@@ -33,6 +33,16 @@
 struct sd_host_rd {
 	const struct sd_geom *g;	/* the registration's private copy */
 	const u8 *base;			/* the mapped table: guest-writable */
+	/*
+	 * What the per-chunk loop needs from the geometry, as values: a
+	 * local copy stays in registers across the read rule's barriers,
+	 * loads through @g would not.
+	 */
+	const struct sd_chunk_desc *descs;
+	const u8 *bitmap;
+	sd_gfn_t first_gfn;
+	u64 nr_gfns;
+	u32 shift, ppc, wpc;
 	sd_gpa_t gpa;
 	u64 *scratch;			/* words_per_chunk words, caller's */
 	struct sd_errloc *loc;
@@ -109,6 +119,13 @@ static inline int sd_host_rd_setup(struct sd_host_rd *rd, const struct sd_host_r
 	rd->base = mem->map(mem->ctx, reg->gpa, g->table_size, &err);
 	if (!rd->base)
 		return sd_host_mem_fail(loc, err, 0);
+	rd->descs = (const struct sd_chunk_desc *)(rd->base + g->desc_offset);
+	rd->bitmap = rd->base + g->bitmap_offset;
+	rd->first_gfn = g->first_gfn;
+	rd->nr_gfns = g->nr_gfns;
+	rd->shift = g->chunk_shift;
+	rd->ppc = g->pages_per_chunk;
+	rd->wpc = g->words_per_chunk;
 	return 0;
 }
 
@@ -171,10 +188,10 @@ static SD_HOT int sd_host_rd_summary(struct sd_host_rd *rd, u64 idx, u32 seq, u3
  */
 static SD_HOT int sd_host_rd_chunk(struct sd_host_rd *rd, u64 idx, struct sd_host_chunk *out)
 {
-	const struct sd_geom *g = rd->g;
-	const struct sd_chunk_desc *d = sd_host_rd_desc(rd, idx);
-	const u64 *bits = (const u64 *)(rd->base + sd_geom_bits_off(g, idx));
-	u32 pages = sd_geom_chunk_pages(g, idx), wpc = g->words_per_chunk;
+	const struct sd_chunk_desc *d = &rd->descs[idx];
+	const u64 *bits = (const u64 *)(rd->bitmap + ((idx << rd->shift) >> 3));
+	u64 left = rd->nr_gfns - (idx << rd->shift);
+	u32 pages = left < rd->ppc ? (u32)left : rd->ppc, wpc = rd->wpc;
 	u32 attempts = rd->attempts, a;
 	bool paused = rd->flags & SD_READ_PAUSED;
 	bool strict = rd->flags & SD_READ_STRICT;
@@ -223,7 +240,7 @@ static SD_HOT int sd_host_rd_chunk(struct sd_host_rd *rd, u64 idx, struct sd_hos
 
 			out->summary = false;
 			out->bits = rd->scratch;
-			rc = sd_validate_chunk(g, idx, &c, rd->scratch, rd->gpa, paused,
+			rc = sd_validate_chunk(rd->g, idx, &c, rd->scratch, rd->gpa, paused,
 					       &out->v, rd->loc);
 		}
 		goto done;
@@ -232,7 +249,7 @@ static SD_HOT int sd_host_rd_chunk(struct sd_host_rd *rd, u64 idx, struct sd_hos
 	rd->acc.unsettled++;
 	/* got_even is false only when every attempt stopped at an odd count. */
 	rc = sd_fail(rd->loc, got_even ? SD_ERR_CHUNK_RETRIES : SD_ERR_CHUNK_ODD, idx,
-		     sd_geom_desc_off(g, idx) + SD_DESC_OFF(seq));
+		     sd_geom_desc_off(rd->g, idx) + SD_DESC_OFF(seq));
 	rd->acc.retries++;		/* the last attempt failed too */
 done:
 	rd->acc.chunks++;

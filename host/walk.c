@@ -170,7 +170,7 @@ int sd_host_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem, u
 	g = rd.g;
 	nr = g->nr_chunks;
 	for (u64 idx = 0; idx < nr; idx++) {
-		sd_gfn_t cgfn = sd_geom_chunk_gfn(g, idx);
+		sd_gfn_t cgfn = rd.first_gfn + (idx << rd.shift);
 
 		rc = sd_host_rd_chunk(&rd, idx, &ch);
 		if (rc) {
