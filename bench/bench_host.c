@@ -149,7 +149,8 @@ static const void *bt_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
 {
 	struct btable *t = ctx;
 
-	if (gpa < t->gpa || gpa - t->gpa > t->g.table_size || len > t->g.table_size - (gpa - t->gpa)) {
+	if (gpa < t->gpa || gpa - t->gpa > t->g.table_size ||
+	    len > t->g.table_size - (gpa - t->gpa)) {
 		*err = -SD_ERR_MEM_UNBACKED;
 		return NULL;
 	}
@@ -194,7 +195,8 @@ static u64 memcpy_same(struct btable *t, bool all_bits)
 		return n + t->g.nr_chunks * cb;
 	}
 	for (u64 i = 0; i < t->nr_nonuniform; i++)
-		memcpy(copy_dst + n + i * cb, t->mem + sd_geom_bits_off(&t->g, t->nonuniform[i]), cb);
+		memcpy(copy_dst + n + i * cb,
+		       t->mem + sd_geom_bits_off(&t->g, t->nonuniform[i]), cb);
 	return n + t->nr_nonuniform * cb;
 }
 
@@ -465,7 +467,7 @@ static void bench_heap(u64 nr, u64 changes, u64 regs)
 			if (!rc)
 				rc = sd_host_incr_init(&reg, &mem, &incr, SD_READ_UNSETTLED_OK, 64,
 						       scratch, NULL, NULL, &st, NULL);
-			/* A registration whose table chunk is mid-update is refused, and retried. */
+			/* Refused while the table's chunk is mid-update: retried. */
 			if (rc == -SD_ERR_CHUNK_ODD || rc == -SD_ERR_CHUNK_RETRIES)
 				continue;
 			handled++;

@@ -229,8 +229,8 @@ int cmd_make_image(int argc, char **argv)
 				return cli_usage_error("--seed: '%s' is not a number", optarg);
 			break;
 		case 'c':
-			if (!cli_parse_u64(optarg, &v) || !SD_IS_POW2(v) || v < SD_MIN_CHUNK_PAGES ||
-			    v > SD_MAX_CHUNK_PAGES)
+			if (!cli_parse_u64(optarg, &v) || !SD_IS_POW2(v) ||
+			    v < SD_MIN_CHUNK_PAGES || v > SD_MAX_CHUNK_PAGES)
 				return cli_usage_error("--chunk-pages: '%s' is not a power of two from 64 to 32768",
 						       optarg);
 			ppc = (u32)v;
