@@ -107,14 +107,19 @@ int bl_encmap_get(const struct bl_encmap *m, sd_gfn_t gfn, u64 npages, u64 *dst)
 
 /* ---- this protocol: per-page state in a migration loop -------------------------- */
 
-#define BL_CURSOR_NONE	(~0ULL)
-
+/*
+ * What the loop holds: one chunk's copy, and the chunk's pages [lo, lo + n)
+ * so that the common case (the next page is in the same chunk) is one
+ * compare and a bit test.
+ */
 struct bl_cursor {
 	const struct sd_host_reg *reg;
 	const struct sd_host_mem *mem;
 	u32 max_attempts;
-	u64 idx;		/* the chunk held in @ch, or BL_CURSOR_NONE */
-	int rc;			/* what reading it returned */
+	sd_gfn_t lo;		/* first page of the chunk held */
+	u64 n;			/* its pages; 0 when none is held */
+	bool use_bits;		/* its pages' states are in ch.bits */
+	int fixed;		/* else every page's answer: SD_PAGE_* or a negative error */
 	struct sd_host_chunk ch;
 	struct sd_host_stats st;
 	struct sd_errloc loc;
@@ -123,32 +128,26 @@ struct bl_cursor {
 
 void bl_cursor_init(struct bl_cursor *c, const struct sd_host_reg *reg,
 		    const struct sd_host_mem *mem, u32 max_attempts);
-/* Read chunk @idx into the cursor (a live read, summary allowed). */
-void bl_cursor_load(struct bl_cursor *c, u64 idx);
+/* Read the chunk holding @gfn (a live read, summary allowed); outside the span, hold nothing. */
+void bl_cursor_seek(struct bl_cursor *c, sd_gfn_t gfn);
 
 /*
  * The state of @gfn: SD_PAGE_PRIVATE or SD_PAGE_SHARED, SD_PAGE_UNSETTLED
  * when its chunk did not settle within max_attempts, or a negative error
  * (-SD_ERR_RANGE outside the span, or the chunk's validation error). A
- * chunk is read once, when the loop first asks about one of its pages.
+ * chunk is read when the loop first asks about one of its pages, and again
+ * only if the loop leaves it and comes back.
  */
 static inline int bl_cursor_state(struct bl_cursor *c, sd_gfn_t gfn)
 {
-	const struct sd_geom *g = &c->reg->geom;
-	u64 p = gfn - g->first_gfn;
-
-	if (p >= g->nr_gfns)
-		return -SD_ERR_RANGE;
-	if ((p >> g->chunk_shift) != c->idx)
-		bl_cursor_load(c, p >> g->chunk_shift);
-	if (c->rc == -SD_ERR_CHUNK_ODD || c->rc == -SD_ERR_CHUNK_RETRIES)
-		return SD_PAGE_UNSETTLED;
-	if (c->rc)
-		return c->rc;
-	if (c->ch.summary)
-		return c->ch.v.nr_shared ? SD_PAGE_SHARED : SD_PAGE_PRIVATE;
-	return sd_bit_test(c->ch.bits, p & (g->pages_per_chunk - 1)) ? SD_PAGE_SHARED
-								   : SD_PAGE_PRIVATE;
+	if (__builtin_expect(gfn - c->lo >= c->n, 0)) {
+		bl_cursor_seek(c, gfn);
+		if (!c->n)
+			return c->fixed;
+	}
+	if (!c->use_bits)
+		return c->fixed;
+	return sd_bit_test(c->ch.bits, gfn - c->lo) ? SD_PAGE_SHARED : SD_PAGE_PRIVATE;
 }
 
 /* ---- shared-memory layouts ---------------------------------------------------------- */
