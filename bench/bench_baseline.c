@@ -79,7 +79,8 @@ static const void *world_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
 	u64 off = gpa - (w->table_gfn << 12);
 
 	/* Only the table is backed: host/ never reads anything else. */
-	if (gpa < (w->table_gfn << 12) || off > w->g.g.table_size || len > w->g.g.table_size - off) {
+	if (gpa < (w->table_gfn << 12) || off > w->g.g.table_size ||
+	    len > w->g.g.table_size - off) {
 		*err = -SD_ERR_MEM_UNBACKED;
 		return NULL;
 	}
@@ -259,8 +260,9 @@ static void check_agree(struct world *w, struct bl_cursor *c, const u64 *copy, u
 			bool b = bl_rlist_is_shared(&w->list, p), d = sd_bit_test(copy, p);
 
 			if (a != (b ? SD_PAGE_SHARED : SD_PAGE_PRIVATE) || b != d) {
-				fprintf(stderr, "bench_baseline: page %#llx: protocol %d, region list %d, "
-					"bitmap %d\n", (unsigned long long)p, a, b, d);
+				fprintf(stderr, "bench_baseline: page %#llx: protocol %d, "
+					"region list %d, bitmap %d\n",
+					(unsigned long long)p, a, b, d);
 				die("the agreement check", -1);
 			}
 		}
@@ -283,8 +285,10 @@ static void read_cost(u64 span_gib, bool fragmented, int reps, double target_ns,
 {
 	struct world *w = calloc(1, sizeof(*w));
 	struct bl_cursor *c = calloc(1, sizeof(*c));
-	double *pv = calloc((size_t)reps, sizeof(double)), *rv = calloc((size_t)reps, sizeof(double));
-	double *ev = calloc((size_t)reps, sizeof(double)), *cv = calloc((size_t)reps, sizeof(double));
+	double *pv = calloc((size_t)reps, sizeof(double));
+	double *rv = calloc((size_t)reps, sizeof(double));
+	double *ev = calloc((size_t)reps, sizeof(double));
+	double *cv = calloc((size_t)reps, sizeof(double));
 	u64 span = GIB_PAGES(span_gib), len, rlen, *copy;
 	struct pass p = { 0 }, r = { 0 }, e = { 0 };
 
@@ -322,7 +326,7 @@ static void read_cost(u64 span_gib, bool fragmented, int reps, double target_ns,
 			}
 		}
 		if (p.bad || p.shared != e.shared)
-			die("the protocol's pass (unsettled chunks, or a count unlike the bitmap's)",
+			die("the protocol's pass (unsettled, or a count unlike the bitmap's)",
 			    (int)p.bad);
 	}
 	check_agree(w, c, copy, rlen);
@@ -572,7 +576,8 @@ int main(int argc, char **argv)
 			double pages = (double)GIB_PAGES(spans[i]);
 
 			read_cost(spans[i], f, reps, target, r);
-			printf("%6llu GiB %-10s %7llu | %9.2f %11.1f %11.3f %10.2f | %10.1f %12.0f %10.1f\n",
+			printf("%6llu GiB %-10s %7llu | %9.2f %11.1f %11.3f %10.2f | "
+			       "%10.1f %12.0f %10.1f\n",
 			       (unsigned long long)r->span_gib, r->pattern,
 			       (unsigned long long)r->regions, r->proto_ns, r->rlist_ns, r->copy_ms,
 			       r->encmap_ns, r->proto_ns * pages / 1e6, r->rlist_ns * pages / 1e6,
@@ -580,9 +585,11 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		}
 	}
-	printf("* pass: proj., the measured cost per page x the span's pages (+ the copy, for the bitmap)\n");
+	printf("* pass: proj., the measured cost per page x the span's pages "
+	       "(+ the copy, for the bitmap)\n");
 
-	printf("\nhost memory and work against guest behaviour (256 GiB guest, fragmented regions)\n");
+	printf("\nhost memory and work against guest behaviour "
+	       "(256 GiB guest, fragmented regions)\n");
 	printf("%8s | %11s %8s | %12s %12s %8s | %11s | %10s %10s %10s\n", "regions",
 	       "region list", "nodes", "protocol reg", "+incr state", "walk", "host bitmap",
 	       "exit upd", "rl lookup", "pr lookup");
@@ -601,9 +608,13 @@ int main(int argc, char **argv)
 		       mr[i].proto_lookup_ns);
 		fflush(stdout);
 	}
-	printf("protocol reg: registration record + one chunk of scratch; +incr state: per-chunk "
-	       "counts and per-page bits, sized from the geometry; walk: allocated by a whole-table "
-	       "walk\n%.1f s\n", (bench_now_ns() - wall0) / 1e9);
+	printf("protocol reg: registration record + one chunk of scratch; +incr state: "
+	       "per-chunk counts and per-page bits, sized from the geometry; walk: allocated "
+	       "by a whole-table walk\n");
+	if (nregions && !mr[0].rlist_bytes)
+		printf("note: mallinfo2() saw no allocation (a sanitizer's allocator?): the memory "
+		       "figures above are void\n");
+	printf("%.1f s\n", (bench_now_ns() - wall0) / 1e9);
 
 	js = bench_json_open("bench_baseline");
 	if (!js)
@@ -628,14 +639,17 @@ int main(int argc, char **argv)
 			pages / 8 / (r->copy_ms * 1e6), r->encmap_ns, r->proto_ns * pages / 1e6,
 			r->rlist_ns * pages / 1e6, r->copy_ms + r->encmap_ns * pages / 1e6,
 			(unsigned long long)r->proto_sample, (unsigned long long)r->rlist_sample,
-			r->proto_chunks_per_pass, r->proto_summary_frac, i + 1 < nspans * 2 ? "," : "");
+			r->proto_chunks_per_pass, r->proto_summary_frac,
+			i + 1 < nspans * 2 ? "," : "");
 	}
 	fprintf(js, "  ],\n  \"host_memory\": {\n    \"guest_gib\": 256,\n    \"rows\": [\n");
 	for (size_t i = 0; i < nregions; i++)
-		fprintf(js, "      { \"regions\": %llu, \"rlist_bytes\": %zu, \"rlist_nodes\": %llu, "
-			"\"protocol_bytes\": %zu, \"protocol_incr_bytes\": %zu, \"protocol_walk_bytes\": %zu, "
-			"\"encmap_bytes\": %zu, \"rlist_exit_update_ns\": %.1f, \"rlist_lookup_ns\": %.1f, "
-			"\"protocol_lookup_ns\": %.3f }%s\n", (unsigned long long)mr[i].regions,
+		fprintf(js, "      { \"regions\": %llu, \"rlist_bytes\": %zu, "
+			"\"rlist_nodes\": %llu, \"protocol_bytes\": %zu, "
+			"\"protocol_incr_bytes\": %zu, \"protocol_walk_bytes\": %zu, "
+			"\"encmap_bytes\": %zu, \"rlist_exit_update_ns\": %.1f, "
+			"\"rlist_lookup_ns\": %.1f, \"protocol_lookup_ns\": %.3f }%s\n",
+			(unsigned long long)mr[i].regions,
 			mr[i].rlist_bytes, (unsigned long long)mr[i].rlist_nodes, mr[i].proto_bytes,
 			mr[i].proto_incr_bytes, mr[i].walk_bytes, mr[i].encmap_bytes,
 			mr[i].rlist_update_ns, mr[i].rlist_lookup_ns, mr[i].proto_lookup_ns,

@@ -96,7 +96,10 @@ struct bl_encmap {
 /* Allocate the host's bitmap for a guest of @nr_gfns pages (all private). 0 or -ENOMEM. */
 int bl_encmap_init(struct bl_encmap *m, sd_gfn_t first_gfn, u64 nr_gfns);
 void bl_encmap_free(struct bl_encmap *m);
-/* The in-host hypercall handler: same arguments and errors as bl_rlist_map_gpa_range(), plus -ERANGE outside the bitmap. */
+/*
+ * The in-host hypercall handler: the arguments and errors of
+ * bl_rlist_map_gpa_range(), and -ERANGE outside the bitmap.
+ */
 int bl_encmap_map_gpa_range(struct bl_encmap *m, sd_gpa_t gpa, u64 npages, u64 attrs);
 /*
  * The ioctl: copy the bits of [gfn, gfn + npages) to @dst (gfn - first_gfn

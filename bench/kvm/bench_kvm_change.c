@@ -90,7 +90,7 @@ enum {
 	ST_READY = 1,		/* table built, registered: args[1] = registration result */
 	ST_CAL_A,		/* args[1] = RDTSC */
 	ST_CAL_B,		/* args[1] = RDTSC */
-	ST_MAP,			/* the baseline's exit: args[1] GPA, [2] 4 KiB pages, [3] attributes */
+	ST_MAP,			/* the baseline's exit: args[1] GPA, [2] pages, [3] attributes */
 	ST_RESULT,		/* args[1] = ticks, [2] = changes, [3] = pages changed */
 };
 
@@ -165,7 +165,8 @@ static u64 gen_ops(int cls, u64 count, u64 seed)
 				gfn = KC_WORK_LO + sd_rt_rand_below(&rng, KC_SPAN - KC_WORK_LO);
 			} else if (cls == C_HUGE) {
 				n = 512;
-				gfn = KC_WORK_LO + 512 * sd_rt_rand_below(&rng, (KC_SPAN - KC_WORK_LO) / 512);
+				gfn = KC_WORK_LO +
+				      512 * sd_rt_rand_below(&rng, (KC_SPAN - KC_WORK_LO) / 512);
 			} else {
 				n = 1 + sd_rt_rand_below(&rng, KC_FRAG_MAX);
 				gfn = KC_WORK_LO + sd_rt_rand_below(&rng, KC_SPAN - KC_WORK_LO - n);
@@ -435,8 +436,10 @@ static int kc_verify(struct kc_vmm *k, const struct bl_pattern *lay)
 	/* The table, as host/ reads it: the layout plus the table itself. */
 	bl_rlist_init(&want);
 	for (u64 j = 0; j < lay->nr; j++)
-		TEST_ASSERT_EQ(bl_rlist_add(&want, lay->r[j].gfn, lay->r[j].gfn + lay->r[j].npages), 0);
-	TEST_ASSERT_EQ(bl_rlist_add(&want, KC_TABLE_GPA >> 12, (KC_TABLE_GPA >> 12) + table_pages), 0);
+		TEST_ASSERT_EQ(bl_rlist_add(&want, lay->r[j].gfn,
+					    lay->r[j].gfn + lay->r[j].npages), 0);
+	TEST_ASSERT_EQ(bl_rlist_add(&want, KC_TABLE_GPA >> 12,
+				    (KC_TABLE_GPA >> 12) + table_pages), 0);
 	bl_cursor_init(c, &k->reg, &k->mem, 4);
 	for (sd_gfn_t p = 0; p < KC_SPAN; p++) {
 		bool sh = false;
@@ -457,6 +460,91 @@ static int kc_verify(struct kc_vmm *k, const struct bl_pattern *lay)
 	return bad ? -1 : 0;
 }
 
+/* Medians over repeats, and the spread. */
+struct kc_fig {
+	double m[K_NR], mp[K_NR], lo[K_NR], hi[K_NR];
+};
+
+static void kc_figures(struct kc_fig *f, struct kc_sample *s)
+{
+	for (int i = 0; i < K_NR; i++) {
+		f->m[i] = med(s[i].v, s[i].n);	/* sorts s[i].v */
+		f->lo[i] = s[i].v[0];
+		f->hi[i] = s[i].v[s[i].n - 1];
+		f->mp[i] = med(s[i].pp, s[i].n);
+	}
+}
+
+static void kc_print(const struct kc_fig *f, const struct kc_sample *s, const struct kc_vmm *k,
+		     double load0, double wall0)
+{
+	const double *m = f->m;
+
+	printf("%-20s %14s %14s %14s %14s %9s %8s\n", "round", "ns/change", "min", "max",
+	       "ns/page", "changes", "exits");
+	for (int i = 0; i < K_NR; i++)
+		printf("%-20s %14.1f %14.1f %14.1f %14.2f %9llu %8llu\n", kind_names[i], m[i],
+		       f->lo[i], f->hi[i], f->mp[i], (unsigned long long)s[i].changes,
+		       (unsigned long long)s[i].exits);
+	printf("single page: protocol %.1f ns, exit %.1f ns (I/O) / %.1f ns (MSR): %.0fx / %.0fx\n",
+	       m[K_P1_BC], m[K_E1_IO], m[K_E1_MSR], m[K_E1_IO] / m[K_P1_BC],
+	       m[K_E1_MSR] / m[K_P1_BC]);
+	printf("2 MiB range: protocol %.1f ns, exit per 4K %.1f ns (%.0fx), "
+	       "one exit %.1f ns (%.0fx)\n", m[K_P2M], m[K_E2M_4K], m[K_E2M_4K] / m[K_P2M],
+	       m[K_E2M_2M], m[K_E2M_2M] / m[K_P2M]);
+	printf("fragmented 1..%d pages: protocol %.1f ns, exit per 4K %.1f ns (%.0fx), "
+	       "per range %.1f ns (%.0fx)\n", KC_FRAG_MAX, m[K_PF], m[K_EF_4K],
+	       m[K_EF_4K] / m[K_PF], m[K_EF_RANGE], m[K_EF_RANGE] / m[K_PF]);
+	printf("VMM model updates: %llu, mean %.0f ns each; baseline exits %llu "
+	       "(I/O %llu, MSR %llu); check: region list, bitmap and host/'s reading of the "
+	       "table agree; load average %.2f -> %.2f; %.1f s\n",
+	       (unsigned long long)k->model_updates, k->model_ns / (double)k->model_updates,
+	       (unsigned long long)(k->exits + k->msr_exits), (unsigned long long)k->exits,
+	       (unsigned long long)k->msr_exits, load0, loadavg(),
+	       (bench_now_ns() - wall0) / 1e9);
+}
+
+static void kc_json(const struct kc_fig *f, const struct kc_sample *s, const struct kc_vmm *k,
+		    u64 regions, int reps, double tick_ns, double load0)
+{
+	FILE *js = bench_json_open("bench_kvm_change");
+	const double *m = f->m;
+
+	if (!js)
+		return;
+	fprintf(js, "{\n  \"machine\": \"KVM guest, 1 vCPU, CPL 3, 1 GiB, "
+		"typical layout (%llu regions)\",\n", (unsigned long long)regions);
+	fprintf(js, "  \"repeats\": %d,\n  \"guest_tsc_ns_per_tick\": %.6f,\n"
+		"  \"loadavg_start\": %.2f,\n  \"loadavg_end\": %.2f,\n", reps, tick_ns, load0,
+		loadavg());
+	fprintf(js, "  \"state_change_ns\": %.2f,\n  \"state_change_set_ns\": %.2f,\n",
+		m[K_P1_BC], m[K_P1_SET]);
+	fprintf(js, "  \"exit_notify_ns\": %.1f,\n  \"exit_notify_msr_ns\": %.1f,\n"
+		"  \"exit_notify_bitmap_ns\": %.1f,\n", m[K_E1_IO], m[K_E1_MSR], m[K_E1_IO_BM]);
+	fprintf(js, "  \"ratio\": %.1f,\n  \"ratio_msr\": %.1f,\n",
+		m[K_E1_IO] / m[K_P1_BC], m[K_E1_MSR] / m[K_P1_BC]);
+	fprintf(js, "  \"range_2m\": { \"protocol_ns\": %.1f, \"exit_per_4k_ns\": %.1f, "
+		"\"exit_per_2m_ns\": %.1f, \"ratio_per_4k\": %.1f, \"ratio_per_2m\": %.1f },\n",
+		m[K_P2M], m[K_E2M_4K], m[K_E2M_2M], m[K_E2M_4K] / m[K_P2M],
+		m[K_E2M_2M] / m[K_P2M]);
+	fprintf(js, "  \"fragmented\": { \"max_pages\": %d, \"protocol_ns\": %.1f, "
+		"\"protocol_ns_per_page\": %.2f, \"exit_per_4k_ns\": %.1f, "
+		"\"exit_per_range_ns\": %.1f, \"ratio_per_4k\": %.1f, "
+		"\"ratio_per_range\": %.1f },\n", KC_FRAG_MAX, m[K_PF], f->mp[K_PF], m[K_EF_4K],
+		m[K_EF_RANGE], m[K_EF_4K] / m[K_PF], m[K_EF_RANGE] / m[K_PF]);
+	fprintf(js, "  \"rounds\": {\n");
+	for (int i = 0; i < K_NR; i++)
+		fprintf(js, "    \"%s\": { \"ns_per_change\": %.2f, \"min_ns\": %.2f, "
+			"\"max_ns\": %.2f, \"ns_per_page\": %.3f, \"changes\": %llu, "
+			"\"exits\": %llu }%s\n", kind_names[i], m[i], f->lo[i], f->hi[i], f->mp[i],
+			(unsigned long long)s[i].changes, (unsigned long long)s[i].exits,
+			i + 1 < K_NR ? "," : "");
+	fprintf(js, "  },\n  \"baseline_exits\": %llu,\n  \"vmm_model_update_ns\": %.1f\n}\n",
+		(unsigned long long)(k->exits + k->msr_exits),
+		k->model_ns / (double)k->model_updates);
+	fclose(js);
+}
+
 int main(void)
 {
 	int level = bench_level();
@@ -473,9 +561,9 @@ int main(void)
 	struct kc_layout *gl;
 	struct bl_pattern lay = { 0 };
 	struct sd_vcpu *v;
-	double tick_ns, t_a, t_b, wall0, load0 = loadavg(), lo[K_NR], hi[K_NR];
+	double tick_ns, t_a, t_b, wall0, load0 = loadavg();
+	struct kc_fig f;
 	u64 tsc_a, tsc_b, hz_guess, stage, seed = 0x6b62656e6368ULL;
-	FILE *js;
 
 	sd_kvm_require();
 	wall0 = bench_now_ns();
@@ -502,7 +590,8 @@ int main(void)
 	for (u64 i = 0; i < lay.nr; i++) {
 		gl->r[i].gfn = lay.r[i].gfn;
 		gl->r[i].npages = lay.r[i].npages;
-		TEST_ASSERT_EQ(bl_rlist_add(&k.list, lay.r[i].gfn, lay.r[i].gfn + lay.r[i].npages), 0);
+		TEST_ASSERT_EQ(bl_rlist_add(&k.list, lay.r[i].gfn,
+					    lay.r[i].gfn + lay.r[i].npages), 0);
 		sd_bitmap_set_range(k.map.bits, lay.r[i].gfn, lay.r[i].npages);
 	}
 
@@ -543,6 +632,7 @@ int main(void)
 		for (int j = 0; j < K_NR; j++) {
 			int kind = rep & 1 ? K_NR - 1 - j : j;	/* alternate the order */
 			u64 e0 = k.exits + k.msr_exits;
+			double ns;
 
 			k.kind = kind;
 			bi->args[ARG_KIND] = (u64)kind;
@@ -551,10 +641,11 @@ int main(void)
 			bi->args[ARG_SEED] = seed ^ ((u64)rep << 8) ^ (u64)kc_class(kind);
 			sd_vcpu_ucall_reply(v, CMD_ROUND);
 			TEST_ASSERT_EQ(kc_run(&k, v), ST_RESULT);
-			TEST_ASSERT(k.model_err == 0, "baseline model rejected an exit: %d", k.model_err);
+			TEST_ASSERT(!k.model_err, "a baseline refused an exit: %d", k.model_err);
 			TEST_ASSERT_EQ(v->uc.args[2], counts[kind]);
-			s[kind].v[s[kind].n] = (double)v->uc.args[1] * tick_ns / (double)counts[kind];
-			s[kind].pp[s[kind].n] = (double)v->uc.args[1] * tick_ns / (double)v->uc.args[3];
+			ns = (double)v->uc.args[1] * tick_ns;
+			s[kind].v[s[kind].n] = ns / (double)counts[kind];
+			s[kind].pp[s[kind].n] = ns / (double)v->uc.args[3];
 			s[kind].n++;
 			s[kind].changes += counts[kind];
 			s[kind].pages += v->uc.args[3];
@@ -565,71 +656,13 @@ int main(void)
 	TEST_ASSERT_EQ(sd_vcpu_run(v), SD_UCALL_DONE);
 
 	if (kc_verify(&k, &lay)) {
-		fprintf(stderr, "bench_kvm_change: the designs disagree at the end: figures void\n");
+		fprintf(stderr, "bench_kvm_change: the designs disagree: figures void\n");
 		return 1;
 	}
 
-	double m[K_NR], mp[K_NR];
-
-	for (int i = 0; i < K_NR; i++) {
-		m[i] = med(s[i].v, s[i].n);	/* sorts s[i].v */
-		lo[i] = s[i].v[0];
-		hi[i] = s[i].v[s[i].n - 1];
-		mp[i] = med(s[i].pp, s[i].n);
-	}
-	printf("%-20s %14s %14s %14s %14s %9s %8s\n", "round", "ns/change", "min", "max", "ns/page",
-	       "changes", "exits");
-	for (int i = 0; i < K_NR; i++)
-		printf("%-20s %14.1f %14.1f %14.1f %14.2f %9llu %8llu\n", kind_names[i], m[i], lo[i],
-		       hi[i], mp[i], (unsigned long long)s[i].changes, (unsigned long long)s[i].exits);
-	printf("single page: protocol %.1f ns, exit %.1f ns (I/O) / %.1f ns (MSR): %.0fx / %.0fx\n",
-	       m[K_P1_BC], m[K_E1_IO], m[K_E1_MSR], m[K_E1_IO] / m[K_P1_BC],
-	       m[K_E1_MSR] / m[K_P1_BC]);
-	printf("2 MiB range: protocol %.1f ns, exit per 4K %.1f ns (%.0fx), one exit %.1f ns (%.0fx)\n",
-	       m[K_P2M], m[K_E2M_4K], m[K_E2M_4K] / m[K_P2M], m[K_E2M_2M], m[K_E2M_2M] / m[K_P2M]);
-	printf("fragmented 1..%d pages: protocol %.1f ns, exit per 4K %.1f ns (%.0fx), per range %.1f ns (%.0fx)\n",
-	       KC_FRAG_MAX, m[K_PF], m[K_EF_4K], m[K_EF_4K] / m[K_PF], m[K_EF_RANGE],
-	       m[K_EF_RANGE] / m[K_PF]);
-	printf("VMM model updates: %llu, mean %.0f ns each; baseline exits %llu (I/O %llu, MSR %llu); "
-	       "check: region list, bitmap and host/'s reading of the table agree; "
-	       "load average %.2f -> %.2f; %.1f s\n",
-	       (unsigned long long)k.model_updates, k.model_ns / (double)k.model_updates,
-	       (unsigned long long)(k.exits + k.msr_exits), (unsigned long long)k.exits,
-	       (unsigned long long)k.msr_exits, load0, loadavg(), (bench_now_ns() - wall0) / 1e9);
-
-	js = bench_json_open("bench_kvm_change");
-	if (js) {
-		fprintf(js, "{\n  \"machine\": \"KVM guest, 1 vCPU, CPL 3, 1 GiB, typical layout (%llu regions)\",\n",
-			(unsigned long long)lay.nr);
-		fprintf(js, "  \"repeats\": %d,\n  \"guest_tsc_ns_per_tick\": %.6f,\n"
-			"  \"loadavg_start\": %.2f,\n  \"loadavg_end\": %.2f,\n", reps, tick_ns, load0,
-			loadavg());
-		fprintf(js, "  \"state_change_ns\": %.2f,\n  \"state_change_set_ns\": %.2f,\n",
-			m[K_P1_BC], m[K_P1_SET]);
-		fprintf(js, "  \"exit_notify_ns\": %.1f,\n  \"exit_notify_msr_ns\": %.1f,\n"
-			"  \"exit_notify_bitmap_ns\": %.1f,\n", m[K_E1_IO], m[K_E1_MSR], m[K_E1_IO_BM]);
-		fprintf(js, "  \"ratio\": %.1f,\n  \"ratio_msr\": %.1f,\n",
-			m[K_E1_IO] / m[K_P1_BC], m[K_E1_MSR] / m[K_P1_BC]);
-		fprintf(js, "  \"range_2m\": { \"protocol_ns\": %.1f, \"exit_per_4k_ns\": %.1f, "
-			"\"exit_per_2m_ns\": %.1f, \"ratio_per_4k\": %.1f, \"ratio_per_2m\": %.1f },\n",
-			m[K_P2M], m[K_E2M_4K], m[K_E2M_2M], m[K_E2M_4K] / m[K_P2M],
-			m[K_E2M_2M] / m[K_P2M]);
-		fprintf(js, "  \"fragmented\": { \"max_pages\": %d, \"protocol_ns\": %.1f, "
-			"\"protocol_ns_per_page\": %.2f, \"exit_per_4k_ns\": %.1f, \"exit_per_range_ns\": %.1f, "
-			"\"ratio_per_4k\": %.1f, \"ratio_per_range\": %.1f },\n",
-			KC_FRAG_MAX, m[K_PF], mp[K_PF], m[K_EF_4K], m[K_EF_RANGE],
-			m[K_EF_4K] / m[K_PF], m[K_EF_RANGE] / m[K_PF]);
-		fprintf(js, "  \"rounds\": {\n");
-		for (int i = 0; i < K_NR; i++)
-			fprintf(js, "    \"%s\": { \"ns_per_change\": %.2f, \"min_ns\": %.2f, "
-				"\"max_ns\": %.2f, \"ns_per_page\": %.3f, \"changes\": %llu, "
-				"\"exits\": %llu }%s\n", kind_names[i], m[i], lo[i], hi[i], mp[i],
-				(unsigned long long)s[i].changes, (unsigned long long)s[i].exits,
-				i + 1 < K_NR ? "," : "");
-		fprintf(js, "  },\n  \"baseline_exits\": %llu,\n  \"vmm_model_update_ns\": %.1f\n}\n",
-			(unsigned long long)(k.exits + k.msr_exits), k.model_ns / (double)k.model_updates);
-		fclose(js);
-	}
+	kc_figures(&f, s);
+	kc_print(&f, s, &k, load0, wall0);
+	kc_json(&f, s, &k, lay.nr, reps, tick_ns, load0);
 	for (int i = 0; i < K_NR; i++) {
 		free(s[i].v);
 		free(s[i].pp);

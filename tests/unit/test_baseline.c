@@ -192,7 +192,8 @@ static void rlist_rejects_bad_ranges_and_hypercall_arguments(void **state)
 	assert_int_equal(bl_rlist_remove(&l, 6, 5), -EINVAL);
 	assert_int_equal(bl_rlist_map_gpa_range(&l, 0x1001, 1, 0), -EINVAL);	/* unaligned */
 	assert_int_equal(bl_rlist_map_gpa_range(&l, 0x1000, 0, 0), -EINVAL);	/* no pages */
-	assert_int_equal(bl_rlist_map_gpa_range(&l, 0x1000, 1, 1u << 5), -EINVAL);	/* reserved */
+	/* a reserved attribute bit */
+	assert_int_equal(bl_rlist_map_gpa_range(&l, 0x1000, 1, 1u << 5), -EINVAL);
 	assert_int_equal(bl_rlist_map_gpa_range(&l, 0x1000, 1, 3), -EINVAL);	/* page size 3 */
 	assert_int_equal(bl_rlist_map_gpa_range(&l, ~0xfffULL, 2, 0), -EINVAL);	/* wraps */
 	assert_int_equal(l.nr, 0);
@@ -288,8 +289,10 @@ static void encmap_matches_reference_and_copies_out(void **state)
 		bool shared = trand(&seed) & 1;
 
 		rand_range(&seed, n, &s, &e);
-		assert_int_equal(bl_encmap_map_gpa_range(&m, (0x100000 + s) << 12, e - s,
-							 shared ? 0 : BL_MAP_GPA_RANGE_ENCRYPTED), 0);
+		u64 attrs = shared ? 0 : BL_MAP_GPA_RANGE_ENCRYPTED;
+
+		assert_int_equal(bl_encmap_map_gpa_range(&m, (0x100000 + s) << 12, e - s, attrs),
+				 0);
 		ref_set(ref, s, e, shared);
 	}
 	assert_int_equal(bl_encmap_get(&m, 0x100000, n, copy), 0);
@@ -312,7 +315,7 @@ static void encmap_rejects_out_of_range_and_unaligned_requests(void **state)
 
 	assert_int_equal(bl_encmap_init(&m, 64, 128), 0);
 	assert_int_equal(bl_encmap_map_gpa_range(&m, 63 << 12, 1, 0), -ERANGE);	/* below */
-	assert_int_equal(bl_encmap_map_gpa_range(&m, 191 << 12, 2, 0), -ERANGE);	/* past the end */
+	assert_int_equal(bl_encmap_map_gpa_range(&m, 191 << 12, 2, 0), -ERANGE);	/* end */
 	assert_int_equal(bl_encmap_map_gpa_range(&m, 191 << 12, 1, 0), 0);	/* the last page */
 	assert_int_equal(bl_encmap_map_gpa_range(&m, 64 << 12, 1, 1u << 7), -EINVAL);
 	assert_int_equal(bl_encmap_get(&m, 65, 1, w), -EINVAL);		/* not word-aligned */
@@ -389,7 +392,8 @@ static void cursor_agrees_with_region_list_for_same_state(void **state)
 		u64 s, e;
 		bool sh = trand(&seed) & 1;
 
-		rand_range(&seed, work / 4, &s, &e);	/* the lower quarter: the rest stays uniform */
+		/* The lower quarter: the rest stays uniform. */
+		rand_range(&seed, work / 4, &s, &e);
 		assert_int_equal(sd_guest_set(&x->g, s, e - s, sh), 0);
 		assert_int_equal(sh ? bl_rlist_add(&l, s, e) : bl_rlist_remove(&l, s, e), 0);
 	}
@@ -442,7 +446,7 @@ static void cursor_reports_unsettled_chunk_inside_open_window(void **state)
 static void swiotlb_is_six_percent_clamped_to_64m_and_1g(void **state)
 {
 	assert_int_equal(bl_swiotlb_pages(1ULL << 18), 16384);		/* 1 GiB: 64 MiB */
-	assert_int_equal(bl_swiotlb_pages(1ULL << 20), 62464);		/* 4 GiB: 245.76 -> 244 MiB */
+	assert_int_equal(bl_swiotlb_pages(1ULL << 20), 62464);		/* 4 GiB: 244 MiB */
 	assert_int_equal(bl_swiotlb_pages(1ULL << 22), 251392);		/* 16 GiB: 982 MiB */
 	assert_int_equal(bl_swiotlb_pages(1ULL << 24), 262144);		/* 64 GiB: 1 GiB */
 	assert_int_equal(bl_swiotlb_pages(1ULL << 32), 262144);		/* 16 TiB: 1 GiB */
