@@ -341,7 +341,12 @@ static int model_update(struct kc_vmm *k, sd_gpa_t gpa, u64 n, u64 attrs)
 	return rc;
 }
 
-/* SD_MSR_TABLE / SD_MSR_STATUS (SPEC.md 5.3, through host/) and the baseline's MSR. */
+/*
+ * SD_MSR_TABLE / SD_MSR_STATUS (SPEC.md 5.3, straight to host/) and the
+ * baseline's MSR. Not vmm/kvm's sd_vmm_reg: a VM traps one MSR range, and
+ * that one covers only the two registration MSRs. The vCPU runs on the
+ * main thread, which is also the only reader of k->reg: no RCU needed.
+ */
 static int kc_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
 {
 	struct kc_vmm *k = ctx;
