@@ -1,6 +1,7 @@
 # bench/: every bench/bench_*.c is one program; `make bench` runs them all
 # through bench/run.sh. BENCH_QUICK=1 asks each for a reduced run.
-# Benchmarks measure; they never fail on a number.
+# Benchmarks measure; they never fail on a number. Other module.mk files add
+# programs they build themselves (bench/kvm/) to BENCH_EXTRA_BINS.
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 BENCH_QUICK ?= 0
@@ -12,12 +13,12 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h $(TESTLIB) $(LIBSD) $$(USER_LIBS)
 		$(TESTLIB) $(USER_LIBS) $(LIBSD) $(USER_LDFLAGS) $(USER_LDLIBS) $(URCU_LIBS) \
 		-lpthread -lm
 
-bench: $(BENCH_BINS)
-	$(Q)BENCH_QUICK=$(BENCH_QUICK) BENCH_OUT=$(BUILD)/bench bench/run.sh $(BENCH_BINS)
+bench: $(BENCH_BINS) $$(BENCH_EXTRA_BINS)
+	$(Q)BENCH_QUICK=$(BENCH_QUICK) BENCH_OUT=$(BUILD)/bench bench/run.sh $(BENCH_BINS) $(BENCH_EXTRA_BINS)
 
 # Seconds: every benchmark builds and runs its smallest configuration once.
-bench-smoke: $(BENCH_BINS)
-	$(Q)BENCH_SMOKE=1 BENCH_OUT=$(BUILD)/bench bench/run.sh $(BENCH_BINS)
+bench-smoke: $(BENCH_BINS) $$(BENCH_EXTRA_BINS)
+	$(Q)BENCH_SMOKE=1 BENCH_OUT=$(BUILD)/bench bench/run.sh $(BENCH_BINS) $(BENCH_EXTRA_BINS)
 
 BINS += $(BENCH_BINS)
 .PHONY: bench bench-smoke
