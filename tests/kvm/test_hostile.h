@@ -155,7 +155,7 @@ static void *hs_reader_fn(void *arg)
 	rcu_register_thread();
 	while (!SD_LOAD(rd->stop)) {
 		const struct sd_host_reg *reg;
-		u32 flags = (pass++ & 1) ? SD_READ_STRICT : 0;
+		u32 flags = (pass & 1) ? SD_READ_STRICT : 0;	/* alternate */
 		u64 idx;
 
 		sd_vmm_reg_read_lock();
@@ -196,6 +196,7 @@ static void *hs_reader_fn(void *arg)
 			SD_INC(rd->reads);
 		}
 		sd_vmm_reg_read_unlock();
+		pass++;
 		SD_INC(rd->passes);
 		sched_yield();
 	}
@@ -218,15 +219,16 @@ static inline void hs_reader_stop(struct hs_reader *rd)
 }
 
 /*
- * Wait until the reader has begun and finished a pass after this call (two
- * more complete passes: the first may have started earlier). Polls; the
- * bound is a hang guard, not a timer.
+ * Wait until the reader has made two complete passes that began after this
+ * call (three more passes end: the first may have begun earlier), so that
+ * one of them is strict and one is not. Polls; the bound is a hang guard,
+ * not a timer.
  */
 static inline void hs_reader_two_passes(struct hs_reader *rd)
 {
 	u64 start = SD_LOAD(rd->passes), spins = 0;
 
-	while (SD_LOAD(rd->passes) < start + 2) {
+	while (SD_LOAD(rd->passes) < start + 3) {
 		TEST_ASSERT(++spins < 100000000ULL, "the live reader made no progress");
 		sched_yield();
 	}
