@@ -21,10 +21,28 @@
 
 #define SD_DESC_OFF(f)	((u64)__builtin_offsetof(struct sd_chunk_desc, f))
 
+/*
+ * For the per-chunk and per-word helpers of the walks: inlined into their
+ * loops so that the loop's state (counters, the open run) stays in
+ * registers instead of behind a pointer the read rule's barriers (compiler
+ * memory clobbers) would force back to memory on every chunk.
+ */
+#define SD_HOT		inline __attribute__((always_inline))
+
 /* What one sd_host_* call reads the table through. Private to the call. */
 struct sd_host_rd {
 	const struct sd_geom *g;	/* the registration's private copy */
 	const u8 *base;			/* the mapped table: guest-writable */
+	/*
+	 * What the per-chunk loop needs from the geometry, as values: a
+	 * local copy stays in registers across the read rule's barriers,
+	 * loads through @g would not.
+	 */
+	const struct sd_chunk_desc *descs;
+	const u8 *bitmap;
+	sd_gfn_t first_gfn;
+	u64 nr_gfns;
+	u32 shift, ppc, wpc;
 	sd_gpa_t gpa;
 	u64 *scratch;			/* words_per_chunk words, caller's */
 	struct sd_errloc *loc;
@@ -101,6 +119,13 @@ static inline int sd_host_rd_setup(struct sd_host_rd *rd, const struct sd_host_r
 	rd->base = mem->map(mem->ctx, reg->gpa, g->table_size, &err);
 	if (!rd->base)
 		return sd_host_mem_fail(loc, err, 0);
+	rd->descs = (const struct sd_chunk_desc *)(rd->base + g->desc_offset);
+	rd->bitmap = rd->base + g->bitmap_offset;
+	rd->first_gfn = g->first_gfn;
+	rd->nr_gfns = g->nr_gfns;
+	rd->shift = g->chunk_shift;
+	rd->ppc = g->pages_per_chunk;
+	rd->wpc = g->words_per_chunk;
 	return 0;
 }
 
@@ -125,18 +150,17 @@ static inline const struct sd_chunk_desc *sd_host_rd_desc(const struct sd_host_r
 }
 
 /* A uniform chunk read without its bitmap (SPEC.md 3.2): what needs no bits. */
-static inline int sd_host_rd_summary(struct sd_host_rd *rd, u64 idx,
-				     const struct sd_chunk_desc *c, u32 pages,
-				     struct sd_host_chunk *out)
+static SD_HOT int sd_host_rd_summary(struct sd_host_rd *rd, u64 idx, u32 seq, u32 nr_shared,
+				     u32 pages, struct sd_host_chunk *out)
 {
 	out->summary = true;
 	out->bits = NULL;
-	out->v.seq = c->seq;
-	out->v.nr_shared = c->nr_shared;
+	out->v.seq = seq;
+	out->v.nr_shared = nr_shared;
 	out->v.pages = pages;
 	out->v.pending_first = 0;
 	out->v.pending_count = 0;
-	if (c->nr_shared == 0 && idx >= rd->tchunk_lo && idx <= rd->tchunk_hi) {
+	if (nr_shared == 0 && idx >= rd->tchunk_lo && idx <= rd->tchunk_hi) {
 		/* The first table page of this chunk is the first clear bit. */
 		const struct sd_geom *g = rd->g;
 		sd_gfn_t cgfn = sd_geom_chunk_gfn(g, idx);
@@ -156,68 +180,83 @@ static inline int sd_host_rd_summary(struct sd_host_rd *rd, u64 idx,
  * descriptor or the bitmap is used before the second count load confirms
  * the copy; the only decision taken earlier is whether to copy the bitmap
  * at all (0 or words_per_chunk words, never a guest-chosen length).
+ *
+ * The descriptor's fields are copied into scalars, not a struct, and the
+ * work is counted in locals: neither has its address taken before the
+ * copy is confirmed, so the barriers between the loads don't force them
+ * through memory. This loop is the whole cost of a summary read.
  */
-static inline int sd_host_rd_chunk(struct sd_host_rd *rd, u64 idx, struct sd_host_chunk *out)
+static SD_HOT int sd_host_rd_chunk(struct sd_host_rd *rd, u64 idx, struct sd_host_chunk *out)
 {
-	const struct sd_geom *g = rd->g;
-	const struct sd_chunk_desc *d = sd_host_rd_desc(rd, idx);
-	const u64 *bits = (const u64 *)(rd->base + sd_geom_bits_off(g, idx));
-	struct sd_host_stats *st = &rd->acc;
-	u32 pages = sd_geom_chunk_pages(g, idx);
+	const struct sd_chunk_desc *d = &rd->descs[idx];
+	const u64 *bits = (const u64 *)(rd->bitmap + ((idx << rd->shift) >> 3));
+	u64 left = rd->nr_gfns - (idx << rd->shift);
+	u32 pages = left < rd->ppc ? (u32)left : rd->ppc, wpc = rd->wpc;
+	u32 attempts = rd->attempts, a;
 	bool paused = rd->flags & SD_READ_PAUSED;
 	bool strict = rd->flags & SD_READ_STRICT;
 	bool got_even = false;
-	struct sd_chunk_desc c;
+	u64 bytes = 0;
+	int rc;
 
-	st->chunks++;
-	for (u32 a = 0; a < rd->attempts; a++) {
+	for (a = 1; a <= attempts; a++) {
+		u32 seq, ns, pf = 0, pc = 0;
 		bool summary;
 
-		st->attempts++;
-		st->bytes += 4;
-		c.seq = sd_seq_read_begin(d);		/* R1 inside: pairs with W2, W0 */
-		if ((c.seq & 1) && !paused) {
+		bytes += 4;
+		seq = sd_seq_read_begin(d);		/* R1 inside: pairs with W2, W0 */
+		if ((seq & 1) && !paused) {
 			/* A writer is inside a window; a live read never copies it. */
-			st->retries++;
 			sd_cpu_relax();
 			continue;
 		}
 		got_even = true;
-		c.nr_shared = SD_READ_ONCE(d->nr_shared);
-		c.pending_first = 0;
-		c.pending_count = 0;
-		st->bytes += 8;				/* nr_shared, second count */
-		if (c.seq & 1) {
+		ns = SD_READ_ONCE(d->nr_shared);
+		bytes += 8;				/* nr_shared, second count */
+		if (seq & 1) {
 			/* Paused: the range W0 published before this odd count. */
-			c.pending_first = SD_READ_ONCE(d->pending_first);
-			c.pending_count = SD_READ_ONCE(d->pending_count);
-			st->bytes += 8;
+			pf = SD_READ_ONCE(d->pending_first);
+			pc = SD_READ_ONCE(d->pending_count);
+			bytes += 8;
 		}
-		summary = !strict && !(c.seq & 1) &&
-			  (c.nr_shared == 0 || c.nr_shared == pages);
+		summary = !strict && !(seq & 1) && (ns == 0 || ns == pages);
 		if (!summary) {
-			sd_shared_load_words(rd->scratch, bits, g->words_per_chunk);
-			st->bytes += (u64)g->words_per_chunk * 8;
+			sd_shared_load_words(rd->scratch, bits, wpc);
+			bytes += (u64)wpc * 8;
 		}
-		if (sd_seq_read_retry(d, c.seq)) {	/* R2 inside: pairs with W1 */
-			st->retries++;
+		if (sd_seq_read_retry(d, seq)) {	/* R2 inside: pairs with W1 */
 			sd_cpu_relax();
 			continue;
 		}
 		/* The copy is one the writer published: validate and use only it. */
 		if (summary) {
-			st->summary_chunks++;
-			return sd_host_rd_summary(rd, idx, &c, pages, out);
+			rd->acc.summary_chunks++;
+			rc = sd_host_rd_summary(rd, idx, seq, ns, pages, out);
+		} else {
+			struct sd_chunk_desc c = {
+				.seq = seq, .nr_shared = ns,
+				.pending_first = pf, .pending_count = pc,
+			};
+
+			out->summary = false;
+			out->bits = rd->scratch;
+			rc = sd_validate_chunk(rd->g, idx, &c, rd->scratch, rd->gpa, paused,
+					       &out->v, rd->loc);
 		}
-		out->summary = false;
-		out->bits = rd->scratch;
-		return sd_validate_chunk(g, idx, &c, rd->scratch, rd->gpa, paused,
-					 &out->v, rd->loc);
+		goto done;
 	}
-	st->unsettled++;
+	a = attempts;
+	rd->acc.unsettled++;
 	/* got_even is false only when every attempt stopped at an odd count. */
-	return sd_fail(rd->loc, got_even ? SD_ERR_CHUNK_RETRIES : SD_ERR_CHUNK_ODD, idx,
-		       sd_geom_desc_off(g, idx) + SD_DESC_OFF(seq));
+	rc = sd_fail(rd->loc, got_even ? SD_ERR_CHUNK_RETRIES : SD_ERR_CHUNK_ODD, idx,
+		     sd_geom_desc_off(rd->g, idx) + SD_DESC_OFF(seq));
+	rd->acc.retries++;		/* the last attempt failed too */
+done:
+	rd->acc.chunks++;
+	rd->acc.attempts += a;
+	rd->acc.retries += a - 1;
+	rd->acc.bytes += bytes;
+	return rc;
 }
 
 #endif /* SD_HOST_READER_H */

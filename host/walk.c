@@ -10,7 +10,11 @@
  */
 #include "reader.h"
 
-/* The run being built: extended while pages keep coming contiguous and alike. */
+/*
+ * The run being built: extended while pages keep coming contiguous and
+ * alike. The per-chunk functions below copy it into a local on entry and
+ * back on exit, so that their word loops keep it in registers.
+ */
 struct sd_run {
 	sd_extent_fn fn;
 	void *ctx;
@@ -19,7 +23,7 @@ struct sd_run {
 	enum sd_page_state state;
 };
 
-static inline int sd_run_add(struct sd_run *r, sd_gfn_t gfn, u64 n, enum sd_page_state state)
+static SD_HOT int sd_run_add(struct sd_run *r, sd_gfn_t gfn, u64 n, enum sd_page_state state)
 {
 	if (r->n) {
 		int rc;
@@ -38,7 +42,7 @@ static inline int sd_run_add(struct sd_run *r, sd_gfn_t gfn, u64 n, enum sd_page
 	return 0;
 }
 
-static inline int sd_run_flush(struct sd_run *r)
+static int sd_run_flush(struct sd_run *r)
 {
 	int rc = 0;
 
@@ -49,7 +53,7 @@ static inline int sd_run_flush(struct sd_run *r)
 }
 
 /* Length of the run of set bits of @x starting at its set bit @s. */
-static inline u32 sd_run_len(u64 x, u32 s)
+static SD_HOT u32 sd_run_len(u64 x, u32 s)
 {
 	u64 rest = ~x >> s;
 
@@ -57,7 +61,7 @@ static inline u32 sd_run_len(u64 x, u32 s)
 }
 
 /* Report the runs of set bits of @x, word at @wgfn, as @state. */
-static inline int sd_run_word(struct sd_run *r, sd_gfn_t wgfn, u64 x, enum sd_page_state state)
+static SD_HOT int sd_run_word(struct sd_run *r, sd_gfn_t wgfn, u64 x, enum sd_page_state state)
 {
 	while (x) {
 		u32 s = (u32)__builtin_ctzll(x);
@@ -74,7 +78,7 @@ static inline int sd_run_word(struct sd_run *r, sd_gfn_t wgfn, u64 x, enum sd_pa
 }
 
 /* Report the pages of @d (changed), word at @wgfn, with their new state from @nw. */
-static inline int sd_run_diff_word(struct sd_run *r, sd_gfn_t wgfn, u64 d, u64 nw)
+static SD_HOT int sd_run_diff_word(struct sd_run *r, sd_gfn_t wgfn, u64 d, u64 nw)
 {
 	while (d) {
 		u32 s = (u32)__builtin_ctzll(d);
@@ -92,7 +96,7 @@ static inline int sd_run_diff_word(struct sd_run *r, sd_gfn_t wgfn, u64 d, u64 n
 }
 
 /* Mask of the bits of word @w that fall in [lo, hi), which must meet word @w. */
-static inline u64 sd_range_mask(u32 w, u32 lo, u32 hi)
+static SD_HOT u64 sd_range_mask(u32 w, u32 lo, u32 hi)
 {
 	u32 wlo = w << 6;
 
@@ -100,12 +104,19 @@ static inline u64 sd_range_mask(u32 w, u32 lo, u32 hi)
 }
 
 /* The shared runs of chunk pages [lo, hi) of a validated copy. */
-static int sd_run_bits(struct sd_run *r, sd_gfn_t cgfn, const u64 *bits, u32 lo, u32 hi)
+static SD_HOT int sd_run_bits(struct sd_run *r, sd_gfn_t cgfn, const u64 *bits, u32 lo, u32 hi)
 {
-	for (u32 w = lo >> 6; lo < hi && (w << 6) < hi; w++) {
-		int rc = sd_run_word(r, cgfn + ((u64)w << 6), bits[w] & sd_range_mask(w, lo, hi),
-				     SD_PAGE_SHARED);
+	u32 wlo = lo >> 6, whi = (hi + 63) >> 6;
 
+	for (u32 w = wlo; lo < hi && w < whi; w++) {
+		u64 x = bits[w];
+		int rc;
+
+		if (w == wlo || w == whi - 1)
+			x &= sd_range_mask(w, lo, hi);
+		if (!x)
+			continue;
+		rc = sd_run_word(r, cgfn + ((u64)w << 6), x, SD_PAGE_SHARED);
 		if (rc)
 			return rc;
 	}
@@ -113,21 +124,26 @@ static int sd_run_bits(struct sd_run *r, sd_gfn_t cgfn, const u64 *bits, u32 lo,
 }
 
 /* Report one validated chunk the way a whole-table walk does. */
-static int sd_walk_chunk(struct sd_run *r, sd_gfn_t cgfn, const struct sd_host_chunk *ch)
+static int sd_walk_chunk(struct sd_run *rp, sd_gfn_t cgfn, const struct sd_host_chunk *ch)
 {
 	u32 pf = ch->v.pending_first, pc = ch->v.pending_count;
+	struct sd_run r;
 	int rc;
 
-	if (ch->summary)
-		return ch->v.nr_shared ? sd_run_add(r, cgfn, ch->v.pages, SD_PAGE_SHARED) : 0;
-	if (!pc)
-		return sd_run_bits(r, cgfn, ch->bits, 0, ch->v.pages);
-	/* Paused, odd: the pending range is in transition, the rest is stable. */
-	rc = sd_run_bits(r, cgfn, ch->bits, 0, pf);
-	if (!rc)
-		rc = sd_run_add(r, cgfn + pf, pc, SD_PAGE_TRANSITION);
-	if (!rc)
-		rc = sd_run_bits(r, cgfn, ch->bits, pf + pc, ch->v.pages);
+	if (!rp->fn)
+		return 0;		/* nothing to report: the read was the point */
+	r = *rp;
+	if (!pc) {
+		rc = sd_run_bits(&r, cgfn, ch->bits, 0, ch->v.pages);
+	} else {
+		/* Paused, odd: the pending range is in transition, the rest is stable. */
+		rc = sd_run_bits(&r, cgfn, ch->bits, 0, pf);
+		if (!rc)
+			rc = sd_run_add(&r, cgfn + pf, pc, SD_PAGE_TRANSITION);
+		if (!rc)
+			rc = sd_run_bits(&r, cgfn, ch->bits, pf + pc, ch->v.pages);
+	}
+	*rp = r;
 	return rc;
 }
 
@@ -145,20 +161,29 @@ int sd_host_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem, u
 	struct sd_host_chunk ch;
 	struct sd_host_rd rd;
 	const struct sd_geom *g;
+	u64 nr;
 	int rc;
 
 	rc = sd_host_rd_setup(&rd, reg, mem, flags, max_attempts, scratch, true, st, loc);
 	if (rc)
 		return rc;
 	g = rd.g;
-	for (u64 idx = 0; idx < g->nr_chunks; idx++) {
-		sd_gfn_t cgfn = sd_geom_chunk_gfn(g, idx);
+	nr = g->nr_chunks;
+	for (u64 idx = 0; idx < nr; idx++) {
+		sd_gfn_t cgfn = rd.first_gfn + (idx << rd.shift);
 
 		rc = sd_host_rd_chunk(&rd, idx, &ch);
-		if (rc && sd_walk_unsettled_ok(rc, flags))
+		if (rc) {
+			if (!sd_walk_unsettled_ok(rc, flags))
+				goto out;
 			rc = sd_run_add(&run, cgfn, sd_geom_chunk_pages(g, idx), SD_PAGE_UNSETTLED);
-		else if (!rc)
+		} else if (ch.summary) {
+			/* The common case: a uniform chunk, its bitmap not read. */
+			if (ch.v.nr_shared)
+				rc = sd_run_add(&run, cgfn, ch.v.pages, SD_PAGE_SHARED);
+		} else {
 			rc = sd_walk_chunk(&run, cgfn, &ch);
+		}
 		if (rc)
 			goto out;
 	}
@@ -171,54 +196,88 @@ out:
 /* ---- incremental walks (SPEC.md 3.3) ------------------------------------- */
 
 /*
+ * One word of the host's copy: bits @m of @nw replace those of *@old, the
+ * others are kept. *@old is the host's own memory: it is stored with
+ * SD_WRITE_ONCE only so that the compiler keeps one store per word rather
+ * than turning the loops below into memcpy/memset calls, which a
+ * freestanding build does not have.
+ */
+static SD_HOT int sd_incr_word(struct sd_run *r, sd_gfn_t wgfn, u64 *old, u64 nw, u64 m,
+				bool changes)
+{
+	u64 ow = *old;
+
+	nw &= m;
+	SD_WRITE_ONCE(*old, (ow & ~m) | nw);
+	if (!r->fn)
+		return 0;
+	if (changes)
+		return (ow & m) != nw ? sd_run_diff_word(r, wgfn, (ow & m) ^ nw, nw) : 0;
+	return nw ? sd_run_word(r, wgfn, nw, SD_PAGE_SHARED) : 0;
+}
+
+/*
  * Chunk pages [lo, hi): take the new state (@src, or @uni for a summary
  * read) into @old, reporting either the shared runs of the new state
  * (@changes false: a first read) or the pages whose state differs from
- * @old, with their new state (@changes true). Bits of @old outside [lo, hi)
- * are kept.
+ * @old, with their new state (@changes true); nothing without a callback.
+ * Bits of @old outside [lo, hi) are kept.
  */
-static int sd_incr_range(struct sd_run *r, sd_gfn_t cgfn, u64 *old, const u64 *src,
-			 u64 uni, u32 lo, u32 hi, bool changes)
+static SD_HOT int sd_incr_range(struct sd_run *r, sd_gfn_t cgfn, u64 *old, const u64 *src,
+				u64 uni, u32 lo, u32 hi, bool changes)
 {
-	for (u32 w = lo >> 6; lo < hi && (w << 6) < hi; w++) {
-		u64 m = sd_range_mask(w, lo, hi);
-		u64 ow = old[w];
-		u64 nw = (src ? src[w] : uni) & m;
-		sd_gfn_t wgfn = cgfn + ((u64)w << 6);
-		int rc;
+	u32 first = lo >> 6, last = (hi - 1) >> 6;
+	int rc;
 
-		old[w] = (ow & ~m) | nw;
-		if (changes)
-			rc = sd_run_diff_word(r, wgfn, (ow & m) ^ nw, nw);
-		else
-			rc = sd_run_word(r, wgfn, nw, SD_PAGE_SHARED);
+	if (lo >= hi)
+		return 0;
+	rc = sd_incr_word(r, cgfn + ((u64)first << 6), &old[first], src ? src[first] : uni,
+			  sd_range_mask(first, lo, hi), changes);
+	if (rc || last == first)
+		return rc;
+	/* Whole words between the edges: with nothing to report, only stores. */
+	if (!r->fn && src) {
+		for (u32 w = first + 1; w < last; w++)
+			SD_WRITE_ONCE(old[w], src[w]);
+	} else if (!r->fn) {
+		for (u32 w = first + 1; w < last; w++)
+			SD_WRITE_ONCE(old[w], uni);
+	} else {
+		for (u32 w = first + 1; w < last && !rc; w++)
+			rc = sd_incr_word(r, cgfn + ((u64)w << 6), &old[w], src ? src[w] : uni,
+					  ~0ULL, changes);
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return sd_incr_word(r, cgfn + ((u64)last << 6), &old[last], src ? src[last] : uni,
+			    sd_range_mask(last, lo, hi), changes);
 }
 
 /* Take one validated chunk into @old (the chunk's incr->bits) and report it. */
-static int sd_incr_chunk(struct sd_run *r, sd_gfn_t cgfn, u64 *old,
+static int sd_incr_chunk(struct sd_run *rp, sd_gfn_t cgfn, u64 *old,
 			 const struct sd_host_chunk *ch, bool changes)
 {
 	u32 pf = ch->v.pending_first, pc = ch->v.pending_count, pages = ch->v.pages;
 	u64 uni = ch->summary && ch->v.nr_shared ? ~0ULL : 0;
+	struct sd_run r = *rp;
 	int rc;
 
-	if (!pc)
-		return sd_incr_range(r, cgfn, old, ch->bits, uni, 0, pages, changes);
-	/*
-	 * Paused, odd: pages in transition are reported as such; their bits
-	 * keep the last settled state (a first read has none: private).
-	 */
-	rc = sd_incr_range(r, cgfn, old, ch->bits, uni, 0, pf, changes);
-	if (!rc)
-		rc = sd_run_add(r, cgfn + pf, pc, SD_PAGE_TRANSITION);
-	if (!rc && !changes)
-		sd_bitmap_clear_range(old, pf, pc);
-	if (!rc)
-		rc = sd_incr_range(r, cgfn, old, ch->bits, uni, pf + pc, pages, changes);
+	if (!pc) {
+		rc = sd_incr_range(&r, cgfn, old, ch->bits, uni, 0, pages, changes);
+	} else {
+		/*
+		 * Paused, odd: pages in transition are reported as such; their
+		 * bits keep the last settled state (a first read has none: private).
+		 */
+		rc = sd_incr_range(&r, cgfn, old, ch->bits, uni, 0, pf, changes);
+		if (!rc)
+			rc = sd_run_add(&r, cgfn + pf, pc, SD_PAGE_TRANSITION);
+		if (!rc && !changes)
+			sd_bitmap_clear_range(old, pf, pc);
+		if (!rc)
+			rc = sd_incr_range(&r, cgfn, old, ch->bits, uni, pf + pc, pages, changes);
+	}
+	*rp = r;
 	return rc;
 }
 
@@ -236,6 +295,27 @@ static int sd_incr_check(const struct sd_host_reg *reg, const struct sd_host_inc
 
 /* Seq entry of a chunk not read settled: odd, so never taken as unchanged. */
 #define SD_INCR_SEQ_UNSETTLED	1u
+
+/*
+ * The first chunk from @idx whose count differs from the one kept (or
+ * whose kept entry is odd), or @nr; its count just loaded in *now. One
+ * 4-byte load per chunk, compared for equality only, never used: an equal
+ * even count means no window opened since the kept copy (SPEC.md 3.3).
+ * A loop of its own, so that a quiet pass is this loop and nothing else.
+ */
+static u64 sd_incr_next_changed(const struct sd_chunk_desc *descs, const u32 *seqs,
+				u64 idx, u64 nr, u32 *now)
+{
+	for (; idx < nr; idx++) {
+		u32 was = seqs[idx], s = SD_SEQ_LOAD(&descs[idx]);
+
+		if (s != was || (was & 1)) {
+			*now = s;
+			return idx;
+		}
+	}
+	return nr;
+}
 
 int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
 		      struct sd_host_incr *incr, u32 flags, u32 max_attempts, u64 *scratch,
@@ -293,9 +373,11 @@ int sd_host_walk_changes(const struct sd_host_reg *reg, const struct sd_host_mem
 {
 	struct sd_run run = { .fn = fn, .ctx = ctx };
 	struct sd_host_chunk ch;
+	const struct sd_chunk_desc *descs;
 	struct sd_host_rd rd;
 	const struct sd_geom *g;
-	u64 loads = 0;
+	u64 loads = 0, nr;
+	u32 *seqs;
 	int rc;
 
 	rc = sd_incr_check(reg, incr, loc);
@@ -307,20 +389,20 @@ int sd_host_walk_changes(const struct sd_host_reg *reg, const struct sd_host_mem
 	if (rc)
 		return rc;
 	g = rd.g;
-	for (u64 idx = 0; idx < g->nr_chunks; idx++) {
-		const struct sd_chunk_desc *d = sd_host_rd_desc(&rd, idx);
-		u32 was = incr->seqs[idx];
-		/*
-		 * Compared for equality only, never used: an equal even count
-		 * means no window opened since the kept copy (SPEC.md 3.3).
-		 */
-		u32 now = SD_SEQ_LOAD(d);
+	/* Locals, not loads through pointers: a quiet pass is nothing but this loop. */
+	nr = g->nr_chunks;
+	descs = (const struct sd_chunk_desc *)(rd.base + g->desc_offset);
+	seqs = incr->seqs;
+	for (u64 from = 0, idx; from < nr; from = idx + 1) {
+		u32 was, now = 0;
 		sd_gfn_t cgfn;
 		u64 *old;
 
-		loads++;
-		if (now == was && !(was & 1))
-			continue;
+		idx = sd_incr_next_changed(descs, seqs, from, nr, &now);
+		loads += (idx < nr ? idx + 1 : nr) - from;
+		if (idx == nr)
+			break;
+		was = seqs[idx];
 		if (chunk_fn) {
 			rc = chunk_fn(ctx, idx, was, now);
 			if (rc)
@@ -330,10 +412,10 @@ int sd_host_walk_changes(const struct sd_host_reg *reg, const struct sd_host_mem
 		old = incr->bits + idx * g->words_per_chunk;
 		rc = sd_host_rd_chunk(&rd, idx, &ch);
 		if (rc && sd_walk_unsettled_ok(rc, flags)) {
-			incr->seqs[idx] = SD_INCR_SEQ_UNSETTLED;
+			seqs[idx] = SD_INCR_SEQ_UNSETTLED;
 			rc = sd_run_add(&run, cgfn, sd_geom_chunk_pages(g, idx), SD_PAGE_UNSETTLED);
 		} else if (!rc) {
-			incr->seqs[idx] = ch.v.seq;
+			seqs[idx] = ch.v.seq;
 			rc = sd_incr_chunk(&run, cgfn, old, &ch, true);
 		}
 		if (rc)

@@ -204,8 +204,10 @@ static void register_cross_checks_hypercall_size_and_abi(void **state)
 				       &f->loc),
 		      f->loc, SD_ERR_REG_ABI, SD_LOC_NONE, HOFF(abi_major));
 	assert_false(f->reg.active);
-	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &ok, NULL, NULL), 0);
-	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &none, NULL, NULL), 0);
+	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &ok, NULL,
+					  NULL), 0);
+	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &none, NULL,
+					  NULL), 0);
 	assert_int_equal(f->reg.generation, 2);
 	fx_free(f);
 }

@@ -97,7 +97,8 @@ int main(void)
 	int fails;
 
 	for (int i = 0; i < n; i++)
-		tests[i] = (struct CMUnitTest){ .name = vs[i].name, .test_func = vector_through_host,
+		tests[i] = (struct CMUnitTest){ .name = vs[i].name,
+						.test_func = vector_through_host,
 						.initial_state = &vs[i] };
 	printf("conformance through host/: %d vectors, live and paused\n", n);
 	fails = _cmocka_run_group_tests("conformance: host/ reader", tests, (size_t)n, NULL, NULL);

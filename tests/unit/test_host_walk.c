@@ -200,7 +200,8 @@ static void walk_stops_when_callback_says_so(void **state)
 	assert_int_equal(f->st.chunks, 3);
 	truns_reset(&got);
 	/* A NULL callback: read and validate, report nothing. */
-	assert_int_equal(sd_host_walk(&f->reg, &f->mem, 0, 1, f->scratch, NULL, NULL, NULL, NULL), 0);
+	assert_int_equal(sd_host_walk(&f->reg, &f->mem, 0, 1, f->scratch, NULL, NULL, NULL,
+				      NULL), 0);
 	wfx_free(f);
 }
 
@@ -243,7 +244,7 @@ static void walk_random_tables_match_reference(void **state)
 			truns_assert_equal(&got, &want);
 			assert_int_equal(f->st.chunks, g.nr_chunks);
 		}
-		/* Windows left open on chunks that hold no table page: a paused walk decides them. */
+		/* Windows left open on chunks without table pages: a paused walk decides them. */
 		for (u64 idx = 0; idx < g.nr_chunks; idx++) {
 			u32 pages = sd_geom_chunk_pages(&g, idx);
 			u32 pf = (u32)(trand(&seed) % pages);

@@ -360,7 +360,7 @@ static void stream_tampering_with_fixed_crcs(void **state)
 	fix_crc(c, 7);
 	expect(s, c, n, SD_MIG_ERR_LEN, 6);
 	RESET();
-	memcpy(AT(8) + SD_REC_HDR_SIZE + 8 + (8 + 144) + (8 + 312) + 8, &(u32){ 65 }, 4); /* 65 MSRs */
+	memcpy(AT(8) + SD_REC_HDR_SIZE + 8 + (8 + 144) + (8 + 312) + 8, &(u32){ 257 }, 4); /* 257 MSRs */
 	fix_crc(c, 8);
 	expect(s, c, n, SD_MIG_ERR_LEN, 7);
 	/* END: digest or counts that disagree; END before the last vCPU. */

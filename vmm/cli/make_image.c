@@ -229,8 +229,8 @@ int cmd_make_image(int argc, char **argv)
 				return cli_usage_error("--seed: '%s' is not a number", optarg);
 			break;
 		case 'c':
-			if (!cli_parse_u64(optarg, &v) || !SD_IS_POW2(v) || v < SD_MIN_CHUNK_PAGES ||
-			    v > SD_MAX_CHUNK_PAGES)
+			if (!cli_parse_u64(optarg, &v) || !SD_IS_POW2(v) ||
+			    v < SD_MIN_CHUNK_PAGES || v > SD_MAX_CHUNK_PAGES)
 				return cli_usage_error("--chunk-pages: '%s' is not a power of two from 64 to 32768",
 						       optarg);
 			ppc = (u32)v;
@@ -330,11 +330,6 @@ int cmd_make_image(int argc, char **argv)
 				     sd_err_name(rc));
 		goto out_free;
 	}
-	if (msync(map, table_bytes, MS_SYNC) < 0) {
-		rc = cli_io_error(out, "cannot write the table to");
-		goto out_free;
-	}
-
 	if (json) {
 		printf("{\"image\": ");
 		cli_json_str(stdout, out);

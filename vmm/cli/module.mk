@@ -3,10 +3,13 @@ CLI_SRCS := vmm/cli/sev-donate.c vmm/cli/make_image.c
 CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
 CLI_BIN := $(BUILD)/sev-donate
 
-$(CLI_BIN): $(CLI_OBJS) $(LIBSD)
+# CLI_EXTRA_OBJS / CLI_EXTRA_LIBS / CLI_EXTRA_LDLIBS: added by modules read
+# later (vmm/migrate/: the migrate command), hence the second expansion.
+$(CLI_BIN): $(CLI_OBJS) $(LIBSD) $$(CLI_EXTRA_OBJS) $$(CLI_EXTRA_LIBS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LD      $@")
-	$(Q)$(CC) $(CLI_OBJS) -o $@ $(LIBSD) $(USER_LDFLAGS) $(URCU_LIBS)
+	$(Q)$(CC) $(CLI_OBJS) $(CLI_EXTRA_OBJS) -o $@ $(CLI_EXTRA_LIBS) $(LIBSD) $(USER_LDFLAGS) \
+		$(CLI_EXTRA_LDLIBS) $(URCU_LIBS)
 
 # The CLI's tests: a shell script, run through a wrapper that names this
 # build's binary (plain and sanitizer builds live in different directories).

@@ -484,9 +484,12 @@ static const char main_help[] =
 	"  make-image  write a guest RAM image holding a table built by guest/\n"
 	"  check       register and read a table in an image as a host would\n"
 	"  dump        print the shared extents of a table in an image\n"
+	"  migrate     live-migrate a guest that keeps its table (needs /dev/kvm)\n"
 	"\n"
 	"sev-donate COMMAND --help describes each command.\n"
 	"Exit status: 0 success / valid table, 1 invalid table, 2 usage or I/O error.\n";
+
+int sd_cli_migrate(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -497,10 +500,11 @@ int main(int argc, char **argv)
 		{ "make-image", cmd_make_image },
 		{ "check", cmd_check },
 		{ "dump", cmd_dump },
+		{ "migrate", sd_cli_migrate },	/* vmm/migrate/cli_migrate.c */
 	};
 
 	if (argc < 2)
-		return cli_usage_error("no command given (make-image, check, dump; see --help)");
+		return cli_usage_error("no command given (make-image, check, dump, migrate; see --help)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		fputs(main_help, stdout);
 		return 0;
@@ -516,6 +520,6 @@ int main(int argc, char **argv)
 			return rc;
 		}
 	}
-	return cli_usage_error("unknown command '%s' (make-image, check, dump; see --help)",
+	return cli_usage_error("unknown command '%s' (make-image, check, dump, migrate; see --help)",
 			       argv[1]);
 }

@@ -1,5 +1,6 @@
-# vmm/migrate/: the migration stream (docs/STREAM.md) and its SEV stand-in.
-# Userspace; built into build/libsdmig.a.
+# vmm/migrate/: the migration stream (docs/STREAM.md) and its SEV stand-in
+# (build/libsdmig.a, linked by tests); the source and destination VMMs and the
+# demo guest they migrate (linked into the CLI as `sev-donate migrate`).
 MIG_SRCS := vmm/migrate/stream.c
 MIG_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(MIG_SRCS))
 LIBSDMIG := $(BUILD)/libsdmig.a
@@ -11,4 +12,33 @@ $(LIBSDMIG): $(MIG_OBJS)
 USER_LIBS += $(LIBSDMIG)
 USER_LDLIBS += $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium)
 USER_INC += -Ivmm/migrate
--include $(MIG_OBJS:.o=.d)
+
+# The migration drivers use the KVM harness (vmm/kvm/).
+MIGRUN_SRCS := vmm/migrate/migrate.c vmm/migrate/cli_migrate.c
+MIGRUN_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(MIGRUN_SRCS))
+EXTRA_CFLAGS_migrate = $(KVM_INC)
+EXTRA_CFLAGS_cli_migrate = $(KVM_INC)
+
+# The demo guest: freestanding, linked with the KVM guest runtime like a KVM test.
+$(KVM_GUEST_DIR)/demo_guest.o: vmm/migrate/demo_guest.c $(FS_INC)/.stamp
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC [G]  $@")
+	$(Q)$(CC) $(FS_CFLAGS) -DSD_KVM_GUEST $(KVM_INC) -Ivmm/migrate -MMD -MP -c $< -o $@
+
+CLI_EXTRA_OBJS += $(MIGRUN_OBJS) $(KVM_GUEST_DIR)/demo_guest.image.o
+CLI_EXTRA_LIBS += $(LIBSDMIG) $(KVM_LIB)
+CLI_EXTRA_LDLIBS += $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium) -lpthread
+-include $(MIG_OBJS:.o=.d) $(MIGRUN_OBJS:.o=.d) $(KVM_GUEST_DIR)/demo_guest.d
+
+# The migration tests (needs /dev/kvm; SKIP without), and the demo.
+MIGRATE_TEST := $(BUILD)/tests/test-migrate
+$(MIGRATE_TEST): tests/migrate/test-migrate.sh $(CLI_BIN)
+	@mkdir -p $(dir $@)
+	$(Q)printf '#!/bin/sh\nexec sh %s/tests/migrate/test-migrate.sh %s/%s\n' \
+		"$(CURDIR)" "$(CURDIR)" "$(CLI_BIN)" > $@
+	$(Q)chmod +x $@
+CHECK_BINS += $(MIGRATE_TEST)
+
+demo: $(CLI_BIN)
+	$(CLI_BIN) migrate --demo
+.PHONY: demo

@@ -25,6 +25,7 @@ _Static_assert(sizeof(struct kvm_xcrs) == 392, "XCRS item size");
 _Static_assert(sizeof(struct kvm_vcpu_events) == 64, "EVENTS item size");
 _Static_assert(sizeof(struct kvm_mp_state) == 4, "MP_STATE item size");
 _Static_assert(sizeof(struct kvm_lapic_state) == 1024, "LAPIC item size");
+_Static_assert(sizeof(struct kvm_debugregs) == 128, "DEBUGREGS item size");
 
 static const char *const err_names[] = {
 	[SD_MIG_OK] = "SD_MIG_OK",
@@ -321,6 +322,28 @@ int sd_mig_recv_result(const struct sd_io *io, struct sd_mig_status *st)
 			   (const char *)b + 16);
 }
 
+int sd_mig_send_commit(const struct sd_io *io, struct sd_mig_status *st)
+{
+	u8 b[8];
+	int rc;
+
+	put64(b, SD_MIG_COMMIT_MAGIC);
+	rc = io->write(io->ctx, b, sizeof(b));
+	return rc ? sd_mig_fail(st, -rc, "sending COMMIT: %s", io_what(rc)) : 0;
+}
+
+int sd_mig_recv_commit(const struct sd_io *io, struct sd_mig_status *st)
+{
+	u8 b[8];
+	int rc = io->read(io->ctx, b, sizeof(b));
+
+	if (rc)
+		return sd_mig_fail(st, -rc, "waiting for COMMIT: %s", io_what(rc));
+	if (get64(b) != SD_MIG_COMMIT_MAGIC)
+		return sd_mig_fail(st, SD_MIG_ERR_MAGIC, "COMMIT: bad magic");
+	return 0;
+}
+
 /* ---- records: writer -------------------------------------------------------------- */
 
 void sd_mig_writer_init(struct sd_mig_writer *w, const struct sd_io *io,
@@ -457,6 +480,7 @@ u32 sd_mig_vcpu_item_len(u32 kind)
 	case SD_VCPU_EVENTS: return sizeof(struct kvm_vcpu_events);
 	case SD_VCPU_MP_STATE: return sizeof(struct kvm_mp_state);
 	case SD_VCPU_LAPIC: return sizeof(struct kvm_lapic_state);
+	case SD_VCPU_DEBUGREGS: return sizeof(struct kvm_debugregs);
 	default: return 0;	/* MSRS: from its count; anything else: unknown */
 	}
 }

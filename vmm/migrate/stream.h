@@ -20,6 +20,7 @@
 #define SD_MIG_HELLO_MAGIC	0x545344474d494453ULL	/* "SDMIGDST" */
 #define SD_MIG_HEADER_MAGIC	0x435253474d494453ULL	/* "SDMIGSRC" */
 #define SD_MIG_RESULT_MAGIC	0x534552474d494453ULL	/* "SDMIGRES" */
+#define SD_MIG_COMMIT_MAGIC	0x214f47474d494453ULL	/* "SDMIGGO!" */
 #define SD_MIG_KX_BYTES		32
 #define SD_MIG_MAX_VCPUS	64
 #define SD_REC_HDR_SIZE		24
@@ -29,7 +30,7 @@
 #define SD_REC_MAX_LEN		(SD_REC_PAGE_HDR + SD_REC_MAX_PAGES * 4096 + SD_REC_TAG)
 #define SD_MIG_DIGEST_BYTES	32
 #define SD_MIG_MSG_BYTES	240
-#define SD_MIG_MAX_MSRS		64
+#define SD_MIG_MAX_MSRS		256
 
 enum sd_rec_type {
 	SD_REC_PASS = 1,
@@ -50,7 +51,8 @@ enum sd_vcpu_item {
 	SD_VCPU_EVENTS = 6,
 	SD_VCPU_MP_STATE = 7,
 	SD_VCPU_LAPIC = 8,
-	SD_VCPU_NR_KINDS = 9,
+	SD_VCPU_DEBUGREGS = 9,
+	SD_VCPU_NR_KINDS = 10,
 };
 
 enum sd_mig_err {
@@ -128,6 +130,9 @@ int sd_mig_recv_header(const struct sd_io *io, u64 dst_ram_bytes, struct sd_mig_
 /* RESULT, both directions. recv returns 0 only for a well-formed acceptance. */
 int sd_mig_send_result(const struct sd_io *io, const struct sd_mig_status *result);
 int sd_mig_recv_result(const struct sd_io *io, struct sd_mig_status *st);
+/* COMMIT (docs/STREAM.md 5a): the source gives the guest up. */
+int sd_mig_send_commit(const struct sd_io *io, struct sd_mig_status *st);
+int sd_mig_recv_commit(const struct sd_io *io, struct sd_mig_status *st);
 
 /* ---- records: source side --------------------------------------------------- */
 

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * demo.h - the migration demo guest's machine and the state it shares with
+ * the VMMs (both sides include this; the guest part builds freestanding).
+ *
+ * The guest runs on two vCPUs at CPL 3. Each vCPU owns a lane of pages and
+ * loops until told to stop: it rewrites pages (dirtying them), and it
+ * converts ranges between private and shared through guest/ (begin/commit
+ * around the conversion, or the one-call set). Every page's content is a
+ * pattern of (GFN, version): a conversion or a rewrite bumps the page's
+ * version and writes the new pattern, so after a migration the guest can
+ * check every byte of every page it owns.
+ *
+ * The ledger protocol for a conversion, on vCPU i:
+ *   inflight[i] = range (valid written last); begin; new versions and
+ *   contents, ledger states; commit; inflight[i].valid = 0.
+ * At any instant, a page whose ledger state differs from the table is
+ * inside some inflight range; a paused read's in-transition pages too.
+ */
+#ifndef SD_DEMO_H
+#define SD_DEMO_H
+
+#include "sd_types.h"
+
+#define DEMO_VCPUS		2
+#define DEMO_MAX_RAM		(512ULL << 20)		/* 131072 pages */
+#define DEMO_MAX_PAGES		(DEMO_MAX_RAM >> 12)
+#define DEMO_TABLE_GPA		(8ULL << 20)		/* the table, shared */
+#define DEMO_TABLE_MAX		(64ULL << 10)
+#define DEMO_WORK_GPA		(16ULL << 20)		/* lanes start here */
+#define DEMO_PRIV_BYTES		(256ULL << 10)
+
+/* Boot arguments (bootinfo args[]). */
+enum {
+	DEMO_ARG_RAM_PAGES,	/* guest RAM, pages */
+	DEMO_ARG_PPC,		/* pages per chunk */
+	DEMO_ARG_MAX_RANGE,	/* largest conversion, pages */
+};
+
+/* Stages (GUEST_SYNC args[0]). */
+enum {
+	DEMO_ST_READY = 1,	/* vCPU 0: table registered (args[1] = result); others: started */
+	DEMO_ST_VERIFIED,	/* args[1] = bad content pages, args[2] = bad state pages, args[3] = pages */
+};
+
+struct demo_inflight {
+	u64 gfn, npages, shared;
+	u64 valid;		/* written last, cleared first */
+};
+
+/* In guest memory (a symbol of the image): the VMMs read it. */
+struct demo_state {
+	u8 state[DEMO_MAX_PAGES];	/* ledger: 1 = shared */
+	u32 version[DEMO_MAX_PAGES];	/* content version of each page */
+	struct demo_inflight inflight[DEMO_VCPUS];
+	u64 conversions[DEMO_VCPUS];
+	u64 rewrites[DEMO_VCPUS];
+	u64 stop;			/* set by the VMM: verify and finish */
+	u64 ram_pages;
+};
+
+/* The u64 at word @w of page @gfn at @version: what the page must hold. */
+static inline u64 demo_pattern(u64 gfn, u32 version, u32 w)
+{
+	u64 x = (gfn << 20) ^ ((u64)version << 9) ^ w;
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 29;
+	return x | 1;	/* never all-zero: an unwritten page can't pass */
+}
+
+#endif /* SD_DEMO_H */
