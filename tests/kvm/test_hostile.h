@@ -7,11 +7,11 @@
  *
  * Synchronization table:
  *
- *   data                          written by              read by                 how
- *   struct hs_reader counters     the reader thread       main (waits, report)    SD_INC / SD_LOAD
- *   hs_reader.stop                main                    the reader thread       SD_STORE / SD_LOAD
- *   hs_reader.st (work counters)  the reader thread       main, after join        pthread_join orders it
- *   the registration              vCPU threads (WRMSR)    the reader              RCU (sd_vmm_reg.h)
+ *   data                        written by            read by               how
+ *   hs_reader counters          the reader thread     main (waits, report)  SD_INC / SD_LOAD
+ *   hs_reader.stop              main                  the reader thread     SD_STORE / SD_LOAD
+ *   hs_reader.st (work)         the reader thread     main, after join      pthread_join orders it
+ *   the registration            vCPU threads (WRMSR)  the reader            RCU (sd_vmm_reg.h)
  *
  * Nothing here allocates once the reader runs: the heap the suites measure
  * is the VMM's, not the measurement's.
@@ -182,7 +182,8 @@ static void *hs_reader_fn(void *arg)
 				    st.bytes <= st.attempts * per_attempt &&
 				    st.unsettled == (rc == -SD_ERR_CHUNK_ODD ||
 						     rc == -SD_ERR_CHUNK_RETRIES),
-				    "chunk %llu: chunks %llu attempts %llu bytes %llu unsettled %llu",
+				    "chunk %llu: chunks %llu attempts %llu bytes %llu "
+				    "unsettled %llu",
 				    (unsigned long long)idx, (unsigned long long)st.chunks,
 				    (unsigned long long)st.attempts, (unsigned long long)st.bytes,
 				    (unsigned long long)st.unsettled);

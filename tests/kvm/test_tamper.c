@@ -274,8 +274,10 @@ static void lies_main(void)
 			GUEST_ASSERT(!memcmp(&h, &h_before, sizeof(h)));
 		}
 		/* The library keeps working on both tables whatever the host said. */
-		GUEST_ASSERT_EQ(sd_guest_set(&g, TL_TOGGLE_GFN + toggles % 64, 1, !(toggles & 64)), 0);
-		GUEST_ASSERT_EQ(sd_guest_set(&h, TL_TOGGLE_GFN + toggles % 64, 1, !(toggles & 64)), 0);
+		GUEST_ASSERT_EQ(sd_guest_set(&g, TL_TOGGLE_GFN + toggles % 64, 1,
+					     !(toggles & 64)), 0);
+		GUEST_ASSERT_EQ(sd_guest_set(&h, TL_TOGGLE_GFN + toggles % 64, 1,
+					     !(toggles & 64)), 0);
 		toggles++;
 		cmd = GUEST_SYNC_ARGS(ST_RESULT, (u64)rc, g.reg_value, h.reg_value);
 	}
@@ -503,9 +505,10 @@ static void host_scribbles_while_the_guest_writes_at_cpl3(u64 seed, u64 ops)
 	       "guest's ledger\n", (unsigned long long)TS_SPAN, (unsigned long long)mismatches);
 	TEST_ASSERT_EQ(mismatches, 0);
 
-	printf("tamper: live reader during the attack: %llu passes, %llu chunk reads, %llu attempts, "
-	       "%llu bytes;", (unsigned long long)rdr->passes, (unsigned long long)rdr->reads,
-	       (unsigned long long)rdr->st.attempts, (unsigned long long)rdr->st.bytes);
+	printf("tamper: live reader during the attack: %llu passes, %llu chunk reads, "
+	       "%llu attempts, %llu bytes;", (unsigned long long)rdr->passes,
+	       (unsigned long long)rdr->reads, (unsigned long long)rdr->st.attempts,
+	       (unsigned long long)rdr->st.bytes);
 	for (i = 0; i <= SD_ERR_MAX; i++)
 		if (rdr->seen[i])
 			printf(" %s=%llu", i ? sd_err_name(-(int)i) : "ok",
@@ -525,10 +528,10 @@ static void host_scribbles_while_the_guest_writes_at_cpl3(u64 seed, u64 ops)
 
 enum lie {
 	L_HONEST,		/* the endpoint as it is */
-	L_GP_STATUS,		/* WRMSR: #GP (the endpoint never sees it); status reads lie.status */
+	L_GP_STATUS,		/* WRMSR: #GP (not passed on); RDMSR status: liar.status */
 	L_GP_STATUS_FAULT,	/* WRMSR: #GP; RDMSR status: #GP */
-	L_OK_READBACK,		/* WRMSR: the endpoint, then success anyway; RDMSR table: lie.readback */
-	L_OK_READBACK_FAULT,	/* WRMSR: the endpoint, then success anyway; RDMSR table: #GP */
+	L_OK_READBACK,		/* WRMSR: passed on, success anyway; RDMSR table: liar.readback */
+	L_OK_READBACK_FAULT,	/* WRMSR: passed on, then success anyway; RDMSR table: #GP */
 };
 
 static struct {
@@ -615,8 +618,8 @@ static void registration_answers_that_make_no_sense_are_bad_answers(void)
 		  SD_ERR_BAD_ANSWER },
 		{ "#GP, guest-side SD_ERR_RANGE", CMD_REG_H, L_GP_STATUS, SD_ERR_RANGE, 0,
 		  SD_ERR_BAD_ANSWER },
-		{ "#GP, guest-side SD_ERR_EMPTY_RANGE", CMD_REG_H, L_GP_STATUS, SD_ERR_EMPTY_RANGE, 0,
-		  SD_ERR_BAD_ANSWER },
+		{ "#GP, guest-side SD_ERR_EMPTY_RANGE", CMD_REG_H, L_GP_STATUS, SD_ERR_EMPTY_RANGE,
+		  0, SD_ERR_BAD_ANSWER },
 		{ "#GP, guest-side SD_ERR_NOSPACE", CMD_REG_H, L_GP_STATUS, SD_ERR_NOSPACE, 0,
 		  SD_ERR_BAD_ANSWER },
 		{ "#GP, guest-side SD_ERR_BUSY", CMD_REG_H, L_GP_STATUS, SD_ERR_BUSY, 0,
@@ -728,7 +731,7 @@ static void registration_answers_that_make_no_sense_are_bad_answers(void)
 		TEST_ASSERT(rc == 0 && !co.bad, "walk: %s", sd_err_name(rc));
 		for (p = 0; p < TL_SPAN; p++)
 			shared += state[p];
-		/* TL_TOGGLE_GFN.. +63 were toggled shared in order, and private from the 64th toggle on. */
+		/* TL_TOGGLE_GFN + 0..63 went shared in turn, then private from toggle 64 on. */
 		TEST_ASSERT(state[TL_G_GPA >> 12] == 1, "G's own page");
 		TEST_ASSERT_EQ(shared, 1 + (toggles <= 64 ? toggles : 64 - (toggles - 64)));
 		free(scratch);
@@ -736,8 +739,9 @@ static void registration_answers_that_make_no_sense_are_bad_answers(void)
 	}
 	sd_vcpu_ucall_reply(v, CMD_DONE);
 	TEST_ASSERT_EQ(sd_vcpu_run(v), SD_UCALL_DONE);
-	printf("tamper: %llu nonsense answers -> SD_ERR_BAD_ANSWER, %llu faults -> SD_ERR_TRANSPORT, "
-	       "%llu honest reasons passed through; guest state unchanged each time\n",
+	printf("tamper: %llu nonsense answers -> SD_ERR_BAD_ANSWER, %llu faults -> "
+	       "SD_ERR_TRANSPORT, %llu honest reasons passed through; guest state unchanged "
+	       "each time\n",
 	       (unsigned long long)bad, (unsigned long long)transport, (unsigned long long)honest);
 	sd_vmm_reg_destroy(r);
 	sd_vm_free(vm);
