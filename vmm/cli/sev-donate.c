@@ -334,6 +334,7 @@ static int parse_read_opts(int argc, char **argv, const char *help, struct read_
 struct tally {
 	u64 runs[4], pages[4];
 	bool print, json, first;
+	FILE *out;		/* where printed runs go */
 };
 
 static const char *state_name(enum sd_page_state s)
@@ -355,12 +356,12 @@ static int tally_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state state)
 	if (!t->print)
 		return 0;
 	if (t->json)
-		printf("%s\n    {\"gfn\": %llu, \"pages\": %llu, \"state\": \"%s\"}",
-		       t->first ? "" : ",", (unsigned long long)gfn, (unsigned long long)n,
-		       state_name(state));
+		fprintf(t->out, "%s\n    {\"gfn\": %llu, \"pages\": %llu, \"state\": \"%s\"}",
+			t->first ? "" : ",", (unsigned long long)gfn, (unsigned long long)n,
+			state_name(state));
 	else
-		printf("%s 0x%llx %llu\n", state_name(state), (unsigned long long)gfn,
-		       (unsigned long long)n);
+		fprintf(t->out, "%s 0x%llx %llu\n", state_name(state), (unsigned long long)gfn,
+			(unsigned long long)n);
 	t->first = false;
 	return 0;
 }
@@ -456,24 +457,36 @@ static int cmd_dump(int argc, char **argv)
 	/* Validate all of it first, so that an invalid table prints no extents. */
 	rc = read_image(&o, &img, &reg, &t, NULL, &loc);
 	if (!rc) {
+		char *buf = NULL;
+		size_t len = 0;
+
 		memset(&t, 0, sizeof(t));
 		t.print = true;
 		t.json = o.json;
 		t.first = true;
-		if (o.json)
+		/*
+		 * A second read: the image may be a running guest's memory, and
+		 * this read can fail where the first passed. Its runs are kept
+		 * until it has succeeded, so a failure prints no partial list.
+		 */
+		t.out = open_memstream(&buf, &len);
+		if (!t.out)
+			return cli_io_error("memory", "cannot buffer the extents in");
+		rc = read_image(&o, &img, &reg, &t, NULL, &loc);
+		fclose(t.out);
+		if (!rc && o.json)
 			printf("{\"verdict\": \"valid\", \"mode\": \"%s\", \"table_gpa\": %llu, "
-			       "\"first_gfn\": %llu, \"nr_gfns\": %llu, \"extents\": [",
+			       "\"first_gfn\": %llu, \"nr_gfns\": %llu, \"extents\": [%s%s]}\n",
 			       o.paused ? "paused" : "live", (unsigned long long)o.gpa,
 			       (unsigned long long)reg.geom.first_gfn,
-			       (unsigned long long)reg.geom.nr_gfns);
-		/* A second read: the image may be a running guest's memory. */
-		rc = read_image(&o, &img, &reg, &t, NULL, &loc);
-		if (o.json)
-			printf("%s]}\n", t.first ? "" : "\n  ");
+			       (unsigned long long)reg.geom.nr_gfns, buf, t.first ? "" : "\n  ");
+		else if (!rc)
+			fputs(buf, stdout);
+		free(buf);
 	}
 	cli_image_close(&img);
 	if (rc)
-		return cli_report_invalid(rc, &loc, o.gpa, &img, o.json && !t.print, o.paused);
+		return cli_report_invalid(rc, &loc, o.gpa, &img, o.json, o.paused);
 	return EXIT_VALID;
 }
 
