@@ -4,7 +4,8 @@
 # "SKIP: /dev/kvm not available" and exits 77.
 #
 #   make kvm-check               the KVM tests (part of `make check`)
-#   make kvm-check KVM_SOAK=1    the same, longer (SD_KVM_SOAK in the environment)
+#   make kvm-check KVM_SOAK=1    the same, longer (SD_KVM_SOAK in the environment;
+#                                test_hostile's storm then runs 10^5 re-registrations)
 KVM_TEST_SRCS := $(sort $(wildcard tests/kvm/test_*.c))
 KVM_TEST_BINS := $(patsubst tests/kvm/%.c,$(BUILD)/kvm/%,$(KVM_TEST_SRCS))
 KVM_SOAK ?= 0
