@@ -13,12 +13,21 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h $(TESTLIB) $(LIBSD) $$(USER_LIBS)
 		$(TESTLIB) $(USER_LIBS) $(LIBSD) $(USER_LDFLAGS) $(USER_LDLIBS) $(URCU_LIBS) \
 		-lpthread -lm
 
+# A full run writes bench/results.{md,json} and bench/read_cost.png (committed);
+# a BENCH_QUICK=1 run (under a minute) or bench-smoke the same files in $(BUILD)/bench.
+BENCH_DEST := $(if $(filter 0,$(BENCH_QUICK)),bench,$(BUILD)/bench)
+
 bench: $(BENCH_BINS) $$(BENCH_EXTRA_BINS)
+	$(Q)rm -f $(BUILD)/bench/*.json
 	$(Q)BENCH_QUICK=$(BENCH_QUICK) BENCH_OUT=$(BUILD)/bench bench/run.sh $(BENCH_BINS) $(BENCH_EXTRA_BINS)
+	$(Q)BENCH_QUICK=$(BENCH_QUICK) python3 bench/report.py $(BUILD)/bench $(BENCH_DEST) \
+		"make bench$(if $(filter 0,$(BENCH_QUICK)),, BENCH_QUICK=$(BENCH_QUICK))"
 
 # Seconds: every benchmark builds and runs its smallest configuration once.
 bench-smoke: $(BENCH_BINS) $$(BENCH_EXTRA_BINS)
+	$(Q)rm -f $(BUILD)/bench/*.json
 	$(Q)BENCH_SMOKE=1 BENCH_OUT=$(BUILD)/bench bench/run.sh $(BENCH_BINS) $(BENCH_EXTRA_BINS)
+	$(Q)BENCH_SMOKE=1 python3 bench/report.py $(BUILD)/bench $(BUILD)/bench "make bench-smoke"
 
 BINS += $(BENCH_BINS)
 .PHONY: bench bench-smoke

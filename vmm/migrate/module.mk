@@ -42,3 +42,12 @@ CHECK_BINS += $(MIGRATE_TEST)
 demo: $(CLI_BIN)
 	$(CLI_BIN) migrate --demo
 .PHONY: demo
+
+# Issue 7 section 4: the demo migration's figures (bench/bench-migrate.sh).
+BENCH_MIGRATE := $(BUILD)/bench/bench_migrate
+$(BENCH_MIGRATE): bench/bench-migrate.sh $(CLI_BIN)
+	@mkdir -p $(dir $@)
+	$(Q)printf '#!/bin/sh\nexec sh %s/bench/bench-migrate.sh %s/%s\n' \
+		"$(CURDIR)" "$(CURDIR)" "$(CLI_BIN)" > $@
+	$(Q)chmod +x $@
+BENCH_EXTRA_BINS += $(BENCH_MIGRATE)
