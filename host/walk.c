@@ -231,6 +231,9 @@ static SD_HOT int sd_incr_range(struct sd_run *r, sd_gfn_t cgfn, u64 *old, const
 
 	if (lo >= hi)
 		return 0;
+	/* Read in place (a first read, sd_host_incr_init) with nothing to report: done. */
+	if (src == old && !r->fn)
+		return 0;
 	rc = sd_incr_word(r, cgfn + ((u64)first << 6), &old[first], src ? src[first] : uni,
 			  sd_range_mask(first, lo, hi), changes);
 	if (rc || last == first)
@@ -341,6 +344,14 @@ int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *m
 		sd_gfn_t cgfn = sd_geom_chunk_gfn(g, idx);
 		u64 *old = incr->bits + idx * g->words_per_chunk;
 
+		/*
+		 * A first read has no old state to compare: the chunk's slot of
+		 * the host's own copy is the read's scratch. Only a copy the read
+		 * rule and validation accepted is kept; a torn one is cleared
+		 * below, and a chunk that fails validation fails the walk, which
+		 * leaves @incr unusable (its generation).
+		 */
+		rd.scratch = old;
 		rc = sd_host_rd_chunk(&rd, idx, &ch);
 		if (rc && sd_walk_unsettled_ok(rc, flags)) {
 			/* Unknown yet: assume private, and re-read next time. */
