@@ -191,12 +191,14 @@ static void print_human(u64 seed, int rc, const struct sd_mig_source_report *sr,
 		       (unsigned long long)p->status_changes, (unsigned long long)p->unsettled, p->ms);
 	}
 	printf("  passes=%u pages=%llu (plain %llu, encrypted %llu, transition %llu) "
-	       "resent_for_status=%llu bytes=%llu total=%.1f ms downtime=%.1f ms\n",
+	       "resent_for_status=%llu bytes=%llu total=%.1f ms downtime=%.1f ms "
+	       "(paused until COMMIT: %.1f ms)\n",
 	       sr->passes, (unsigned long long)(sr->pages_plain + sr->pages_encrypted +
 						sr->pages_transition),
 	       (unsigned long long)sr->pages_plain, (unsigned long long)sr->pages_encrypted,
 	       (unsigned long long)sr->pages_transition, (unsigned long long)sr->resent_for_status,
-	       (unsigned long long)sr->bytes_sent, sr->total_ms, downtime_ms(sr, dr));
+	       (unsigned long long)sr->bytes_sent, sr->total_ms, downtime_ms(sr, dr),
+	       sr->committed ? sr->handover_ms : -1.0);
 	if (rc == 0) {
 		printf("  destination: mismatches=%llu (%llu pages in flight at the pause, %llu never "
 		       "received); guest check: %llu pages, %llu bad content, %llu bad state\n",
@@ -240,11 +242,12 @@ static void print_json(u64 seed, int rc, const struct sd_mig_source_report *sr,
 	json_str(sr->msg);
 	printf(", \"mismatches\": %llu, \"passes\": %u, \"pages_plain\": %llu, "
 	       "\"pages_encrypted\": %llu, \"pages_transition\": %llu, \"resent_for_status\": %llu, "
-	       "\"bytes_sent\": %llu, \"total_ms\": %.3f, \"downtime_ms\": %.3f, \"pass\": [",
+	       "\"bytes_sent\": %llu, \"total_ms\": %.3f, \"downtime_ms\": %.3f, "
+	       "\"handover_ms\": %.3f, \"pass\": [",
 	       (unsigned long long)dr->mismatches, sr->passes, (unsigned long long)sr->pages_plain,
 	       (unsigned long long)sr->pages_encrypted, (unsigned long long)sr->pages_transition,
 	       (unsigned long long)sr->resent_for_status, (unsigned long long)sr->bytes_sent,
-	       sr->total_ms, downtime_ms(sr, dr));
+	       sr->total_ms, downtime_ms(sr, dr), sr->committed ? sr->handover_ms : -1.0);
 	for (u32 i = 0; i < sr->passes; i++) {
 		const struct sd_mig_pass *p = &sr->pass[i];
 

@@ -676,6 +676,7 @@ static int src_migrate(struct src *s, int fd, struct sd_mig_status *st)
 	if (rc)
 		return rc;
 	r->committed = true;
+	r->handover_ms = mono_ms() - r->pause_mono_ms;
 	return 0;
 }
 

@@ -54,6 +54,7 @@ struct sd_mig_source_report {
 	u64 bytes_sent;
 	double total_ms;
 	double pause_mono_ms;		/* CLOCK_MONOTONIC when the vCPUs were paused */
+	double handover_ms;		/* pause to COMMIT sent: the source's bound on downtime */
 	bool paused, committed, resumed;
 	/* The guest's own check, on the source after a failed migration. */
 	bool verified;
