@@ -90,7 +90,8 @@ int sd_guest_init(struct sd_guest *g, sd_gfn_t first_gfn, u64 nr_gfns, u32 pages
  * 1-3 on every chunk touched, chunk locks taken in ascending order and held).
  * The caller converts the pages, then calls sd_guest_commit() with the same
  * arguments. Errors (nothing opened): SD_ERR_EMPTY_RANGE, SD_ERR_RANGE, and
- * SD_ERR_TABLE_NOT_SHARED for a request to make the table's own pages private.
+ * SD_ERR_TABLE_NOT_SHARED for a request that includes one of the table's own
+ * pages (they stay shared, and no window may cover them: SPEC.md 1.6).
  */
 int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared);
 

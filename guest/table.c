@@ -125,8 +125,10 @@ int sd_guest_init(struct sd_guest *g, sd_gfn_t first_gfn, u64 nr_gfns, u32 pages
 
 /*
  * Validate a request; on success *rel is its span-relative first page. A
- * request that would make one of the table's own pages private is refused:
- * the table must describe itself as shared while it exists (SPEC.md 1.6).
+ * request that includes one of the table's own pages is refused, in either
+ * direction: those pages are shared while the table exists, and no update
+ * window may cover them (SPEC.md 1.6; a window opens even when no bit
+ * changes, 2.1).
  */
 static inline int check_range(const struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared,
 			      u64 *rel)
@@ -137,7 +139,7 @@ static inline int check_range(const struct sd_guest *g, sd_gfn_t gfn, u64 npages
 		return -SD_ERR_EMPTY_RANGE;
 	if (r >= g->g.nr_gfns || npages > g->g.nr_gfns - r)
 		return -SD_ERR_RANGE;
-	if (!shared && r < g->self_hi && g->self_lo < r + npages)
+	if (r < g->self_hi && g->self_lo < r + npages)
 		return -SD_ERR_TABLE_NOT_SHARED;
 	*rel = r;
 	return 0;
@@ -282,7 +284,8 @@ int sd_guest_is_shared(struct sd_guest *g, sd_gfn_t gfn)
 	u64 rel, idx;
 	int shared;
 
-	if (check_range(g, gfn, 1, true, &rel))
+	rel = gfn - g->g.first_gfn;
+	if (rel >= g->g.nr_gfns)
 		return -SD_ERR_RANGE;
 	idx = rel >> g->g.chunk_shift;
 	sd_env_lock(&g->chunks[idx].lock);

@@ -149,8 +149,8 @@ vector("valid_typical_64m", (0, 16384, 1024, 0x100000),
 vector("valid_cross_chunk", (0, 4096, 64, 0x20000), ops=["S:60:10", "S:127:130", "P:128:1"])
 vector("valid_partial_last_chunk", (0, 1000, 128, 0), ops=["S:990:10", "S:896:5"])
 vector("valid_nonzero_first_gfn", (0x100, 2048, 256, 0x180000), ops=["S:0x200:0x100", "P:0x250:8"])
-vector("valid_all_shared", (0, 512, 64, 0x10000), ops=["S:0:512"])
-vector("valid_toggle_many", (0, 2048, 64, 0), ops=[f"{'SP'[i % 2]}:{(i * 37) % 2000:#x}:{1 + i % 45}"
+vector("valid_all_shared", (0, 512, 64, 0x10000), ops=["S:0:16", "S:17:495"])
+vector("valid_toggle_many", (0, 2048, 64, 0), ops=[f"{'SP'[i % 2]}:{1 + (i * 37) % 1999:#x}:{1 + i % 45}"
                                                    for i in range(60)])
 vector("valid_default_chunk_1g", (0, 1 << 18, 8192, 0x200000),
        ops=["S:0x10000:0x4000", "S:0x3ffff:1", "S:0x1fff:2"])

@@ -62,6 +62,8 @@ rm -f "$dst"
 
 # More seeds.
 "$bin" migrate --demo --json --warmup 200 --after 200 --seed 100 --runs "$runs" >"$out"
+rc=$?
+check "$runs seeded runs: exit $rc" "$rc == 0"
 check "$runs seeded runs: all migrated, mismatches=0, clean checks" "len(j) == $runs and all(r['result'] == 'migrated' and r['mismatches'] == 0 and r['destination']['bad_content'] == 0 and r['destination']['bad_state'] == 0 for r in j)"
 
 # Faults: each fails with its error, and the guest goes on, intact, on the source.
@@ -81,6 +83,27 @@ run 1 --seed 2 --dest-ram 128M
 check "destination with less RAM: refused before the pause" "j['error'] == 'SD_MIG_ERR_RAM' and not j['source']['paused'] and $resumed"
 run 1 --seed 2 --inject wrong-mode
 check "a page sent in the wrong mode is caught by the oracle" "j['result'] == 'migrated' and j['mismatches'] == 1 and j['destination']['first_mismatch_gfn'] == 1"
+
+run 0 --seed 2 --inject guest-span-beyond-ram
+check "a hostile table spanning 2x RAM, pages past RAM converted: ignored, migrated, mismatches=0" "j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['bad_content'] == 0 and j['destination']['bad_state'] == 0"
+
+# Misbehaving peers (tests/migrate/fake_peer.py).
+here=$(dirname "$0")
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bin" migrate --dest --listen "127.0.0.1:$port" --json >"$out" 2>&1 &
+dpid=$!
+reply=$(python3 "$here/fake_peer.py" tiny-source "127.0.0.1:$port")
+wait $dpid
+check "a source announcing 4 KiB of RAM: the destination refuses, names it, starts nothing" "j['result'] == 'failed' and j['error'] == 'SD_MIG_ERR_RANGE'"
+checks=$((checks + 1))
+case $reply in "9 SD_MIG_ERR_RANGE:"*) echo "ok $checks - the tiny source got RESULT 9 (SD_MIG_ERR_RANGE)";;
+	*) failed=$((failed + 1)); echo "not ok $checks - the tiny source got: $reply";; esac
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 "$here/fake_peer.py" mute-dest "$port" >/dev/null &
+fpid=$!
+"$bin" migrate --source --connect "127.0.0.1:$port" --json --warmup 100 --after 100 --timeout 2000 --seed 3 >"$out"
+kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
+check "a destination that never answers: the source times out, after the pause, and resumes the guest intact" "j['error'] == 'SD_MIG_ERR_IO' and j['source']['paused'] and $resumed"
 
 # Usage errors: exit 2, one line.
 "$bin" migrate --demo --inject bogus >"$out" 2>&1; rc=$?

@@ -145,8 +145,11 @@ static void *torn_writer(void *arg)
 		u64 n = 1 + xorshift(&rnd) % (hi - lo);
 		bool shared = xorshift(&rnd) & 1;
 
-		if (lo < T_TABLE_GFN + sd_geom_table_pages(&g->g) && T_TABLE_GFN < lo + n)
-			shared = true;	/* the table's own pages stay shared */
+		if (lo < T_TABLE_GFN + sd_geom_table_pages(&g->g) && T_TABLE_GFN < lo + n) {
+			/* No request may include the table's own pages (SPEC.md 1.6). */
+			T_CHECK(sd_guest_begin(g, lo, n, shared) == -SD_ERR_TABLE_NOT_SHARED);
+			continue;
+		}
 		T_CHECK(sd_guest_begin(g, lo, n, shared) == 0);
 		/* We hold every touched chunk's lock: record what commit will publish. */
 		for (u64 c = lo / T_PPC; c <= (lo + n - 1) / T_PPC; c++) {

@@ -63,15 +63,29 @@ static u64 rnd(u64 *s)
 	return z ^ (z >> 31);
 }
 
-static int share(struct sd_guest *g, sd_gfn_t gfn, u64 n)
+static int share_one(struct sd_guest *g, sd_gfn_t gfn, u64 n)
 {
-	int rc = sd_guest_set(g, gfn, n, true);
+	int rc = n ? sd_guest_set(g, gfn, n, true) : 0;
 
 	if (rc)
 		return cli_usage_error("internal error: guest/ refused to share 0x%llx+%llu: %s",
 				       (unsigned long long)gfn, (unsigned long long)n,
 				       sd_err_name(rc));
 	return 0;
+}
+
+/* Share [gfn, gfn + n) around the table's own pages, which are shared already (SPEC.md 1.6). */
+static int share(struct sd_guest *g, sd_gfn_t gfn, u64 n)
+{
+	sd_gfn_t lo = g->g.first_gfn + g->self_lo, hi = g->g.first_gfn + g->self_hi;
+	int rc;
+
+	if (gfn >= hi || gfn + n <= lo)
+		return share_one(g, gfn, n);
+	rc = share_one(g, gfn, lo > gfn ? lo - gfn : 0);
+	if (!rc && gfn + n > hi)
+		rc = share_one(g, hi, gfn + n - hi);
+	return rc;
 }
 
 #define MIB_PAGES	(1ULL << 8)

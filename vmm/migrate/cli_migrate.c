@@ -45,7 +45,9 @@ static const char usage[] =
 	"  --passes N        pre-copy passes at most (default 8)\n"
 	"  --warmup MS       churn before migrating (default 300)\n"
 	"  --after MS        churn on the destination before the guest checks itself (default 300)\n"
-	"  --inject FAULT    cut=BYTES, corrupt=BYTE, table, wrong-mode, dest-die=RECORDS\n"
+	"  --inject FAULT    cut=BYTES, corrupt=BYTE, table, wrong-mode, dest-die=RECORDS,\n"
+	"                    guest-span-beyond-ram (a hostile guest: its table spans 2x RAM)\n"
+	"  --timeout MS      deadline for each send and receive (default 10000)\n"
 	"  --json            print the summary as JSON\n"
 	"  --quiet           no progress lines\n"
 	"\n"
@@ -106,6 +108,8 @@ static bool parse_inject(struct sd_mig_opts *o, const char *s)
 		o->inj_corrupt = (s64)v;
 	else if (!strncmp(s, "dest-die=", 9) && parse_u64(s + 9, &v))
 		o->inj_dest_die = (s64)v;
+	else if (!strcmp(s, "guest-span-beyond-ram"))
+		o->inj_beyond = true;
 	else
 		return false;
 	return true;
@@ -295,7 +299,8 @@ static bool run_ok(int rc, const struct sd_mig_dest_report *dr)
 int sd_cli_migrate(int argc, char **argv)
 {
 	enum { O_DEMO = 256, O_SOURCE, O_DEST, O_CONNECT, O_LISTEN, O_RAM, O_DEST_RAM, O_PPC,
-	       O_SEED, O_RUNS, O_PASSES, O_WARMUP, O_AFTER, O_INJECT, O_JSON, O_QUIET, O_HELP };
+	       O_SEED, O_RUNS, O_PASSES, O_WARMUP, O_AFTER, O_INJECT, O_JSON, O_QUIET, O_HELP,
+	       O_TIMEOUT };
 	static const struct option opts[] = {
 		{ "demo", no_argument, NULL, O_DEMO }, { "source", no_argument, NULL, O_SOURCE },
 		{ "dest", no_argument, NULL, O_DEST }, { "connect", required_argument, NULL, O_CONNECT },
@@ -308,6 +313,7 @@ int sd_cli_migrate(int argc, char **argv)
 		{ "after", required_argument, NULL, O_AFTER },
 		{ "inject", required_argument, NULL, O_INJECT }, { "json", no_argument, NULL, O_JSON },
 		{ "quiet", no_argument, NULL, O_QUIET }, { "help", no_argument, NULL, O_HELP },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sd_mig_opts o;
@@ -367,6 +373,11 @@ int sd_cli_migrate(int argc, char **argv)
 		case O_INJECT:
 			if (!parse_inject(&o, optarg))
 				return usage_error("--inject: unknown fault '%s'", optarg);
+			break;
+		case O_TIMEOUT:
+			if (!parse_u64(optarg, &v) || v < 100 || v > 3600000)
+				return usage_error("--timeout: '%s' is not 100..3600000 ms", optarg);
+			o.timeout_ms = (u32)v;
 			break;
 		case O_JSON: json = true; break;
 		case O_QUIET: quiet = true; break;

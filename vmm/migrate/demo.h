@@ -23,7 +23,9 @@
 #include "sd_types.h"
 
 #define DEMO_VCPUS		2
+#define DEMO_MIN_RAM		(64ULL << 20)		/* lanes start at DEMO_WORK_GPA */
 #define DEMO_MAX_RAM		(512ULL << 20)		/* 131072 pages */
+#define DEMO_RAM_STEP		(4ULL << 20)
 #define DEMO_MAX_PAGES		(DEMO_MAX_RAM >> 12)
 #define DEMO_TABLE_GPA		(8ULL << 20)		/* the table, shared */
 #define DEMO_TABLE_MAX		(64ULL << 10)
@@ -35,7 +37,12 @@ enum {
 	DEMO_ARG_RAM_PAGES,	/* guest RAM, pages */
 	DEMO_ARG_PPC,		/* pages per chunk */
 	DEMO_ARG_MAX_RANGE,	/* largest conversion, pages */
+	DEMO_ARG_BEYOND,	/* hostile: the table spans 2x RAM; vCPU 0 converts pages past RAM */
 };
+
+/* The pages past RAM a hostile demo guest converts (DEMO_ARG_BEYOND). */
+#define DEMO_BEYOND_OFF		1000
+#define DEMO_BEYOND_PAGES	64
 
 /* Stages (GUEST_SYNC args[0]). */
 enum {

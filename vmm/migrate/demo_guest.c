@@ -62,10 +62,19 @@ static void convert(u32 id, u64 gfn, u64 n, bool shared, bool two_phase)
 	demo.conversions[id]++;
 }
 
+static bool beyond;		/* hostile: also convert pages past RAM (DEMO_ARG_BEYOND) */
+
 static void random_op(u32 id, struct sd_rt_rng *rng, u64 max_range)
 {
 	u64 lo = lane_first[id], hi = lane_end[id];
 	u64 r = sd_rt_rand(rng);
+
+	if (beyond && id == 0 && (r & 15) == 0) {
+		/* No memory there: only the table says these pages change. */
+		GUEST_ASSERT_EQ(sd_guest_set(&table, demo.ram_pages + DEMO_BEYOND_OFF,
+					     DEMO_BEYOND_PAGES, (r >> 4) & 1), 0);
+		return;
+	}
 
 	if ((r & 3) != 0) {
 		/* Three ops in four rewrite a page: the dirty pages pre-copy chases. */
@@ -113,14 +122,17 @@ void guest_main(u32 id)
 	/* Every page of the lane gets its first version before anything else. */
 	for (u64 gfn = lane_first[id]; gfn < lane_end[id]; gfn++)
 		page_rewrite(gfn);
+	beyond = bi->args[DEMO_ARG_BEYOND] != 0;
 	if (id == 0) {
-		u64 bytes = sd_guest_table_bytes(0, ram_pages, ppc);
+		/* A span may be larger than RAM (SPEC.md 4.1 check 13): a hostile one is. */
+		u64 span = beyond ? 2 * ram_pages : ram_pages;
+		u64 bytes = sd_guest_table_bytes(0, span, ppc);
 		int rc;
 
 		demo.ram_pages = ram_pages;
 		GUEST_ASSERT(bytes && bytes <= DEMO_TABLE_MAX);
-		GUEST_ASSERT(sd_guest_priv_bytes(0, ram_pages, ppc) <= DEMO_PRIV_BYTES);
-		GUEST_ASSERT_EQ(sd_guest_init(&table, 0, ram_pages, ppc, (void *)DEMO_TABLE_GPA,
+		GUEST_ASSERT(sd_guest_priv_bytes(0, span, ppc) <= DEMO_PRIV_BYTES);
+		GUEST_ASSERT_EQ(sd_guest_init(&table, 0, span, ppc, (void *)DEMO_TABLE_GPA,
 					      DEMO_TABLE_GPA, bytes, priv, sizeof(priv)), 0);
 		for (u64 i = 0; i < (bytes >> 12); i++)
 			demo.state[(DEMO_TABLE_GPA >> 12) + i] = 1;

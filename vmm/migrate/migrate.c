@@ -62,6 +62,7 @@ void sd_mig_opts_default(struct sd_mig_opts *o)
 		.inj_dest_die = -1,
 		.report_fd = -1,
 		.ready_fd = -1,
+		.timeout_ms = 10000,
 	};
 }
 
@@ -105,6 +106,14 @@ static int sock_addr(const char *addr, bool passive, struct addrinfo **ai, struc
 		port = colon + 1;
 	}
 	return getaddrinfo(host, port, &hints, ai) ? -1 : 0;
+}
+
+static void sock_deadline(int fd, u32 ms)
+{
+	struct timeval tv = { ms / 1000, (long)(ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 static int sock_listen(const char *addr, struct sd_mig_status *st)
@@ -236,6 +245,7 @@ static void demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus,
 	bi->args[DEMO_ARG_RAM_PAGES] = d->ram_pages;
 	bi->args[DEMO_ARG_PPC] = o->ppc;
 	bi->args[DEMO_ARG_MAX_RANGE] = o->max_range;
+	bi->args[DEMO_ARG_BEYOND] = o->inj_beyond;
 	for (u32 i = 0; i < nr_vcpus; i++)
 		sd_vm_add_vcpu(d->vm);
 }
@@ -323,6 +333,15 @@ struct src {
 static int src_walk_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state state)
 {
 	struct src *s = ctx;
+
+	/*
+	 * Reachable by a hostile guest: its table's span need only cover RAM
+	 * (SPEC.md 4.1 check 13), so host/ may report pages beyond it. They
+	 * have no memory to send; the per-page bitmaps here are RAM-sized.
+	 */
+	if (gfn >= s->d.ram_pages)
+		return 0;
+	n = SD_MIN(n, s->d.ram_pages - gfn);
 
 	switch (state) {
 	case SD_PAGE_SHARED:
@@ -459,27 +478,58 @@ static void bitmap_or(u64 *dst, const u64 *src, u64 words)
 		dst[i] |= src[i];
 }
 
-/* The guest re-registered (5.6) since pass 0: read the new table in full, resend what differs. */
-static int src_reread(struct src *s, struct sd_mig_status *st)
+/* Size the incremental state from the registration's geometry (SPEC.md 6.1). */
+static int src_incr_alloc(struct src *s, struct sd_mig_status *st)
 {
-	struct sd_errloc loc;
-	int rc;
-
 	free(s->incr.seqs);
 	free(s->incr.bits);
 	s->incr = (struct sd_host_incr){ .nr_chunks = s->reg.geom.nr_chunks };
 	s->incr.seqs = calloc(sd_host_incr_seq_entries(&s->reg), sizeof(u32));
+	/* bits are indexed by span page; the span may be smaller than RAM's words: pad. */
 	s->incr.bits = calloc(sd_host_incr_bit_words(&s->reg) + s->words, sizeof(u64));
-	rc = sd_host_incr_init(&s->reg, &s->mem, &s->incr, SD_READ_PAUSED, 1, s->scratch,
+	if (!s->incr.seqs || !s->incr.bits)
+		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "out of memory for the incremental state");
+	return 0;
+}
+
+/*
+ * The guest re-registered (SPEC.md 5.6): the table read so far may already
+ * be ordinary guest memory. Read the new one in full and resend every page
+ * whose mode differs from what was sent.
+ */
+static int src_reread(struct src *s, u32 flags, struct sd_mig_status *st)
+{
+	struct sd_errloc loc;
+	int rc = src_incr_alloc(s, st);
+
+	if (rc)
+		return rc;
+	rc = sd_host_incr_init(&s->reg, &s->mem, &s->incr, flags,
+			       (flags & SD_READ_PAUSED) ? 1 : READ_ATTEMPTS, s->scratch,
 			       src_walk_fn, s, NULL, &loc);
 	if (rc)
 		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "re-registered table: %s at chunk %lld "
 				   "offset %#llx", sd_err_name(rc), (long long)loc.chunk,
 				   (unsigned long long)loc.offset);
+	s->r->rereads++;
 	for (u64 p = 0; p < s->d.ram_pages; p++)
 		if (s->sent[p] != page_type(s, p))
 			sd_bitmap_set_range(s->need, p, 1);
 	return 0;
+}
+
+/* This pass's view of the registration; a new generation means a full re-read. */
+static int src_reg_refresh(struct src *s, u32 flags, bool *reread, struct sd_mig_status *st)
+{
+	u64 gen = s->reg.generation;
+
+	*reread = false;
+	if (sd_vmm_reg_snapshot(s->d.reg, &s->reg))
+		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "the guest unregistered its table");
+	if (s->reg.generation == gen)
+		return 0;
+	*reread = true;
+	return src_reread(s, flags, st);
 }
 
 static void vcpu_items(const struct sd_vcpu_state *vs, u8 *buf, size_t cap, size_t *len,
@@ -519,7 +569,8 @@ static int src_migrate(struct src *s, int fd, struct sd_mig_status *st)
 	struct sd_mig_keys keys;
 	struct sd_mig_source_report *r = s->r;
 	struct sd_errloc loc;
-	u64 gen0, prev = ~0ULL;
+	u64 prev = ~0ULL;
+	bool reread;
 	double t0;
 	int rc;
 
@@ -537,15 +588,12 @@ static int src_migrate(struct src *s, int fd, struct sd_mig_status *st)
 	rc = sd_host_check_header(&s->reg, &s->mem, &loc);
 	if (rc)
 		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "table: %s", sd_err_name(rc));
-	gen0 = s->reg.generation;
-	s->incr = (struct sd_host_incr){ .nr_chunks = s->reg.geom.nr_chunks };
-	s->incr.seqs = calloc(sd_host_incr_seq_entries(&s->reg), sizeof(u32));
-	/* bits index span pages; the span covers RAM (4.1 check 13), pad to RAM's words. */
-	s->incr.bits = calloc(sd_host_incr_bit_words(&s->reg) + s->words, sizeof(u64));
+	rc = src_incr_alloc(s, st);
+	if (rc)
+		return rc;
 
 	sd_vm_dirty_log_enable(s->d.vm, s->d.ram, true);
 	sd_vm_dirty_log_get(s->d.vm, s->d.ram, s->dirty);
-	s->w = malloc(sizeof(*s->w));
 	sd_mig_writer_init(s->w, &io, &keys);
 
 	/* Pass 0: everything, by a snapshot of the table. */
@@ -585,8 +633,13 @@ static int src_migrate(struct src *s, int fd, struct sd_mig_status *st)
 		if (rc)
 			return rc;
 		s->pass->dirty = sd_vm_dirty_log_get(s->d.vm, s->d.ram, s->dirty);
-		rc = sd_host_walk_changes(&s->reg, &s->mem, &s->incr, SD_READ_UNSETTLED_OK,
-					  READ_ATTEMPTS, s->scratch, src_walk_fn, NULL, s, NULL, &loc);
+		rc = src_reg_refresh(s, SD_READ_UNSETTLED_OK, &reread, st);
+		if (rc)
+			return rc;
+		if (!reread)
+			rc = sd_host_walk_changes(&s->reg, &s->mem, &s->incr, SD_READ_UNSETTLED_OK,
+						  READ_ATTEMPTS, s->scratch, src_walk_fn, NULL, s,
+						  NULL, &loc);
 		if (rc)
 			return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "table: %s at chunk %lld offset "
 					   "%#llx", sd_err_name(rc), (long long)loc.chunk,
@@ -626,11 +679,8 @@ static int src_migrate(struct src *s, int fd, struct sd_mig_status *st)
 	if (rc)
 		return rc;
 	s->pass->dirty = sd_vm_dirty_log_get(s->d.vm, s->d.ram, s->dirty);
-	if (sd_vmm_reg_snapshot(s->d.reg, &s->reg))
-		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "the guest unregistered its table");
-	if (s->reg.generation != gen0) {
-		rc = src_reread(s, st);
-	} else {
+	rc = src_reg_refresh(s, SD_READ_PAUSED, &reread, st);
+	if (!rc && !reread) {
 		rc = sd_host_walk_changes(&s->reg, &s->mem, &s->incr, SD_READ_PAUSED, 1, s->scratch,
 					  src_walk_fn, NULL, s, NULL, &loc);
 		if (rc)
@@ -680,6 +730,20 @@ static int src_migrate(struct src *s, int fd, struct sd_mig_status *st)
 	return 0;
 }
 
+/* The source's own buffers (the VM stays: on success its vCPUs stay stopped). */
+static void src_free(struct src *s)
+{
+	free(s->need);
+	free(s->dirty);
+	free(s->force_enc);
+	free(s->transition);
+	free(s->stale);
+	free(s->sent);
+	free(s->w);
+	free(s->incr.seqs);
+	free(s->incr.bits);
+}
+
 int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *r)
 {
 	static struct src s;
@@ -689,9 +753,11 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 
 	memset(r, 0, sizeof(*r));
 	memset(&s, 0, sizeof(s));
-	if (o->ram_bytes < 64ULL << 20 || o->ram_bytes > DEMO_MAX_RAM || o->ram_bytes % (4 << 20))
-		return sd_mig_fail(&st, SD_MIG_ERR_RANGE, "guest RAM must be 64 MiB to %llu MiB, in "
-				   "4 MiB steps", DEMO_MAX_RAM >> 20);
+	if (o->ram_bytes < DEMO_MIN_RAM || o->ram_bytes > DEMO_MAX_RAM ||
+	    o->ram_bytes % DEMO_RAM_STEP)
+		return sd_mig_fail(&st, SD_MIG_ERR_RANGE, "guest RAM must be %llu MiB to %llu MiB, in "
+				   "%llu MiB steps", DEMO_MIN_RAM >> 20, DEMO_MAX_RAM >> 20,
+				   DEMO_RAM_STEP >> 20);
 	s.o = o;
 	s.r = r;
 	demo_vm_create(&s.d, o->ram_bytes, DEMO_VCPUS, o);
@@ -705,6 +771,9 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 	s.transition = calloc(s.words, 8);
 	s.stale = calloc(s.words, 8);
 	s.sent = calloc(s.d.ram_pages, 1);
+	s.w = malloc(sizeof(*s.w));
+	TEST_ASSERT(s.need && s.dirty && s.force_enc && s.transition && s.stale && s.sent && s.w,
+		    "out of memory for %llu pages", (unsigned long long)s.d.ram_pages);
 
 	demo_vm_start(&s.d);
 	pthread_barrier_wait(&s.d.ready);
@@ -721,6 +790,12 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 		rc = fd;
 		goto resume;
 	}
+	/*
+	 * A destination that stops reading or never answers must not keep the
+	 * guest paused: every send and receive has a deadline, and running
+	 * into it is an I/O failure like any other (the guest resumes here).
+	 */
+	sock_deadline(fd, o->timeout_ms);
 	rc = src_migrate(&s, fd, &st);
 	if (rc == -SD_MIG_ERR_IO || rc == -SD_MIG_ERR_EOF) {
 		/*
@@ -748,8 +823,10 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 		r->pages_encrypted += r->pass[i].encrypted;
 		r->pages_transition += r->pass[i].transition;
 	}
-	if (!rc)
+	if (!rc) {
+		src_free(&s);
 		return 0;	/* the guest lives on the destination; our vCPUs stay stopped */
+	}
 resume:
 	/* Failed: the guest goes on here, and checks itself. */
 	r->err = st.err;
@@ -762,6 +839,7 @@ resume:
 	r->bad_content = s.d.bad_content;
 	r->bad_state = s.d.bad_state;
 	r->pages_checked = s.d.pages_checked;
+	src_free(&s);
 	return rc;
 }
 
@@ -848,14 +926,22 @@ static int dst_migrate(const struct sd_mig_opts *o, int fd, struct demo_vm *d,
 		rc = sd_mig_recv_header(&io, o->ram_bytes, &keys, &ram_bytes, &nr_vcpus, st);
 	if (rc)
 		return rc;
-	if (nr_vcpus != DEMO_VCPUS || ram_bytes > DEMO_MAX_RAM)
-		rc = sd_mig_fail(st, SD_MIG_ERR_RANGE, "%u vCPUs and %llu bytes: not the demo guest",
-				 nr_vcpus, (unsigned long long)ram_bytes);
+	if (nr_vcpus != DEMO_VCPUS || ram_bytes < DEMO_MIN_RAM || ram_bytes > DEMO_MAX_RAM ||
+	    ram_bytes % DEMO_RAM_STEP)
+		rc = sd_mig_fail(st, SD_MIG_ERR_RANGE, "%u vCPUs and %llu bytes of RAM: not the demo "
+				 "guest (2 vCPUs, %llu to %llu MiB in %llu MiB steps)", nr_vcpus,
+				 (unsigned long long)ram_bytes, DEMO_MIN_RAM >> 20, DEMO_MAX_RAM >> 20,
+				 DEMO_RAM_STEP >> 20);
 	if (rc)
 		goto refuse;
 	demo_vm_create(d, ram_bytes, nr_vcpus, o);
 	r->ram_pages = d->ram_pages;
 	mode = calloc(d->ram_pages, 1);
+	if (!mode) {
+		rc = sd_mig_fail(st, SD_MIG_ERR_RANGE, "out of memory for %llu pages",
+				 (unsigned long long)d->ram_pages);
+		goto refuse;
+	}
 	sd_mig_reader_init(&rd, &io, &keys, ram_bytes, nr_vcpus);
 	for (;;) {
 		rc = sd_mig_next(&rd, &rec, st);
@@ -909,10 +995,16 @@ static int dst_migrate(const struct sd_mig_opts *o, int fd, struct demo_vm *d,
 				 (unsigned long long)att.loc.offset);
 		goto refuse;
 	}
-	for (u32 i = 0; i < nr_vcpus; i++)
-		sd_vcpu_state_restore(d->vm->vcpus[i], &vs[i]);
 	dst_oracle(d, mode, r);
 	free(mode);
+	mode = NULL;
+	if (r->never_received) {
+		rc = sd_mig_fail(st, SD_MIG_ERR_RANGE, "%llu pages of RAM never arrived (the first "
+				 "pass must send every page)", (unsigned long long)r->never_received);
+		goto refuse;
+	}
+	for (u32 i = 0; i < nr_vcpus; i++)
+		sd_vcpu_state_restore(d->vm->vcpus[i], &vs[i]);
 
 	rc = sd_mig_send_result(&io, &(struct sd_mig_status){ 0 });
 	if (rc)
@@ -945,6 +1037,8 @@ int sd_mig_run_dest(const struct sd_mig_opts *o, struct sd_mig_dest_report *r)
 	}
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	close(lfd);
+	if (fd >= 0)
+		sock_deadline(fd, o->timeout_ms);	/* a stalled source: give up, run nothing */
 	if (!strncmp(o->listen, "unix:", 5))
 		unlink(o->listen + 5);
 	if (fd < 0) {

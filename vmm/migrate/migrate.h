@@ -24,12 +24,14 @@ struct sd_mig_opts {
 	u32 warmup_ms;		/* source: churn before migrating */
 	u32 after_ms;		/* destination: churn after resuming, before verifying */
 	bool verbose;		/* progress per pass on stderr */
+	u32 timeout_ms;		/* deadline for every send and receive */
 	/* Fault injection (tests). -1: off. */
 	s64 inj_cut;		/* source: close the connection after this many record bytes */
 	s64 inj_corrupt;	/* source: flip a byte at this record-stream offset */
 	bool inj_table;		/* source: send the table's header page with a bad magic */
 	bool inj_wrong_mode;	/* source: send one private page in plaintext */
 	s64 inj_dest_die;	/* destination: die after this many records */
+	bool inj_beyond;	/* guest: a table spanning 2x RAM, pages past RAM converted */
 	int report_fd;		/* destination: write struct sd_mig_dest_report here (-1: no) */
 	int ready_fd;		/* destination: write a byte here once listening (-1: no) */
 };
@@ -51,6 +53,7 @@ struct sd_mig_source_report {
 	struct sd_mig_pass pass[SD_MIG_MAX_PASSES + 1];
 	u64 pages_plain, pages_encrypted, pages_transition;
 	u64 resent_for_status;		/* pages resent because their state changed */
+	u32 rereads;			/* full re-reads after the guest re-registered */
 	u64 bytes_sent;
 	double total_ms;
 	double pause_mono_ms;		/* CLOCK_MONOTONIC when the vCPUs were paused */

@@ -353,7 +353,8 @@ void sd_mig_writer_init(struct sd_mig_writer *w, const struct sd_io *io,
 	w->keys = keys;
 	w->seq = 0;
 	w->pages = 0;
-	crypto_generichash_init(&w->digest, NULL, 0, SD_MIG_DIGEST_BYTES);
+	/* Keyed with the transport key: END binds every record to this migration's keys. */
+	crypto_generichash_init(&w->digest, keys->tx, crypto_kx_SESSIONKEYBYTES, SD_MIG_DIGEST_BYTES);
 }
 
 static void rec_header(u8 *h, u16 type, u32 len, u64 seq)
@@ -521,8 +522,9 @@ void sd_mig_reader_init(struct sd_mig_reader *r, const struct sd_io *io,
 	r->pages = 0;
 	r->phase = PH_START;
 	r->vcpus_seen = 0;
+	r->pass = 0;
 	memset(r->vcpu_seen, 0, sizeof(r->vcpu_seen));
-	crypto_generichash_init(&r->digest, NULL, 0, SD_MIG_DIGEST_BYTES);
+	crypto_generichash_init(&r->digest, keys->rx, crypto_kx_SESSIONKEYBYTES, SD_MIG_DIGEST_BYTES);
 }
 
 int sd_mig_vcpu_items(const struct sd_mig_rec *rec,
@@ -546,9 +548,14 @@ int sd_mig_vcpu_items(const struct sd_mig_rec *rec,
 					   kind && kind < SD_VCPU_NR_KINDS ? "repeated" : "unknown");
 		seen |= 1u << kind;
 		want = sd_mig_vcpu_item_len(kind);
-		if (kind == SD_VCPU_MSRS && len >= 8 && (size_t)(end - p - 8) >= 8) {
-			u32 n = get32(p + 8);
+		if (kind == SD_VCPU_MSRS) {
+			/* Its length follows from its count: which must be there. */
+			u32 n;
 
+			if (len < 8 || (size_t)(end - p - 8) < 8)
+				return sd_mig_fail(st, SD_MIG_ERR_LEN, "vCPU %u: MSRS item of %u bytes "
+						   "has no count", rec->vcpu.index, len);
+			n = get32(p + 8);
 			want = n <= SD_MIG_MAX_MSRS ? 8 + 16 * n : 0;
 		}
 		if (len != want || SD_ALIGN_UP((size_t)len, (size_t)8) > (size_t)(end - p - 8))
@@ -694,9 +701,12 @@ int sd_mig_next(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd_mig_s
 		if (get32(p + 4) > 1)
 			return sd_mig_fail(st, SD_MIG_ERR_TYPE, "record %llu: PASS final=%u",
 					   (unsigned long long)r->seq, get32(p + 4));
-		if (r->phase == PH_START ? rec->pass.pass != 0 : r->phase != PH_PRECOPY)
+		if (r->phase == PH_START ? rec->pass.pass != 0 :
+		    r->phase != PH_PRECOPY || rec->pass.pass != r->pass + 1)
 			return sd_mig_fail(st, SD_MIG_ERR_ORDER, "record %llu: PASS %u not allowed "
-					   "here", (unsigned long long)r->seq, rec->pass.pass);
+					   "here (after pass %u)", (unsigned long long)r->seq,
+					   rec->pass.pass, r->pass);
+		r->pass = rec->pass.pass;
 		r->phase = rec->pass.final ? PH_FINAL : PH_PRECOPY;
 		break;
 	case SD_REC_PLAIN:

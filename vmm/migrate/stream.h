@@ -17,10 +17,10 @@
 
 #define SD_MIG_MAJOR		1
 #define SD_MIG_MINOR		0
-#define SD_MIG_HELLO_MAGIC	0x545344474d494453ULL	/* "SDMIGDST" */
-#define SD_MIG_HEADER_MAGIC	0x435253474d494453ULL	/* "SDMIGSRC" */
-#define SD_MIG_RESULT_MAGIC	0x534552474d494453ULL	/* "SDMIGRES" */
-#define SD_MIG_COMMIT_MAGIC	0x214f47474d494453ULL	/* "SDMIGGO!" */
+#define SD_MIG_HELLO_MAGIC	0x54534447494d4453ULL	/* "SDMIGDST" in memory */
+#define SD_MIG_HEADER_MAGIC	0x43525347494d4453ULL	/* "SDMIGSRC" */
+#define SD_MIG_RESULT_MAGIC	0x53455247494d4453ULL	/* "SDMIGRES" */
+#define SD_MIG_COMMIT_MAGIC	0x214f4747494d4453ULL	/* "SDMIGGO!" */
 #define SD_MIG_KX_BYTES		32
 #define SD_MIG_MAX_VCPUS	64
 #define SD_REC_HDR_SIZE		24
@@ -186,6 +186,7 @@ struct sd_mig_reader {
 	u32 nr_vcpus;
 	u64 seq, pages;
 	int phase;		/* where section 4.4's order has got to */
+	u32 pass;		/* number of the last PASS */
 	u32 vcpus_seen;
 	u8 vcpu_seen[SD_MIG_MAX_VCPUS];
 	crypto_generichash_state digest;
