@@ -306,6 +306,7 @@ void guest_main(u32 id)
 #include <stdarg.h>
 #include <time.h>
 #include "sd_kvm.h"
+#include "collect.h"
 #include "sd_vmm_reg.h"
 #include "bitmap.h"
 
@@ -432,24 +433,6 @@ static void answer_all(struct lr_ctx *c, u64 cmd)
 /* ---- reading the table ------------------------------------------------------- */
 
 /* States of the span, one byte per page, from a walk's runs. */
-struct collect {
-	u8 *state;		/* SD_PAGE_* per GFN */
-	u64 span;
-	bool bad;
-};
-
-static int collect_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state st)
-{
-	struct collect *co = ctx;
-
-	if (gfn > co->span || n > co->span - gfn) {
-		co->bad = true;
-		return 1;
-	}
-	memset(co->state + gfn, st, n);
-	return 0;
-}
-
 static bool in_flight(const struct lr_inflight *f, u64 gfn)
 {
 	u32 i;

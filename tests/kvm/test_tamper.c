@@ -295,6 +295,7 @@ void guest_main(u32 id)
 /* ================================ host =================================== */
 #include <time.h>
 #include "sd_kvm.h"
+#include "collect.h"
 #include "sd_vmm_reg.h"
 #include "test_hostile.h"
 
@@ -400,24 +401,6 @@ static void *scribble_vcpu(struct sd_vcpu *v, void *arg)
 	sd_vcpu_ucall_reply(v, CMD_DONE);
 	TEST_ASSERT_EQ(sd_vcpu_run(v), SD_UCALL_DONE);
 	return NULL;
-}
-
-struct collect {
-	u8 *state;
-	u64 span;
-	bool bad;
-};
-
-static int collect_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state st)
-{
-	struct collect *co = ctx;
-
-	if (gfn > co->span || n > co->span - gfn) {
-		co->bad = true;
-		return 1;
-	}
-	memset(co->state + gfn, st, n);
-	return 0;
 }
 
 static void host_scribbles_while_the_guest_writes_at_cpl3(u64 seed, u64 ops)
