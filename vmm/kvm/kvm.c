@@ -51,21 +51,98 @@ void sd_test_skip(const char *fmt, ...)
 	exit(SD_KSFT_SKIP);
 }
 
-bool sd_kvm_available(void)
+/*
+ * What the harness needs from KVM, and what it adapts to. Probed once, on
+ * /dev/kvm (system ioctls only), the first time anyone asks.
+ */
+static struct sd_kvm_caps caps;
+static pthread_once_t caps_once = PTHREAD_ONCE_INIT;
+
+static int check_ext(int fd, long cap)
 {
-	int fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
+	int r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
+
+	return r < 0 ? 0 : r;
+}
+
+static bool probe_hc_register(int kvm_fd)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_EXIT_HYPERCALL,
+		.args[0] = 1ULL << SD_HC_REGISTER,
+	};
+	int vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	bool ok;
 
-	if (fd < 0)
+	if (vm < 0)
 		return false;
-	ok = ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
-	close(fd);
+	ok = ioctl(vm, KVM_ENABLE_CAP, &cap) == 0;
+	close(vm);
 	return ok;
+}
+
+static void caps_probe(void)
+{
+	int fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
+
+	memset(&caps, 0, sizeof(caps));
+	if (fd < 0) {
+		caps.missing = "/dev/kvm not available";
+		return;
+	}
+	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		caps.missing = "/dev/kvm speaks another KVM API version";
+		close(fd);
+		return;
+	}
+	caps.present = true;
+	caps.user_space_msr = check_ext(fd, KVM_CAP_X86_USER_SPACE_MSR) > 0;
+	caps.msr_filter = check_ext(fd, KVM_CAP_X86_MSR_FILTER) > 0;
+	caps.immediate_exit = check_ext(fd, KVM_CAP_IMMEDIATE_EXIT) > 0;
+	caps.xsave = check_ext(fd, KVM_CAP_XSAVE) > 0;
+	caps.xcrs = check_ext(fd, KVM_CAP_XCRS) > 0;
+	caps.vcpu_events = check_ext(fd, KVM_CAP_VCPU_EVENTS) > 0;
+	caps.debugregs = check_ext(fd, KVM_CAP_DEBUGREGS) > 0;
+	caps.max_vcpus = (u32)check_ext(fd, KVM_CAP_MAX_VCPUS);
+	/*
+	 * The hypercalls this KVM can forward to userspace. KVM_CHECK_EXTENSION
+	 * returns an int, so it cannot report bit SD_HC_REGISTER (40): ask a
+	 * scratch VM to enable that bit; stock KVM refuses it with EINVAL.
+	 */
+	caps.exit_hypercall = (u64)(u32)check_ext(fd, KVM_CAP_EXIT_HYPERCALL);
+	if (caps.exit_hypercall)
+		caps.hc_register = probe_hc_register(fd);
+	if (caps.hc_register)
+		caps.exit_hypercall |= 1ULL << SD_HC_REGISTER;
+	close(fd);
+	if (!caps.user_space_msr)
+		caps.missing = "KVM lacks KVM_CAP_X86_USER_SPACE_MSR (MSR exits to userspace)";
+	else if (!caps.msr_filter)
+		caps.missing = "KVM lacks KVM_CAP_X86_MSR_FILTER (the registration MSRs)";
+	else if (!caps.immediate_exit)
+		caps.missing = "KVM lacks KVM_CAP_IMMEDIATE_EXIT (pausing vCPUs)";
+	else if (!caps.vcpu_events || !caps.debugregs)
+		caps.missing = "KVM lacks KVM_CAP_VCPU_EVENTS or KVM_CAP_DEBUGREGS (vCPU state)";
+	else if (caps.max_vcpus && caps.max_vcpus < SD_KVM_MAX_VCPUS)
+		caps.missing = "KVM allows fewer vCPUs per VM than the harness uses";
+}
+
+const struct sd_kvm_caps *sd_kvm_caps(void)
+{
+	pthread_once(&caps_once, caps_probe);
+	return &caps;
+}
+
+bool sd_kvm_available(void)
+{
+	return !sd_kvm_caps()->missing;
 }
 
 void sd_kvm_require(void)
 {
-	TEST_REQUIRE(sd_kvm_available(), "/dev/kvm not available");
+	const struct sd_kvm_caps *c = sd_kvm_caps();
+
+	TEST_REQUIRE(!c->missing, "%s", c->missing);
 }
 
 /* ---- VM and memory -------------------------------------------------------------- */

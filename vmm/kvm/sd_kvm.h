@@ -134,9 +134,31 @@ struct sd_vm {
 	void *priv;
 };
 
-/* Whether /dev/kvm can be opened; tests skip (exit 77) when it can't. */
+/*
+ * What this KVM offers, probed once (system ioctls on /dev/kvm). The
+ * harness relies only on what every KVM of the last years has; @missing
+ * names the first such capability this one lacks (NULL: none). What varies
+ * between KVMs, the harness adapts to: @hc_register says whether KVM can
+ * forward SD_HC_REGISTER (only a patched KVM can: SPEC.md 5.2), and so
+ * whether a VMM may advertise the hypercall transport.
+ */
+struct sd_kvm_caps {
+	bool present;			/* /dev/kvm opened, API version matches */
+	bool user_space_msr;		/* KVM_CAP_X86_USER_SPACE_MSR */
+	bool msr_filter;		/* KVM_CAP_X86_MSR_FILTER */
+	bool immediate_exit;		/* KVM_CAP_IMMEDIATE_EXIT */
+	bool xsave, xcrs;		/* KVM_CAP_XSAVE, KVM_CAP_XCRS: saved when present */
+	bool vcpu_events, debugregs;	/* KVM_CAP_VCPU_EVENTS, KVM_CAP_DEBUGREGS */
+	u32 max_vcpus;			/* KVM_CAP_MAX_VCPUS (0: not reported) */
+	u64 exit_hypercall;		/* KVM_CAP_EXIT_HYPERCALL: forwardable hypercalls */
+	bool hc_register;		/* bit SD_HC_REGISTER of it */
+	const char *missing;		/* what the harness needs and lacks, or NULL */
+};
+const struct sd_kvm_caps *sd_kvm_caps(void);
+
+/* Whether the harness can run here: /dev/kvm with every capability it needs. */
 bool sd_kvm_available(void);
-/* TEST_REQUIRE(/dev/kvm): prints "SKIP: /dev/kvm not available" and exits 77. */
+/* TEST_REQUIRE the same: prints "SKIP: <the missing capability>" and exits 77. */
 void sd_kvm_require(void);
 
 struct sd_vm *sd_vm_create(void);

@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * transport.c - the test guest's struct sd_transport_ops for guest/: CPUID
- * at CPL 3 (KVM's own values here, checked by test_harness), WRMSR/RDMSR
- * through the ring-0 services, which turn a #GP into -1.
+ * transport.c - the test guest's struct sd_transport_ops for guest/: CPUID,
+ * WRMSR and RDMSR, all through the ring-0 services (boot.S), which turn a
+ * #GP into -1.
+ *
+ * CPUID runs at CPL 0 on purpose. Its answer is the VMM's (KVM_SET_CPUID2)
+ * only where KVM intercepts the instruction: every KVM does at CPL 0, but a
+ * paravirtual KVM whose guest ring 3 runs natively on a CPU without CPUID
+ * faulting (AMD) returns the outer hypervisor's leaves at CPL 3. The probe
+ * would then miss the transport bits (vmm/kvm/README.md).
  */
 #include "sd_rt.h"
 #include "sd_guest.h"
@@ -10,9 +16,7 @@
 static void rt_cpuid(void *ctx, u32 leaf, u32 regs[4])
 {
 	(void)ctx;
-	__asm__ __volatile__("cpuid"
-			     : "=a"(regs[0]), "=b"(regs[1]), "=c"(regs[2]), "=d"(regs[3])
-			     : "a"(leaf), "c"(0));
+	sd_rt_cpuid(leaf, 0, regs);
 }
 
 static int rt_wrmsr(void *ctx, u32 msr, u64 val)
@@ -28,9 +32,10 @@ static int rt_rdmsr(void *ctx, u32 msr, u64 *val)
 }
 
 /*
- * VMCALL hangs the vCPU on these hosts (FACTS.md) and the VMM never
- * advertises the hypercall bit, so guest/ never calls this; if it did, it
- * gets KVM's "no such hypercall" rather than a hang.
+ * guest/ calls this only when CPUID advertises the hypercall, which the VMM
+ * does only where KVM forwards SD_HC_REGISTER (vmm/kvm/README.md); on
+ * kvm_pvm VMCALL hangs the vCPU. Until the runtime issues the instruction
+ * itself, it answers KVM's "no such hypercall".
  */
 static s64 rt_hypercall(void *ctx, u64 nr, u64 a0, u64 a1, u64 a2, u64 a3)
 {
