@@ -34,8 +34,13 @@ endif
 SAN_FLAGS := $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CFLAGS	?=
 LDFLAGS	?=
-USER_CFLAGS := $(BASE_CFLAGS) -mpopcnt -D_GNU_SOURCE $(URCU_DEF) $(SAN_FLAGS) $(CFLAGS)
-USER_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
+# The userspace build's CPU baseline: POPCNT (every x86-64 CPU since 2008); a
+# packager builds for any x86-64 with CPU_FLAGS= (vmm/cpu_check.c names what
+# is missing at start-up instead of a SIGILL).
+CPU_FLAGS ?= -mpopcnt
+USER_CFLAGS_NOCPU := $(BASE_CFLAGS) -D_GNU_SOURCE $(URCU_DEF) $(SAN_FLAGS) $(CFLAGS)
+USER_CFLAGS := $(USER_CFLAGS_NOCPU) $(CPU_FLAGS)
+USER_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS) -Wl,--undefined=sd_cpu_check
 
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -64,6 +69,7 @@ all:
 #   USER_LDLIBS    -l flags for those archives;  USER_INC  their -I flags
 #   BINS           userspace programs
 #   CHECK_BINS     test programs `make check` runs, in order
+#   CHECK_TIMEOUTS PROGRAM=SECONDS deadlines for those that need more than TEST_TIMEOUT
 #   CHECK_EXTRA    further targets `make check` depends on and runs
 # Defined before the includes: rule prerequisites are expanded as they are read.
 LIBSD	:= $(BUILD)/libsd.a
@@ -79,6 +85,7 @@ SD_ENV_SRCS :=
 FS_ALLOWED :=
 BINS	:=
 CHECK_BINS :=
+CHECK_TIMEOUTS :=
 CHECK_EXTRA :=
 
 .SECONDEXPANSION:
@@ -92,7 +99,15 @@ $(BUILD)/obj/%.o: %.c
 	$(if $(Q),@echo "  CC      $@")
 	$(Q)$(CC) $(USER_CFLAGS) $(EXTRA_CFLAGS_$(notdir $*)) -MMD -MP -c $< -o $@
 
-$(LIBSD): $(SD_OBJS)
+# Checks, before main(), that the CPU has what CPU_FLAGS compiled for.
+CPU_CHECK_OBJ := $(BUILD)/obj/vmm/cpu_check.o
+$(CPU_CHECK_OBJ): vmm/cpu_check.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $@")
+	$(Q)$(CC) $(USER_CFLAGS_NOCPU) $(if $(findstring -mpopcnt,$(CPU_FLAGS)),-DSD_BUILT_WITH_POPCNT) \
+		-MMD -MP -c $< -o $@
+
+$(LIBSD): $(SD_OBJS) $(CPU_CHECK_OBJ)
 	$(if $(Q),@echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -127,8 +142,14 @@ freestanding: $(FS_LINK) $(FS_ENV_OBJS)
 	echo "freestanding: undefined symbols (documented hooks only): $${undef:-none}"
 
 # ---- tests --------------------------------------------------------------------
+# Every test program runs under a deadline (tests/run-tests.py): TEST_TIMEOUT
+# seconds, or what CHECK_TIMEOUTS (PROGRAM=SECONDS, next to each test in its
+# module.mk) says for that program.
+TEST_TIMEOUT ?= 120
+RUN_TESTS = SD_TEST_TIMEOUTS="$(CHECK_TIMEOUTS)" tests/run-tests.py --timeout $(TEST_TIMEOUT)
+
 check: all freestanding $(CHECK_BINS) $(CHECK_EXTRA)
-	$(Q)tests/run-tests.sh $(CHECK_BINS)
+	$(Q)$(RUN_TESTS) $(CHECK_BINS)
 
 all: $(LIBSD) $(BINS) $(CHECK_BINS)
 

@@ -13,6 +13,9 @@ export SD_CLI := $(SD_CLI_BIN)
 
 CHECK_BINS += tests/linux/test_sdimage.py tests/linux/linux-check.py
 
+# Booting a kernel under TCG: minutes on a slow or loaded host.
+CHECK_TIMEOUTS += tests/linux/linux-check.py=600
+
 linux-check: linux-module $(SD_CLI_BIN)
 	$(Q)tests/linux/linux-check.py
 
