@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		if (rec.type == SD_REC_END)
 			break;
 	}
-	if (rc && (st.err != -rc || st.err < SD_MIG_ERR_IO || st.err > SD_MIG_ERR_SOURCE))
+	if (rc && (st.err != -rc || st.err < SD_MIG_ERR_IO || st.err > SD_MIG_ERR_LAST))
 		__builtin_trap();
 	return 0;
 }

@@ -5,6 +5,8 @@
                                          print the RESULT's status and message
     fake_peer.py mute-dest PORT          listen; send a proper HELLO, then read everything
                                          the source sends and never answer
+    fake_peer.py silent-dest PORT        listen, accept, and never send a byte (no HELLO);
+                                         hang up after 30 s at most
 """
 import os, socket, struct, sys, time
 
@@ -64,3 +66,16 @@ elif sys.argv[1] == "mute-dest":
     except (socket.timeout, ConnectionResetError):
         pass
     print(total)
+elif sys.argv[1] == "silent-dest":
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", int(sys.argv[2])))
+    ls.listen(1)
+    ls.settimeout(30)
+    s, _ = ls.accept()
+    s.settimeout(30)
+    try:
+        while s.recv(1 << 16):
+            pass
+    except (socket.timeout, ConnectionResetError):
+        pass

@@ -47,10 +47,19 @@ check "source committed, not resumed" "j['source']['committed'] and not j['sourc
 check "downtime measured, within the source's pause-to-COMMIT bound" "0 < j['handover_ms'] and 0 < j['downtime_ms'] and j['source']['committed']"
 
 # Two processes over TCP on loopback (--listen / --connect), as across two hosts.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-dst=$(mktemp)
-"$bin" migrate --dest --listen "127.0.0.1:$port" --json --after 200 >"$dst" 2>&1 &
+# The destination listens on port 0 and says on stderr which port it got.
+dst=$(mktemp) dst_err=$(mktemp)
+"$bin" migrate --dest --listen 127.0.0.1:0 --json --after 200 >"$dst" 2>"$dst_err" &
 dpid=$!
+port=
+for i in $(seq 100); do
+	port=$(sed -n 's/^sev-donate migrate: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$dst_err")
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+checks=$((checks + 1))
+if [ -n "$port" ] && [ "$port" -ne 0 ]; then echo "ok $checks - --listen 127.0.0.1:0 reports the port it got ($port)"
+else failed=$((failed + 1)); echo "not ok $checks - --listen 127.0.0.1:0 reported no port"; cat "$dst_err"; port=1; fi
 "$bin" migrate --source --connect "127.0.0.1:$port" --json --warmup 200 --seed 9 >"$out"
 src_rc=$?
 wait $dpid
@@ -58,7 +67,7 @@ dst_rc=$?
 check "TCP: the source committed (exit $src_rc)" "j['result'] == 'migrated' and j['source']['committed'] and j['handover_ms'] > 0"
 cp "$dst" "$out"
 check "TCP: the destination ran and checked the guest (exit $dst_rc)" "j['result'] == 'migrated' and j['mismatches'] == 0 and j['bad_content'] == 0 and j['bad_state'] == 0"
-rm -f "$dst"
+rm -f "$dst" "$dst_err"
 
 # More seeds.
 "$bin" migrate --demo --json --warmup 200 --after 200 --seed 100 --runs "$runs" >"$out"
@@ -90,7 +99,7 @@ check "a hostile table spanning 2x RAM, pages past RAM converted: ignored, migra
 # Misbehaving peers (tests/migrate/fake_peer.py).
 here=$(dirname "$0")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bin" migrate --dest --listen "127.0.0.1:$port" --json >"$out" 2>&1 &
+"$bin" migrate --dest --listen "127.0.0.1:$port" --json >"$out" 2>/dev/null &
 dpid=$!
 reply=$(python3 "$here/fake_peer.py" tiny-source "127.0.0.1:$port")
 wait $dpid
@@ -103,7 +112,38 @@ python3 "$here/fake_peer.py" mute-dest "$port" >/dev/null &
 fpid=$!
 "$bin" migrate --source --connect "127.0.0.1:$port" --json --warmup 100 --after 100 --timeout 2000 --seed 3 >"$out"
 kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
-check "a destination that never answers: the source times out, after the pause, and resumes the guest intact" "j['error'] == 'SD_MIG_ERR_IO' and j['source']['paused'] and $resumed"
+check "a destination that never answers: the source times out, after the pause, and resumes the guest intact" "j['error'] == 'SD_MIG_ERR_TIMEOUT' and j['source']['paused'] and $resumed"
+
+# Nothing waits forever (every case runs under timeout(1): a hang is a failure, not a stuck run).
+err=$(mktemp)
+# expect NAME WANT-EXIT SECONDS ARGS...: run migrate ARGS with a hard limit; stdout to $out, stderr to $err.
+expect() {
+	name=$1 want=$2 limit=$3; shift 3
+	timeout -s KILL "$limit" "$bin" migrate "$@" >"$out" 2>"$err"
+	rc=$?
+	checks=$((checks + 1))
+	if [ "$rc" -eq "$want" ]; then echo "ok $checks - $name: exit $rc"
+	else failed=$((failed + 1)); echo "not ok $checks - $name: exit $rc, want $want (137: killed at the $limit s limit)"; cat "$out" "$err"; fi
+}
+errhas() {	# errhas NAME TEXT: the last run's stderr holds TEXT
+	checks=$((checks + 1))
+	if grep -qF -- "$2" "$err"; then echo "ok $checks - $1"
+	else failed=$((failed + 1)); echo "not ok $checks - $1: stderr lacks '$2'"; cat "$err"; fi
+}
+expect "a demo whose guest cannot register" 1 30 --demo --json --warmup 100 --after 100 --inject no-transport
+check "no transport: the source's error, the destination stopped, the guest resumed intact" "j['error'] == 'SD_MIG_ERR_SOURCE' and 'SD_ERR_UNSUPPORTED' in j['message'] and not j['destination']['report'] and 'never connected' in j['destination']['message'] and not j['source']['paused'] and $resumed"
+errhas "no transport: the reason is on stderr" "could not register its table: SD_ERR_UNSUPPORTED"
+expect "a destination that no source reaches" 1 30 --dest --listen 127.0.0.1:0 --timeout 500 --json
+check "no source: a timeout, nothing run" "j['result'] == 'failed' and j['error'] == 'SD_MIG_ERR_TIMEOUT' and j['bad_content'] == 0"
+errhas "no source: the reason is on stderr" "within 500 ms"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 "$here/fake_peer.py" silent-dest "$port" &
+fpid=$!
+expect "a destination that accepts and never speaks" 1 60 --source --connect "127.0.0.1:$port" --json --warmup 100 --after 100 --timeout 1000 --seed 3
+kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
+check "silent destination: the source gives up waiting for HELLO, before any pause, and resumes the guest intact" "j['error'] == 'SD_MIG_ERR_TIMEOUT' and 'HELLO' in j['message'] and not j['source']['paused'] and $resumed"
+errhas "silent destination: the reason is on stderr" "SD_MIG_ERR_TIMEOUT"
+rm -f "$err"
 
 # Usage errors: exit 2, one line.
 "$bin" migrate --demo --inject bogus >"$out" 2>&1; rc=$?

@@ -5,7 +5,9 @@
  * between two hosts.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +19,13 @@
 #include "sev_donate.h"
 #include "migrate.h"
 #include "stream.h"
+#include "transport.h"
 #include "sd_kvm.h"
+
+/* The destination guest's check of every page, after --after: generous, never unbounded. */
+#define DEMO_VERIFY_MS	60000
+/* A source's passes and its guest's check, beyond what --timeout bounds. */
+#define DEMO_SOURCE_MS	600000
 
 int sd_cli_migrate(int argc, char **argv);
 
@@ -46,7 +54,8 @@ static const char usage[] =
 	"  --warmup MS       churn before migrating (default 300)\n"
 	"  --after MS        churn on the destination before the guest checks itself (default 300)\n"
 	"  --inject FAULT    cut=BYTES, corrupt=BYTE, table, wrong-mode, dest-die=RECORDS,\n"
-	"                    guest-span-beyond-ram (a hostile guest: its table spans 2x RAM)\n"
+	"                    guest-span-beyond-ram (a hostile guest: its table spans 2x RAM),\n"
+	"                    no-transport (the VMM offers no transport: the guest cannot register)\n"
 	"  --timeout MS      deadline for each send and receive (default 10000)\n"
 	"  --json            print the summary as JSON\n"
 	"  --quiet           no progress lines\n"
@@ -110,68 +119,244 @@ static bool parse_inject(struct sd_mig_opts *o, const char *s)
 		o->inj_dest_die = (s64)v;
 	else if (!strcmp(s, "guest-span-beyond-ram"))
 		o->inj_beyond = true;
+	else if (!strcmp(s, "no-transport"))
+		o->inj_no_transport = true;
 	else
 		return false;
 	return true;
 }
 
-/* One demo run: the destination in a child process, the source here. */
+/* The destination child's side of the ready pipe: one byte once it listens. */
+static void dest_listening(void *ctx, const char *addr)
+{
+	int fd = *(int *)ctx;
+	char c = 1;
+
+	(void)addr;
+	if (write(fd, &c, 1) != 1)
+		perror("sev-donate migrate: ready pipe");
+}
+
+/* Wait until @fd is readable or @ms pass: 1 readable (or at EOF), 0 deadline. */
+static int wait_readable(int fd, u32 ms)
+{
+	double until = sd_mig_now_ms() + ms;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		double left = until - sd_mig_now_ms();
+		int r;
+
+		if (left <= 0)
+			return 0;
+		r = poll(&p, 1, (int)left + 1);
+		if (r > 0)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return 1;	/* let the read report it */
+	}
+}
+
+/*
+ * Reap @pid within @ms; past that, kill it and reap it. Returns its wait
+ * status; *killed says whether it had to be killed.
+ */
+static int reap_child(pid_t pid, u32 ms, bool *killed)
+{
+	double until = sd_mig_now_ms() + ms;
+	int status = 0;
+
+	*killed = false;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid || (r < 0 && errno != EINTR))
+			return status;
+		if (sd_mig_now_ms() >= until)
+			break;
+		usleep(10000);
+	}
+	*killed = true;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+/* Read a child's report, which it writes once it is done, within @ms. */
+static bool read_report(int fd, void *report, size_t size, u32 ms)
+{
+	double until = sd_mig_now_ms() + ms;
+	size_t got = 0;
+
+	while (got < size) {
+		double left = until - sd_mig_now_ms();
+		ssize_t n;
+
+		if (left <= 0 || !wait_readable(fd, (u32)left))
+			return false;
+		n = read(fd, (char *)report + got, size - got);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return false;
+		}
+		got += (size_t)n;
+	}
+	return true;
+}
+
+/* A VMM in a child process, and the pipe its report comes back on. */
+struct child {
+	pid_t pid;
+	int report;
+};
+
+/*
+ * Start one side of the demo in a fresh process. The demo's parent process
+ * never touches KVM or RCU itself: liburcu requires every registration to
+ * be released before a fork() that is not followed by exec(), so each run's
+ * two VMMs are born of a process that holds none.
+ */
+static int child_start(struct child *c, bool dest, const struct sd_mig_opts *o, int ready_fd,
+		       void *report, size_t size)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	fflush(NULL);
+	c->pid = fork();
+	if (c->pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (c->pid == 0) {
+		struct sd_mig_opts co = *o;
+		int rc;
+
+		close(p[0]);
+		if (dest) {
+			co.on_listening = dest_listening;
+			co.cb_ctx = &ready_fd;
+			rc = sd_mig_run_dest(&co, report);
+		} else {
+			rc = sd_mig_run_source(&co, report);
+		}
+		if (write(p[1], report, size) != (ssize_t)size)
+			perror("sev-donate migrate: report pipe");
+		_exit(rc ? 1 : 0);
+	}
+	close(p[1]);
+	c->report = p[0];
+	return 0;
+}
+
+/* Collect a child's report within @ms, then reap it (killing it if it lingers). */
+static bool child_finish(struct child *c, void *report, size_t size, u32 ms, bool want_report,
+			 int *status, bool *killed)
+{
+	bool have = want_report && read_report(c->report, report, size, ms);
+
+	close(c->report);
+	*status = reap_child(c->pid, want_report ? 5000 : 0, killed);
+	return have;
+}
+
+/*
+ * One demo run: the destination and the source, each in a child process,
+ * over a Unix socket. Every wait on them has a deadline: for the
+ * destination to listen, for each report, and for each to exit. When the
+ * source fails before it reached the destination, the destination is
+ * stopped at once (it would wait in accept until --timeout), reaped, and the
+ * source's error is what the run reports.
+ */
 static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_source_report *sr,
 		    struct sd_mig_dest_report *dr, bool *have_dest)
 {
 	char dir[] = "/tmp/sd-migrate-XXXXXX", addr[64];
 	struct sd_mig_opts so = *o, dopt = *o;
-	int rep[2], rdy[2], status, rc;
-	ssize_t n;
-	pid_t pid;
+	/* The destination's own work after COMMIT: --after, then the guest's check. */
+	u32 dest_ms = o->timeout_ms * 2 + o->after_ms + DEMO_VERIFY_MS;
+	/* The source's: warm-up, the passes (each transfer under --timeout), the check. */
+	u32 src_ms = o->warmup_ms + o->after_ms + o->timeout_ms * 4 + DEMO_SOURCE_MS;
+	struct child dc, sc;
+	int rdy[2], status;
+	bool killed, ready, have_src;
 	char c;
 
-	if (!mkdtemp(dir) || pipe(rep) || pipe(rdy)) {
+	memset(sr, 0, sizeof(*sr));
+	memset(dr, 0, sizeof(*dr));
+	*have_dest = false;
+	if (!mkdtemp(dir) || pipe2(rdy, O_CLOEXEC)) {
 		perror("sev-donate migrate");
 		return -1;
 	}
 	snprintf(addr, sizeof(addr), "unix:%s/sock", dir);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		perror("fork");
+	dopt.listen = addr;
+	dopt.ram_bytes = dest_ram;
+	dopt.verbose = false;
+	so.connect = addr;
+	if (child_start(&dc, true, &dopt, rdy[1], dr, sizeof(*dr))) {
+		perror("sev-donate migrate: fork");
 		return -1;
 	}
-	if (pid == 0) {
-		close(rep[0]);
-		close(rdy[0]);
-		dopt.listen = addr;
-		dopt.ram_bytes = dest_ram;
-		dopt.report_fd = rep[1];
-		dopt.ready_fd = rdy[1];
-		dopt.verbose = false;
-		_exit(sd_mig_run_dest(&dopt, dr) ? 1 : 0);
-	}
-	close(rep[1]);
 	close(rdy[1]);
-	/* Connect once the destination listens (or has died trying). */
-	if (read(rdy[0], &c, 1) != 1)
-		fprintf(stderr, "sev-donate migrate: the destination did not start\n");
+	/* Start the source once the destination listens (or has died trying). */
+	ready = wait_readable(rdy[0], o->timeout_ms) && read(rdy[0], &c, 1) == 1;
 	close(rdy[0]);
-	so.connect = addr;
-	rc = sd_mig_run_source(&so, sr);
-	n = read(rep[0], dr, sizeof(*dr));
-	*have_dest = n == (ssize_t)sizeof(*dr);
-	close(rep[0]);
-	waitpid(pid, &status, 0);
+	have_src = false;
+	if (ready && !child_start(&sc, false, &so, -1, sr, sizeof(*sr)))
+		have_src = child_finish(&sc, sr, sizeof(*sr), src_ms, true, &status, &killed);
+	if (!have_src) {
+		memset(sr, 0, sizeof(*sr));
+		sr->err = ready ? SD_MIG_ERR_SOURCE : SD_MIG_ERR_IO;
+		if (!ready)
+			snprintf(sr->msg, sizeof(sr->msg), "SD_MIG_ERR_IO: the destination did not "
+				 "start listening within %u ms", o->timeout_ms);
+		else
+			snprintf(sr->msg, sizeof(sr->msg), "SD_MIG_ERR_SOURCE: the source VMM %s",
+				 killed ? "sent no report in time and was killed"
+					: "exited without a report");
+	}
+	/* A source that never reached the destination: nothing will; stop it now. */
+	*have_dest = child_finish(&dc, dr, sizeof(*dr), dest_ms, sr->connected, &status, &killed);
 	if (!*have_dest) {
 		memset(dr, 0, sizeof(*dr));
-		snprintf(dr->msg, sizeof(dr->msg), "the destination exited without a report (%s %d)",
-			 WIFSIGNALED(status) ? "signal" : "status",
-			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		if (!sr->connected)
+			snprintf(dr->msg, sizeof(dr->msg), "stopped: the source never connected");
+		else if (killed)
+			snprintf(dr->msg, sizeof(dr->msg), "killed: no report within %u ms", dest_ms);
+		else
+			snprintf(dr->msg, sizeof(dr->msg), "the destination exited without a report "
+				 "(%s %d)", WIFSIGNALED(status) ? "signal" : "status",
+				 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	}
+	unlink(addr + 5);
 	rmdir(dir);
-	return rc;
+	return have_src ? -sr->err : -SD_MIG_ERR_SOURCE;
 }
 
 static double downtime_ms(const struct sd_mig_source_report *sr, const struct sd_mig_dest_report *dr)
 {
 	return dr->resumed && sr->paused ? dr->resume_mono_ms - sr->pause_mono_ms : -1;
+}
+
+/* A failed run, on stderr: the source's error, the destination's, where the guest is. */
+static void print_failure(const struct sd_mig_source_report *sr,
+			  const struct sd_mig_dest_report *dr, bool have_dest)
+{
+	fflush(stdout);
+	fprintf(stderr, "sev-donate migrate: migration failed: %s\n", sr->msg);
+	if (have_dest && dr->err)
+		fprintf(stderr, "  destination: %s\n", dr->msg);
+	else if (!have_dest && dr->msg[0])
+		fprintf(stderr, "  destination: %s\n", dr->msg);
+	fprintf(stderr, "  source: guest %s; its check: %llu pages, %llu bad content, %llu bad "
+		"state\n", sr->resumed ? "resumed" : "NOT resumed",
+		(unsigned long long)sr->pages_checked, (unsigned long long)sr->bad_content,
+		(unsigned long long)sr->bad_state);
 }
 
 static void print_human(u64 seed, int rc, const struct sd_mig_source_report *sr,
@@ -210,12 +395,7 @@ static void print_human(u64 seed, int rc, const struct sd_mig_source_report *sr,
 		       (unsigned long long)dr->never_received, (unsigned long long)dr->pages_checked,
 		       (unsigned long long)dr->bad_content, (unsigned long long)dr->bad_state);
 	} else {
-		printf("  error: %s\n", sr->msg);
-		if (have_dest && dr->err)
-			printf("  destination: %s\n", dr->msg);
-		printf("  source: guest %s; its check: %llu pages, %llu bad content, %llu bad state\n",
-		       sr->resumed ? "resumed" : "NOT resumed", (unsigned long long)sr->pages_checked,
-		       (unsigned long long)sr->bad_content, (unsigned long long)sr->bad_state);
+		print_failure(sr, dr, have_dest);
 	}
 }
 
@@ -287,6 +467,14 @@ static void print_json(u64 seed, int rc, const struct sd_mig_source_report *sr,
 	       dr->resumed ? "true" : "false", dr->verified ? "true" : "false",
 	       (unsigned long long)dr->pages_checked, (unsigned long long)dr->bad_content,
 	       (unsigned long long)dr->bad_state, last ? "" : ",");
+}
+
+/* --dest: where a source should connect (port 0 resolved), on stderr for scripts. */
+static void print_listening(void *ctx, const char *addr)
+{
+	(void)ctx;
+	fprintf(stderr, "sev-donate migrate: listening on %s\n", addr);
+	fflush(stderr);
 }
 
 /* Migrated, the oracle agrees on every page, and the guest found every page intact. */
@@ -394,8 +582,8 @@ int sd_cli_migrate(int argc, char **argv)
 		return usage_error("%s", mode == O_SOURCE ? "--source needs --connect ADDR"
 							  : "--dest needs --listen ADDR");
 	if (!sd_kvm_available()) {
-		fprintf(stderr, "sev-donate migrate: /dev/kvm is not available: the migration needs "
-			"KVM (open /dev/kvm as root, or on a host with KVM)\n");
+		fprintf(stderr, "sev-donate migrate: %s: the migration needs KVM with it (open "
+			"/dev/kvm as root, on a host with KVM)\n", sd_kvm_caps()->missing);
 		return 2;
 	}
 	if (sodium_init() < 0) {
@@ -407,7 +595,12 @@ int sd_cli_migrate(int argc, char **argv)
 
 	if (mode == O_DEST) {
 		struct sd_mig_dest_report dr;
-		int rc = sd_mig_run_dest(&o, &dr);
+		int rc;
+
+		o.on_listening = print_listening;
+		rc = sd_mig_run_dest(&o, &dr);
+		if (rc)
+			fprintf(stderr, "sev-donate migrate: destination failed: %s\n", dr.msg);
 
 		if (json) {
 			printf("{\"result\": \"%s\", \"error\": ", rc ? "failed" : "migrated");
@@ -423,7 +616,7 @@ int sd_cli_migrate(int argc, char **argv)
 			       (unsigned long long)dr.bad_content, (unsigned long long)dr.bad_state);
 		} else {
 			printf("destination: %s; mismatches=%llu; guest check: %llu pages, %llu bad "
-			       "content, %llu bad state\n", rc ? dr.msg : "migrated",
+			       "content, %llu bad state\n", rc ? "FAILED" : "migrated",
 			       (unsigned long long)dr.mismatches, (unsigned long long)dr.pages_checked,
 			       (unsigned long long)dr.bad_content, (unsigned long long)dr.bad_state);
 		}
@@ -438,6 +631,8 @@ int sd_cli_migrate(int argc, char **argv)
 			print_json(o.seed, rc, &sr, &none, false, true);
 		else
 			print_human(o.seed, rc, &sr, &none, false);
+		if (json && rc)
+			print_failure(&sr, &none, false);
 		return rc ? 1 : 0;
 	}
 
@@ -457,6 +652,13 @@ int sd_cli_migrate(int argc, char **argv)
 			print_json(ro.seed, rc, &sr, &dr, have_dest, runs == 1 || i + 1 == runs);
 		else
 			print_human(ro.seed, rc, &sr, &dr, have_dest);
+		if (json && rc)
+			print_failure(&sr, &dr, have_dest);
+		else if (rc == 0 && !run_ok(rc, &dr))
+			fprintf(stderr, "sev-donate migrate: seed %llu migrated, but the destination "
+				"found %llu mismatches, %llu bad content, %llu bad state pages\n",
+				(unsigned long long)ro.seed, (unsigned long long)dr.mismatches,
+				(unsigned long long)dr.bad_content, (unsigned long long)dr.bad_state);
 	}
 	if (json && runs > 1)
 		printf("]\n");

@@ -36,6 +36,7 @@
 
 #include "migrate.h"
 #include "stream.h"
+#include "transport.h"
 #include "demo.h"
 #include "sd_kvm.h"
 #include "sd_vmm_reg.h"
@@ -60,18 +61,13 @@ void sd_mig_opts_default(struct sd_mig_opts *o)
 		.inj_cut = -1,
 		.inj_corrupt = -1,
 		.inj_dest_die = -1,
-		.report_fd = -1,
-		.ready_fd = -1,
 		.timeout_ms = 10000,
 	};
 }
 
 static double mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return sd_mig_now_ms();
 }
 
 static void sleep_ms(u32 ms)
@@ -80,98 +76,6 @@ static void sleep_ms(u32 ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
-}
-
-/* ---- sockets ------------------------------------------------------------------- */
-
-/* unix:PATH, or [HOST:]PORT for TCP (HOST defaults to loopback). */
-static int sock_addr(const char *addr, bool passive, struct addrinfo **ai, struct sockaddr_un *un)
-{
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = passive ? AI_PASSIVE : 0 };
-	char host[256] = "127.0.0.1";
-	const char *port = addr, *colon = strrchr(addr, ':');
-
-	if (!strncmp(addr, "unix:", 5)) {
-		memset(un, 0, sizeof(*un));
-		un->sun_family = AF_UNIX;
-		if (strlen(addr + 5) >= sizeof(un->sun_path))
-			return -1;
-		strcpy(un->sun_path, addr + 5);
-		*ai = NULL;
-		return 0;
-	}
-	if (colon) {
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - addr), addr);
-		port = colon + 1;
-	}
-	return getaddrinfo(host, port, &hints, ai) ? -1 : 0;
-}
-
-static void sock_deadline(int fd, u32 ms)
-{
-	struct timeval tv = { ms / 1000, (long)(ms % 1000) * 1000 };
-
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-}
-
-static int sock_listen(const char *addr, struct sd_mig_status *st)
-{
-	struct sockaddr_un un;
-	struct addrinfo *ai;
-	int fd, one = 1;
-
-	if (sock_addr(addr, true, &ai, &un))
-		return sd_mig_fail(st, SD_MIG_ERR_IO, "bad listen address %s", addr);
-	fd = socket(ai ? ai->ai_family : AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (!ai)
-		unlink(un.sun_path);
-	if (fd < 0 || bind(fd, ai ? ai->ai_addr : (struct sockaddr *)&un,
-			   ai ? ai->ai_addrlen : sizeof(un)) || listen(fd, 1)) {
-		int e = errno;
-
-		if (ai)
-			freeaddrinfo(ai);
-		if (fd >= 0)
-			close(fd);
-		return sd_mig_fail(st, SD_MIG_ERR_IO, "listen on %s: %s", addr, strerror(e));
-	}
-	if (ai)
-		freeaddrinfo(ai);
-	return fd;
-}
-
-static int sock_connect(const char *addr, u32 timeout_ms, struct sd_mig_status *st)
-{
-	struct sockaddr_un un;
-	struct addrinfo *ai;
-	double until = mono_ms() + timeout_ms;
-	int e;
-
-	if (sock_addr(addr, false, &ai, &un))
-		return sd_mig_fail(st, SD_MIG_ERR_IO, "bad address %s", addr);
-	for (;;) {
-		int fd = socket(ai ? ai->ai_family : AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-		if (fd >= 0 && !connect(fd, ai ? ai->ai_addr : (struct sockaddr *)&un,
-					ai ? ai->ai_addrlen : sizeof(un))) {
-			if (ai)
-				freeaddrinfo(ai);
-			return fd;
-		}
-		e = errno;
-		if (fd >= 0)
-			close(fd);
-		if (mono_ms() > until || (e != ECONNREFUSED && e != ENOENT))
-			break;
-		sleep_ms(20);
-	}
-	if (ai)
-		freeaddrinfo(ai);
-	return sd_mig_fail(st, SD_MIG_ERR_IO, "connect to %s: %s", addr, strerror(e));
 }
 
 /* ---- the demo guest's VM, both sides ---------------------------------------------- */
@@ -184,11 +88,51 @@ struct demo_vm {
 	u64 ram_pages;
 	u32 nr_vcpus;
 	bool boot;			/* source: rendezvous at DEMO_ST_READY */
-	pthread_barrier_t ready;
+	/* The rendezvous: vCPUs wait at READY until the VMM says go. */
+	pthread_mutex_t ready_lock;
+	pthread_cond_t ready_cond;
+	u32 nr_ready;
+	bool go;
 	s64 reg_rc;
 	bool verified[SD_KVM_MAX_VCPUS];
 	u64 bad_content, bad_state, pages_checked;
 };
+
+static void demo_vcpu_ready(struct demo_vm *d)
+{
+	pthread_mutex_lock(&d->ready_lock);
+	d->nr_ready++;
+	pthread_cond_broadcast(&d->ready_cond);
+	while (!d->go)
+		pthread_cond_wait(&d->ready_cond, &d->ready_lock);
+	pthread_mutex_unlock(&d->ready_lock);
+}
+
+/*
+ * Wait, at most @ms, for every vCPU to reach READY, then let them all go.
+ * 0, or -1 if the deadline passed first (the vCPUs that arrived go anyway).
+ */
+static int demo_vm_wait_ready(struct demo_vm *d, u32 ms)
+{
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&d->ready_lock);
+	while (d->nr_ready < d->nr_vcpus && !rc)
+		if (pthread_cond_timedwait(&d->ready_cond, &d->ready_lock, &until) == ETIMEDOUT)
+			rc = d->nr_ready < d->nr_vcpus ? -1 : 0;
+	d->go = true;
+	pthread_cond_broadcast(&d->ready_cond);
+	pthread_mutex_unlock(&d->ready_lock);
+	return rc;
+}
 
 static void *demo_vcpu_main(struct sd_vcpu *v, void *arg)
 {
@@ -212,7 +156,7 @@ static void *demo_vcpu_main(struct sd_vcpu *v, void *arg)
 				d->reg_rc = (s64)v->uc.args[1];
 			/* vCPU 1 churns only once vCPU 0 has registered the table. */
 			if (d->boot)
-				pthread_barrier_wait(&d->ready);
+				demo_vcpu_ready(d);
 			break;
 		case DEMO_ST_VERIFIED:
 			/* Each vCPU writes its own slot; read after the join. */
@@ -239,6 +183,10 @@ static void demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus,
 	d->ram = sd_vm_add_ram(d->vm, 0, ram_bytes, 0);
 	sd_vm_load_image(d->vm, sd_guest_image, (size_t)(sd_guest_image_end - sd_guest_image));
 	d->reg = sd_vmm_reg_create(d->vm);
+	if (o->inj_no_transport)
+		sd_vm_set_cpuid_sd(d->vm, 0);	/* test fault: a host offering no transport */
+	pthread_mutex_init(&d->ready_lock, NULL);
+	pthread_cond_init(&d->ready_cond, NULL);
 	d->demo = sd_vm_hva(d->vm, sd_vm_sym(d->vm, "demo"), sizeof(*d->demo));
 	bi = sd_vm_bootinfo(d->vm);
 	bi->seed = o->seed;
@@ -280,7 +228,7 @@ static void demo_work(const struct demo_vm *d, u64 *conversions, u64 *rewrites)
 struct inj_io {
 	struct sd_io inner;
 	const struct sd_mig_opts *o;
-	int *fd;
+	int fd;
 	u64 written;
 	u8 buf[SD_REC_HDR_SIZE + SD_REC_MAX_LEN];
 };
@@ -302,7 +250,7 @@ static int inj_write(void *ctx, const void *buf, size_t n)
 
 		if (keep)
 			x->inner.write(x->inner.ctx, p, keep);
-		shutdown(*x->fd, SHUT_WR);	/* the stream ends here, for both sides */
+		shutdown(x->fd, SHUT_WR);	/* the stream ends here, for both sides */
 		x->written += keep;
 		return -SD_MIG_ERR_IO;
 	}
@@ -562,9 +510,9 @@ static void vcpu_items(const struct sd_vcpu_state *vs, u8 *buf, size_t cap, size
 
 static struct inj_io inj;
 
-static int src_migrate(struct src *s, int fd, struct sd_mig_status *st)
+static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_status *st)
 {
-	struct sd_io raw = sd_io_fd(&fd);
+	struct sd_io raw = sd_io_conn(conn);
 	struct sd_io io;
 	struct sd_mig_keys keys;
 	struct sd_mig_source_report *r = s->r;
@@ -574,7 +522,7 @@ static int src_migrate(struct src *s, int fd, struct sd_mig_status *st)
 	double t0;
 	int rc;
 
-	inj = (struct inj_io){ .inner = raw, .o = s->o, .fd = &fd };
+	inj = (struct inj_io){ .inner = raw, .o = s->o, .fd = conn->fd };
 	io = (struct sd_io){ .read = raw.read, .write = inj_write, .ctx = &inj };
 	rc = sd_mig_recv_hello(&raw, s->d.ram_pages << 12, &keys, st);
 	if (!rc)
@@ -748,6 +696,7 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 {
 	static struct src s;
 	struct sd_mig_status st = { 0 };
+	struct sd_mig_conn conn;
 	double start;
 	int fd, rc;
 
@@ -762,7 +711,6 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 	s.r = r;
 	demo_vm_create(&s.d, o->ram_bytes, DEMO_VCPUS, o);
 	s.d.boot = true;
-	pthread_barrier_init(&s.d.ready, NULL, DEMO_VCPUS + 1);
 	s.mem = (struct sd_host_mem){ .map = sd_vm_mem_map, .ctx = s.d.vm };
 	s.words = (s.d.ram_pages + 63) / 64;
 	s.need = calloc(s.words, 8);
@@ -776,7 +724,11 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 		    "out of memory for %llu pages", (unsigned long long)s.d.ram_pages);
 
 	demo_vm_start(&s.d);
-	pthread_barrier_wait(&s.d.ready);
+	if (demo_vm_wait_ready(&s.d, o->timeout_ms)) {
+		rc = sd_mig_fail(&st, SD_MIG_ERR_TIMEOUT, "the guest did not boot and register within "
+				 "%u ms", o->timeout_ms);
+		goto resume;
+	}
 	if (s.d.reg_rc) {
 		rc = sd_mig_fail(&st, SD_MIG_ERR_SOURCE, "the guest could not register its table: %s",
 				 sd_err_name((int)s.d.reg_rc));
@@ -785,28 +737,29 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 	sleep_ms(o->warmup_ms);
 
 	start = mono_ms();
-	fd = sock_connect(o->connect, 10000, &st);
+	fd = sd_mig_connect(o->connect, o->timeout_ms, &st);
 	if (fd < 0) {
 		rc = fd;
 		goto resume;
 	}
+	r->connected = true;
 	/*
 	 * A destination that stops reading or never answers must not keep the
 	 * guest paused: every send and receive has a deadline, and running
-	 * into it is an I/O failure like any other (the guest resumes here).
+	 * into it fails the migration like any other error (the guest resumes
+	 * here).
 	 */
-	sock_deadline(fd, o->timeout_ms);
-	rc = src_migrate(&s, fd, &st);
+	conn = (struct sd_mig_conn){ .fd = fd, .timeout_ms = o->timeout_ms };
+	rc = src_migrate(&s, &conn, &st);
 	if (rc == -SD_MIG_ERR_IO || rc == -SD_MIG_ERR_EOF) {
 		/*
 		 * The destination may have refused and hung up while we were
 		 * sending: its RESULT says why. Wait for it briefly.
 		 */
-		struct timeval tv = { 1, 0 };
-		struct sd_io raw = sd_io_fd(&fd);
+		struct sd_mig_conn brief = { .fd = fd, .timeout_ms = 1000 };
+		struct sd_io raw = sd_io_conn(&brief);
 		struct sd_mig_status why;
 
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		if (sd_mig_recv_result(&raw, &why) == -SD_MIG_ERR_REFUSED) {
 			char mine[sizeof(st.msg)];
 
@@ -907,10 +860,10 @@ static void dst_oracle(struct demo_vm *d, const u8 *mode, struct sd_mig_dest_rep
 	}
 }
 
-static int dst_migrate(const struct sd_mig_opts *o, int fd, struct demo_vm *d,
+static int dst_migrate(const struct sd_mig_opts *o, struct sd_mig_conn *conn, struct demo_vm *d,
 		       struct sd_mig_dest_report *r, struct sd_mig_status *st)
 {
-	struct sd_io io = sd_io_fd(&fd);
+	struct sd_io io = sd_io_conn(conn);
 	struct sd_mig_keys keys;
 	static struct sd_mig_reader rd;
 	static struct sd_vcpu_state vs[SD_KVM_MAX_VCPUS];
@@ -1020,32 +973,31 @@ int sd_mig_run_dest(const struct sd_mig_opts *o, struct sd_mig_dest_report *r)
 {
 	static struct demo_vm d;
 	struct sd_mig_status st = { 0 };
+	struct sd_mig_conn conn;
+	char bound[SD_MIG_ADDR_MAX];
 	int lfd, fd, rc;
 
 	memset(r, 0, sizeof(*r));
 	memset(&d, 0, sizeof(d));
-	lfd = sock_listen(o->listen, &st);
+	lfd = sd_mig_listen(o->listen, bound, &st);
 	if (lfd < 0) {
 		rc = lfd;
 		goto out;
 	}
-	if (o->ready_fd >= 0) {
-		char c = 1;
-
-		if (write(o->ready_fd, &c, 1) != 1)
-			perror("ready_fd");
-	}
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (o->on_listening)
+		o->on_listening(o->cb_ctx, bound);
+	/* --timeout covers the wait for a source too: nobody comes, nothing runs. */
+	fd = sd_mig_accept(lfd, bound, o->timeout_ms, &st);
 	close(lfd);
-	if (fd >= 0)
-		sock_deadline(fd, o->timeout_ms);	/* a stalled source: give up, run nothing */
-	if (!strncmp(o->listen, "unix:", 5))
-		unlink(o->listen + 5);
+	if (!strncmp(bound, "unix:", 5))
+		unlink(bound + 5);
 	if (fd < 0) {
-		rc = sd_mig_fail(&st, SD_MIG_ERR_IO, "accept: %s", strerror(errno));
+		rc = fd;
 		goto out;
 	}
-	rc = dst_migrate(o, fd, &d, r, &st);
+	/* A stalled source: every transfer has the same deadline; give up, run nothing. */
+	conn = (struct sd_mig_conn){ .fd = fd, .timeout_ms = o->timeout_ms };
+	rc = dst_migrate(o, &conn, &d, r, &st);
 	close(fd);
 	if (rc)
 		goto out;
@@ -1062,7 +1014,5 @@ int sd_mig_run_dest(const struct sd_mig_opts *o, struct sd_mig_dest_report *r)
 out:
 	r->err = st.err;
 	snprintf(r->msg, sizeof(r->msg), "%s", st.msg);
-	if (o->report_fd >= 0 && write(o->report_fd, r, sizeof(*r)) != (ssize_t)sizeof(*r))
-		perror("report_fd");
 	return rc;
 }

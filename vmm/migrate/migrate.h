@@ -32,8 +32,10 @@ struct sd_mig_opts {
 	bool inj_wrong_mode;	/* source: send one private page in plaintext */
 	s64 inj_dest_die;	/* destination: die after this many records */
 	bool inj_beyond;	/* guest: a table spanning 2x RAM, pages past RAM converted */
-	int report_fd;		/* destination: write struct sd_mig_dest_report here (-1: no) */
-	int ready_fd;		/* destination: write a byte here once listening (-1: no) */
+	bool inj_no_transport;	/* source: the VMM advertises no transport; registration fails */
+	/* Destination: called once listening, with the address actually bound (port 0 resolved). */
+	void (*on_listening)(void *cb_ctx, const char *addr);
+	void *cb_ctx;
 };
 
 void sd_mig_opts_default(struct sd_mig_opts *o);
@@ -55,6 +57,7 @@ struct sd_mig_source_report {
 	u64 resent_for_status;		/* pages resent because their state changed */
 	u32 rereads;			/* full re-reads after the guest re-registered */
 	u64 bytes_sent;
+	bool connected;			/* reached the destination */
 	double total_ms;
 	double pause_mono_ms;		/* CLOCK_MONOTONIC when the vCPUs were paused */
 	double handover_ms;		/* pause to COMMIT sent: the source's bound on downtime */

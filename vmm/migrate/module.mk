@@ -1,7 +1,7 @@
 # vmm/migrate/: the migration stream (docs/STREAM.md) and its SEV stand-in
 # (build/libsdmig.a, linked by tests); the source and destination VMMs and the
 # demo guest they migrate (linked into the CLI as `sev-donate migrate`).
-MIG_SRCS := vmm/migrate/stream.c
+MIG_SRCS := vmm/migrate/stream.c vmm/migrate/transport.c
 MIG_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(MIG_SRCS))
 LIBSDMIG := $(BUILD)/libsdmig.a
 
@@ -38,6 +38,9 @@ $(MIGRATE_TEST): tests/migrate/test-migrate.sh $(CLI_BIN)
 		"$(CURDIR)" "$(CURDIR)" "$(CLI_BIN)" > $@
 	$(Q)chmod +x $@
 CHECK_BINS += $(MIGRATE_TEST)
+
+# About 20 migrations of a 256 MiB guest, each under its own deadlines.
+CHECK_TIMEOUTS += $(MIGRATE_TEST)=900
 
 demo: $(CLI_BIN)
 	$(CLI_BIN) migrate --demo

@@ -10,6 +10,7 @@
  * does not match.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +47,7 @@ static const char *const err_names[] = {
 	[SD_MIG_ERR_VCPU] = "SD_MIG_ERR_VCPU",
 	[SD_MIG_ERR_REFUSED] = "SD_MIG_ERR_REFUSED",
 	[SD_MIG_ERR_SOURCE] = "SD_MIG_ERR_SOURCE",
+	[SD_MIG_ERR_TIMEOUT] = "SD_MIG_ERR_TIMEOUT",
 };
 
 const char *sd_mig_err_name(int err)
@@ -74,10 +76,34 @@ int sd_mig_fail(struct sd_mig_status *st, int err, const char *fmt, ...)
 
 /* ---- CRC32C ------------------------------------------------------------------ */
 
-__attribute__((target("sse4.2")))
-u32 sd_crc32c(u32 crc, const void *buf, size_t len)
+/*
+ * With SSE4.2's crc32 instruction where the CPU has it (checked once, at
+ * run time: the build does not assume it), else a byte-at-a-time table.
+ * Both compute the same function; test_stream checks the table against the
+ * instruction and against the standard check value.
+ */
+#define CRC32C_POLY	0x82f63b78U	/* reflected Castagnoli */
+
+static u32 crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static bool crc_hw;
+
+static void crc_init(void)
 {
-	const u8 *p = buf;
+	for (u32 i = 0; i < 256; i++) {
+		u32 c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (CRC32C_POLY & (0U - (c & 1)));
+		crc_table[i] = c;
+	}
+	__builtin_cpu_init();
+	crc_hw = __builtin_cpu_supports("sse4.2");
+}
+
+__attribute__((target("sse4.2")))
+static u32 crc32c_hw(u32 crc, const u8 *p, size_t len)
+{
 	u64 c = ~crc;
 
 	for (; len >= 8; len -= 8, p += 8) {
@@ -91,55 +117,24 @@ u32 sd_crc32c(u32 crc, const void *buf, size_t len)
 	return ~(u32)c;
 }
 
-/* ---- transports ----------------------------------------------------------------- */
-
-static int fd_read(void *ctx, void *buf, size_t n)
+u32 sd_crc32c_soft(u32 crc, const void *buf, size_t len)
 {
-	int fd = *(int *)ctx;
-	u8 *p = buf;
-
-	while (n) {
-		ssize_t r = read(fd, p, n);
-
-		if (r == 0)
-			return -SD_MIG_ERR_EOF;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == ECONNRESET ? -SD_MIG_ERR_EOF : -SD_MIG_ERR_IO;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int fd_write(void *ctx, const void *buf, size_t n)
-{
-	int fd = *(int *)ctx;
 	const u8 *p = buf;
+	u32 c = ~crc;
 
-	while (n) {
-		/* MSG_NOSIGNAL: a peer that died is an error to report, not a SIGPIPE. */
-		ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (r < 0 && errno == ENOTSOCK)
-			r = write(fd, p, n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -SD_MIG_ERR_IO;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
+	pthread_once(&crc_once, crc_init);
+	for (; len; len--, p++)
+		c = (c >> 8) ^ crc_table[(c ^ *p) & 0xff];
+	return ~c;
 }
 
-struct sd_io sd_io_fd(int *fd)
+u32 sd_crc32c(u32 crc, const void *buf, size_t len)
 {
-	return (struct sd_io){ .read = fd_read, .write = fd_write, .ctx = fd };
+	pthread_once(&crc_once, crc_init);
+	return crc_hw ? crc32c_hw(crc, buf, len) : sd_crc32c_soft(crc, buf, len);
 }
+
+/* ---- transports ----------------------------------------------------------------- */
 
 static int mem_read(void *ctx, void *buf, size_t n)
 {
@@ -181,6 +176,8 @@ static u64 get64(const u8 *p) { u64 v; memcpy(&v, p, 8); return v; }
 
 static const char *io_what(int rc)
 {
+	if (rc == -SD_MIG_ERR_TIMEOUT)
+		return "the peer did not keep up within the deadline (--timeout)";
 	return rc == -SD_MIG_ERR_EOF ? "the connection closed" : "the connection failed";
 }
 

@@ -74,23 +74,30 @@ enum sd_mig_err {
 	SD_MIG_ERR_VCPU = 15,
 	SD_MIG_ERR_REFUSED = 16,
 	SD_MIG_ERR_SOURCE = 17,
+	SD_MIG_ERR_TIMEOUT = 18,
+	SD_MIG_ERR_LAST = SD_MIG_ERR_TIMEOUT,
 };
 
 const char *sd_mig_err_name(int err);
 
-/* CRC32C (Castagnoli), continuing from @crc (start with 0). */
+/*
+ * CRC32C (Castagnoli), continuing from @crc (start with 0): with SSE4.2
+ * where the CPU has it, else by table. sd_crc32c_soft() is always the table.
+ */
 u32 sd_crc32c(u32 crc, const void *buf, size_t len);
+u32 sd_crc32c_soft(u32 crc, const void *buf, size_t len);
 
 /* A byte transport: a socket, or a memory buffer for tests and fuzzing. */
 struct sd_io {
-	/* Read/write exactly @n bytes: 0, -SD_MIG_ERR_EOF (read: the peer closed early), -SD_MIG_ERR_IO. */
+	/*
+	 * Read/write exactly @n bytes: 0, -SD_MIG_ERR_EOF (the peer closed
+	 * early), -SD_MIG_ERR_TIMEOUT (the transport's deadline passed) or
+	 * -SD_MIG_ERR_IO.
+	 */
 	int (*read)(void *ctx, void *buf, size_t n);
 	int (*write)(void *ctx, const void *buf, size_t n);
 	void *ctx;
 };
-
-/* sd_io over a file descriptor (blocking socket or pipe). */
-struct sd_io sd_io_fd(int *fd);
 
 /* sd_io over memory: reads consume [buf, buf + len); writes append up to cap. */
 struct sd_membuf {
