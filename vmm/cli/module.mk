@@ -20,6 +20,14 @@ $(CLI_TEST): tests/cli/test-cli.sh $(CLI_BIN)
 		"$(CURDIR)" "$(CURDIR)" "$(CLI_BIN)" > $@
 	$(Q)chmod +x $@
 
+# The programs on emulated CPUs without POPCNT or SSE4.2 (qemu-user; SKIP without).
+CPU_TEST := $(BUILD)/tests/test-cpu-features
+$(CPU_TEST): tests/cli/test-cpu-features.sh $(CLI_BIN) $(BUILD)/tests/test_stream
+	@mkdir -p $(dir $@)
+	$(Q)printf '#!/bin/sh\nexec sh %s/tests/cli/test-cpu-features.sh %s/%s\n' \
+		"$(CURDIR)" "$(CURDIR)" "$(BUILD)" > $@
+	$(Q)chmod +x $@
+
 BINS += $(CLI_BIN)
-CHECK_BINS += $(CLI_TEST)
+CHECK_BINS += $(CLI_TEST) $(CPU_TEST)
 -include $(CLI_OBJS:.o=.d)
