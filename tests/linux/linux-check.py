@@ -55,13 +55,14 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import sdimage  # noqa: E402
+import qemuvm  # noqa: E402
+from qemuvm import Fail  # noqa: E402
 
 BUILD = os.path.join(ROOT, os.environ.get("SD_BUILD", "build"))
 OUT = os.path.join(BUILD, "linux")
@@ -85,51 +86,16 @@ CMD_TIMEOUT = 120
 PROGRESS_TIMEOUT = 600
 
 
-class Fail(Exception):
-    pass
-
-
-def skip(reason):
-    print("SKIP: linux-check: " + reason, flush=True)
-    sys.exit(77)
-
-
 def log(msg):
     print("linux-check: " + msg, flush=True)
 
 
 # ---- prerequisites ---------------------------------------------------------------
 
-def is_static_elf(path):
-    """True when @path is an ELF executable with no PT_INTERP (no dynamic loader)."""
-    with open(path, "rb") as f:
-        h = f.read(64)
-        if h[:4] != b"\x7fELF" or h[4] != 2:
-            return False
-        phoff, = struct.unpack_from("<Q", h, 0x20)
-        phentsize, phnum = struct.unpack_from("<HH", h, 0x36)
-        f.seek(phoff)
-        ph = f.read(phentsize * phnum)
-    return all(struct.unpack_from("<I", ph, i * phentsize)[0] != 3 for i in range(phnum))
-
-
 def prerequisites():
-    qemu = shutil.which("qemu-system-x86_64")
-    if not qemu:
-        skip("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)")
-    r = subprocess.run([os.path.join(ROOT, "guest/linux/find-kernel.sh")],
-                       capture_output=True, text=True)
-    kver = r.stdout.strip()
-    if r.returncode or not kver:
-        skip("no kernel image with matching headers "
-             "(apt-get install linux-image-amd64 linux-headers-amd64)")
-    busybox = None
-    for p in ("/bin/busybox", "/usr/bin/busybox"):
-        if os.path.exists(p) and is_static_elf(p):
-            busybox = p
-            break
-    if not busybox:
-        skip("no statically linked busybox (apt-get install busybox-static)")
+    qemu = qemuvm.find_qemu("linux-check")
+    kver = qemuvm.find_kernel("linux-check")
+    busybox = qemuvm.find_busybox("linux-check")
     if not os.path.exists(KMOD):
         raise Fail("%s missing although kernel %s has headers: run make linux-module" % (KMOD, kver))
     if not os.access(CLI, os.X_OK):
@@ -151,13 +117,9 @@ class Guest:
         self.log_path = os.path.join(OUT, "serial.log")
         if os.path.exists(self.ram):
             os.unlink(self.ram)
-        subprocess.run([sys.executable, os.path.join(HERE, "mkinitramfs.py"), self.initrd,
-                        "init=" + os.path.join(HERE, "init.sh"), "bin/busybox=" + busybox,
-                        "sev_donate.ko=" + KMOD, "--text", "modargs=" + MODARGS], check=True)
-        self.lines = []
-        self.cv = threading.Condition()
-        self.closed = False
-        self.logf = open(self.log_path, "w")
+        qemuvm.mkinitramfs(self.initrd, [("init", os.path.join(HERE, "init.sh")),
+                                         ("bin/busybox", busybox), ("sev_donate.ko", KMOD)],
+                           [("modargs", MODARGS)])
         cmd = [qemu, "-accel", "tcg,thread=multi", "-machine", "pc,memory-backend=ram0",
                "-m", "%dM" % RAM_MB, "-smp", str(VCPUS),
                "-object", "memory-backend-file,id=ram0,size=%dM,mem-path=%s,share=on"
@@ -174,7 +136,8 @@ class Guest:
         self.t0 = time.monotonic()
         try:
             self.ser = self._connect(self.ser_path)
-            threading.Thread(target=self._reader, daemon=True).start()
+            self.con = qemuvm.Console(self.ser.recv, self.log_path)
+            self.lines, self.cv = self.con.lines, self.con.cv
             self.qmp = self._connect(self.qmp_path)
             self.qmpf = self.qmp.makefile("rw", encoding="utf-8", newline="\n")
             self.qmpf.readline()        # greeting
@@ -202,48 +165,12 @@ class Guest:
                     raise Fail("qemu did not listen on %s" % path)
                 time.sleep(0.05)
 
-    def _reader(self):
-        buf = b""
-        while True:
-            try:
-                d = self.ser.recv(65536)
-            except OSError:
-                d = b""
-            if not d:
-                break
-            buf += d
-            *done, buf = buf.split(b"\n")
-            with self.cv:
-                for raw in done:
-                    line = raw.decode("utf-8", "replace").rstrip("\r")
-                    self.lines.append(line)
-                    self.logf.write(line + "\n")
-                self.logf.flush()
-                self.cv.notify_all()
-        with self.cv:
-            self.closed = True
-            self.cv.notify_all()
-
     def wait_line(self, pred, start, timeout, what):
         """Index of the first line from @start satisfying @pred."""
-        deadline = time.monotonic() + timeout
-        with self.cv:
-            i = start
-            while True:
-                while i < len(self.lines):
-                    if pred(self.lines[i]):
-                        return i
-                    i += 1
-                left = deadline - time.monotonic()
-                if self.closed or left <= 0:
-                    raise Fail("%s: %s" % (what, "the serial console closed (qemu exited %s)"
-                                           % self.proc.poll() if self.closed else
-                                           "no answer within %d s" % timeout))
-                self.cv.wait(min(left, 1.0))
+        return self.con.wait_line(pred, start, timeout, what, self.proc.poll)
 
     def mark(self):
-        with self.cv:
-            return len(self.lines)
+        return self.con.mark()
 
     def command(self, cmd, arg="", timeout=CMD_TIMEOUT, fails=False):
         """Run one init.sh command; return its "SDT: TAG ..." payload lines.
@@ -304,8 +231,7 @@ class Guest:
         shutil.rmtree(self.sock_dir, ignore_errors=True)
 
     def tail(self, n=40):
-        with self.cv:
-            return self.lines[-n:]
+        return self.con.tail(n)
 
 
 # ---- the host side: the CLI and the comparison -------------------------------------

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * reg.c - the registration endpoint (sd_vmm_reg.h): MSR exits to host/,
- * publication with RCU.
+ * reg.c - the registration endpoint (sd_vmm_reg.h): MSR and hypercall exits
+ * to host/, publication with RCU.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "sev_donate.h"
 #include "sd_vmm_reg.h"
@@ -57,7 +58,7 @@ static void rec_free(struct rcu_head *head)
  * bounded (a header and the chunks holding the table's pages).
  */
 static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u64 value,
-		     u32 flags)
+		     u32 flags, const struct sd_hc_args *hc)
 {
 	struct sd_vmm_reg_rec *rec = rec_alloc(r), *old;
 	struct sd_host_stats st;
@@ -72,7 +73,7 @@ static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u64 
 		old = sd_rcu_dereference(r->cur);
 		rec->reg = old->reg;
 		memset(&st, 0, sizeof(st));
-		rc = sd_host_register_flags(&rec->reg, &r->cfg, &r->mem, value, NULL, flags,
+		rc = sd_host_register_flags(&rec->reg, &r->cfg, &r->mem, value, hc, flags,
 					    &st, &loc);
 		if (rc)
 			break;
@@ -113,7 +114,7 @@ static int reg_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
 		const struct sd_host_reg *reg;
 
 		if (write)
-			return reg_write(r, &r->last[v->id], *val, 0) ? -1 : 0;
+			return reg_write(r, &r->last[v->id], *val, 0, NULL) ? -1 : 0;
 		sd_vmm_reg_read_lock();
 		reg = sd_vmm_reg_current(r);
 		*val = reg->active ? reg->value : 0;
@@ -127,7 +128,47 @@ static int reg_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
 	return -1;	/* WRMSR SD_MSR_STATUS is #GP */
 }
 
+/*
+ * SD_HC_REGISTER, forwarded by KVM (SPEC.md 5.2): a0 is the value, a1..a3
+ * the cross-checks host/ applies (5.5 steps 1 and 4). The answer, 0 or
+ * -SD_ERR_*, is what the guest finds in RAX.
+ */
+static s64 reg_hypercall(struct sd_vcpu *v, void *ctx, u64 nr, const u64 args[4])
+{
+	struct sd_vmm_reg *r = ctx;
+	struct sd_hc_args hc = { .size = args[1], .abi_major = args[2], .reserved = args[3] };
+
+	(void)nr;
+	SD_INC(r->nr_hc);
+	return reg_write(r, &r->last[v->id], args[0], 0, &hc);
+}
+
+/* SD_VMM_REG_TRANSPORTS="msr", "hc" or "msr,hc" in the environment, or 0 if unset. */
+static u32 transports_from_env(void)
+{
+	const char *e = getenv("SD_VMM_REG_TRANSPORTS");
+	u32 t = 0;
+
+	if (!e)
+		return 0;
+	if (strstr(e, "msr"))
+		t |= SD_VMM_REG_MSR;
+	if (strstr(e, "hc"))
+		t |= SD_VMM_REG_HC;
+	TEST_ASSERT(t, "SD_VMM_REG_TRANSPORTS=%s: want msr, hc or msr,hc", e);
+	return t;
+}
+
 struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm)
+{
+	u32 t = transports_from_env();
+
+	if (!t)
+		t = SD_VMM_REG_MSR | (sd_kvm_caps()->hc_register ? SD_VMM_REG_HC : 0);
+	return sd_vmm_reg_create_transports(vm, t);
+}
+
+struct sd_vmm_reg *sd_vmm_reg_create_transports(struct sd_vm *vm, u32 transports)
 {
 	struct sd_vmm_reg *r = calloc(1, sizeof(*r));
 	struct sd_vmm_reg_rec *rec;
@@ -152,9 +193,20 @@ struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm)
 	r->cfg.max_attempts = SD_VMM_REG_MAX_ATTEMPTS;
 	r->cur = rec;		/* inactive, generation 0 */
 
-	sd_vm_set_cpuid_sd(vm, 1u << SD_CPUID_BIT_MSR);
+	TEST_ASSERT(transports && !(transports & ~(SD_VMM_REG_MSR | SD_VMM_REG_HC)),
+		    "transports %#x", transports);
+	TEST_ASSERT(!(transports & SD_VMM_REG_HC) || sd_kvm_caps()->hc_register,
+		    "the hypercall transport needs a KVM that forwards SD_HC_REGISTER "
+		    "(KVM_CAP_EXIT_HYPERCALL bit %u: a patched KVM, SPEC.md 5.2)", SD_HC_REGISTER);
+	/* CPUID advertises exactly what is served (SPEC.md 5.4). */
+	sd_vm_set_cpuid_sd(vm, (transports & SD_VMM_REG_MSR ? 1u << SD_CPUID_BIT_MSR : 0) |
+			       (transports & SD_VMM_REG_HC ? 1u << SD_CPUID_BIT_HC : 0));
 	TEST_ASSERT(SD_MSR_STATUS == SD_MSR_TABLE + 1, "the two MSRs are adjacent");
-	sd_vm_trap_msrs(vm, SD_MSR_TABLE, 2, reg_msr, r);
+	if (transports & SD_VMM_REG_MSR)
+		sd_vm_trap_msrs(vm, SD_MSR_TABLE, 2, reg_msr, r);
+	if (transports & SD_VMM_REG_HC)
+		sd_vm_forward_hypercall(vm, SD_HC_REGISTER, reg_hypercall, r);
+	r->transports = transports;
 	vm->priv = r;
 	return r;
 }
@@ -162,7 +214,7 @@ struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm)
 int sd_vmm_reg_restore(struct sd_vmm_reg *r, u64 value, struct sd_vmm_reg_attempt *out)
 {
 	struct sd_vmm_reg_attempt a;
-	int rc = reg_write(r, &a, value, SD_READ_PAUSED);
+	int rc = reg_write(r, &a, value, SD_READ_PAUSED, NULL);
 
 	if (out)
 		*out = a;

@@ -104,8 +104,9 @@ struct sd_vmm_reg {
 	struct sd_vmm_reg_rec *cur;
 	/* Result of the latest attempt, positive SD_ERR_* (what RDMSR SD_MSR_STATUS reads). */
 	u32 status;
-	/* Counters (SD_INC). */
-	u64 nr_attempts, nr_ok, nr_failed, nr_publish_races;
+	u32 transports;			/* SD_VMM_REG_*: what this endpoint serves */
+	/* Counters (SD_INC); nr_hc: attempts that came by hypercall. */
+	u64 nr_attempts, nr_ok, nr_failed, nr_publish_races, nr_hc;
 	/* Records allocated and not yet freed: 1 once sd_vmm_reg_quiesce() returns. */
 	u64 nr_live_records;
 	/*
@@ -119,12 +120,25 @@ struct sd_vmm_reg {
 #define SD_VMM_REG_MAX_ATTEMPTS	64
 #define SD_VMM_REG_MAX_TABLE	(16ULL << 20)
 
+/* Transports an endpoint serves. */
+#define SD_VMM_REG_MSR	(1u << 0)	/* SD_MSR_TABLE / SD_MSR_STATUS, trapped */
+#define SD_VMM_REG_HC	(1u << 1)	/* SD_HC_REGISTER, forwarded by KVM */
+
 /*
- * Create the endpoint for @vm, before its vCPUs: trap the two MSRs,
- * advertise SD_CPUID_BIT_MSR (and not the hypercall bit: vmcall hangs on
- * these hosts), and fill the host configuration from the VM: boot RAM
- * (sd_vm_ram_range), the guest's MAXPHYADDR, SD_VMM_REG_MAX_* limits.
- * The caller may adjust r->cfg before the guest registers.
+ * Create the endpoint for @vm, before its vCPUs, serving @transports:
+ * trap the two MSRs (SD_VMM_REG_MSR), have KVM forward SD_HC_REGISTER
+ * (SD_VMM_REG_HC: only a KVM that can, sd_kvm_caps()->hc_register; asserts
+ * otherwise), advertise exactly those in CPUID (bits 28 and 29), and fill
+ * the host configuration from the VM: boot RAM (sd_vm_ram_range), the
+ * guest's MAXPHYADDR, SD_VMM_REG_MAX_* limits. The caller may adjust
+ * r->cfg before the guest registers.
+ */
+struct sd_vmm_reg *sd_vmm_reg_create_transports(struct sd_vm *vm, u32 transports);
+/*
+ * The same with what this KVM carries: the MSRs, and the hypercall where
+ * KVM forwards it (stock KVM does not: SPEC.md 5.2). The environment
+ * variable SD_VMM_REG_TRANSPORTS ("msr", "hc", "msr,hc") overrides that,
+ * so a test can make every VMM of a run serve one transport only.
  */
 struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm);
 void sd_vmm_reg_destroy(struct sd_vmm_reg *r);
