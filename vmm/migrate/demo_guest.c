@@ -25,6 +25,8 @@ static struct sd_transport transport = { .ops = &sd_rt_transport_ops };
 static u64 lane_first[DEMO_VCPUS], lane_end[DEMO_VCPUS];
 /* vCPU 0 asks vCPU 1 to stop writing (resize step 3); vCPU 1 says it has. */
 static volatile u64 resize_req, parked;
+/* vCPU 0 has initialised the table: the others may write it (whatever the VMM does). */
+static volatile u64 table_ready;
 
 static void wr64(volatile u64 *p, u64 v)
 {
@@ -224,9 +226,14 @@ void guest_main(u32 id)
 			rc = sd_guest_register(cur, &transport);
 		if (rc == 0)
 			demo.registrations++;
+		sd_barrier();
+		table_ready = 1;
 		GUEST_SYNC_ARGS(DEMO_ST_READY, (u64)(s64)rc, 0, 0);
 	} else {
 		GUEST_SYNC(DEMO_ST_READY);
+		while (!table_ready)
+			sd_rt_pause();
+		sd_barrier();
 	}
 	while (!*(volatile u64 *)&demo.stop) {
 		if (id != 0)
