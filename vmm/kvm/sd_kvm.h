@@ -22,10 +22,11 @@
  *     _trap_msrs, _set_cpuid_sd
  *   sd_vcpu_run (one vCPU)            other vCPUs' sd_vcpu_run, the   only the vCPU's own thread
  *                                     accessor, pause/resume
- *   sd_vm_mem (the accessor)          everything                      nothing: the slot table is
+ *   sd_vm_mem_map (the accessor)      everything                      nothing: the slot table is
  *                                                                     fixed once vCPUs exist
  *   sd_vm_pause / sd_vm_resume        sd_vcpu_run on every vCPU       one pauser at a time
- *   sd_vm_get_dirty_log               vCPUs running                   nothing
+ *   sd_vm_kill_vcpus                  sd_vcpu_run on every vCPU       nothing; for good
+ *   sd_vm_dirty_log_get               vCPUs running                   nothing
  *   sd_vcpu_state_save/_restore       -                               the vCPU out of sd_vcpu_run
  *                                                                     (its own thread, or paused)
  */
@@ -286,7 +287,7 @@ void sd_vm_dirty_log_enable(struct sd_vm *vm, struct sd_vm_region *r, bool on);
 u64 sd_vm_dirty_log_get(struct sd_vm *vm, struct sd_vm_region *r, u64 *bitmap);
 static inline u64 sd_vm_dirty_log_words(const struct sd_vm_region *r)
 {
-	return ((r->size >> 12) + 63) / 64;
+	return ((r->size >> SD_PAGE_SHIFT) + 63) / 64;
 }
 
 /* ---- vCPU state ------------------------------------------------------------------ */
