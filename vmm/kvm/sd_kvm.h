@@ -39,6 +39,7 @@
 #include <linux/kvm.h>
 
 #include "sd_types.h"
+#include "sev_donate.h"
 #include "sd_kvm_abi.h"
 #include "test_util.h"
 

@@ -21,6 +21,7 @@
 #define SD_DEMO_H
 
 #include "sd_types.h"
+#include "sev_donate.h"
 
 #define DEMO_VCPUS		2
 #define DEMO_MIN_RAM		(64ULL << 20)		/* lanes start at DEMO_WORK_GPA */
