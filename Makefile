@@ -1,12 +1,17 @@
-# Makefile - sev-donate. Plain make; `make help` lists the targets.
+# Makefile - sev-donate. Plain make; `make help` lists every target.
 #
-#   make              build everything (libraries, tests, tools)
-#   make check        run every test (unit, conformance, KVM where /dev/kvm exists)
-#   make freestanding prove proto/, guest/ and host/ need nothing but the documented hooks
-#   make V=1          show command lines
-#   make SAN=address,undefined check   the same tests under sanitizers
+# Each directory adds its pieces in its own module.mk, read in the order
+# listed below (MODULES): a module uses only what the ones before it define.
+# Each target is documented where it is defined, by a `#> target  what` line
+# that `make help` prints.
 #
-# Each directory adds its pieces in its own module.mk.
+#> all                build everything into build/ (libraries, tools, tests)
+#> check              run every test program under its deadline; ends with "N passed, N failed, N skipped"
+#> check SAN=address,undefined  the same under ASan and UBSan (SAN=thread: TSan), in build/san-*/
+#> freestanding       prove proto/, guest/ and host/ need nothing but the documented hooks
+#> clean              remove build/
+#> help               this list
+#>   (V=1 shows command lines; warnings are errors; TEST_TIMEOUT=N sets the default deadline)
 
 V	?= 0
 Q	:= $(if $(filter 1,$(V)),,@)
@@ -88,8 +93,27 @@ CHECK_BINS :=
 CHECK_TIMEOUTS :=
 CHECK_EXTRA :=
 
-.SECONDEXPANSION:
-include $(sort $(wildcard */module.mk */*/module.mk))
+# Module order matters only in one way: a module may use, in a rule's
+# prerequisites, what an earlier module defined.
+MODULES := \
+	proto guest host \
+	vmm/kvm vmm/migrate vmm/cli \
+	bench/baseline bench/kvm bench \
+	tests tests/unit tests/kvm tests/cli tests/migrate tests/fuzz tests/linux tests/model \
+	guest/linux
+CLI_BIN := $(BUILD)/sev-donate
+
+# $(call script_wrapper,PROGRAM,SCRIPT,PREREQUISITES,ARGUMENTS): PROGRAM is a
+# two-line sh wrapper that runs SCRIPT with ARGUMENTS, for the scripts that test
+# a build's binaries (plain and sanitizer builds live in different directories).
+define script_wrapper
+$(1): $(2) $(3)
+	@mkdir -p $$(dir $$@)
+	$$(Q)printf '#!/bin/sh\nexec sh %s/%s %s\n' "$$(CURDIR)" "$(2)" "$(4)" > $$@
+	$$(Q)chmod +x $$@
+endef
+
+include $(patsubst %,%/module.mk,$(MODULES))
 
 # ---- userspace library of the freestanding core -----------------------------
 SD_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(SD_SRCS) $(SD_ENV_SRCS))
@@ -97,7 +121,7 @@ SD_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(SD_SRCS) $(SD_ENV_SRCS))
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $@")
-	$(Q)$(CC) $(USER_CFLAGS) $(EXTRA_CFLAGS_$(notdir $*)) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c $< -o $@
 
 # Checks, before main(), that the CPU has what CPU_FLAGS compiled for.
 CPU_CHECK_OBJ := $(BUILD)/obj/vmm/cpu_check.o
@@ -157,7 +181,7 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '2,12p' Makefile
+	@sed -n 's/^#> //p' $(MAKEFILE_LIST)
 
 .PHONY: all check freestanding clean help
 .DELETE_ON_ERROR:

@@ -735,7 +735,7 @@ int main(void)
 {
 	sd_kvm_require();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	rcu_register_thread();
+	sd_thread_rcu_register();
 	garbage_registrations_fail_with_their_named_error();
 	printf("ok: garbage_registrations_fail_with_their_named_error\n");
 	no_cpuid_bit_means_unsupported_and_no_exit();
@@ -748,7 +748,7 @@ int main(void)
 	printf("ok: hypercall_on_stock_kvm_is_unsupported_and_msr_registers\n");
 	hypercall_registers_and_carries_its_refusals();
 	printf("ok: hypercall_registers_and_carries_its_refusals\n");
-	rcu_unregister_thread();
+	sd_thread_rcu_unregister();
 	return 0;
 }
 #endif
