@@ -2,15 +2,17 @@
 /*
  * sd_vmm_reg.h - the VMM's registration endpoint: the guest's WRMSR and
  * RDMSR of SD_MSR_TABLE / SD_MSR_STATUS exit to the vCPU thread
- * (KVM_X86_SET_MSR_FILTER), which passes the value to host/'s
+ * (KVM_X86_SET_MSR_FILTER), and so does its SD_HC_REGISTER hypercall where
+ * KVM forwards it (KVM_EXIT_HYPERCALL, a patched KVM); the thread passes
+ * the value (and the hypercall's cross-checks) to host/'s
  * sd_host_register(); the current registration is published to the VMM's
  * other threads with liburcu (memb flavor).
  *
  * Synchronization table:
  *
  *   operation                        concurrent with                       requires
- *   WRMSR SD_MSR_TABLE (vCPU thread) readers; WRMSR on other vCPUs         nothing: builds a new record,
- *                                                                          publishes it with
+ *   WRMSR SD_MSR_TABLE or            readers; registrations on other       nothing: builds a new record,
+ *     SD_HC_REGISTER (vCPU thread)   vCPUs                                 publishes it with
  *                                                                          rcu_cmpxchg_pointer, retries
  *                                                                          if another vCPU published first
  *   sd_vmm_reg_read_lock/_current    WRMSR on any vCPU, other readers      an RCU-registered thread
