@@ -99,7 +99,8 @@ MODULES := \
 	proto guest host \
 	vmm/kvm vmm/migrate vmm/cli \
 	bench/baseline bench/kvm bench \
-	tests tests/unit tests/kvm tests/cli tests/migrate tests/fuzz tests/linux tests/model \
+	tests tests/unit tests/kvm tests/cli tests/migrate tests/fuzz tests/linux tests/nested \
+	tests/model \
 	guest/linux
 CLI_BIN := $(BUILD)/sev-donate
 

@@ -38,6 +38,12 @@ mount -t tmpfs tmpfs /host/run
 # The migration tests talk over TCP on 127.0.0.1.
 ip link set lo up || die "loopback"
 
+# tests/nested/test-watchdog.sh: a guest that stalls (silent) or never ends (busy).
+case " $(cat /proc/cmdline) " in
+*" sdtest=silent "*) echo "NESTED: going silent"; exec sleep 100000 ;;
+*" sdtest=busy "*) echo "NESTED: busy forever"; while :; do sleep 5; echo "NESTED: alive"; done ;;
+esac
+
 # Heartbeat: the driver fails the run when the console stays silent.
 (while :; do sleep 5; echo "NESTED: alive"; done) &
 

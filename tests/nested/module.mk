@@ -14,7 +14,12 @@
 # installs them). The whole run has its own deadline (NESTED_TIMEOUT).
 NESTED_PLAN ?= full
 
-nested-check: $$(KVM_TEST_BINS) $$(CLI_BIN) $$(MIGRATE_TEST)
+nested-check: $(KVM_TEST_BINS) $(CLI_BIN) $(MIGRATE_TEST)
 	$(Q)NESTED_PLAN=$(NESTED_PLAN) tests/nested/nested-check.py
 
 .PHONY: nested-check
+
+# Under `make check`: the run's own watchdogs (a stalled guest, a guest that
+# never ends) fail it fast; SKIP where QEMU or the kernel image is missing.
+CHECK_BINS += tests/nested/test-watchdog.sh
+CHECK_TIMEOUTS += tests/nested/test-watchdog.sh=300

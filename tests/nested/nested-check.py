@@ -21,13 +21,16 @@ chroots there (init.sh), so nothing is copied and nothing differs.
 
 Never hangs: the whole run has a deadline (NESTED_TIMEOUT, default 1500 s),
 and a guest that prints nothing for NESTED_STALL seconds (default 120; the
-guest prints a heartbeat every 5 s) is killed. Either way the tail of the
+guest prints a heartbeat every 5 s; 90 s at least before its first line) is
+killed. Either way the tail of the
 console is printed. Prints one line per program and step, then
 `nested-check: N passed, N failed, N skipped`; exit 0 only if none failed.
 SKIP (exit 77) only where QEMU or the kernel image is missing.
 
 Environment: SD_BUILD (build directory, default build), NESTED_TIMEOUT,
-NESTED_STALL, NESTED_PLAN=stock (skip the patched phase and its build).
+NESTED_STALL, NESTED_PLAN=stock (skip the patched phase and its build),
+NESTED_TEST=silent|busy (a guest that stalls or never ends, for
+tests/nested/test-watchdog.sh).
 """
 import os
 import re
@@ -46,7 +49,10 @@ BUILD = os.path.join(ROOT, os.environ.get("SD_BUILD", "build"))
 OUT = os.path.join(BUILD, "nested")
 DEADLINE = float(os.environ.get("NESTED_TIMEOUT", "1500"))
 STALL = float(os.environ.get("NESTED_STALL", "120"))
+# Before its first line a guest is booting (SeaBIOS, the kernel unpacking itself).
+BOOT = 90
 PLAN = os.environ.get("NESTED_PLAN", "full")
+TEST = os.environ.get("NESTED_TEST", "")
 
 # Enough to mount the host's root over virtio 9p, in load order.
 MODULES_9P = ["fs/netfs/netfs", "fs/fscache/fscache", "net/9p/9pnet",
@@ -121,8 +127,10 @@ class Run:
         self.phase = "boot"
         self.seg_start = {}         # program -> console line where it started
         self.failed_output = []
-        append = "console=ttyS0 panic=-1 quiet sdroot=%s sdbuild=%s sdplan=%s" % (
+        append = "console=ttyS0 panic=-1 sdroot=%s sdbuild=%s sdplan=%s" % (
             ROOT, BUILD, plan)
+        if TEST:
+            append += " sdtest=" + TEST
         cmd = [qemu, "-accel", "tcg,thread=single", "-machine", "q35", "-cpu", CPU,
                "-smp", "2", "-m", "2048", "-kernel", "/boot/vmlinuz-" + kver, "-initrd", initrd,
                "-append", append, "-display", "none", "-no-reboot", "-nodefaults",
@@ -169,7 +177,9 @@ class Run:
             now = time.monotonic()
             if now - self.t0 > DEADLINE:
                 raise Fail("the run passed its deadline of %d s" % DEADLINE)
-            if now - self.con.last_data > STALL:
+            if not self.con.lines and now - self.t0 > max(STALL, BOOT):
+                raise Fail("the guest printed nothing within %d s of its start" % max(STALL, BOOT))
+            if self.con.lines and now - self.con.last_data > STALL:
                 raise Fail("the guest printed nothing for %d s (stalled)" % STALL)
         # The console thread sees EOF right after qemu exits.
         end = time.monotonic() + 5
