@@ -402,7 +402,10 @@ def strict_read(vec, image, paused):
 
 def check_dir(d):
     """Read every vector of d/MANIFEST in both modes; the lines that disagree."""
-    vecs = parse_manifest(open(os.path.join(d, "MANIFEST")).read())
+    try:
+        vecs = parse_manifest(open(os.path.join(d, "MANIFEST")).read())
+    except ValueError as e:
+        return 0, [f"malformed: {e}"]
     bad = []
     for v in vecs:
         image = open(os.path.join(d, "vectors", v["name"] + ".bin"), "rb").read()

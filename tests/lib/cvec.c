@@ -350,7 +350,7 @@ int cvec_load_all(const char *dir, struct cvec **out)
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		line[strcspn(line, "\n")] = 0;
-		memcpy(orig, line, sizeof(orig));
+		snprintf(orig, sizeof(orig), "%s", line);
 		vs = realloc(vs, sizeof(*vs) * (size_t)(n + 1));
 		v = &vs[n++];
 		parse_line(v, line, orig);
