@@ -11,10 +11,26 @@
 #> freestanding       prove proto/, guest/ and host/ need nothing but the documented hooks
 #> clean              remove build/
 #> help               this list
+#> deps               only install (as root) or name the Debian packages the build needs
 #>   (V=1 shows command lines; warnings are errors; TEST_TIMEOUT=N sets the default deadline)
 
 V	?= 0
 Q	:= $(if $(filter 1,$(V)),,@)
+
+# What the goals need from Debian, installed (as root) or named (otherwise) by
+# scripts/deps.sh before anything is compiled. DEPS=0 skips the check.
+DEPS ?= 1
+deps_for = $(if $(filter $(1),$(or $(MAKECMDGOALS),all)),$(2))
+DEPS_GROUPS := build $(call deps_for,check linux-check linux-module,vm cpu) \
+	$(call deps_for,nested-check,vm nested) \
+	$(call deps_for,fuzz,fuzz) $(call deps_for,model,model) \
+	$(call deps_for,bench bench-smoke,bench)
+ifeq ($(DEPS)$(filter-out clean help deps,$(or $(MAKECMDGOALS),all)),1)
+else ifneq ($(DEPS),0)
+ifneq ($(shell scripts/deps.sh $(DEPS_GROUPS) >&2 && echo ok),ok)
+$(error the packages above are missing: install them (the command is above), or make DEPS=0)
+endif
+endif
 SAN	?=
 CC	?= cc
 ifeq ($(origin CC),default)
@@ -184,7 +200,10 @@ clean:
 help:
 	@sed -n 's/^#> //p' $(MAKEFILE_LIST)
 
-.PHONY: all check freestanding clean help
+deps:
+	$(Q)scripts/deps.sh build
+
+.PHONY: all check freestanding clean help deps
 .DELETE_ON_ERROR:
 
 -include $(SD_OBJS:.o=.d) $(FS_OBJS:.o=.d) $(FS_ENV_OBJS:.o=.d)

@@ -10,8 +10,9 @@
 #
 # SKIPs (exit 77, loudly) only where QEMU or the kernel image is missing;
 # needs qemu-system-x86, linux-image-amd64, linux-headers-amd64,
-# busybox-static and, for the patched phase, linux-source-6.1 (.ci/run
-# installs them). The whole run has its own deadline (NESTED_TIMEOUT).
+# busybox-static and, for the patched phase, linux-source-6.1
+# (scripts/deps.sh vm nested, which make runs for this goal). The whole run
+# has its own deadline (NESTED_TIMEOUT).
 NESTED_PLAN ?= full
 
 nested-check: $(KVM_TEST_BINS) $(CLI_BIN) $(MIGRATE_TEST)

@@ -1,6 +1,7 @@
 # vmm/cli/: the sev-donate command-line tool (make-image, check, dump, migrate).
 CLI_SRCS := vmm/cli/sev-donate.c vmm/cli/make_image.c
 CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
+$(CLI_OBJS): EXTRA_CFLAGS += -Ivmm/migrate
 
 # CLI_EXTRA_OBJS / CLI_EXTRA_LIBS / CLI_EXTRA_LDLIBS: from vmm/migrate/ (read before).
 $(CLI_BIN): $(CLI_OBJS) $(LIBSD) $(CLI_EXTRA_OBJS) $(CLI_EXTRA_LIBS)

@@ -36,6 +36,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include <linux/kvm.h>
 
 #include "sd_types.h"
@@ -293,6 +294,8 @@ const char *sd_ucall_describe(struct sd_vcpu *v, char *buf, size_t size);
 void sd_vcpu_thread_start(struct sd_vcpu *v, void *(*fn)(struct sd_vcpu *v, void *arg),
 			  void *arg);
 void *sd_vcpu_thread_join(struct sd_vcpu *v);
+/* The CLOCK_REALTIME time @ms from now: a deadline for pthread's timed waits. */
+struct timespec sd_realtime_after_ms(u32 ms);
 /* Join within @ms: 0 (with *ret if @ret), or -ETIMEDOUT (the thread goes on). */
 int sd_vcpu_thread_join_timeout(struct sd_vcpu *v, u32 ms, void **ret);
 

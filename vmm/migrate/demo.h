@@ -72,7 +72,19 @@ struct demo_state {
 	u64 resizes;			/* tables moved (SPEC.md 5.6) */
 	u64 resize_request;		/* set by the VMM: move the table until resizes equals it */
 	u64 registrations;		/* successful registrations, the first included */
+	/*
+	 * SPEC.md 7.4's hard case, on request: vCPU 0 opens an update window in
+	 * a chunk that holds table pages and keeps it open while window_hold is
+	 * set (the source sets it before its final pause, the destination
+	 * clears it once the guest runs there); in_window says it is open.
+	 */
+	u64 window_hold;
+	u64 in_window;
 };
+
+/* The window a guest asked to hold one open opens: in the table's chunk, past the table. */
+#define DEMO_WINDOW_GFN		((DEMO_TABLE_GPA + DEMO_TABLE_MAX) >> SD_PAGE_SHIFT)
+#define DEMO_WINDOW_PAGES	8
 
 /* The u64 at word @w of page @gfn at @version: what the page must hold. */
 static inline u64 demo_pattern(u64 gfn, u32 version, u32 w)

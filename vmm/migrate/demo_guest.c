@@ -180,6 +180,38 @@ static void table_move(void)
 	demo.registrations++;
 }
 
+/*
+ * Open a window over pages of the table's own chunk and keep it open while
+ * the VMM holds it (demo.h): the pause of the final pass lands inside it.
+ * The pages' new contents are written inside the window, as a conversion's
+ * are; the commit comes once the guest runs on the destination.
+ */
+static void hold_window(void)
+{
+	volatile struct demo_inflight *f = &demo.inflight[0];
+	u64 gfn = DEMO_WINDOW_GFN, n = DEMO_WINDOW_PAGES;
+	bool shared = !demo.state[gfn];
+
+	wr64(&f->gfn, gfn);
+	wr64(&f->npages, n);
+	wr64(&f->shared, shared);
+	wr64(&f->valid, 1);
+	GUEST_ASSERT_EQ(sd_guest_begin(cur, gfn, n, shared), 0);
+	for (u64 i = 0; i < n; i++) {
+		page_rewrite(gfn + i);
+		demo.state[gfn + i] = shared;
+	}
+	sd_barrier();
+	wr64(&demo.in_window, 1);
+	while (*(volatile u64 *)&demo.window_hold)
+		sd_rt_pause();
+	sd_barrier();
+	GUEST_ASSERT_EQ(sd_guest_commit(cur, gfn, n, shared), 0);
+	wr64(&demo.in_window, 0);
+	wr64(&f->valid, 0);
+	demo.conversions[0]++;
+}
+
 /* vCPU 1, between operations: stay off the table while vCPU 0 moves it. */
 static void maybe_park(void)
 {
@@ -248,6 +280,8 @@ void guest_main(u32 id)
 		}
 		if (resizes && demo.resizes < *(volatile u64 *)&demo.resize_request)
 			table_move();
+		if (*(volatile u64 *)&demo.window_hold && !demo.in_window)
+			hold_window();
 	}
 	verify(id);
 }

@@ -477,6 +477,11 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 	}
 
 	/* The final pass, with every vCPU stopped wherever it is (7.3). */
+	if (s->d->window_at_pause) {
+		rc = demo_vm_hold_window(s->d, s->o->timeout_ms, st);
+		if (rc)
+			return rc;
+	}
 	sd_vm_pause(s->d->vm);
 	r->paused = true;
 	r->pause_mono_ms = sd_mig_now_ms();
