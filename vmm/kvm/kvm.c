@@ -318,8 +318,8 @@ static u64 mono_us(void)
 	return (u64)ts.tv_sec * 1000000 + (u64)ts.tv_nsec / 1000;
 }
 
-/* Read one report within the deadline; false if none came. */
-static bool hcp_wait(int rfd, u64 t0, struct hcp_report *rep)
+/* Read one report within the deadline: 1, or 0 if none came in time, -1 if the child died. */
+static int hcp_wait(int rfd, u64 t0, struct hcp_report *rep)
 {
 	struct pollfd pfd = { .fd = rfd, .events = POLLIN };
 
@@ -331,18 +331,22 @@ static bool hcp_wait(int rfd, u64 t0, struct hcp_report *rep)
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		return r == 1 && read(rfd, rep, sizeof(*rep)) == (ssize_t)sizeof(*rep);
+		if (r != 1)
+			return 0;
+		return read(rfd, rep, sizeof(*rep)) == (ssize_t)sizeof(*rep) ? 1 : -1;
 	}
 }
 
 static struct sd_kvm_hc_probe hc_probe;
 static pthread_once_t hc_probe_once = PTHREAD_ONCE_INIT;
 
-static void hc_probe_judge(const struct hcp_report *rep, bool got)
+static void hc_probe_judge(const struct hcp_report *rep, int got)
 {
 	struct sd_kvm_hc_probe *p = &hc_probe;
 
-	if (!got)
+	if (got < 0)
+		snprintf(p->why, sizeof(p->why), "the probe's child process died without a report");
+	else if (!got)
 		snprintf(p->why, sizeof(p->why), "no answer within %u ms: the vCPU hangs "
 			 "(killed; a signal did not end KVM_RUN)", SD_KVM_HC_PROBE_MS);
 	else if (rep->stage < 2)
@@ -368,7 +372,7 @@ static void hc_probe_run(void)
 	struct hcp_report rep;
 	int kvm = open(KVM_DEV, O_RDWR | O_CLOEXEC), fds[2], st;
 	u64 t0 = mono_us();
-	bool got;
+	int got;
 	pid_t pid;
 
 	snprintf(hc_probe.why, sizeof(hc_probe.why), "/dev/kvm not available");
@@ -387,7 +391,7 @@ static void hc_probe_run(void)
 	got = hcp_wait(fds[0], t0, &rep);
 	close(fds[0]);
 	free(cpuid);
-	if (!got)
+	if (got <= 0)
 		kill(pid, SIGKILL);
 	/* Reap it; a child that cannot even be killed is left behind, never waited for. */
 	for (int i = 0; i < 200 && waitpid(pid, &st, WNOHANG) == 0; i++)

@@ -182,7 +182,7 @@ const struct sd_kvm_caps *sd_kvm_caps(void);
  * runs one hypercall on a scratch VM while the parent waits at most
  * SD_KVM_HC_PROBE_MS, then kills it.
  */
-#define SD_KVM_HC_PROBE_MS	2000
+#define SD_KVM_HC_PROBE_MS	4000
 struct sd_kvm_hc_probe {
 	u32 insn;		/* SD_KVM_HC_*: NONE unless the vCPU came back */
 	u32 tried;		/* the instruction tried (the CPU vendor's) */
