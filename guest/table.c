@@ -130,8 +130,7 @@ int sd_guest_init(struct sd_guest *g, sd_gfn_t first_gfn, u64 nr_gfns, u32 pages
  * window may cover them (SPEC.md 1.6; a window opens even when no bit
  * changes, 2.1).
  */
-static inline int check_range(const struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared,
-			      u64 *rel)
+static inline int check_range(const struct sd_guest *g, sd_gfn_t gfn, u64 npages, u64 *rel)
 {
 	u64 r = gfn - g->g.first_gfn;	/* wraps to a huge value below the span */
 
@@ -209,7 +208,7 @@ void chunk_close(struct sd_guest *g, u64 idx)
 int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 {
 	u64 rel, c0;
-	int rc = check_range(g, gfn, npages, shared, &rel);
+	int rc = check_range(g, gfn, npages, &rel);
 
 	if (rc)
 		return rc;
@@ -230,7 +229,7 @@ int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 int sd_guest_commit(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 {
 	u64 rel, c0;
-	int rc = check_range(g, gfn, npages, shared, &rel);
+	int rc = check_range(g, gfn, npages, &rel);
 
 	if (rc)
 		return rc;
@@ -266,7 +265,7 @@ int sd_guest_commit(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 int sd_guest_set(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 {
 	u64 rel;
-	int rc = check_range(g, gfn, npages, shared, &rel);
+	int rc = check_range(g, gfn, npages, &rel);
 
 	if (rc)
 		return rc;

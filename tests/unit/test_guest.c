@@ -95,6 +95,7 @@ static u32 seq_of(struct gfix *f, u64 idx)
 
 static void sizes_match_spec_layout(void **state)
 {
+	(void)state;
 	/* 1 GiB, 8192-page chunks: 36 KiB table (SPEC.md 1.3); private = 32 * 24 + 32 KiB. */
 	assert_int_equal(sd_guest_table_bytes(0, 1 << 18, 8192), 36864);
 	assert_int_equal(sd_guest_priv_bytes(0, 1 << 18, 8192), 32 * 24 + 32768);
@@ -110,6 +111,7 @@ static void init_marks_only_the_table_shared(void **state)
 	struct gfix f;
 	struct sd_table_header h;
 
+	(void)state;
 	gfix_make(&f, 0, 1 << 18, 8192, 0x5000000);
 	memcpy(&h, f.table, sizeof(h));
 	assert_int_equal(h.magic, SD_MAGIC);
@@ -130,6 +132,7 @@ static void init_rejects_bad_arguments(void **state)
 	u64 tb = sd_guest_table_bytes(0, 4096, 256), pb = sd_guest_priv_bytes(0, 4096, 256);
 	u8 *table = test_alloc(4096, tb + 4096), *priv = test_alloc(64, pb + 64);
 
+	(void)state;
 	assert_int_equal(sd_guest_init(&g, 0, 4096, 100, table, 0, tb, priv, pb),
 			 -SD_ERR_GEOM_CHUNK);
 	assert_int_equal(sd_guest_init(&g, 0, 0, 256, table, 0, tb, priv, pb), -SD_ERR_GEOM_EMPTY);
@@ -234,6 +237,7 @@ static void set_last_page_of_partial_last_chunk(void **state)
 {
 	struct gfix f;
 
+	(void)state;
 	gfix_make(&f, 0x100, 1000, 128, 0x100000);	/* last chunk covers 104 pages */
 	assert_int_equal(sd_guest_set(&f.g, 0x100 + 999, 1, true), 0);
 	model_set(&f, 0x100 + 999, 1, true);
@@ -336,6 +340,7 @@ static void large_ranges_fill_whole_words(void **state)
 	struct gfix f;
 	u64 *bits;
 
+	(void)state;
 	/* 1 GiB at 8192 pages/chunk; set 2 MiB, then 1 GiB minus the table's pages. */
 	gfix_make(&f, 0, 1 << 18, 8192, 0);
 	assert_int_equal(sd_guest_set(&f.g, 0x200, 512, true), 0);
@@ -444,6 +449,7 @@ static void probe_picks_the_advertised_transport(void **state)
 	struct fake_host h = { .sig_base = 0x40000000, .features = 1u << SD_CPUID_BIT_MSR };
 	struct sd_transport t = fh_transport(&h, 0);
 
+	(void)state;
 	assert_int_equal(t.kind, SD_TRANSPORT_MSR);
 	h.features |= 1u << SD_CPUID_BIT_HC;	/* both: the hypercall wins (SPEC.md 5.4) */
 	t = fh_transport(&h, 0);
@@ -463,6 +469,7 @@ static void probe_reports_unsupported_hosts(void **state)
 	struct sd_transport t = fh_transport(&h, -SD_ERR_UNSUPPORTED);
 	struct gfix f;
 
+	(void)state;
 	assert_int_equal(t.kind, SD_TRANSPORT_NONE);
 	/* KVM, but neither bit (bit 16, MAP_GPA_RANGE, is not ours). */
 	h = (struct fake_host){ .sig_base = 0x40000000, .features = 1u << 16 };
@@ -483,6 +490,7 @@ static void register_over_msr(void **state)
 	struct sd_transport t = fh_transport(&h, 0);
 	struct gfix f;
 
+	(void)state;
 	gfix_make(&f, 0, 4096, 256, 0x3000);
 	assert_int_equal(sd_guest_register(&f.g, &t), 0);
 	assert_int_equal(h.table_msr, 0x3001);
@@ -503,6 +511,7 @@ static void register_over_msr_reports_the_hosts_reason(void **state)
 				SD_ERR_UNSUPPORTED };
 	struct gfix f;
 
+	(void)state;
 	gfix_make(&f, 0, 4096, 256, 0x3000);
 	h.refuse = true;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(reasons); i++) {
@@ -526,6 +535,7 @@ static void register_rejects_nonsense_answers(void **state)
 				 31, 200, 0xffffffffULL, 1ULL << 40, ~0ULL };
 	struct gfix f;
 
+	(void)state;
 	gfix_make(&f, 0, 4096, 256, 0x3000);
 	h.refuse = true;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(nonsense); i++) {
@@ -551,6 +561,7 @@ static void register_over_hypercall(void **state)
 	struct sd_transport t = fh_transport(&h, 0);
 	struct gfix f;
 
+	(void)state;
 	gfix_make(&f, 0, 4096, 256, 0x3000);
 	assert_int_equal(sd_guest_register(&f.g, &t), 0);
 	/* SPEC.md 5.2: RAX=40, RBX=value, RCX=size, RDX=ABI major, RSI=0. */
@@ -589,6 +600,7 @@ static void resize_copies_state_and_registers_the_new_table(void **state)
 	struct sd_transport t = fh_transport(&h, 0);
 	struct gfix old, big;
 
+	(void)state;
 	gfix_make(&old, 0, 4096, 256, 0x100000);	/* 16 MiB, table at GFN 0x100 */
 	assert_int_equal(sd_guest_register(&old.g, &t), 0);
 	assert_int_equal(sd_guest_set(&old.g, 10, 20, true), 0);
@@ -632,6 +644,7 @@ static void conformance_scenarios_are_byte_identical(void **state)
 	struct cvec *vs;
 	int n = cvec_load_all(cvec_dir(), &vs), replayed = 0, refused = 0;
 
+	(void)state;
 	for (int i = 0; i < n; i++) {
 		struct cvec *v = &vs[i];
 		char ops[sizeof(v->ops)], *save, *op;
