@@ -21,8 +21,12 @@
  *   sd_guest_resize                 nothing on the old table            caller excludes all writers
  *   sd_guest_init                   nothing                             -
  *
- * A thread must not begin a range that overlaps a range it has begun and
- * not yet committed (it would wait for its own lock).
+ * A thread holds at most one begin open at a time: a second begin could
+ * wait for a lock the thread holds (the same chunk) or take chunk locks
+ * below ones it holds, out of the ascending order that keeps threads from
+ * deadlocking. In a kernel this includes a begin reached from inside the
+ * window through memory reclaim, which the environment must rule out
+ * (guest/linux/INTEGRATION.md, "No reclaim inside the window").
  */
 #ifndef SD_GUEST_H
 #define SD_GUEST_H
@@ -39,8 +43,11 @@ struct sd_lock {
 /*
  * Environment hooks, resolved at link time (the only undefined symbols of
  * a freestanding guest/ link). A kernel may sleep in sd_env_lock(): the
- * conversion bracketed by begin/commit can sleep. guest/env/spinlock.c is
- * a spinning implementation for environments that never sleep.
+ * conversion bracketed by begin/commit can sleep. Nothing inside a window
+ * may wait for another window, so the environment must keep the window
+ * out of anything that converts pages (a kernel: out of direct reclaim).
+ * guest/env/spinlock.c is a spinning implementation for environments that
+ * never sleep.
  */
 void sd_env_lock(struct sd_lock *l);
 void sd_env_unlock(struct sd_lock *l);

@@ -218,7 +218,14 @@ int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 		chunk_open(g, c0, (u32)(rel & (g->g.pages_per_chunk - 1)), (u32)npages, shared);
 		return 0;
 	}
-	/* Ascending chunk order: no deadlock between overlapping multi-chunk requests. */
+	/*
+	 * Ascending chunk order: no deadlock between overlapping multi-chunk
+	 * requests of different threads. One thread opens one begin at a time
+	 * (sd_guest.h), which the environment must make true even when the
+	 * conversion inside the window allocates memory: a kernel's reclaim
+	 * can convert pages, so the window runs with reclaim excluded
+	 * (guest/linux/sd_linux.c, sdl_window_enter()).
+	 */
 	for_each_chunk_part(g, rel, npages, idx, first, cnt) {
 		sd_env_lock(&g->chunks[idx].lock);
 		chunk_open(g, idx, (u32)first, (u32)cnt, shared);
