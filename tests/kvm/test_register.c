@@ -611,7 +611,7 @@ int main(void)
 {
 	sd_kvm_require();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	rcu_register_thread();
+	sd_thread_rcu_register();
 	garbage_registrations_fail_with_their_named_error();
 	printf("ok: garbage_registrations_fail_with_their_named_error\n");
 	no_cpuid_bit_means_unsupported_and_no_exit();
@@ -624,7 +624,7 @@ int main(void)
 	printf("ok: each_vcpu_reads_its_own_status\n");
 	failed_allocation_is_answered_unsupported();
 	printf("ok: failed_allocation_is_answered_unsupported\n");
-	rcu_unregister_thread();
+	sd_thread_rcu_unregister();
 	return 0;
 }
 #endif
