@@ -185,7 +185,9 @@ static bool sdl_force_msr;
  * mm_take_all_locks() under mmap_lock. A chunk lock taken outside a window
  * is then reported, and so is a window opened inside another (a conversion
  * reached from inside a conversion, the deadlock sdl_window_enter() rules
- * out), or one that allocates with reclaim allowed while reclaim can convert.
+ * out). In an integration, where reclaim reaches the hooks, a window that
+ * allocates with reclaim allowed is reported too, as a dependency cycle
+ * with fs_reclaim.
  */
 static struct lock_class_key sdl_window_key, sdl_chunk_key;
 /* Unused, and empty, without CONFIG_LOCKDEP: the annotations compile to nothing. */
@@ -331,8 +333,8 @@ static int sdl_register(const char *why, bool at_load)
 	}
 	err = at_load ? sd_guest_register_fresh(&sdl.g, &sdl.t) : sd_guest_register(&sdl.g, &sdl.t);
 	if (err) {
-		pr_warn("%s: registration over %s %s: %s (%s); the table stays current%s\n", why,
-			sdl_transport_name(sdl.t.kind), at_load ? "(after a 0)" : "",
+		pr_warn("%s: registration over %s%s: %s (%s); the table stays current%s\n", why,
+			sdl_transport_name(sdl.t.kind), at_load ? " (after a 0)" : "",
 			sd_err_name(err), sd_err_desc(err),
 			sd_guest_may_be_registered(&sdl.g) ? ", and is treated as registered" : "");
 		ret = -EIO;

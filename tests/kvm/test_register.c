@@ -399,6 +399,7 @@ static void garbage_registrations_fail_with_their_named_error(void)
 		if (c->loc_off != NOLOC)
 			TEST_ASSERT_EQ(r->last[0].loc.offset, c->loc_off);
 		TEST_ASSERT_EQ(sd_vmm_reg_status(r), (u32)c->err);
+		TEST_ASSERT_EQ(sd_vmm_reg_vcpu_status(r, 0), (u32)c->err);
 		/* ...the guest saw its registration fail, with the reason... */
 		TEST_ASSERT_EQ(v->uc.args[3], (u64)c->err);
 		if (raw)
