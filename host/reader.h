@@ -60,11 +60,11 @@ struct sd_host_rd {
 	struct sd_host_stats *st;	/* the caller's, may be NULL */
 };
 
-/* Report an accessor failure; anything but the three memory errors is a bug there. */
+/* Report an accessor failure; anything but the four memory errors is a bug there. */
 static inline int sd_host_mem_fail(struct sd_errloc *loc, int err, u64 offset)
 {
 	if (err != -SD_ERR_MEM_UNBACKED && err != -SD_ERR_MEM_MMIO &&
-	    err != -SD_ERR_MEM_SPLIT)
+	    err != -SD_ERR_MEM_SPLIT && err != -SD_ERR_MEM_FAULT)
 		err = -SD_ERR_MEM_UNBACKED;
 	return sd_fail(loc, -err, SD_LOC_NONE, offset);
 }

@@ -32,8 +32,8 @@
 /*
  * Guest memory, as the caller reaches it. map() returns a pointer through
  * which [gpa, gpa + len) can be read for the rest of the current sd_host_*
- * call, or NULL with *err set to -SD_ERR_MEM_UNBACKED, -SD_ERR_MEM_MMIO or
- * -SD_ERR_MEM_SPLIT. The memory behind the pointer may change at any time
+ * call, or NULL with *err set to -SD_ERR_MEM_UNBACKED, -SD_ERR_MEM_MMIO,
+ * -SD_ERR_MEM_SPLIT or -SD_ERR_MEM_FAULT (SPEC.md 4.4). The memory behind the pointer may change at any time
  * (the guest runs); host/ loads it only with SD_READ_ONCE, one field or one
  * word at a time. A KVM implementation maps the memslot's userspace range;
  * a VMM returns its own mapping of guest RAM; a file image, its mmap.

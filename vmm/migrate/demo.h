@@ -21,12 +21,13 @@
 #define SD_DEMO_H
 
 #include "sd_types.h"
+#include "sev_donate.h"
 
 #define DEMO_VCPUS		2
 #define DEMO_MIN_RAM		(64ULL << 20)		/* lanes start at DEMO_WORK_GPA */
 #define DEMO_MAX_RAM		(512ULL << 20)		/* 131072 pages */
 #define DEMO_RAM_STEP		(4ULL << 20)
-#define DEMO_MAX_PAGES		(DEMO_MAX_RAM >> 12)
+#define DEMO_MAX_PAGES		(DEMO_MAX_RAM >> SD_PAGE_SHIFT)
 #define DEMO_TABLE_GPA		(8ULL << 20)		/* the table, shared */
 #define DEMO_TABLE_B_GPA	(12ULL << 20)		/* where a resizing guest moves it */
 #define DEMO_TABLE_MAX		(64ULL << 10)

@@ -128,16 +128,9 @@ void demo_vm_start(struct demo_vm *d, bool rendezvous)
 
 int demo_vm_wait_ready(struct demo_vm *d, u32 ms, struct sd_mig_status *st)
 {
-	struct timespec until;
+	struct timespec until = sd_realtime_after_ms(ms);
 	bool late = false;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&d->ready_lock);
 	while (d->nr_ready < d->nr_vcpus && !late)
 		late = pthread_cond_timedwait(&d->ready_cond, &d->ready_lock, &until) == ETIMEDOUT &&

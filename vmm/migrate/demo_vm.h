@@ -33,6 +33,8 @@ struct demo_cfg {
 	bool no_transport;	/* the VMM advertises no registration transport */
 };
 
+/* The deadline for the guest to boot and register (it writes every page of its lanes first). */
+#define DEMO_BOOT_MS	60000
 /* The deadline for the guest's check of every page after --after: generous, never unbounded. */
 #define DEMO_CHECK_MS	60000
 

@@ -605,7 +605,7 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 	if (rc)
 		goto fail;
 	demo_vm_start(&d, true);
-	rc = demo_vm_wait_ready(&d, o->timeout_ms, &st);
+	rc = demo_vm_wait_ready(&d, DEMO_BOOT_MS, &st);
 	if (!rc && d.reg_rc)
 		rc = sd_mig_fail(&st, SD_MIG_ERR_SOURCE, "the guest could not register its table: %s",
 				 sd_err_name((int)d.reg_rc));
