@@ -43,7 +43,7 @@ comma	:= ,
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wvla -Wundef -Wformat=2 -Wcast-qual -Wwrite-strings \
-	   -Wmissing-declarations -Wimplicit-fallthrough -Wno-unused-parameter
+	   -Wmissing-declarations -Wimplicit-fallthrough
 OPT	?= -O2
 BASE_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -Iinclude -Iproto -Iguest -Ihost
 

@@ -252,6 +252,7 @@ static int test_msr_fn(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *v
 {
 	struct msr_box *b = ctx;
 
+	(void)v;
 	b->calls++;
 	if (msr != TEST_MSR)
 		return -1;

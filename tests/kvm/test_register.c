@@ -110,8 +110,9 @@ static const struct rg_case rg_cases[] = {
 #define RG_NR_CASES	(sizeof(rg_cases) / sizeof(rg_cases[0]))
 
 enum { ST_BASE = 1, ST_CASE, ST_LIES, ST_HDR_REWRITTEN, ST_UNREGISTERED, ST_UNSUPPORTED,
-       ST_STORM_DONE, ST_HC_ENOSYS, ST_HC_MSR_OK, ST_HC_REGISTERED, ST_HC_CASE, ST_HC_DONE };
-enum { RUN_CASES = 1, RUN_UNSUPPORTED, RUN_STORM, RUN_HC_STOCK, RUN_HC };
+       ST_STORM_DONE, ST_STATUS_DONE, ST_NOMEM, ST_HC_ENOSYS, ST_HC_MSR_OK, ST_HC_REGISTERED,
+       ST_HC_CASE, ST_HC_DONE };
+enum { RUN_CASES = 1, RUN_UNSUPPORTED, RUN_STORM, RUN_STATUS, RUN_NOMEM, RUN_HC_STOCK, RUN_HC };
 /* bootinfo args[1]: the transport run_cases must find (1: the hypercall, 0: the MSR). */
 #define RG_ARG_HC	1
 
@@ -307,6 +308,51 @@ static void run_storm(u32 id)
 }
 
 /*
+ * Both vCPUs register through guest/ at once, over and over: vCPU 0 a good
+ * table (accepted), vCPU 1 a table with a broken magic (refused). Each
+ * reads its own answer: guest/'s result and the status MSR after it. The
+ * registration never changes hands (vCPU 1's attempts all fail), so vCPU
+ * 0's read-back is exact; a status shared by the VM would give vCPU 1 the
+ * 0 of vCPU 0's success now and then, which guest/ calls SD_ERR_BAD_ANSWER.
+ */
+static void run_status(u32 id)
+{
+	const s64 want = id ? -SD_ERR_HDR_MAGIC : 0;
+	/* Each vCPU its own: a probe rewrites the kind another vCPU may be using. */
+	struct sd_transport t = { .ops = &sd_rt_transport_ops };
+	u64 i, status, bad_rc = 0, bad_status = 0, first_bad = 0;
+	s64 rc;
+
+	GUEST_ASSERT_EQ(sd_transport_probe(&t), 0);
+	table_init(&storm[id], priv_storm[id], RG_STORM_GPA(id), RG_SPAN, RG_PPC);
+	if (id)
+		hdr(&storm[id])->magic ^= 1;
+	for (i = 0; i < RG_STORM_ROUNDS; i++) {
+		rc = sd_guest_register(&storm[id], &t);
+		if (rc != want && !bad_rc++)
+			first_bad = (u64)rc;
+		GUEST_ASSERT_EQ(sd_rt_rdmsr(SD_MSR_STATUS, &status), 0);
+		bad_status += status != (u64)-want;
+	}
+	GUEST_SYNC_ARGS(ST_STATUS_DONE, bad_rc, bad_status, first_bad);
+}
+
+/* The VMM fails to allocate the record: an answer SPEC.md 5.4 allows, then a retry. */
+static void run_nomem(void)
+{
+	s64 rc;
+	u64 status;
+
+	GUEST_ASSERT_EQ(sd_transport_probe(&transport), 0);
+	table_init(&good, priv_good, RG_T_GPA, RG_SPAN, RG_PPC);
+	rc = sd_guest_register(&good, &transport);
+	GUEST_ASSERT_EQ(sd_rt_rdmsr(SD_MSR_STATUS, &status), 0);
+	GUEST_SYNC_ARGS(ST_NOMEM, (u64)rc, status, good.reg_value);
+	rc = sd_guest_register(&good, &transport);
+	GUEST_SYNC_ARGS(ST_NOMEM, (u64)rc, 0, good.reg_value);
+}
+
+/*
  * Stock KVM: the instruction returns, KVM does not know the number. CPUID
  * offers the MSR only; a guest that calls the hypercall anyway is told
  * -KVM_ENOSYS, which guest/ reports as SD_ERR_UNSUPPORTED, and the MSR
@@ -389,6 +435,12 @@ void guest_main(u32 id)
 		break;
 	case RUN_STORM:
 		run_storm(id);
+		break;
+	case RUN_STATUS:
+		run_status(id);
+		break;
+	case RUN_NOMEM:
+		run_nomem();
 		break;
 	default:
 		run_cases();
@@ -474,6 +526,7 @@ static void garbage_registrations_fail_with_their_named_error(void)
 		if (c->loc_off != NOLOC)
 			TEST_ASSERT_EQ(r->last[0].loc.offset, c->loc_off);
 		TEST_ASSERT_EQ(sd_vmm_reg_status(r), (u32)c->err);
+		TEST_ASSERT_EQ(sd_vmm_reg_vcpu_status(r, 0), (u32)c->err);
 		/* ...the guest saw its registration fail, with the reason... */
 		TEST_ASSERT_EQ(v->uc.args[3], (u64)c->err);
 		if (raw)
@@ -575,6 +628,76 @@ static void concurrent_registrations_lose_no_generation(void)
 	TEST_ASSERT_EQ(r->nr_live_records, 1);
 	printf("register: %u concurrent registrations, %llu publication races retried\n",
 	       2 * RG_STORM_ROUNDS, (unsigned long long)r->nr_publish_races);
+	sd_vmm_reg_destroy(r);
+	sd_vm_free(vm);
+}
+
+static void *status_vcpu(struct sd_vcpu *v, void *arg)
+{
+	(void)arg;
+	expect_sync(v, ST_STATUS_DONE);
+	/* Stopped at its ucall: its results, and what the VMM says it answered it last. */
+	TEST_ASSERT(v->uc.args[1] == 0 && v->uc.args[2] == 0,
+		    "vCPU %u: %llu of %u registrations got another answer (the first: %s), %llu "
+		    "statuses were not its own", v->id, (unsigned long long)v->uc.args[1],
+		    RG_STORM_ROUNDS, v->uc.args[1] ? sd_err_name((int)(s64)v->uc.args[3]) : "-",
+		    (unsigned long long)v->uc.args[2]);
+	TEST_ASSERT_EQ(sd_vmm_reg_vcpu_status(v->vm->priv, v->id), v->id ? SD_ERR_HDR_MAGIC : 0);
+	TEST_ASSERT_EQ(sd_vcpu_run(v), SD_UCALL_DONE);
+	return NULL;
+}
+
+static void each_vcpu_reads_its_own_status(void)
+{
+	struct sd_vmm_reg *r;
+	struct sd_vm *vm = vm_new(true, &r, 2);
+	struct sd_host_reg reg;
+	u32 i;
+
+	sd_vm_bootinfo(vm)->args[0] = RUN_STATUS;
+	for (i = 0; i < 2; i++)
+		sd_vcpu_thread_start(vm->vcpus[i], status_vcpu, NULL);
+	for (i = 0; i < 2; i++)
+		sd_vcpu_thread_join(vm->vcpus[i]);
+	TEST_ASSERT_EQ(r->nr_ok, RG_STORM_ROUNDS);
+	TEST_ASSERT_EQ(r->nr_failed, RG_STORM_ROUNDS);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(r, &reg), 0);
+	TEST_ASSERT_EQ(reg.gpa, RG_STORM_GPA(0));
+	TEST_ASSERT_EQ(reg.generation, RG_STORM_ROUNDS);
+	printf("register: 2 vCPUs x %u concurrent registrations (one accepted, one refused "
+	       "each round): every vCPU read its own status\n", RG_STORM_ROUNDS);
+	sd_vmm_reg_destroy(r);
+	sd_vm_free(vm);
+}
+
+static void failed_allocation_is_answered_unsupported(void)
+{
+	struct sd_vmm_reg *r;
+	struct sd_vm *vm = vm_new(true, &r, 1);
+	struct sd_vcpu *v = vm->vcpus[0];
+	struct sd_host_reg reg;
+
+	sd_vm_bootinfo(vm)->args[0] = RUN_NOMEM;
+	r->fail_allocs = 1;
+	expect_sync(v, ST_NOMEM);
+	/* An answer from SPEC.md 5.4's list, hence a clean refusal: nothing held. */
+	TEST_ASSERT(r->last[0].err == -SD_ERR_UNSUPPORTED, "VMM answered %s",
+		    sd_err_name(r->last[0].err));
+	TEST_ASSERT_EQ(v->uc.args[2], SD_ERR_UNSUPPORTED);
+	TEST_ASSERT((s64)v->uc.args[1] == -SD_ERR_UNSUPPORTED, "guest got %s",
+		    sd_err_name((int)(s64)v->uc.args[1]));
+	TEST_ASSERT_EQ(v->uc.args[3], 0);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(r, &reg), -SD_ERR_NO_TABLE);
+	TEST_ASSERT_EQ(r->fail_allocs, 0);
+	/* Memory again: the same registration goes through. */
+	expect_sync(v, ST_NOMEM);
+	TEST_ASSERT_EQ(v->uc.args[1], 0);
+	TEST_ASSERT_EQ(v->uc.args[3], RG_T_GPA | SD_REG_ENABLE);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(r, &reg), 0);
+	TEST_ASSERT_EQ(reg.generation, 1);
+	TEST_ASSERT_EQ(r->nr_failed, 1);
+	TEST_ASSERT_EQ(r->nr_ok, 1);
+	TEST_ASSERT_EQ(sd_vcpu_run(v), SD_UCALL_DONE);
 	sd_vmm_reg_destroy(r);
 	sd_vm_free(vm);
 }
@@ -744,6 +867,10 @@ int main(void)
 	printf("ok: concurrent_registrations_lose_no_generation\n");
 	registration_restores_on_a_copy_of_memory();
 	printf("ok: registration_restores_on_a_copy_of_memory\n");
+	each_vcpu_reads_its_own_status();
+	printf("ok: each_vcpu_reads_its_own_status\n");
+	failed_allocation_is_answered_unsupported();
+	printf("ok: failed_allocation_is_answered_unsupported\n");
 	hypercall_on_stock_kvm_is_unsupported_and_msr_registers();
 	printf("ok: hypercall_on_stock_kvm_is_unsupported_and_msr_registers\n");
 	hypercall_registers_and_carries_its_refusals();

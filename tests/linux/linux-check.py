@@ -10,7 +10,9 @@ and the host reads the guest's table straight out of it.
 
   1. Boot; the module prints the table's GPA (the stand-in for the
      registration exit: QEMU does not implement the protocol MSR) and
-     exactly one line saying the host does not support registration.
+     exactly one line saying the host does not support registration (the
+     module's decision, sd_reg_policy.h, for an unencrypted guest without
+     a transport).
   2. Idle guest: `sev-donate check` (live) passes with exactly the table's
      pages shared; the module refuses conversions outside its pool and
      malformed requests; a debugfs registration retry prints the "does not
@@ -35,8 +37,12 @@ and the host reads the guest's table straight out of it.
      (SD_ERR_CHUNK_COUNT in that chunk) and by the oracle, exactly; an
      overwritten descriptor likewise (SD_ERR_CHUNK_PENDING), and after one
      more conversion in that chunk by the guest the table is exact again
-     (the writer never reads the table, SPEC.md 2.5).
-  6. rmmod, insmod (a fresh table), poweroff: the reboot notifier runs.
+     (the writer never reads the table, SPEC.md 2.5). Every conversion
+     window ran with direct reclaim excluded (the module's reclaim_windows
+     counter is 0: sd_linux.c, sdl_window_enter).
+  6. rmmod, insmod (a fresh table, and the test-only register_incomplete=1,
+     which must taint the kernel and, unencrypted and without a transport,
+     still register nothing), poweroff: the reboot notifier runs.
      The serial log has no kernel warning, BUG or oops, and no taint but
      the module's own.
 
@@ -354,6 +360,7 @@ def compare_dump(extents, table):
 TABLE_RE = re.compile(r"sev_donate: table gpa=0x([0-9a-f]+) bytes=(\d+) first_gfn=0x([0-9a-f]+) "
                       r"nr_gfns=(\d+) ppc=(\d+) ledger gpa=0x([0-9a-f]+) bytes=\d+ pool=(\d+x\d+)")
 UNSUPPORTED = "sev_donate: host does not support registration"
+TAINT_UNSAFE = "Setting dangerous option register_incomplete - tainting kernel"
 CLI_INVALID_RE = re.compile(r"invalid table at GPA 0x[0-9a-f]+: (SD_ERR_[A-Z_]+)"
                             r"(?: \([^)]*\))?(?: in chunk (\d+))?")
 KERNEL_TROUBLE = re.compile(r"WARNING:|BUG:|Oops|Call Trace|general protection|Kernel panic")
@@ -534,6 +541,9 @@ def run(qemu, kver, busybox):
         stats = dict(kv.split("=") for kv in g.command("stats")[0].split()[2:])
         if stats["errors"] != "0":
             raise Fail("the module counted %s errors" % stats["errors"])
+        if int(stats["conversions"]) == 0 or stats["reclaim_windows"] != "0":
+            raise Fail("%s of %s conversion windows could enter direct reclaim"
+                       % (stats["reclaim_windows"], stats["conversions"]))
 
         # Quiet: exact, nothing in flight; the console's ledger is the RAM's.
         g.stop()
@@ -556,8 +566,14 @@ def run(qemu, kver, busybox):
         g.wait_line(lambda ln: "sev_donate: unload: no table registered" in ln, mk, CMD_TIMEOUT,
                     "rmmod")
         mk = g.mark()
-        g.command("insmod", "transport=auto")   # default geometry (8192 pages a chunk), no pool
+        # Default geometry (8192 pages a chunk), no pool; the test-only switch taints.
+        g.command("insmod", "transport=auto register_incomplete=1")
         table2, ledger2, m2 = wait_loaded(g, mk, "insmod after rmmod")
+        with g.cv:
+            tainted = sum(TAINT_UNSAFE in ln for ln in g.lines[mk:])
+        if tainted != 1:
+            raise Fail("insmod register_incomplete=1: %d '%s' lines, expected 1"
+                       % (tainted, TAINT_UNSAFE))
         if (m2.group(5), m2.group(7)) != ("8192", "0x0"):
             raise Fail("insmod with defaults: ppc %s, pool %s" % (m2.group(5), m2.group(7)))
         h2 = Host(g, table2, ledger2, [], int(m2.group(2)))

@@ -91,6 +91,7 @@ static void register_accepts_valid_table(void **state)
 	struct fx *f = fx_std();
 	struct sd_geom g;
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	assert_true(f->reg.active);
 	assert_int_equal(f->reg.generation, 1);
@@ -113,6 +114,7 @@ static void register_value_zero_unregisters(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, 0, NULL, NULL, NULL), 0);
 	assert_false(f->reg.active);
@@ -133,6 +135,7 @@ static void register_table_spanning_two_chunks_reads_both(void **state)
 	/* 64-page chunks, 16384 pages: 256 chunks, a two-page table at page 63-64. */
 	struct fx *f = fx_new(0, 16384, 64, 63ULL << 12);
 
+	(void)state;
 	assert_int_equal(f->t.g.table_size, 8192);
 	assert_int_equal(fx_register(f), 0);
 	assert_int_equal(f->st.chunks, 2);
@@ -153,6 +156,7 @@ static void register_rejects_reserved_value_bits(void **state)
 	struct sd_hc_args hc = { 0, 0, 1 };
 	struct sd_host_reg before;
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	before = f->reg;
 	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1 | 2, NULL, NULL,
@@ -178,6 +182,7 @@ static void register_rejects_gpa_beyond_phys_bits(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	f->cfg.phys_bits = 32;
 	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &f->mem, (1ULL << 32) | 1, NULL, NULL,
 				       &f->loc),
@@ -197,6 +202,7 @@ static void register_cross_checks_hypercall_size_and_abi(void **state)
 	struct sd_hc_args ok = { 4096, 1, 0 }, none = { 0, 0, 0 };
 	struct sd_hc_args bad_size = { 8192, 1, 0 }, bad_abi = { 4096, 2, 0 };
 
+	(void)state;
 	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &bad_size, NULL,
 				       &f->loc),
 		      f->loc, SD_ERR_REG_SIZE, SD_LOC_NONE, HOFF(table_size));
@@ -217,6 +223,7 @@ static void register_rejects_bad_arguments(void **state)
 	struct fx *f = fx_std();
 	struct sd_host_mem nomap = { 0 };
 
+	(void)state;
 	assert_sd_err(sd_host_register(NULL, &f->cfg, &f->mem, T_GPA | 1, NULL, NULL, &f->loc),
 		      f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
 	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &nomap, T_GPA | 1, NULL, NULL, &f->loc),
@@ -274,6 +281,7 @@ static const struct hdr_case hdr_cases[] = {
 
 static void register_rejects_every_bad_header_field(void **state)
 {
+	(void)state;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(hdr_cases); i++) {
 		const struct hdr_case *c = &hdr_cases[i];
 		struct fx *f = fx_std();
@@ -298,6 +306,7 @@ static void register_keeps_reading_the_known_header_fields_only(void **state)
 	/* Minor, compat bits, reserved words and a bigger header are all accepted. */
 	struct fx *f = fx_std();
 
+	(void)state;
 	poke(f, 0x0a, 2, 7);
 	poke(f, 0x10, 8, ~0ULL);
 	poke(f, 0x58, 8, 0x1234);
@@ -311,6 +320,7 @@ static void register_rejects_span_past_host_gfn_limit(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	f->cfg.lim.gfn_limit = T_PAGES - 1;
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, HOFF(nr_gfns));
 	f->cfg.lim.gfn_limit = T_PAGES;
@@ -322,6 +332,7 @@ static void register_rejects_geometry_that_misses_ram(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	/* RAM one page longer than the span, then starting before it. */
 	f->cfg.lim.ram_end_gfn = T_PAGES + 1;
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, HOFF(first_gfn));
@@ -342,6 +353,7 @@ static void register_rejects_table_outside_span(void **state)
 	/* The table at page 5000 of a 4096-page span. */
 	struct fx *f = fx_new(0, T_PAGES, T_PPC, 5000ULL << 12);
 
+	(void)state;
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_PLACEMENT, SD_LOC_NONE,
 		      HOFF(table_size));
 	fx_free(f);
@@ -367,6 +379,7 @@ static void register_reports_unbacked_mmio_and_split_memory(void **state)
 	struct fx *f = fx_new(0, 16384, 64, 0x40000);	/* two-page table */
 	u8 *m = f->t.mem;
 
+	(void)state;
 	/* Nothing there at all. */
 	f->m.n = 0;
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0);
@@ -394,6 +407,9 @@ static void register_reports_unbacked_mmio_and_split_memory(void **state)
 /* An accessor answering something other than the three memory errors. */
 static const void *odd_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
 {
+	(void)ctx;
+	(void)gpa;
+	(void)len;
 	*err = -12345;
 	return NULL;
 }
@@ -403,6 +419,7 @@ static void register_maps_unknown_accessor_errors_to_unbacked(void **state)
 	struct fx *f = fx_std();
 	struct sd_host_mem odd = { .map = odd_map };
 
+	(void)state;
 	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &odd, T_GPA | 1, NULL, NULL, &f->loc),
 		      f->loc, SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0);
 	fx_free(f);
@@ -414,6 +431,7 @@ static void register_rejects_private_table_page(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	tbuild_set(&f->t, 3, 1, false);
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_NOT_SHARED, 0, BITS(0));
 	assert_int_equal(f->st.chunks, 1);
@@ -425,6 +443,7 @@ static void register_rejects_table_chunk_stuck_odd(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	tbuild_open(&f->t, 0, 100, 5);
 	f->cfg.max_attempts = 9;
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_CHUNK_ODD, 0, DESC(0));
@@ -439,6 +458,7 @@ static void register_paused_decides_odd_table_chunk(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	/* A window elsewhere in the table's chunk: fine when paused. */
 	tbuild_open(&f->t, 0, 100, 5);
 	assert_int_equal(fx_register_flags(f, SD_READ_PAUSED), 0);
@@ -463,6 +483,7 @@ static void register_failure_keeps_previous_registration(void **state)
 	struct fx *f = fx_std();
 	struct sd_host_reg before;
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	before = f->reg;
 	poke(f, HOFF(magic), 8, 0);
@@ -486,6 +507,7 @@ static void check_header_reports_first_changed_field(void **state)
 		{ 0x7f, 1, 0x78 },
 	};
 
+	(void)state;
 	assert_int_equal(sd_host_check_header(&f->reg, &f->mem, &f->loc), -SD_ERR_NO_TABLE);
 	assert_int_equal(fx_register(f), 0);
 	assert_int_equal(sd_host_check_header(&f->reg, &f->mem, &f->loc), 0);
@@ -512,6 +534,7 @@ static void reader_copies_a_stable_chunk(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	tbuild_set(&f->t, 256 + 10, 70, true);		/* chunk 1, pages 10..79 */
 	assert_int_equal(fx_register(f), 0);
 	assert_int_equal(fx_read(f, 1, 0, 1), 0);
@@ -533,6 +556,7 @@ static void reader_skips_bitmap_of_uniform_chunks_unless_strict(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	tbuild_set(&f->t, 512, 256, true);		/* chunk 2 all shared */
 	assert_int_equal(fx_register(f), 0);
 	for (u64 idx = 2; idx <= 3; idx++) {		/* all shared, all private */
@@ -554,6 +578,7 @@ static void reader_summary_trusts_uniform_count_strict_checks_bits(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	/* Chunk 4 says 0 shared but has a bit set: only a strict read can tell. */
 	tbuild_bits(&f->t, 4)[1] = 1;
@@ -573,6 +598,7 @@ static void reader_rejects_count_that_lies(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	tbuild_set(&f->t, 5 * 256 + 7, 9, true);
 	tbuild_desc(&f->t, 5)->nr_shared = 8;
@@ -591,6 +617,7 @@ static void reader_rejects_bit_past_span_end(void **state)
 	/* 4000 pages: the last chunk (15) covers 160 pages. */
 	struct fx *f = fx_new(0, 4000, T_PPC, T_GPA);
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	tbuild_set(&f->t, 15 * 256, 160, true);	/* every real page: uniform */
 	assert_int_equal(fx_read(f, 15, 0, 1), 0);
@@ -610,6 +637,7 @@ static void reader_rejects_private_table_page(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	tbuild_set(&f->t, 3, 1, false);
 	tbuild_set(&f->t, 200, 1, true);	/* keep the chunk non-uniform */
@@ -622,6 +650,7 @@ static void reader_rejects_odd_count_after_retries(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	tbuild_open(&f->t, 2, 0, 5);
 	assert_sd_err(fx_read(f, 2, 0, 7), f->loc, SD_ERR_CHUNK_ODD, 2, DESC(2));
@@ -638,6 +667,7 @@ static void reader_paused_decides_odd_chunk(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	tbuild_set(&f->t, 512 + 40, 10, true);
 	tbuild_open(&f->t, 2, 45, 20);
@@ -662,6 +692,7 @@ static void reader_paused_rejects_bad_pending_ranges(void **state)
 		{ 0, 0 }, { 256, 1 }, { 255, 2 }, { 1, 0xffffffffu }, { 0xffffffffu, 1 },
 	};
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(bad); i++) {
 		tbuild_open(&f->t, 2, bad[i][0], bad[i][1]);
@@ -683,6 +714,7 @@ static void reader_rejects_bad_arguments(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_sd_err(fx_read(f, 0, 0, 1), f->loc, SD_ERR_NO_TABLE, SD_LOC_NONE, SD_LOC_NONE);
 	assert_int_equal(fx_register(f), 0);
 	assert_sd_err(fx_read(f, 16, 0, 1), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
@@ -701,6 +733,7 @@ static void reader_reports_memory_gone_after_registration(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	f->m.r[0].kind = TMEM_MMIO;
 	assert_sd_err(fx_read(f, 0, 0, 1), f->loc, SD_ERR_MEM_MMIO, SD_LOC_NONE, 0);
@@ -770,6 +803,7 @@ static const struct walk_err_case walk_err_cases[] = {
 
 static void walks_report_chunk_errors_with_location(void **state)
 {
+	(void)state;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(walk_err_cases); i++) {
 		const struct walk_err_case *c = &walk_err_cases[i];
 		/* 4000 pages so that chunk 15 has padding; the offsets are the same. */

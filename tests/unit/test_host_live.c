@@ -135,6 +135,8 @@ static int mirror_chunk_fn(void *ctx, u64 idx, u32 old_seq, u32 new_seq)
 {
 	struct mirror *m = ctx;
 
+	(void)old_seq;
+	(void)new_seq;
 	m->reread[idx] = true;
 	return 0;
 }
@@ -155,6 +157,7 @@ static void host_accepts_only_states_the_writer_published(void **state)
 	u64 seed = 7, passes = 0, reads = 0, unsettled_reads = 0;
 	pthread_t th;
 
+	(void)state;
 	L->samples = calloc(MAX_SAMPLES, sizeof(*L->samples));
 	tbuild_init(&L->t, 0, NR_PAGES, PPC, 0);
 	for (u64 i = 0; i < NR_CHUNKS; i++)

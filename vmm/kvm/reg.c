@@ -12,7 +12,14 @@
 
 static struct sd_vmm_reg_rec *rec_alloc(struct sd_vmm_reg *r)
 {
-	struct sd_vmm_reg_rec *rec = malloc(sizeof(*rec));
+	struct sd_vmm_reg_rec *rec;
+
+	/* Fault injection: an allocation that fails (the test sets it, no vCPU running). */
+	if (SD_LOAD(r->fail_allocs)) {
+		SD_DEC(r->fail_allocs);
+		return NULL;
+	}
+	rec = malloc(sizeof(*rec));
 
 	if (rec) {
 		rec->owner = r;
@@ -64,19 +71,29 @@ static void rec_free(struct rcu_head *head)
  * the record it copied cannot be freed (and its address reused) before the
  * compare-and-exchange, so a successful exchange means nothing was
  * published in between. The guest-controlled part, sd_host_register(), is
- * bounded (a header and the chunks holding the table's pages).
+ * bounded (a header and the chunks holding the table's pages). @status
+ * is the writing vCPU's status MSR (NULL from the VMM side).
  */
-static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u64 value,
-		     u32 flags, const struct sd_hc_args *hc)
+static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u32 *status,
+		     u64 value, u32 flags, const struct sd_hc_args *hc)
 {
 	struct sd_vmm_reg_rec *rec = rec_alloc(r), *old;
-	struct sd_host_stats st;
+	struct sd_host_stats st = { 0 };
 	struct sd_errloc loc = { 0, SD_LOC_NONE, SD_LOC_NONE };
 	int rc;
 
-	if (!rec)
-		return -SD_ERR_TRANSPORT;
 	SD_INC(r->nr_attempts);
+	if (!rec) {
+		/*
+		 * Nowhere to build the registration: this host cannot take one
+		 * now. A host may answer only SPEC.md 5.4's errors, and
+		 * SD_ERR_UNSUPPORTED is the one that says so (the guest keeps its
+		 * table and may register later); SD_ERR_TRANSPORT is a guest's
+		 * verdict on a failed instruction, not an answer.
+		 */
+		rc = -SD_ERR_UNSUPPORTED;
+		goto out;
+	}
 	sd_vmm_reg_read_lock();
 	for (;;) {
 		old = sd_rcu_dereference(r->cur);
@@ -101,7 +118,7 @@ static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u64 
 	}
 	sd_vmm_reg_read_unlock();
 	rec_free_now(rec);	/* not published (NULL if it was) */
-
+out:
 	last->value = value;
 	last->err = rc;
 	last->loc = loc;
@@ -111,6 +128,8 @@ static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u64 
 	else
 		SD_INC(r->nr_ok);
 	SD_STORE(r->status, (u32)-rc);
+	if (status)
+		SD_STORE(*status, (u32)-rc);
 	return rc;
 }
 
@@ -123,7 +142,8 @@ static int reg_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
 		const struct sd_host_reg *reg;
 
 		if (write)
-			return reg_write(r, &r->last[v->id], *val, 0, NULL) ? -1 : 0;
+			return reg_write(r, &r->last[v->id], &r->vcpu_status[v->id], *val, 0,
+					 NULL) ? -1 : 0;
 		sd_vmm_reg_read_lock();
 		reg = sd_vmm_reg_current(r);
 		*val = reg->active ? reg->value : 0;
@@ -131,7 +151,7 @@ static int reg_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
 		return 0;
 	}
 	if (msr == SD_MSR_STATUS && !write) {
-		*val = sd_vmm_reg_status(r);
+		*val = sd_vmm_reg_vcpu_status(r, v->id);	/* this vCPU's attempt only */
 		return 0;
 	}
 	return -1;	/* WRMSR SD_MSR_STATUS is #GP */
@@ -149,7 +169,7 @@ static s64 reg_hypercall(struct sd_vcpu *v, void *ctx, u64 nr, const u64 args[4]
 
 	(void)nr;
 	SD_INC(r->nr_hc);
-	return reg_write(r, &r->last[v->id], args[0], 0, &hc);
+	return reg_write(r, &r->last[v->id], &r->vcpu_status[v->id], args[0], 0, &hc);
 }
 
 /* SD_VMM_REG_TRANSPORTS="msr", "hc" or "msr,hc" in the environment, or 0 if unset. */
@@ -223,7 +243,7 @@ struct sd_vmm_reg *sd_vmm_reg_create_transports(struct sd_vm *vm, u32 transports
 int sd_vmm_reg_restore(struct sd_vmm_reg *r, u64 value, struct sd_vmm_reg_attempt *out)
 {
 	struct sd_vmm_reg_attempt a;
-	int rc = reg_write(r, &a, value, SD_READ_PAUSED, NULL);
+	int rc = reg_write(r, &a, NULL, value, SD_READ_PAUSED, NULL);
 
 	if (out)
 		*out = a;
