@@ -15,6 +15,7 @@
 # has its own deadline (NESTED_TIMEOUT).
 NESTED_PLAN ?= full
 
+#> nested-check       the KVM suite and the demo on Debian's stock KVM and on patched KVM, nested under QEMU
 nested-check: $(KVM_TEST_BINS) $(CLI_BIN) $(MIGRATE_TEST)
 	$(Q)NESTED_PLAN=$(NESTED_PLAN) tests/nested/nested-check.py
 
