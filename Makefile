@@ -196,6 +196,9 @@ all: $(LIBSD) $(BINS) $(CHECK_BINS)
 
 clean:
 	rm -rf build
+	rm -f guest/linux/*.ko guest/linux/*.mod guest/linux/*.mod.c guest/linux/modules.order \
+	      guest/linux/Module.symvers guest/*.o guest/linux/*.o proto/*.o
+	find guest proto -name '.*.cmd' -delete
 
 help:
 	@sed -n 's/^#> //p' $(MAKEFILE_LIST)

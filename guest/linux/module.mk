@@ -1,32 +1,38 @@
-# guest/linux/: sev_donate.ko, an out-of-tree Kbuild module that compiles
-# guest/*.c and proto/*.c unchanged, against the headers of the newest
-# kernel that has both an image in /boot and headers (Debian:
-# linux-image-amd64 + linux-headers-amd64). Objects go to $(BUILD)/linux/kmod.
+# guest/linux/: sev_donate.ko, an out-of-tree module built by the kernel's
+# Kbuild from guest/linux/Kbuild, which compiles guest/*.c and proto/*.c
+# unchanged, against the headers of the newest kernel that has both an image
+# in /boot and headers (Debian: linux-image-amd64 + linux-headers-amd64).
 #
 #   make linux-module                 build it (fails if there are no headers)
 #   make linux-module LINUX_KVER=...  for another installed kernel
+#   make linux-module-install         modules_install it (then depmod)
+#
+# Kbuild writes objects beside the sources, so this build runs on a mirror
+# of the sources it needs in $(KMOD_SRC) (symlinks, the layout DKMS installs:
+# include/, proto/, guest/, guest/linux/), and everything built stays under
+# build/. `make -C KDIR M=$PWD/guest/linux` in the tree works as well.
 LINUX_KVER ?= $(shell guest/linux/find-kernel.sh 2>/dev/null)
 LINUX_KDIR ?= $(if $(LINUX_KVER),/lib/modules/$(LINUX_KVER)/build)
 # The compiler the distribution built its kernel with, whatever CC is here.
 LINUX_CC   ?= gcc
 KMOD_DIR   := $(BUILD)/linux/kmod
+KMOD_SRC   := $(KMOD_DIR)/src
 KMOD       := $(KMOD_DIR)/sev_donate.ko
-KMOD_LINKS := $(wildcard guest/linux/*.c) $(wildcard guest/*.c) $(wildcard proto/*.c)
+# What the module's source tree holds: here, in the mirror, and in the DKMS package.
+KMOD_SOURCES := $(wildcard include/*.h) $(wildcard proto/*.[ch]) $(wildcard guest/*.[ch]) \
+		$(wildcard guest/linux/*.[ch]) guest/linux/Kbuild
 
-# Stage Kbuild and links to the sources in $(KMOD_DIR) (Kbuild puts objects
-# beside sources), then run Kbuild. Kbuild tracks its own dependencies, so
-# the target always runs and rebuilds only what changed. No BTF: the
-# headers package has no vmlinux to base it on.
+# Kbuild tracks its own dependencies, so the target always runs and rebuilds
+# only what changed. No BTF: the headers package has no vmlinux to base it on.
+define kmod_make
+	$(Q)$(MAKE) --no-print-directory -C $(LINUX_KDIR) M=$(abspath $(KMOD_SRC))/guest/linux \
+		SD_WERROR=y CC=$(LINUX_CC) V=$(V) CONFIG_DEBUG_INFO_BTF_MODULES= $(1)
+endef
 define kmod_build
-	@mkdir -p $(KMOD_DIR)/guest $(KMOD_DIR)/proto
-	$(Q)find $(KMOD_DIR) -name '*.c' -type l -delete
-	$(Q)ln -sfn $(CURDIR)/guest/linux/Kbuild $(KMOD_DIR)/Kbuild
-	$(Q)for f in $(KMOD_LINKS); do \
-		case $$f in guest/linux/*) d=$(KMOD_DIR);; *) d=$(KMOD_DIR)/$${f%/*};; esac; \
-		ln -sfn $(CURDIR)/$$f $$d/$${f##*/}; \
-	done
-	$(Q)$(MAKE) --no-print-directory -C $(LINUX_KDIR) M=$(abspath $(KMOD_DIR)) \
-		SD_SRCROOT=$(CURDIR) CC=$(LINUX_CC) V=$(V) CONFIG_DEBUG_INFO_BTF_MODULES= modules
+	$(Q)for f in $(KMOD_SOURCES); do \
+		mkdir -p $(KMOD_SRC)/$${f%/*} && ln -sfn $(CURDIR)/$$f $(KMOD_SRC)/$$f; done
+	$(call kmod_make,modules)
+	$(Q)ln -sfn src/guest/linux/sev_donate.ko $(KMOD)
 endef
 
 #> linux-module       build guest/linux/sev_donate.ko against the installed kernel headers
@@ -41,5 +47,10 @@ linux-module:
 linux-module-if-possible:
 	$(if $(LINUX_KDIR),$(kmod_build),@echo "linux-module: SKIP: no kernel headers installed")
 
+#> linux-module-install  install the module for LINUX_KVER (Kbuild's modules_install, then depmod)
+linux-module-install: linux-module
+	$(call kmod_make,modules_install)
+	$(Q)depmod $(LINUX_KVER)
+
 CHECK_EXTRA += linux-module-if-possible
-.PHONY: linux-module linux-module-if-possible
+.PHONY: linux-module linux-module-if-possible linux-module-install

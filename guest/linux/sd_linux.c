@@ -86,6 +86,7 @@
 #include <asm/kvm_para.h>
 
 #include "sd_guest.h"
+#include "sd_version.h"
 #include "validate.h"
 #include "sd_ledger.h"
 #include "sd_reg_policy.h"
@@ -1085,4 +1086,5 @@ static void __exit sdl_exit(void)
 module_init(sdl_init);
 module_exit(sdl_exit);
 MODULE_DESCRIPTION("sev-donate: keep and register the guest's encryption-status table");
+MODULE_VERSION(SD_LIB_VERSION_STRING);
 MODULE_LICENSE("GPL");
