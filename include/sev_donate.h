@@ -154,6 +154,7 @@ enum sd_err {
 	SD_ERR_MEM_UNBACKED	= 32,	/* range not backed by guest RAM */
 	SD_ERR_MEM_MMIO		= 33,	/* range is MMIO */
 	SD_ERR_MEM_SPLIT	= 34,	/* range crosses a memory-slot boundary */
+	SD_ERR_MEM_FAULT	= 35,	/* an access to guest memory faulted */
 
 	/* header */
 	SD_ERR_HDR_MAGIC	= 64,

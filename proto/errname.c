@@ -27,6 +27,7 @@ static const struct sd_err_text sd_err_texts[] = {
 	E(SD_ERR_MEM_UNBACKED, "guest memory range is not backed by RAM"),
 	E(SD_ERR_MEM_MMIO, "guest memory range is MMIO"),
 	E(SD_ERR_MEM_SPLIT, "guest memory range crosses a memory slot boundary"),
+	E(SD_ERR_MEM_FAULT, "an access to guest memory faulted"),
 	E(SD_ERR_HDR_MAGIC, "bad table magic"),
 	E(SD_ERR_HDR_MAJOR, "unsupported ABI major version"),
 	E(SD_ERR_HDR_SIZE, "header_size out of bounds or misaligned"),

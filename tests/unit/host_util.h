@@ -27,7 +27,10 @@ struct tmem {
 	struct tmem_region r[8];
 	int n;
 	u64 maps;		/* map() calls */
-	u64 fails;		/* map() calls that failed */
+	u64 fails;		/* map() and copy() calls that failed */
+	u64 copies;		/* copy() calls, probes included */
+	u64 fault_at;		/* > 0: copy() call number fault_at fails ... */
+	int fault_rc;		/* ... returning this (0: -SD_ERR_MEM_FAULT) */
 };
 
 static inline void tmem_add(struct tmem *m, sd_gpa_t gpa, u64 len, void *ptr, int kind)
@@ -47,15 +50,14 @@ static inline const struct tmem_region *tmem_find(const struct tmem *m, sd_gpa_t
 /*
  * Like a VMM's view of memslots: a range must lie inside one RAM region.
  * One that runs into the next region is SPLIT; one that runs off the end of
- * backed memory is UNBACKED; one that starts in MMIO is MMIO.
+ * backed memory is UNBACKED; one that starts in MMIO is MMIO. Returns where
+ * [gpa, gpa + len) is backed, or NULL with *err set.
  */
-static inline const void *tmem_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
+static inline u8 *tmem_resolve(struct tmem *m, sd_gpa_t gpa, u64 len, int *err)
 {
-	struct tmem *m = ctx;
 	const struct tmem_region *r = tmem_find(m, gpa);
 	sd_gpa_t end;
 
-	m->maps++;
 	if (!r) {
 		*err = -SD_ERR_MEM_UNBACKED;
 		goto fail;
@@ -77,9 +79,54 @@ fail:
 	return NULL;
 }
 
+static inline const void *tmem_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
+{
+	struct tmem *m = ctx;
+
+	m->maps++;
+	return tmem_resolve(m, gpa, len, err);
+}
+
+/*
+ * The copying accessor over the same regions, as a kernel's would be: it
+ * may fail on any call (m->fault_at), and copies a 4-byte count with one
+ * load and anything longer word by word (host/ asks for nothing else).
+ * Loads are SD_READ_ONCE: the memory may be written by another thread.
+ */
+static inline int tmem_copy(void *ctx, void *dst, sd_gpa_t gpa, u64 len)
+{
+	struct tmem *m = ctx;
+	int err = 0;
+	u8 *p;
+
+	if (++m->copies == m->fault_at) {
+		m->fails++;
+		return m->fault_rc ? m->fault_rc : -SD_ERR_MEM_FAULT;
+	}
+	p = tmem_resolve(m, gpa, len, &err);
+	if (!p)
+		return err;
+	if (!dst)
+		return 0;
+	if (len == 4) {
+		assert_true(gpa % 4 == 0);
+		*(u32 *)dst = SD_READ_ONCE(*(u32 *)p);
+		return 0;
+	}
+	assert_true(len % 8 == 0 && gpa % 8 == 0);
+	for (u64 i = 0; i < len / 8; i++)
+		((u64 *)dst)[i] = SD_READ_ONCE(((u64 *)p)[i]);
+	return 0;
+}
+
 static inline struct sd_host_mem tmem_host(struct tmem *m)
 {
 	return (struct sd_host_mem){ .map = tmem_map, .ctx = m };
+}
+
+static inline struct sd_host_mem tmem_host_copy(struct tmem *m)
+{
+	return (struct sd_host_mem){ .copy = tmem_copy, .ctx = m };
 }
 
 /* Memory holding just a tbuild table, and a host configuration it is valid under. */

@@ -2,15 +2,17 @@
 /*
  * test_host_conformance.c - every conformance vector (SPEC.md 10) through
  * host/: registration, then a strict walk, as a live host (one attempt per
- * chunk) and as a paused host. Exact verdict, location, and shared /
- * transition / extent counts; for valid images the summary walk and the
- * incremental first read must agree with the strict walk.
+ * chunk) and as a paused host, through a map() accessor and through a
+ * copy() one. Exact verdict, location, and shared / transition / extent
+ * counts; for valid images the summary walk and the incremental first read
+ * must agree with the strict walk, and both accessors must read the same
+ * bytes.
  */
 #include <stdio.h>
 #include "host_util.h"
 #include "cvec.h"
 
-static void check_mode(const struct cvec *v, bool paused)
+static void check_mode(const struct cvec *v, bool paused, bool copy, u64 *bytes)
 {
 	const struct cverdict *want = paused ? &v->paused : &v->live;
 	u32 flags = paused ? SD_READ_PAUSED : 0;
@@ -21,20 +23,24 @@ static void check_mode(const struct cvec *v, bool paused)
 	struct truns r = { 0 }, r2 = { 0 };
 	u64 scratch[SD_HOST_SCRATCH_WORDS];
 	struct tmem m = { 0 };
-	struct sd_host_mem mem = tmem_host(&m);
+	struct sd_host_mem mem = copy ? tmem_host_copy(&m) : tmem_host(&m);
 	const char *mode = paused ? "paused" : "live";
+	SD_HOST_OPTS(sd_host_register_opts, ro, .flags = flags, .stats = &st, .loc = &loc);
+	SD_HOST_OPTS(sd_host_walk_opts, strict, .flags = flags | SD_READ_STRICT, .max_attempts = 1,
+		     .fn = truns_fn, .ctx = &r, .stats = &st, .loc = &loc);
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 1, .fn = truns_fn,
+		     .ctx = &r2);
 	int rc;
 
 	tmem_add(&m, v->gpa, v->len, v->img, TMEM_RAM);
-	rc = sd_host_register_flags(&reg, &cfg, &mem, v->gpa | SD_REG_ENABLE, NULL, flags, &st,
-				    &loc);
+	rc = sd_host_register(&reg, &cfg, &mem, v->gpa | SD_REG_ENABLE, &ro);
 	if (!rc)
-		rc = sd_host_walk(&reg, &mem, flags | SD_READ_STRICT, 1, scratch, truns_fn, &r,
-				  &st, &loc);
+		rc = sd_host_walk(&reg, &mem, scratch, &strict);
+	*bytes = st.bytes;
 	if (rc != want->err)
-		fail_msg("%s (%s): got %s at %lld:0x%llx, want %s", v->name, mode, sd_err_name(rc),
-			 (long long)loc.chunk, (unsigned long long)loc.offset,
-			 sd_err_name(want->err));
+		fail_msg("%s (%s, %s): got %s at %lld:0x%llx, want %s", v->name, mode,
+			 copy ? "copy" : "map", sd_err_name(rc), (long long)loc.chunk,
+			 (unsigned long long)loc.offset, sd_err_name(want->err));
 	if (rc) {
 		assert_int_equal(loc.err, rc);
 		if (want->chunk != SD_LOC_NONE)
@@ -53,7 +59,7 @@ static void check_mode(const struct cvec *v, bool paused)
 	assert_int_equal(st.attempts, st.chunks);
 
 	/* Summary reads skip uniform bitmaps but find the same runs. */
-	assert_int_equal(sd_host_walk(&reg, &mem, flags, 1, scratch, truns_fn, &r2, NULL, NULL), 0);
+	assert_int_equal(sd_host_walk(&reg, &mem, scratch, &o), 0);
 	truns_assert_equal(&r2, &r);
 	truns_reset(&r2);
 
@@ -65,13 +71,11 @@ static void check_mode(const struct cvec *v, bool paused)
 			.bits = calloc(sd_host_incr_bit_words(&reg), sizeof(u64)),
 		};
 
-		assert_int_equal(sd_host_incr_init(&reg, &mem, &incr, flags, 1, scratch, truns_fn,
-						   &r2, NULL, NULL), 0);
+		assert_int_equal(sd_host_incr_init(&reg, &mem, &incr, &o), 0);
 		truns_assert_equal(&r2, &r);
 		truns_reset(&r2);
 		/* And, nothing having changed, the next pass reports only what is in transition. */
-		assert_int_equal(sd_host_walk_changes(&reg, &mem, &incr, flags, 1, scratch,
-						      truns_fn, NULL, &r2, NULL, NULL), 0);
+		assert_int_equal(sd_host_walk_changes(&reg, &mem, &incr, scratch, &o), 0);
 		assert_int_equal(r2.pages[SD_PAGE_SHARED] + r2.pages[SD_PAGE_PRIVATE], 0);
 		assert_int_equal(r2.pages[SD_PAGE_TRANSITION], want->transition);
 		truns_reset(&r2);
@@ -85,8 +89,13 @@ static void vector_through_host(void **state)
 {
 	const struct cvec *v = *state;
 
-	check_mode(v, false);
-	check_mode(v, true);
+	for (int paused = 0; paused <= 1; paused++) {
+		u64 map_bytes, copy_bytes;
+
+		check_mode(v, paused, false, &map_bytes);
+		check_mode(v, paused, true, &copy_bytes);
+		assert_int_equal(copy_bytes, map_bytes);
+	}
 }
 
 int main(void)

@@ -30,7 +30,7 @@ static struct wfx *wfx_new(sd_gfn_t first, u64 n, u32 ppc, sd_gpa_t gpa)
 	tmem_table(&f->m, &f->t);
 	f->mem = tmem_host(&f->m);
 	f->cfg = tcfg(&f->t, 4);
-	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, gpa | 1, NULL, NULL, NULL), 0);
+	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, gpa | 1, NULL), 0);
 	f->incr.nr_chunks = sd_host_incr_seq_entries(&f->reg);
 	f->incr.seqs = calloc(f->incr.nr_chunks, sizeof(u32));
 	f->incr.bits = calloc(sd_host_incr_bit_words(&f->reg), sizeof(u64));
@@ -51,22 +51,29 @@ static void wfx_free(struct wfx *f)
 
 static int wfx_walk(struct wfx *f, u32 flags, struct truns *r)
 {
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3, .fn = truns_fn,
+		     .ctx = r, .stats = &f->st, .loc = &f->loc);
+
 	memset(&f->st, 0, sizeof(f->st));
-	return sd_host_walk(&f->reg, &f->mem, flags, 3, f->scratch, truns_fn, r, &f->st, &f->loc);
+	return sd_host_walk(&f->reg, &f->mem, f->scratch, &o);
 }
 
 static int wfx_init(struct wfx *f, u32 flags, struct truns *r)
 {
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3,
+		     .fn = r ? truns_fn : NULL, .ctx = r, .stats = &f->st, .loc = &f->loc);
+
 	memset(&f->st, 0, sizeof(f->st));
-	return sd_host_incr_init(&f->reg, &f->mem, &f->incr, flags, 3, f->scratch,
-				 r ? truns_fn : NULL, r, &f->st, &f->loc);
+	return sd_host_incr_init(&f->reg, &f->mem, &f->incr, &o);
 }
 
 static int wfx_changes(struct wfx *f, u32 flags, struct truns *r)
 {
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3, .fn = truns_fn,
+		     .chunk_fn = truns_chunk_fn, .ctx = r, .stats = &f->st, .loc = &f->loc);
+
 	memset(&f->st, 0, sizeof(f->st));
-	return sd_host_walk_changes(&f->reg, &f->mem, &f->incr, flags, 3, f->scratch, truns_fn,
-				    truns_chunk_fn, r, &f->st, &f->loc);
+	return sd_host_walk_changes(&f->reg, &f->mem, &f->incr, f->scratch, &o);
 }
 
 /* The runs a whole-table walk must report for the table as it is now. */
@@ -200,8 +207,7 @@ static void walk_stops_when_callback_says_so(void **state)
 	assert_int_equal(f->st.chunks, 3);
 	truns_reset(&got);
 	/* A NULL callback: read and validate, report nothing. */
-	assert_int_equal(sd_host_walk(&f->reg, &f->mem, 0, 1, f->scratch, NULL, NULL, NULL,
-				      NULL), 0);
+	assert_int_equal(sd_host_walk(&f->reg, &f->mem, f->scratch, NULL), 0);
 	wfx_free(f);
 }
 
@@ -523,7 +529,7 @@ static void incr_refuses_state_of_another_registration(void **state)
 	struct truns got = { 0 };
 
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
-	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, 0x3001, NULL, NULL, NULL), 0);
+	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, 0x3001, NULL), 0);
 	assert_sd_err(wfx_changes(f, 0, &got), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
 	assert_int_equal(wfx_changes(f, 0, &got), 0);

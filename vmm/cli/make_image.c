@@ -212,6 +212,9 @@ int cmd_make_image(int argc, char **argv)
 	struct sd_host_cfg cfg;
 	struct sd_host_reg reg = { 0 };
 	struct sd_errloc loc = { 0 };
+	SD_HOST_OPTS(sd_host_register_opts, ro, .loc = &loc);
+	SD_HOST_OPTS(sd_host_walk_opts, wo, .flags = SD_READ_STRICT, .max_attempts = 1,
+		     .fn = mk_count_fn, .ctx = &cnt, .loc = &loc);
 	sd_gfn_t table_gfn;
 	void *map, *priv;
 	int c, fd, rc;
@@ -335,10 +338,9 @@ int cmd_make_image(int argc, char **argv)
 	mm = (struct mk_mem){ map, table_gfn << SD_PAGE_SHIFT, table_bytes };
 	cfg = (struct sd_host_cfg){ .lim = { 0, nr, SD_GFN_LIMIT, table_bytes },
 				    .phys_bits = 52, .max_attempts = 1 };
-	rc = sd_host_register(&reg, &cfg, &hmem, mm.gpa | SD_REG_ENABLE, NULL, NULL, &loc);
+	rc = sd_host_register(&reg, &cfg, &hmem, mm.gpa | SD_REG_ENABLE, &ro);
 	if (!rc)
-		rc = sd_host_walk(&reg, &hmem, SD_READ_STRICT, 1, scratch, mk_count_fn, &cnt,
-				  NULL, &loc);
+		rc = sd_host_walk(&reg, &hmem, scratch, &wo);
 	if (rc) {
 		rc = cli_usage_error("internal error: the table written is invalid: %s",
 				     sd_err_name(rc));

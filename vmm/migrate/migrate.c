@@ -314,6 +314,15 @@ static int src_walk_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state state)
 	return 0;
 }
 
+/* The options of the source's walks: src_walk_fn, READ_ATTEMPTS per live chunk read. */
+static struct sd_host_walk_opts src_walk_opts(struct src *s, u32 flags, struct sd_errloc *loc)
+{
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = READ_ATTEMPTS,
+		     .fn = src_walk_fn, .ctx = s, .loc = loc);
+
+	return o;
+}
+
 /* The mode page @p's last settled state asks for. */
 static u16 settled_type(const struct src *s, u64 p)
 {
@@ -448,13 +457,12 @@ static int src_incr_alloc(struct src *s, struct sd_mig_status *st)
 static int src_reread(struct src *s, u32 flags, struct sd_mig_status *st)
 {
 	struct sd_errloc loc;
+	struct sd_host_walk_opts o = src_walk_opts(s, flags, &loc);
 	int rc = src_incr_alloc(s, st);
 
 	if (rc)
 		return rc;
-	rc = sd_host_incr_init(&s->reg, &s->mem, &s->incr, flags,
-			       (flags & SD_READ_PAUSED) ? 1 : READ_ATTEMPTS, s->scratch,
-			       src_walk_fn, s, NULL, &loc);
+	rc = sd_host_incr_init(&s->reg, &s->mem, &s->incr, &o);
 	if (rc)
 		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "re-registered table: %s at chunk %lld "
 				   "offset %#llx", sd_err_name(rc), (long long)loc.chunk,
@@ -516,6 +524,7 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 	struct sd_io io;
 	struct sd_mig_keys keys;
 	struct sd_mig_source_report *r = s->r;
+	struct sd_host_walk_opts o;
 	struct sd_errloc loc;
 	u64 prev = ~0ULL;
 	bool reread;
@@ -550,8 +559,8 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 	r->passes = 1;
 	rc = sd_mig_put_pass(s->w, 0, false, st);
 	if (!rc) {
-		rc = sd_host_incr_init(&s->reg, &s->mem, &s->incr, SD_READ_UNSETTLED_OK,
-				       READ_ATTEMPTS, s->scratch, src_walk_fn, s, NULL, &loc);
+		o = src_walk_opts(s, SD_READ_UNSETTLED_OK, &loc);
+		rc = sd_host_incr_init(&s->reg, &s->mem, &s->incr, &o);
 		if (rc)
 			return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "table: %s at chunk %lld offset "
 					   "%#llx", sd_err_name(rc), (long long)loc.chunk,
@@ -584,10 +593,9 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 		rc = src_reg_refresh(s, SD_READ_UNSETTLED_OK, &reread, st);
 		if (rc)
 			return rc;
+		o = src_walk_opts(s, SD_READ_UNSETTLED_OK, &loc);
 		if (!reread)
-			rc = sd_host_walk_changes(&s->reg, &s->mem, &s->incr, SD_READ_UNSETTLED_OK,
-						  READ_ATTEMPTS, s->scratch, src_walk_fn, NULL, s,
-						  NULL, &loc);
+			rc = sd_host_walk_changes(&s->reg, &s->mem, &s->incr, s->scratch, &o);
 		if (rc)
 			return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "table: %s at chunk %lld offset "
 					   "%#llx", sd_err_name(rc), (long long)loc.chunk,
@@ -629,8 +637,8 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 	s->pass->dirty = sd_vm_dirty_log_get(s->d.vm, s->d.ram, s->dirty);
 	rc = src_reg_refresh(s, SD_READ_PAUSED, &reread, st);
 	if (!rc && !reread) {
-		rc = sd_host_walk_changes(&s->reg, &s->mem, &s->incr, SD_READ_PAUSED, 1, s->scratch,
-					  src_walk_fn, NULL, s, NULL, &loc);
+		o = src_walk_opts(s, SD_READ_PAUSED, &loc);
+		rc = sd_host_walk_changes(&s->reg, &s->mem, &s->incr, s->scratch, &o);
 		if (rc)
 			rc = sd_mig_fail(st, SD_MIG_ERR_SOURCE, "table (paused): %s at chunk %lld "
 					 "offset %#llx", sd_err_name(rc), (long long)loc.chunk,
