@@ -156,7 +156,8 @@ struct truns {
 	u64 pages[4];		/* pages reported per state */
 	u64 runs[4];		/* runs reported per state */
 	u64 chunks;		/* chunk_fn calls */
-	int stop_after;		/* > 0: return 99 from that call on */
+	int stop_after;		/* > 0: truns_fn returns 99 from that call on */
+	int chunk_stop_after;	/* > 0: truns_chunk_fn returns 99 from that call on */
 };
 
 static inline void truns_push(struct truns *r, sd_gfn_t gfn, u64 n, int state)
@@ -195,6 +196,8 @@ static inline int truns_chunk_fn(void *ctx, u64 idx, u32 old_seq, u32 new_seq)
 	struct truns *r = ctx;
 
 	r->chunks++;
+	if (r->chunk_stop_after && (u64)r->chunk_stop_after <= r->chunks)
+		return 99;
 	return 0;
 }
 
@@ -254,6 +257,13 @@ static inline void tref_diff_runs(const u8 *a, const u8 *b, sd_gfn_t first_gfn, 
 		truns_push(out, first_gfn + p, q - p, b[p]);
 		p = q;
 	}
+}
+
+/* Runs @v[0..n) taken as reported: their pages' states become the runs' states. */
+static inline void tref_apply_runs(u8 *state, sd_gfn_t first_gfn, const struct trun *v, u64 n)
+{
+	for (u64 i = 0; i < n; i++)
+		memset(state + (v[i].gfn - first_gfn), v[i].state, v[i].n);
 }
 
 /* Page states of a tbuild table (stable view; pending ranges of odd chunks as 2). */

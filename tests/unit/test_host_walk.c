@@ -523,6 +523,118 @@ static void incr_random_paused_windows_match_reference(void **state)
 	}
 }
 
+/* ---- a walk a callback stops loses no change (issue 13, item 2) -------------- */
+
+/*
+ * The table of the stop tests: 32 chunks of 256 pages. State A, then the
+ * changes to state B: runs that cross one chunk boundary, that cover whole
+ * chunks (read as summaries) and end inside a later one, shared and
+ * private, a chunk changed and changed back, the span's last page.
+ */
+static struct wfx *stop_fixture(bool copy)
+{
+	struct wfx *f = wfx_new(0, 8192, 256, 0x3000);
+
+	if (copy)
+		f->mem = tmem_host_copy(&f->m);
+	tbuild_set(&f->t, 600, 100, true);
+	tbuild_set(&f->t, 4000, 700, true);
+	assert_int_equal(wfx_init(f, 0, NULL), 0);
+	tref_from_table(&f->t, f->settled);
+	tbuild_set(&f->t, 250, 20, true);		/* chunks 0-1 */
+	tbuild_set(&f->t, 620, 10, false);
+	tbuild_set(&f->t, 1000, 3, true);
+	tbuild_set(&f->t, 7 * 256 + 200, 3 * 256, true);	/* chunk 7 into chunk 10 */
+	tbuild_set(&f->t, 4100, 300, false);		/* chunk 16 into chunk 17 */
+	tbuild_set(&f->t, 5000, 5, true);
+	tbuild_set(&f->t, 5000, 5, false);		/* moved, and back */
+	tbuild_set(&f->t, 6000, 1, true);
+	tbuild_set(&f->t, 6002, 1, true);
+	tbuild_set(&f->t, 8191, 1, true);
+	return f;
+}
+
+/*
+ * Walk 1 stopped (by @stop_run or @stop_chunk, 1-based) has reported
+ * @first; the runs it accepted are taken. Then a walk that nothing stops
+ * reports exactly what still differs from them, and a third reports
+ * nothing: every change reported once, none lost.
+ */
+static void stop_check_rest(struct wfx *f, struct truns *first, u64 accepted)
+{
+	struct truns rest = { 0 }, want = { 0 };
+
+	tref_apply_runs(f->settled, f->t.g.first_gfn, first->v, accepted);
+	want_changes(f, &want);
+	assert_int_equal(wfx_changes(f, 0, &rest), 0);
+	truns_assert_equal(&rest, &want);
+	truns_reset(&rest);
+	assert_int_equal(wfx_changes(f, 0, &rest), 0);
+	assert_int_equal(rest.n, 0);
+	assert_int_equal(f->st.chunks, 0);
+	for (u64 i = 0; i < f->t.g.nr_chunks; i++) {
+		assert_int_equal(f->incr.seqs[i], tbuild_desc(&f->t, i)->seq);
+		assert_memory_equal(f->incr.bits + i * 4, tbuild_bits(&f->t, i), 32);
+	}
+	truns_reset(&rest);
+	truns_reset(&want);
+}
+
+static void incr_walk_stopped_at_any_run_loses_no_change(void **state)
+{
+	for (int copy = 0; copy <= 1; copy++) {
+		struct wfx *f = stop_fixture(copy);
+		struct truns want = { 0 };
+		u64 nruns;
+
+		/* The runs an unstopped walk reports (every one: the reference agrees). */
+		want_changes(f, &want);
+		nruns = want.n;
+		assert_true(nruns >= 8);
+		truns_reset(&want);
+		wfx_free(f);
+
+		for (u64 k = 1; k <= nruns; k++) {
+			struct truns first = { .stop_after = (int)k };
+
+			f = stop_fixture(copy);
+			assert_int_equal(wfx_changes(f, 0, &first), 99);
+			assert_int_equal(first.n, k);
+			/* The run refused (the k-th) is not taken; the k - 1 before it are. */
+			stop_check_rest(f, &first, k - 1);
+			truns_reset(&first);
+			wfx_free(f);
+		}
+	}
+}
+
+static void incr_walk_stopped_at_any_chunk_loses_no_change(void **state)
+{
+	for (int copy = 0; copy <= 1; copy++) {
+		struct wfx *f = stop_fixture(copy);
+		struct truns all = { 0 };
+		u64 nchunks;
+
+		assert_int_equal(wfx_changes(f, 0, &all), 0);
+		nchunks = all.chunks;
+		assert_true(nchunks >= 10);
+		truns_reset(&all);
+		wfx_free(f);
+
+		for (u64 j = 1; j <= nchunks; j++) {
+			struct truns first = { .chunk_stop_after = (int)j };
+
+			f = stop_fixture(copy);
+			assert_int_equal(wfx_changes(f, 0, &first), 99);
+			assert_int_equal(first.chunks, j);
+			/* Every run reported was accepted. */
+			stop_check_rest(f, &first, first.n);
+			truns_reset(&first);
+			wfx_free(f);
+		}
+	}
+}
+
 static void incr_refuses_state_of_another_registration(void **state)
 {
 	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
@@ -560,6 +672,8 @@ int main(void)
 		cmocka_unit_test(incr_paused_reports_transition_every_time_until_closed),
 		cmocka_unit_test(incr_random_paused_windows_match_reference),
 		cmocka_unit_test(incr_refuses_state_of_another_registration),
+		cmocka_unit_test(incr_walk_stopped_at_any_run_loses_no_change),
+		cmocka_unit_test(incr_walk_stopped_at_any_chunk_loses_no_change),
 	};
 
 	return cmocka_run_group_tests_name("host: walks", tests, NULL, NULL);
