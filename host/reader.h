@@ -59,7 +59,7 @@ static inline bool sd_opts_ok(const void *opts, size_t known)
 /* @opts->@field when the caller's struct is long enough to have it, else @dflt. */
 #define SD_OPT(opts, field, dflt)						\
 	((opts) && (opts)->sz >= __builtin_offsetof(__typeof__(*(opts)), field) +	\
-				 sizeof((opts)->field) ? (opts)->field : (dflt))
+		   sizeof((opts)->field) ? (opts)->field : (dflt))
 
 /* One call's options, whichever struct they came in. */
 struct sd_rd_args {
@@ -102,7 +102,7 @@ static inline int sd_walk_args(const struct sd_host_walk_opts *opts, bool chunk_
 
 /* Guest memory from @gpa on, as one call reaches it. */
 struct sd_host_win {
-	const u8 *base;			/* map(): [gpa, gpa + len) mapped here; NULL: copy() */
+	const u8 *base;		/* map(): [gpa, gpa + len) mapped here; NULL: copy() */
 	int (*copy)(void *ctx, void *dst, sd_gpa_t gpa, u64 len);
 	void *ctx;
 	sd_gpa_t gpa;
@@ -293,8 +293,7 @@ static inline void sd_host_rd_done(struct sd_host_rd *rd)
  * their SD_SEQ_LOAD, which a test may hook); through copy() the same
  * barriers around a 4-byte copy.
  */
-static SD_HOT int sd_rd_seq_begin(const struct sd_host_rd *rd, bool map, u64 idx, u64 doff,
-				  u32 *seq)
+static SD_HOT int sd_rd_seq_begin(const struct sd_host_rd *rd, bool map, u64 doff, u32 *seq)
 {
 	int rc;
 
@@ -307,8 +306,8 @@ static SD_HOT int sd_rd_seq_begin(const struct sd_host_rd *rd, bool map, u64 idx
 	return rc;
 }
 
-static SD_HOT int sd_rd_seq_retry(const struct sd_host_rd *rd, bool map, u64 idx, u64 doff,
-				  u32 start, bool *retry)
+static SD_HOT int sd_rd_seq_retry(const struct sd_host_rd *rd, bool map, u64 doff, u32 start,
+				  bool *retry)
 {
 	u32 now;
 	int rc;
@@ -344,8 +343,8 @@ struct sd_rd_copy {
  * copy (a registration keeps no bitmap); like any copy, it is acted on only
  * after the second count load, and judged by sd_validate_table_chunk().
  */
-static SD_HOT int sd_rd_table_bits(const struct sd_host_rd *rd, bool map, u64 idx, u64 boff,
-				   u32 lo, u32 hi, u32 *first_clear, u64 *bytes)
+static SD_HOT int sd_rd_table_bits(const struct sd_host_rd *rd, bool map, u64 boff, u32 lo,
+				   u32 hi, u32 *first_clear, u64 *bytes)
 {
 	*first_clear = hi;
 	for (u32 w = lo >> 6; w <= (hi - 1) >> 6; w++) {
@@ -399,7 +398,7 @@ static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what wha
 		bool summary = false, again;
 
 		bytes += 4;
-		rc = sd_rd_seq_begin(rd, map, idx, doff, &seq);
+		rc = sd_rd_seq_begin(rd, map, doff, &seq);
 		if (rc)
 			goto out;
 		if ((seq & 1) && !paused) {
@@ -410,7 +409,8 @@ static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what wha
 		got_even = true;
 		if (what == SD_RD_CHUNK) {
 			bytes += 4;
-			rc = sd_host_fetch(&rd->win, map, &ns, doff + SD_DESC_OFF(nr_shared), 4, rd->loc);
+			rc = sd_host_fetch(&rd->win, map, &ns, doff + SD_DESC_OFF(nr_shared), 4,
+					   rd->loc);
 			if (rc)
 				goto out;
 		}
@@ -427,7 +427,7 @@ static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what wha
 				goto out;
 		}
 		if (what == SD_RD_TABLE) {
-			rc = sd_rd_table_bits(rd, map, idx, boff, lo, hi, &fc, &bytes);
+			rc = sd_rd_table_bits(rd, map, boff, lo, hi, &fc, &bytes);
 		} else {
 			summary = !strict && !(seq & 1) && (ns == 0 || ns == pages);
 			if (!summary) {
@@ -439,7 +439,7 @@ static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what wha
 		if (rc)
 			goto out;
 		bytes += 4;
-		rc = sd_rd_seq_retry(rd, map, idx, doff, seq, &again);
+		rc = sd_rd_seq_retry(rd, map, doff, seq, &again);
 		if (rc)
 			goto out;
 		if (again) {

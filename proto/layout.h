@@ -70,7 +70,7 @@ static inline u32 sd_geom_chunk_bytes(const struct sd_geom *g)
 	return g->pages_per_chunk / 8;
 }
 
-/* Number of table pages, and the span-relative index of the first one. */
+/* Number of pages the table occupies (table_size is a multiple of SD_PAGE_SIZE). */
 static inline u64 sd_geom_table_pages(const struct sd_geom *g)
 {
 	return g->table_size >> SD_PAGE_SHIFT;
