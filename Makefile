@@ -97,7 +97,7 @@ SD_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(SD_SRCS) $(SD_ENV_SRCS))
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CC      $@")
-	$(Q)$(CC) $(USER_CFLAGS) $(EXTRA_CFLAGS_$(notdir $*)) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c $< -o $@
 
 # Checks, before main(), that the CPU has what CPU_FLAGS compiled for.
 CPU_CHECK_OBJ := $(BUILD)/obj/vmm/cpu_check.o

@@ -1,5 +1,5 @@
 # tests/: checks that are scripts rather than CMocka programs.
-CHECK_BINS += tests/check-spec.py tests/conformance/check-vectors.sh
+CHECK_BINS += tests/check-spec.py tests/check-stream.py tests/conformance/check-vectors.sh
 
 # The runner's own deadlines: a program past its deadline is a TIMEOUT.
 CHECK_BINS += tests/runner/test-runner.sh

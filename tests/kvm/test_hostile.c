@@ -1281,7 +1281,7 @@ int main(int argc, char **argv)
 	sd_kvm_require();
 	hs_heap_exact(argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	rcu_register_thread();
+	sd_thread_rcu_register();
 	storm_n = env_u64("SD_HOSTILE_REREG",
 			  env_u64("SD_KVM_SOAK", 0) ? HS_STORM_SOAK : HS_STORM_DEFAULT);
 
@@ -1357,7 +1357,7 @@ int main(int argc, char **argv)
 
 	sd_vmm_reg_destroy(r);
 	sd_vm_free(vm);
-	rcu_unregister_thread();
+	sd_thread_rcu_unregister();
 	return 0;
 }
 #endif

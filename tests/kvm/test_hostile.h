@@ -152,7 +152,7 @@ static void *hs_reader_fn(void *arg)
 	struct hs_reader *rd = arg;
 	u64 pass = 0;
 
-	rcu_register_thread();
+	sd_thread_rcu_register();
 	while (!SD_LOAD(rd->stop)) {
 		const struct sd_host_reg *reg;
 		u32 flags = (pass & 1) ? SD_READ_STRICT : 0;	/* alternate */
@@ -202,7 +202,7 @@ static void *hs_reader_fn(void *arg)
 		SD_INC(rd->passes);
 		sched_yield();
 	}
-	rcu_unregister_thread();
+	sd_thread_rcu_unregister();
 	return NULL;
 }
 

@@ -622,7 +622,7 @@ static void *reader_fn(void *arg)
 	u64 pass = 0;
 
 	TEST_ASSERT(scratch, "calloc");
-	rcu_register_thread();
+	sd_thread_rcu_register();
 	while (!SD_LOAD(c->reader_stop)) {
 		const struct sd_host_reg *reg;
 		u32 flags = (pass & 1) ? SD_READ_STRICT : 0;
@@ -657,7 +657,7 @@ static void *reader_fn(void *arg)
 		pass++;
 		sched_yield();
 	}
-	rcu_unregister_thread();
+	sd_thread_rcu_unregister();
 	free(scratch);
 	return NULL;
 }
@@ -682,7 +682,7 @@ int main(void)
 
 	sd_kvm_require();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	rcu_register_thread();
+	sd_thread_rcu_register();
 	seed = env_u64("SD_KVM_SEED", (u64)time(NULL));
 	soak = env_u64("SD_KVM_SOAK", 0);
 	rounds = soak ? 200 : 12;

@@ -498,7 +498,7 @@ int main(void)
 {
 	sd_kvm_require();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	rcu_register_thread();
+	sd_thread_rcu_register();
 	garbage_registrations_fail_with_their_named_error();
 	printf("ok: garbage_registrations_fail_with_their_named_error\n");
 	no_cpuid_bit_means_unsupported_and_no_exit();
@@ -507,7 +507,7 @@ int main(void)
 	printf("ok: concurrent_registrations_lose_no_generation\n");
 	registration_restores_on_a_copy_of_memory();
 	printf("ok: registration_restores_on_a_copy_of_memory\n");
-	rcu_unregister_thread();
+	sd_thread_rcu_unregister();
 	return 0;
 }
 #endif

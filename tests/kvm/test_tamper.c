@@ -735,7 +735,7 @@ int main(void)
 
 	sd_kvm_require();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	rcu_register_thread();
+	sd_thread_rcu_register();
 	seed = env_u64("SD_KVM_SEED", (u64)time(NULL));
 	ops = env_u64("SD_KVM_SOAK", 0) ? 10 * TS_OPS : TS_OPS;
 	printf("tamper: seed=%llu changes per vCPU=%llu\n", (unsigned long long)seed,
@@ -745,7 +745,7 @@ int main(void)
 	printf("ok: host_scribbles_while_the_guest_writes_at_cpl3\n");
 	registration_answers_that_make_no_sense_are_bad_answers();
 	printf("ok: registration_answers_that_make_no_sense_are_bad_answers\n");
-	rcu_unregister_thread();
+	sd_thread_rcu_unregister();
 	return 0;
 }
 #endif

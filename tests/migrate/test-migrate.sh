@@ -93,6 +93,18 @@ check "destination with less RAM: refused before the pause" "j['error'] == 'SD_M
 run 1 --seed 2 --inject wrong-mode
 check "a page sent in the wrong mode is caught by the oracle" "j['result'] == 'migrated' and j['mismatches'] == 1 and j['destination']['first_mismatch_gfn'] == 1"
 
+# A guest that moves its table (SPEC.md 5.6) during pre-copy, while the source is slow to
+# read: the reads that straddle a move are discarded and the new table read in full.
+run 0 --seed 4 --guest resize --inject read-delay=500
+check "resize during pre-copy: migrated, mismatches=0, clean check" "j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['verified'] and j['destination']['bad_content'] == 0 and j['destination']['bad_state'] == 0"
+check "resize: moves seen by full re-reads, reads that straddled one discarded" "j['source']['resizes'] >= 1 and 1 <= j['rereads'] <= j['source']['resizes'] and j['stale_reads'] >= 1"
+# A guest that re-registers after every operation: a pass that finds a new generation reads
+# the table in full (how many do depends on how much CPU the guest gets); the source reads the registration from an RCU-registered thread
+# (under ASan, a record freed under it would be reported).
+run 0 --seed 5 --guest reregister
+check "re-registration storm: migrated, mismatches=0, clean check" "j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['verified'] and j['destination']['bad_content'] == 0 and j['destination']['bad_state'] == 0"
+check "re-registration storm: passes saw new generations and re-read the table in full" "j['source']['registrations'] > 1 and 1 <= j['rereads'] <= j['passes'] - 1"
+
 run 0 --seed 2 --inject guest-span-beyond-ram
 check "a hostile table spanning 2x RAM, pages past RAM converted: ignored, migrated, mismatches=0" "j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['bad_content'] == 0 and j['destination']['bad_state'] == 0"
 

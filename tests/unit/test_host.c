@@ -421,7 +421,7 @@ static void register_reports_unbacked_mmio_and_split_memory(void **state)
 	fx_free(f);
 }
 
-/* An accessor answering something other than the three memory errors. */
+/* A map() answering something other than the four memory errors. */
 static const void *odd_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
 {
 	*err = -12345;

@@ -24,8 +24,8 @@ $(CLI_TEST): tests/cli/test-cli.sh $(CLI_BIN)
 CPU_TEST := $(BUILD)/tests/test-cpu-features
 $(CPU_TEST): tests/cli/test-cpu-features.sh $(CLI_BIN) $(BUILD)/tests/test_stream
 	@mkdir -p $(dir $@)
-	$(Q)printf '#!/bin/sh\nexec sh %s/tests/cli/test-cpu-features.sh %s/%s\n' \
-		"$(CURDIR)" "$(CURDIR)" "$(BUILD)" > $@
+	$(Q)printf '#!/bin/sh\nexec sh %s/tests/cli/test-cpu-features.sh %s/%s %s\n' \
+		"$(CURDIR)" "$(CURDIR)" "$(BUILD)" "$(SAN)" > $@
 	$(Q)chmod +x $@
 
 BINS += $(CLI_BIN)

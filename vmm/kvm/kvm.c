@@ -875,20 +875,25 @@ static void vcpu_leave(struct sd_vcpu *v)
  * immediate_exit set by the pauser, KVM completes the instruction and
  * returns -EINTR), so a paused vCPU's state is always between instructions.
  */
-static void vcpu_enter(struct sd_vcpu *v)
+static bool vcpu_enter(struct sd_vcpu *v)
 {
 	struct sd_vm *vm = v->vm;
+	bool killed;
 
 	pthread_mutex_lock(&vm->pause_lock);
 	v->run_thread = pthread_self();
 	v->in_run = true;
-	while (vm->pause_req && !v->exit_pending) {
+	while (vm->pause_req && !v->exit_pending && !vm->killed) {
 		v->in_run = false;
 		pthread_cond_broadcast(&vm->pause_cond);
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 		v->in_run = true;
 	}
+	killed = vm->killed;
+	if (killed)
+		v->in_run = false;
 	pthread_mutex_unlock(&vm->pause_lock);
+	return !killed;
 }
 
 int sd_vcpu_run_raw(struct sd_vcpu *v)
@@ -898,7 +903,8 @@ int sd_vcpu_run_raw(struct sd_vcpu *v)
 	for (;;) {
 		int rc;
 
-		vcpu_enter(v);
+		if (!vcpu_enter(v))
+			return SD_VCPU_KILLED;
 		rc = ioctl(v->fd, KVM_RUN, NULL);
 		v->nr_exits++;
 		if (rc < 0) {
@@ -974,13 +980,35 @@ int sd_vcpu_run(struct sd_vcpu *v)
 	return rc;
 }
 
+/* Whether this thread is registered with liburcu (sd_thread_rcu_register). */
+static __thread bool rcu_registered;
+
+void sd_thread_rcu_register(void)
+{
+	if (!rcu_registered)
+		rcu_register_thread();
+	rcu_registered = true;
+}
+
+void sd_thread_rcu_unregister(void)
+{
+	if (rcu_registered)
+		rcu_unregister_thread();
+	rcu_registered = false;
+}
+
+bool sd_thread_rcu_registered(void)
+{
+	return rcu_registered;
+}
+
 static void *vcpu_thread_main(void *arg)
 {
 	struct sd_vcpu *v = arg;
 
-	rcu_register_thread();
+	sd_thread_rcu_register();
 	v->ret = v->fn(v, v->arg);
-	rcu_unregister_thread();
+	sd_thread_rcu_unregister();
 	return v->ret;
 }
 
@@ -1001,6 +1029,46 @@ void *sd_vcpu_thread_join(struct sd_vcpu *v)
 	TEST_ASSERT(pthread_join(v->thread, &ret) == 0, "pthread_join");
 	v->has_thread = false;
 	return ret;
+}
+
+int sd_vcpu_thread_join_timeout(struct sd_vcpu *v, u32 ms, void **ret)
+{
+	struct timespec until;
+	void *r;
+	int e;
+
+	TEST_ASSERT(v->has_thread, "vCPU %u has no thread", v->id);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	e = pthread_timedjoin_np(v->thread, &r, &until);
+	if (e)
+		return -e;
+	v->has_thread = false;
+	if (ret)
+		*ret = r;
+	return 0;
+}
+
+void sd_vm_kill_vcpus(struct sd_vm *vm)
+{
+	u32 i;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->killed = true;
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct sd_vcpu *v = vm->vcpus[i];
+
+		SD_STORE(v->run->immediate_exit, 1);
+		if (v->in_run)
+			pthread_kill(v->run_thread, SD_KICK_SIGNAL);
+	}
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 /* ---- pausing ------------------------------------------------------------------------------------ */

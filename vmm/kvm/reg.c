@@ -3,6 +3,7 @@
  * reg.c - the registration endpoint (sd_vmm_reg.h): MSR exits to host/,
  * publication with RCU.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "sev_donate.h"
@@ -37,6 +38,14 @@ const char *__tsan_default_suppressions(void)
 	return "called_from_lib:liburcu-memb.so\ncalled_from_lib:liburcu-common.so\n";
 }
 #endif
+
+void sd_vmm_reg_unregistered_reader(void)
+{
+	fputs("sev-donate: BUG: a thread read the guest's registration without registering "
+	      "with liburcu (sd_thread_rcu_register): grace periods do not wait for it, so "
+	      "the record it reads may be freed under it\n", stderr);
+	abort();
+}
 
 /* call_rcu callback: every reader that could see the record has left. */
 static void rec_free(struct rcu_head *head)

@@ -129,6 +129,7 @@ struct sd_vm {
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;	/* a vCPU left KVM_RUN, or a pause ended */
 	bool pause_req;
+	bool killed;		/* sd_vm_kill_vcpus(): every sd_vcpu_run returns SD_VCPU_KILLED */
 	u64 nr_pauses;
 	/* Free for the user (e.g. the registration endpoint). */
 	void *priv;
@@ -225,6 +226,8 @@ struct sd_vcpu *sd_vm_add_vcpu(struct sd_vm *vm);
 int sd_vcpu_run(struct sd_vcpu *v);
 /* The same, but returns ASSERT and EXCEPTION ucalls instead of failing. */
 int sd_vcpu_run_raw(struct sd_vcpu *v);
+/* What sd_vcpu_run returns once sd_vm_kill_vcpus() was called: the vCPU runs no more. */
+#define SD_VCPU_KILLED	(-1)
 /*
  * Answer the last ucall: the guest's sd_rt_ucall() returns @val (its
  * struct's args[0]) when the vCPU runs again.
@@ -240,6 +243,18 @@ const char *sd_ucall_describe(struct sd_vcpu *v, char *buf, size_t size);
 void sd_vcpu_thread_start(struct sd_vcpu *v, void *(*fn)(struct sd_vcpu *v, void *arg),
 			  void *arg);
 void *sd_vcpu_thread_join(struct sd_vcpu *v);
+/* Join within @ms: 0 (with *ret if @ret), or -ETIMEDOUT (the thread goes on). */
+int sd_vcpu_thread_join_timeout(struct sd_vcpu *v, u32 ms, void **ret);
+
+/*
+ * Every thread that reads an RCU-published registration (sd_vmm_reg.h)
+ * registers with liburcu through these, so that the read side can check it
+ * (an unregistered reader is a use-after-free liburcu cannot prevent).
+ * vCPU threads from sd_vcpu_thread_start() are registered.
+ */
+void sd_thread_rcu_register(void);
+void sd_thread_rcu_unregister(void);
+bool sd_thread_rcu_registered(void);
 
 /*
  * Stop every vCPU wherever it is: on return no vCPU is executing guest code
@@ -250,6 +265,12 @@ void *sd_vcpu_thread_join(struct sd_vcpu *v);
  */
 void sd_vm_pause(struct sd_vm *vm);
 void sd_vm_resume(struct sd_vm *vm);
+/*
+ * For good: every vCPU leaves sd_vcpu_run (now, or at its next entry) with
+ * SD_VCPU_KILLED, paused or not, so its thread can be joined and the VM
+ * freed (a source whose guest now runs elsewhere).
+ */
+void sd_vm_kill_vcpus(struct sd_vm *vm);
 /* vCPUs inside sd_vcpu_run and not parked (0 while paused). */
 u32 sd_vm_nr_running(struct sd_vm *vm);
 

@@ -14,10 +14,12 @@
  *                                                                          rcu_cmpxchg_pointer, retries
  *                                                                          if another vCPU published first
  *   sd_vmm_reg_read_lock/_current    WRMSR on any vCPU, other readers      an RCU-registered thread
- *     (any thread)                                                         (rcu_register_thread)
+ *     (any thread)                                                         (sd_thread_rcu_register;
+ *                                                                          checked: else abort)
  *   freeing a replaced record        -                                     call_rcu: after every reader
  *                                                                          that could see it has left
- *   sd_vmm_reg_restore (VMM thread)  readers                               vCPUs not running
+ *   sd_vmm_reg_restore (VMM thread)  readers                               vCPUs not running; an
+ *                                                                          RCU-registered thread
  *   sd_vmm_reg_create                nothing                               before the first vCPU
  *   sd_vmm_reg_destroy               nothing                               vCPUs and readers stopped
  *
@@ -129,13 +131,25 @@ struct sd_vmm_reg {
 struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm);
 void sd_vmm_reg_destroy(struct sd_vmm_reg *r);
 
+/* An unregistered thread tried to read: says so on stderr and aborts (every build). */
+void sd_vmm_reg_unregistered_reader(void) __attribute__((noreturn));
+
 /*
  * Readers: between sd_vmm_reg_read_lock() and _unlock() (rcu_read_lock),
  * sd_vmm_reg_current() returns the current record (rcu_dereference), valid
  * until unlock. Use these rather than the bare liburcu calls (see above).
+ *
+ * Only a thread registered with liburcu (sd_thread_rcu_register) may read:
+ * grace periods do not wait for any other, so a record it copies may be
+ * freed under it. That is checked here, in every build, and such a reader
+ * aborts loudly. The ThreadSanitizer model follows the same rule: only a
+ * registered reader's unlock is an edge to the reclaimer, and there is no
+ * other kind of reader.
  */
 static inline void sd_vmm_reg_read_lock(void)
 {
+	if (!sd_thread_rcu_registered())
+		sd_vmm_reg_unregistered_reader();
 	rcu_read_lock();
 }
 

@@ -28,6 +28,7 @@
 #define DEMO_RAM_STEP		(4ULL << 20)
 #define DEMO_MAX_PAGES		(DEMO_MAX_RAM >> 12)
 #define DEMO_TABLE_GPA		(8ULL << 20)		/* the table, shared */
+#define DEMO_TABLE_B_GPA	(12ULL << 20)		/* where a resizing guest moves it */
 #define DEMO_TABLE_MAX		(64ULL << 10)
 #define DEMO_WORK_GPA		(16ULL << 20)		/* lanes start here */
 #define DEMO_PRIV_BYTES		(256ULL << 10)
@@ -38,7 +39,10 @@ enum {
 	DEMO_ARG_PPC,		/* pages per chunk */
 	DEMO_ARG_MAX_RANGE,	/* largest conversion, pages */
 	DEMO_ARG_BEYOND,	/* hostile: the table spans 2x RAM; vCPU 0 converts pages past RAM */
+	DEMO_ARG_RESIZE,	/* vCPU 0 moves its table (SPEC.md 5.6) when the VMM asks */
+	DEMO_ARG_REREGISTER,	/* vCPU 0 re-registers its table after every operation */
 };
+
 
 /* The pages past RAM a hostile demo guest converts (DEMO_ARG_BEYOND). */
 #define DEMO_BEYOND_OFF		1000
@@ -64,6 +68,9 @@ struct demo_state {
 	u64 rewrites[DEMO_VCPUS];
 	u64 stop;			/* set by the VMM: verify and finish */
 	u64 ram_pages;
+	u64 resizes;			/* tables moved (SPEC.md 5.6) */
+	u64 resize_request;		/* set by the VMM: move the table until resizes equals it */
+	u64 registrations;		/* successful registrations, the first included */
 };
 
 /* The u64 at word @w of page @gfn at @version: what the page must hold. */

@@ -10,10 +10,21 @@
 
 struct demo_state demo;
 
-static struct sd_guest table;
-static u64 priv[DEMO_PRIV_BYTES / 8];
+/*
+ * The table, and a second one a resizing guest moves it to and back
+ * (SPEC.md 5.6). `cur` is the one every writer updates; it changes only
+ * while vCPU 1 is parked (resize_req / parked below).
+ */
+static struct sd_guest tables[2];
+static struct sd_guest *cur = &tables[0];
+static u64 priv[2][DEMO_PRIV_BYTES / 8];
+static const u64 table_gpa[2] = { DEMO_TABLE_GPA, DEMO_TABLE_B_GPA };
+static u64 table_bytes, span_pages;
+static u32 table_ppc;
 static struct sd_transport transport = { .ops = &sd_rt_transport_ops };
 static u64 lane_first[DEMO_VCPUS], lane_end[DEMO_VCPUS];
+/* vCPU 0 asks vCPU 1 to stop writing (resize step 3); vCPU 1 says it has. */
+static volatile u64 resize_req, parked;
 
 static void wr64(volatile u64 *p, u64 v)
 {
@@ -42,16 +53,16 @@ static void convert(u32 id, u64 gfn, u64 n, bool shared, bool two_phase)
 	wr64(&f->shared, shared);
 	wr64(&f->valid, 1);
 	if (two_phase) {
-		GUEST_ASSERT_EQ(sd_guest_begin(&table, gfn, n, shared), 0);
+		GUEST_ASSERT_EQ(sd_guest_begin(cur, gfn, n, shared), 0);
 		/* The conversion: contents are new afterwards, as under SEV. */
 		for (u64 i = 0; i < n; i++) {
 			page_rewrite(gfn + i);
 			demo.state[gfn + i] = shared;
 		}
 		sd_barrier();
-		GUEST_ASSERT_EQ(sd_guest_commit(&table, gfn, n, shared), 0);
+		GUEST_ASSERT_EQ(sd_guest_commit(cur, gfn, n, shared), 0);
 	} else {
-		GUEST_ASSERT_EQ(sd_guest_set(&table, gfn, n, shared), 0);
+		GUEST_ASSERT_EQ(sd_guest_set(cur, gfn, n, shared), 0);
 		for (u64 i = 0; i < n; i++) {
 			demo.state[gfn + i] = shared;
 			page_rewrite(gfn + i);
@@ -71,7 +82,7 @@ static void random_op(u32 id, struct sd_rt_rng *rng, u64 max_range)
 
 	if (beyond && id == 0 && (r & 15) == 0) {
 		/* No memory there: only the table says these pages change. */
-		GUEST_ASSERT_EQ(sd_guest_set(&table, demo.ram_pages + DEMO_BEYOND_OFF,
+		GUEST_ASSERT_EQ(sd_guest_set(cur, demo.ram_pages + DEMO_BEYOND_OFF,
 					     DEMO_BEYOND_PAGES, (r >> 4) & 1), 0);
 		return;
 	}
@@ -103,18 +114,90 @@ static void verify(u32 id)
 				bad_content++;
 				break;
 			}
-		if (sd_guest_is_shared(&table, gfn) != demo.state[gfn])
+		if (sd_guest_is_shared(cur, gfn) != demo.state[gfn])
 			bad_state++;
 	}
 	GUEST_SYNC_ARGS(DEMO_ST_VERIFIED, bad_content, bad_state, pages);
+}
+
+/* A table at slot @i for the guest's span, every page of it shared (2.6, 5.6 step 4). */
+static void table_init(u32 i)
+{
+	GUEST_ASSERT_EQ(sd_guest_init(&tables[i], 0, span_pages, table_ppc,
+				      (void *)table_gpa[i], table_gpa[i], table_bytes, priv[i],
+				      sizeof(priv[i])), 0);
+}
+
+/* Ledger and table: the @n pages at @gfn become @shared, as one conversion. */
+static void convert_table_pages(u64 gfn, u64 n, bool shared)
+{
+	volatile struct demo_inflight *f = &demo.inflight[0];
+
+	wr64(&f->gfn, gfn);
+	wr64(&f->npages, n);
+	wr64(&f->shared, shared);
+	wr64(&f->valid, 1);
+	GUEST_ASSERT_EQ(sd_guest_set(cur, gfn, n, shared), 0);
+	for (u64 i = 0; i < n; i++)
+		demo.state[gfn + i] = shared;
+	sd_barrier();
+	wr64(&f->valid, 0);
+}
+
+/*
+ * Move the table to the other slot, in SPEC.md 5.6's order, while the VMM
+ * may be reading the old one. Afterwards the old table's pages are ordinary
+ * private memory, and are overwritten: a host still reading them must see
+ * the generation change and re-read, or it reads garbage.
+ */
+static void table_move(void)
+{
+	struct sd_guest *old = cur;
+	u32 to = old == &tables[0] ? 1 : 0;
+	u64 old_gfn = old->reg_value >> 12, new_gfn = table_gpa[to] >> 12, n = table_bytes >> 12;
+
+	convert_table_pages(new_gfn, n, true);			/* step 1 */
+	table_init(to);						/* step 2 */
+	resize_req = 1;						/* step 3 */
+	sd_barrier();
+	while (!parked)
+		sd_rt_pause();
+	sd_barrier();
+	GUEST_ASSERT_EQ(sd_guest_resize(old, &tables[to], &transport), 0);	/* steps 4-5 */
+	cur = &tables[to];					/* step 6 */
+	sd_barrier();
+	resize_req = 0;
+	convert_table_pages(old_gfn, n, false);			/* step 7 */
+	/*
+	 * Reuse the memory: 0x02 bytes make every old descriptor even with a
+	 * count larger than its chunk, so a stale read fails validation
+	 * (SD_ERR_CHUNK_COUNT) instead of passing by luck.
+	 */
+	memset((void *)(old_gfn << SD_PAGE_SHIFT), 0x02, n << SD_PAGE_SHIFT);
+	demo.resizes++;
+	demo.registrations++;
+}
+
+/* vCPU 1, between operations: stay off the table while vCPU 0 moves it. */
+static void maybe_park(void)
+{
+	if (!resize_req)
+		return;
+	sd_barrier();
+	parked = 1;
+	while (resize_req)
+		sd_rt_pause();
+	sd_barrier();
+	parked = 0;
 }
 
 void guest_main(u32 id)
 {
 	volatile struct sd_kvm_bootinfo *bi = sd_rt_bootinfo();
 	u64 ram_pages = bi->args[DEMO_ARG_RAM_PAGES];
-	u32 ppc = (u32)bi->args[DEMO_ARG_PPC];
 	u64 work = DEMO_WORK_GPA >> 12, lane = (ram_pages - work) / DEMO_VCPUS;
+	u64 resizes = bi->args[DEMO_ARG_RESIZE];
+	bool reregister = bi->args[DEMO_ARG_REREGISTER] != 0;
 	struct sd_rt_rng rng = { bi->seed * 0x9e3779b97f4a7c15ULL + id + 1 };
 
 	lane_first[id] = work + id * lane;
@@ -124,26 +207,40 @@ void guest_main(u32 id)
 		page_rewrite(gfn);
 	beyond = bi->args[DEMO_ARG_BEYOND] != 0;
 	if (id == 0) {
-		/* A span may be larger than RAM (SPEC.md 4.1 check 13): a hostile one is. */
-		u64 span = beyond ? 2 * ram_pages : ram_pages;
-		u64 bytes = sd_guest_table_bytes(0, span, ppc);
 		int rc;
 
+		/* A span may be larger than RAM (SPEC.md 4.1 check 13): a hostile one is. */
+		span_pages = beyond ? 2 * ram_pages : ram_pages;
+		table_ppc = (u32)bi->args[DEMO_ARG_PPC];
+		table_bytes = sd_guest_table_bytes(0, span_pages, table_ppc);
 		demo.ram_pages = ram_pages;
-		GUEST_ASSERT(bytes && bytes <= DEMO_TABLE_MAX);
-		GUEST_ASSERT(sd_guest_priv_bytes(0, span, ppc) <= DEMO_PRIV_BYTES);
-		GUEST_ASSERT_EQ(sd_guest_init(&table, 0, span, ppc, (void *)DEMO_TABLE_GPA,
-					      DEMO_TABLE_GPA, bytes, priv, sizeof(priv)), 0);
-		for (u64 i = 0; i < (bytes >> 12); i++)
+		GUEST_ASSERT(table_bytes && table_bytes <= DEMO_TABLE_MAX);
+		GUEST_ASSERT(sd_guest_priv_bytes(0, span_pages, table_ppc) <= DEMO_PRIV_BYTES);
+		table_init(0);
+		for (u64 i = 0; i < (table_bytes >> 12); i++)
 			demo.state[(DEMO_TABLE_GPA >> 12) + i] = 1;
 		rc = sd_transport_probe(&transport);
 		if (rc == 0)
-			rc = sd_guest_register(&table, &transport);
+			rc = sd_guest_register(cur, &transport);
+		if (rc == 0)
+			demo.registrations++;
 		GUEST_SYNC_ARGS(DEMO_ST_READY, (u64)(s64)rc, 0, 0);
 	} else {
 		GUEST_SYNC(DEMO_ST_READY);
 	}
-	while (!*(volatile u64 *)&demo.stop)
+	while (!*(volatile u64 *)&demo.stop) {
+		if (id != 0)
+			maybe_park();
 		random_op(id, &rng, bi->args[DEMO_ARG_MAX_RANGE]);
+		if (id != 0)
+			continue;
+		if (reregister) {
+			/* The same table again: a new generation the host must follow. */
+			GUEST_ASSERT_EQ(sd_guest_register(cur, &transport), 0);
+			demo.registrations++;
+		}
+		if (resizes && demo.resizes < *(volatile u64 *)&demo.resize_request)
+			table_move();
+	}
 	verify(id);
 }

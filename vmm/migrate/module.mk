@@ -14,10 +14,10 @@ USER_LDLIBS += $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium)
 USER_INC += -Ivmm/migrate
 
 # The migration drivers use the KVM harness (vmm/kvm/).
-MIGRUN_SRCS := vmm/migrate/migrate.c vmm/migrate/cli_migrate.c
+MIGRUN_SRCS := vmm/migrate/demo_vm.c vmm/migrate/source.c vmm/migrate/dest.c \
+	       vmm/migrate/report.c vmm/migrate/cli_migrate.c
 MIGRUN_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(MIGRUN_SRCS))
-EXTRA_CFLAGS_migrate = $(KVM_INC)
-EXTRA_CFLAGS_cli_migrate = $(KVM_INC)
+$(MIGRUN_OBJS): EXTRA_CFLAGS += $(KVM_INC) -Ivmm/cli
 
 # The demo guest: freestanding, linked with the KVM guest runtime like a KVM test.
 $(KVM_GUEST_DIR)/demo_guest.o: vmm/migrate/demo_guest.c $(FS_INC)/.stamp

@@ -10,6 +10,7 @@
  * does not match.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 #include "stream.h"
+#include "stream_wire.h"
 
 _Static_assert(sizeof(struct kvm_regs) == 144, "REGS item size (docs/STREAM.md 4.3)");
 _Static_assert(sizeof(struct kvm_sregs) == 312, "SREGS item size");
@@ -165,15 +167,6 @@ struct sd_io sd_io_mem(struct sd_membuf *m)
 	return (struct sd_io){ .read = mem_read, .write = mem_write, .ctx = m };
 }
 
-/* ---- little-endian helpers (x86-only project, but the format is explicit) -------- */
-
-static void put16(u8 *p, u16 v) { memcpy(p, &v, 2); }
-static void put32(u8 *p, u32 v) { memcpy(p, &v, 4); }
-static void put64(u8 *p, u64 v) { memcpy(p, &v, 8); }
-static u16 get16(const u8 *p) { u16 v; memcpy(&v, p, 2); return v; }
-static u32 get32(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }
-static u64 get64(const u8 *p) { u64 v; memcpy(&v, p, 8); return v; }
-
 static const char *io_what(int rc)
 {
 	if (rc == -SD_MIG_ERR_TIMEOUT)
@@ -183,64 +176,72 @@ static const char *io_what(int rc)
 
 /* ---- handshake ----------------------------------------------------------------- */
 
-/* HELLO and HEADER share a shape: magic, version, size, RAM, key, a u32, CRC. */
-static void hs_build(u8 b[64], u64 magic, u64 ram_bytes, const u8 *pk, u32 word)
+/*
+ * HELLO and HEADER share a shape (stream_wire.h): both are built and checked
+ * as struct sd_mig_hello, whose flags field is HEADER's nr_vcpus.
+ */
+_Static_assert(sizeof(struct sd_mig_hello) == sizeof(struct sd_mig_header), "one shape");
+_Static_assert(__builtin_offsetof(struct sd_mig_hello, flags) ==
+	       __builtin_offsetof(struct sd_mig_header, nr_vcpus), "one shape");
+
+static void hs_build(struct sd_mig_hello *h, u64 magic, u64 ram_bytes, const u8 *pk, u32 word)
 {
-	memset(b, 0, 64);
-	put64(b, magic);
-	put16(b + 8, SD_MIG_MAJOR);
-	put16(b + 10, SD_MIG_MINOR);
-	put32(b + 12, 64);
-	put64(b + 16, ram_bytes);
-	memcpy(b + 24, pk, SD_MIG_KX_BYTES);
-	put32(b + 56, word);
-	put32(b + 60, sd_crc32c(0, b, 60));
+	memset(h, 0, sizeof(*h));
+	h->magic = magic;
+	h->major = SD_MIG_MAJOR;
+	h->minor = SD_MIG_MINOR;
+	h->size = sizeof(*h);
+	h->ram_bytes = ram_bytes;
+	memcpy(h->kx_public, pk, SD_MIG_KX_BYTES);
+	h->flags = word;
+	h->crc = sd_crc32c(0, h, offsetof(struct sd_mig_hello, crc));
 }
 
-static int hs_check(const u8 b[64], u64 magic, const char *what, struct sd_mig_status *st)
+static int hs_check(const struct sd_mig_hello *h, u64 magic, const char *what,
+		    struct sd_mig_status *st)
 {
-	if (get64(b) != magic)
+	if (h->magic != magic)
 		return sd_mig_fail(st, SD_MIG_ERR_MAGIC, "%s: bad magic %#llx", what,
-				   (unsigned long long)get64(b));
-	if (get32(b + 60) != sd_crc32c(0, b, 60))
+				   (unsigned long long)h->magic);
+	if (h->crc != sd_crc32c(0, h, offsetof(struct sd_mig_hello, crc)))
 		return sd_mig_fail(st, SD_MIG_ERR_CRC, "%s: CRC mismatch", what);
-	if (get16(b + 8) != SD_MIG_MAJOR || get32(b + 12) != 64)
+	if (h->major != SD_MIG_MAJOR || h->size != sizeof(*h))
 		return sd_mig_fail(st, SD_MIG_ERR_VERSION, "%s: version %u.%u size %u not supported",
-				   what, get16(b + 8), get16(b + 10), get32(b + 12));
+				   what, h->major, h->minor, h->size);
 	return 0;
 }
 
 int sd_mig_send_hello(const struct sd_io *io, u64 ram_bytes, struct sd_mig_keys *k,
 		      struct sd_mig_status *st)
 {
-	u8 b[64];
+	struct sd_mig_hello h;
 	int rc;
 
 	crypto_kx_keypair(k->pk, k->sk);
-	hs_build(b, SD_MIG_HELLO_MAGIC, ram_bytes, k->pk, 0);
-	rc = io->write(io->ctx, b, sizeof(b));
+	hs_build(&h, SD_MIG_HELLO_MAGIC, ram_bytes, k->pk, 0);
+	rc = io->write(io->ctx, &h, sizeof(h));
 	return rc ? sd_mig_fail(st, -rc, "sending HELLO: %s", io_what(rc)) : 0;
 }
 
 int sd_mig_recv_hello(const struct sd_io *io, u64 ram_bytes, struct sd_mig_keys *k,
 		      struct sd_mig_status *st)
 {
-	u8 b[64];
-	int rc = io->read(io->ctx, b, sizeof(b));
+	struct sd_mig_hello h;
+	int rc = io->read(io->ctx, &h, sizeof(h));
 
 	if (rc)
 		return sd_mig_fail(st, -rc, "reading HELLO: %s", io_what(rc));
-	rc = hs_check(b, SD_MIG_HELLO_MAGIC, "HELLO", st);
+	rc = hs_check(&h, SD_MIG_HELLO_MAGIC, "HELLO", st);
 	if (rc)
 		return rc;
-	if (get32(b + 56))
-		return sd_mig_fail(st, SD_MIG_ERR_TYPE, "HELLO: unknown flags %#x", get32(b + 56));
-	if (get64(b + 16) < ram_bytes)
+	if (h.flags)
+		return sd_mig_fail(st, SD_MIG_ERR_TYPE, "HELLO: unknown flags %#x", h.flags);
+	if (h.ram_bytes < ram_bytes)
 		return sd_mig_fail(st, SD_MIG_ERR_RAM,
 				   "destination holds %llu bytes of guest RAM, the guest has %llu",
-				   (unsigned long long)get64(b + 16), (unsigned long long)ram_bytes);
+				   (unsigned long long)h.ram_bytes, (unsigned long long)ram_bytes);
 	crypto_kx_keypair(k->pk, k->sk);
-	if (crypto_kx_client_session_keys(k->rx, k->tx, k->pk, k->sk, b + 24))
+	if (crypto_kx_client_session_keys(k->rx, k->tx, k->pk, k->sk, h.kx_public))
 		return sd_mig_fail(st, SD_MIG_ERR_AUTH, "HELLO: unusable key-exchange public key");
 	return 0;
 }
@@ -248,95 +249,94 @@ int sd_mig_recv_hello(const struct sd_io *io, u64 ram_bytes, struct sd_mig_keys 
 int sd_mig_send_header(const struct sd_io *io, u64 ram_bytes, u32 nr_vcpus,
 		       const struct sd_mig_keys *k, struct sd_mig_status *st)
 {
-	u8 b[64];
+	struct sd_mig_hello h;
 	int rc;
 
-	hs_build(b, SD_MIG_HEADER_MAGIC, ram_bytes, k->pk, nr_vcpus);
-	rc = io->write(io->ctx, b, sizeof(b));
+	hs_build(&h, SD_MIG_HEADER_MAGIC, ram_bytes, k->pk, nr_vcpus);
+	rc = io->write(io->ctx, &h, sizeof(h));
 	return rc ? sd_mig_fail(st, -rc, "sending HEADER: %s", io_what(rc)) : 0;
 }
 
 int sd_mig_recv_header(const struct sd_io *io, u64 dst_ram_bytes, struct sd_mig_keys *k,
 		       u64 *ram_bytes, u32 *nr_vcpus, struct sd_mig_status *st)
 {
-	u8 b[64];
-	int rc = io->read(io->ctx, b, sizeof(b));
+	struct sd_mig_header h;
+	struct sd_mig_hello v;
+	int rc = io->read(io->ctx, &h, sizeof(h));
 
 	if (rc)
 		return sd_mig_fail(st, -rc, "reading HEADER: %s", io_what(rc));
-	rc = hs_check(b, SD_MIG_HEADER_MAGIC, "HEADER", st);
+	memcpy(&v, &h, sizeof(v));	/* the shared shape, for the shared checks */
+	rc = hs_check(&v, SD_MIG_HEADER_MAGIC, "HEADER", st);
 	if (rc)
 		return rc;
-	if (get64(b + 16) > dst_ram_bytes)
+	if (h.ram_bytes > dst_ram_bytes)
 		return sd_mig_fail(st, SD_MIG_ERR_RAM,
 				   "the guest has %llu bytes of RAM, this destination holds %llu",
-				   (unsigned long long)get64(b + 16),
-				   (unsigned long long)dst_ram_bytes);
-	if (get64(b + 16) == 0 || get64(b + 16) % 4096)
+				   (unsigned long long)h.ram_bytes, (unsigned long long)dst_ram_bytes);
+	if (h.ram_bytes == 0 || h.ram_bytes % 4096)
 		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "HEADER: RAM size %llu is not whole pages",
-				   (unsigned long long)get64(b + 16));
-	if (get32(b + 56) == 0 || get32(b + 56) > SD_MIG_MAX_VCPUS)
-		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "HEADER: %u vCPUs (1 to %d)",
-				   get32(b + 56), SD_MIG_MAX_VCPUS);
-	if (crypto_kx_server_session_keys(k->rx, k->tx, k->pk, k->sk, b + 24))
+				   (unsigned long long)h.ram_bytes);
+	if (h.nr_vcpus == 0 || h.nr_vcpus > SD_MIG_MAX_VCPUS)
+		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "HEADER: %u vCPUs (1 to %d)", h.nr_vcpus,
+				   SD_MIG_MAX_VCPUS);
+	if (crypto_kx_server_session_keys(k->rx, k->tx, k->pk, k->sk, h.kx_public))
 		return sd_mig_fail(st, SD_MIG_ERR_AUTH, "HEADER: unusable key-exchange public key");
-	*ram_bytes = get64(b + 16);
-	*nr_vcpus = get32(b + 56);
+	*ram_bytes = h.ram_bytes;
+	*nr_vcpus = h.nr_vcpus;
 	return 0;
 }
 
 int sd_mig_send_result(const struct sd_io *io, const struct sd_mig_status *result)
 {
-	u8 b[256] = { 0 };
+	struct sd_mig_result b;
 
-	put64(b, SD_MIG_RESULT_MAGIC);
-	put32(b + 8, (u32)result->err);
+	memset(&b, 0, sizeof(b));
+	b.magic = SD_MIG_RESULT_MAGIC;
+	b.status = (u32)result->err;
 	if (result->err)
-		snprintf((char *)b + 16, SD_MIG_MSG_BYTES, "%s", result->msg);
-	put32(b + 12, sd_crc32c(0, b, sizeof(b)));
-	return io->write(io->ctx, b, sizeof(b));
+		snprintf(b.message, sizeof(b.message), "%s", result->msg);
+	b.crc = sd_crc32c(0, &b, sizeof(b));
+	return io->write(io->ctx, &b, sizeof(b));
 }
 
 int sd_mig_recv_result(const struct sd_io *io, struct sd_mig_status *st)
 {
-	u8 b[256];
+	struct sd_mig_result b;
 	u32 crc;
-	int rc = io->read(io->ctx, b, sizeof(b));
+	int rc = io->read(io->ctx, &b, sizeof(b));
 
 	if (rc)
 		return sd_mig_fail(st, -rc, "waiting for the destination's RESULT: %s", io_what(rc));
-	if (get64(b) != SD_MIG_RESULT_MAGIC)
+	if (b.magic != SD_MIG_RESULT_MAGIC)
 		return sd_mig_fail(st, SD_MIG_ERR_MAGIC, "RESULT: bad magic");
-	crc = get32(b + 12);
-	put32(b + 12, 0);
-	if (crc != sd_crc32c(0, b, sizeof(b)))
+	crc = b.crc;
+	b.crc = 0;
+	if (crc != sd_crc32c(0, &b, sizeof(b)))
 		return sd_mig_fail(st, SD_MIG_ERR_CRC, "RESULT: CRC mismatch");
-	if (!memchr(b + 16, 0, SD_MIG_MSG_BYTES))
+	if (!memchr(b.message, 0, sizeof(b.message)))
 		return sd_mig_fail(st, SD_MIG_ERR_LEN, "RESULT: message not terminated");
-	if (get32(b + 8) == 0)
+	if (b.status == 0)
 		return 0;
-	return sd_mig_fail(st, SD_MIG_ERR_REFUSED, "destination refused: %s",
-			   (const char *)b + 16);
+	return sd_mig_fail(st, SD_MIG_ERR_REFUSED, "destination refused: %s", b.message);
 }
 
 int sd_mig_send_commit(const struct sd_io *io, struct sd_mig_status *st)
 {
-	u8 b[8];
-	int rc;
+	struct sd_mig_commit c = { .magic = SD_MIG_COMMIT_MAGIC };
+	int rc = io->write(io->ctx, &c, sizeof(c));
 
-	put64(b, SD_MIG_COMMIT_MAGIC);
-	rc = io->write(io->ctx, b, sizeof(b));
 	return rc ? sd_mig_fail(st, -rc, "sending COMMIT: %s", io_what(rc)) : 0;
 }
 
 int sd_mig_recv_commit(const struct sd_io *io, struct sd_mig_status *st)
 {
-	u8 b[8];
-	int rc = io->read(io->ctx, b, sizeof(b));
+	struct sd_mig_commit c;
+	int rc = io->read(io->ctx, &c, sizeof(c));
 
 	if (rc)
 		return sd_mig_fail(st, -rc, "waiting for COMMIT: %s", io_what(rc));
-	if (get64(b) != SD_MIG_COMMIT_MAGIC)
+	if (c.magic != SD_MIG_COMMIT_MAGIC)
 		return sd_mig_fail(st, SD_MIG_ERR_MAGIC, "COMMIT: bad magic");
 	return 0;
 }
@@ -354,20 +354,22 @@ void sd_mig_writer_init(struct sd_mig_writer *w, const struct sd_io *io,
 	crypto_generichash_init(&w->digest, keys->tx, crypto_kx_SESSIONKEYBYTES, SD_MIG_DIGEST_BYTES);
 }
 
-static void rec_header(u8 *h, u16 type, u32 len, u64 seq)
+/* Start the record in w->buf: its header (crc zero until rec_send), and the next seq. */
+static u8 *rec_begin(struct sd_mig_writer *w, u16 type, u32 len)
 {
-	memset(h, 0, SD_REC_HDR_SIZE);
-	put16(h, type);
-	put32(h + 4, len);
-	put64(h + 8, seq);
+	struct sd_rec_hdr h = { .type = type, .len = len, .seq = ++w->seq };
+
+	memcpy(w->buf, &h, sizeof(h));
+	return w->buf + sizeof(h);
 }
 
 /* The record in w->buf (header with crc 0, then @len payload bytes): seal and send. */
 static int rec_send(struct sd_mig_writer *w, u32 len, bool digest, struct sd_mig_status *st)
 {
+	u32 crc = sd_crc32c(0, w->buf, SD_REC_HDR_SIZE + len);
 	int rc;
 
-	put32(w->buf + 16, sd_crc32c(0, w->buf, SD_REC_HDR_SIZE + len));
+	memcpy(w->buf + offsetof(struct sd_rec_hdr, crc), &crc, sizeof(crc));
 	if (digest)
 		crypto_generichash_update(&w->digest, w->buf, SD_REC_HDR_SIZE + len);
 	rc = w->io->write(w->io->ctx, w->buf, SD_REC_HDR_SIZE + len);
@@ -379,35 +381,32 @@ static int rec_send(struct sd_mig_writer *w, u32 len, bool digest, struct sd_mig
 
 int sd_mig_put_pass(struct sd_mig_writer *w, u32 pass, bool final, struct sd_mig_status *st)
 {
-	u8 *p = w->buf + SD_REC_HDR_SIZE;
+	struct sd_rec_pass p = { .pass = pass, .final = final };
 
-	rec_header(w->buf, SD_REC_PASS, 8, ++w->seq);
-	put32(p, pass);
-	put32(p + 4, final);
-	return rec_send(w, 8, true, st);
+	memcpy(rec_begin(w, SD_REC_PASS, sizeof(p)), &p, sizeof(p));
+	return rec_send(w, sizeof(p), true, st);
 }
 
 static void nonce_of(u8 n[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES], u64 seq)
 {
 	memset(n, 0, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-	put64(n, seq);
+	memcpy(n, &seq, sizeof(seq));
 }
 
 int sd_mig_put_pages(struct sd_mig_writer *w, enum sd_rec_type type, u64 gfn, u32 npages,
 		     const void *data, struct sd_mig_status *st)
 {
-	u8 *p = w->buf + SD_REC_HDR_SIZE;
+	struct sd_rec_pages ph = { .gfn = gfn, .npages = npages };
 	size_t bytes = (size_t)npages * 4096;
 	bool sealed = type == SD_REC_ENCRYPTED || type == SD_REC_TRANSITION;
 	u32 len = (u32)(SD_REC_PAGE_HDR + bytes + (sealed ? SD_REC_TAG : 0));
+	u8 *p;
 
 	if (npages == 0 || npages > SD_REC_MAX_PAGES || (!sealed && type != SD_REC_PLAIN))
 		return sd_mig_fail(st, SD_MIG_ERR_LEN, "page record: %u pages of type %d", npages,
 				   type);
-	rec_header(w->buf, (u16)type, len, ++w->seq);
-	memset(p, 0, SD_REC_PAGE_HDR);
-	put64(p, gfn);
-	put32(p + 8, npages);
+	p = rec_begin(w, (u16)type, len);
+	memcpy(p, &ph, sizeof(ph));
 	if (sealed) {
 		/*
 		 * The SEV stand-in: on SEV hardware this is KVM_SEV_SEND_UPDATE_DATA,
@@ -432,40 +431,35 @@ int sd_mig_put_pages(struct sd_mig_writer *w, enum sd_rec_type type, u64 gfn, u3
 int sd_mig_put_registration(struct sd_mig_writer *w, u64 value, u64 generation,
 			    const void *hdr128, struct sd_mig_status *st)
 {
-	u8 *p = w->buf + SD_REC_HDR_SIZE;
+	struct sd_rec_registration r = { .value = value, .generation = generation };
 
-	rec_header(w->buf, SD_REC_REGISTRATION, 144, ++w->seq);
-	put64(p, value);
-	put64(p + 8, generation);
-	memcpy(p + 16, hdr128, 128);
-	return rec_send(w, 144, true, st);
+	memcpy(r.header, hdr128, sizeof(r.header));
+	memcpy(rec_begin(w, SD_REC_REGISTRATION, sizeof(r)), &r, sizeof(r));
+	return rec_send(w, sizeof(r), true, st);
 }
 
 int sd_mig_put_vcpu(struct sd_mig_writer *w, u32 index, u32 nr_items, const void *items,
 		    size_t items_len, struct sd_mig_status *st)
 {
-	u8 *p = w->buf + SD_REC_HDR_SIZE;
+	struct sd_rec_vcpu v = { .index = index, .nr_items = nr_items };
+	u8 *p;
 
-	if (items_len > SD_REC_MAX_LEN - 8)
+	if (items_len > SD_REC_MAX_LEN - sizeof(v))
 		return sd_mig_fail(st, SD_MIG_ERR_LEN, "vCPU %u: %zu bytes of state", index,
 				   items_len);
-	rec_header(w->buf, SD_REC_VCPU, (u32)(8 + items_len), ++w->seq);
-	put32(p, index);
-	put32(p + 4, nr_items);
-	memcpy(p + 8, items, items_len);
-	return rec_send(w, (u32)(8 + items_len), true, st);
+	p = rec_begin(w, SD_REC_VCPU, (u32)(sizeof(v) + items_len));
+	memcpy(p, &v, sizeof(v));
+	memcpy(p + sizeof(v), items, items_len);
+	return rec_send(w, (u32)(sizeof(v) + items_len), true, st);
 }
 
 int sd_mig_put_end(struct sd_mig_writer *w, struct sd_mig_status *st)
 {
-	u8 *p = w->buf + SD_REC_HDR_SIZE;
-	u64 records = w->seq;
+	struct sd_rec_end e = { .records = w->seq, .pages = w->pages };
 
-	rec_header(w->buf, SD_REC_END, 16 + SD_MIG_DIGEST_BYTES, ++w->seq);
-	put64(p, records);
-	put64(p + 8, w->pages);
-	crypto_generichash_final(&w->digest, p + 16, SD_MIG_DIGEST_BYTES);
-	return rec_send(w, 16 + SD_MIG_DIGEST_BYTES, false, st);
+	crypto_generichash_final(&w->digest, e.digest, sizeof(e.digest));
+	memcpy(rec_begin(w, SD_REC_END, sizeof(e)), &e, sizeof(e));
+	return rec_send(w, sizeof(e), false, st);
 }
 
 u32 sd_mig_vcpu_item_len(u32 kind)
@@ -486,14 +480,14 @@ u32 sd_mig_vcpu_item_len(u32 kind)
 int sd_mig_vcpu_item_add(u8 *buf, size_t cap, size_t *len, u32 kind, const void *data,
 			 u32 data_len)
 {
-	size_t need = 8 + SD_ALIGN_UP((size_t)data_len, (size_t)8);
+	struct sd_vcpu_item_hdr it = { .kind = kind, .len = data_len };
+	size_t need = sizeof(it) + SD_ALIGN_UP((size_t)data_len, (size_t)8);
 
 	if (need > cap - *len)
 		return -SD_MIG_ERR_LEN;
-	put32(buf + *len, kind);
-	put32(buf + *len + 4, data_len);
-	memset(buf + *len + 8, 0, need - 8);
-	memcpy(buf + *len + 8, data, data_len);
+	memcpy(buf + *len, &it, sizeof(it));
+	memset(buf + *len + sizeof(it), 0, need - sizeof(it));
+	memcpy(buf + *len + sizeof(it), data, data_len);
 	*len += need;
 	return 0;
 }
@@ -524,6 +518,28 @@ void sd_mig_reader_init(struct sd_mig_reader *r, const struct sd_io *io,
 	crypto_generichash_init(&r->digest, keys->rx, crypto_kx_SESSIONKEYBYTES, SD_MIG_DIGEST_BYTES);
 }
 
+/* One item's exact length: fixed by its kind, or (MSRS) by the count it must hold. */
+static int item_len(const struct sd_mig_rec *rec, const u8 *p, const u8 *end,
+		    const struct sd_vcpu_item_hdr *it, struct sd_mig_status *st)
+{
+	struct sd_vcpu_msrs m;
+	u32 want = sd_mig_vcpu_item_len(it->kind);
+
+	if (it->kind == SD_VCPU_MSRS) {
+		if (it->len < sizeof(m) || (size_t)(end - p) - sizeof(*it) < sizeof(m))
+			return sd_mig_fail(st, SD_MIG_ERR_LEN, "vCPU %u: MSRS item of %u bytes has no "
+					   "count", rec->vcpu.index, it->len);
+		memcpy(&m, p + sizeof(*it), sizeof(m));
+		want = m.nmsrs <= SD_MIG_MAX_MSRS ?
+		       (u32)(sizeof(m) + sizeof(struct sd_vcpu_msr) * m.nmsrs) : 0;
+	}
+	if (it->len != want ||
+	    SD_ALIGN_UP((size_t)it->len, (size_t)8) > (size_t)(end - p) - sizeof(*it))
+		return sd_mig_fail(st, SD_MIG_ERR_LEN, "vCPU %u: item kind %u has %u bytes",
+				   rec->vcpu.index, it->kind, it->len);
+	return 0;
+}
+
 int sd_mig_vcpu_items(const struct sd_mig_rec *rec,
 		      int (*fn)(void *ctx, u32 kind, const void *data, u32 len), void *ctx,
 		      struct sd_mig_status *st)
@@ -532,40 +548,28 @@ int sd_mig_vcpu_items(const struct sd_mig_rec *rec,
 	u32 seen = 0;
 
 	for (u32 i = 0; i < rec->vcpu.nr_items; i++) {
-		u32 kind, len, want;
+		struct sd_vcpu_item_hdr it;
+		int rc;
 
-		if (end - p < 8)
+		if ((size_t)(end - p) < sizeof(it))
 			return sd_mig_fail(st, SD_MIG_ERR_LEN, "vCPU %u: item %u truncated",
 					   rec->vcpu.index, i);
-		kind = get32(p);
-		len = get32(p + 4);
-		if (kind == 0 || kind >= SD_VCPU_NR_KINDS || (seen & (1u << kind)))
+		memcpy(&it, p, sizeof(it));
+		if (it.kind == 0 || it.kind >= SD_VCPU_NR_KINDS || (seen & (1u << it.kind)))
 			return sd_mig_fail(st, SD_MIG_ERR_TYPE, "vCPU %u: item %u kind %u %s",
-					   rec->vcpu.index, i, kind,
-					   kind && kind < SD_VCPU_NR_KINDS ? "repeated" : "unknown");
-		seen |= 1u << kind;
-		want = sd_mig_vcpu_item_len(kind);
-		if (kind == SD_VCPU_MSRS) {
-			/* Its length follows from its count: which must be there. */
-			u32 n;
-
-			if (len < 8 || (size_t)(end - p - 8) < 8)
-				return sd_mig_fail(st, SD_MIG_ERR_LEN, "vCPU %u: MSRS item of %u bytes "
-						   "has no count", rec->vcpu.index, len);
-			n = get32(p + 8);
-			want = n <= SD_MIG_MAX_MSRS ? 8 + 16 * n : 0;
-		}
-		if (len != want || SD_ALIGN_UP((size_t)len, (size_t)8) > (size_t)(end - p - 8))
-			return sd_mig_fail(st, SD_MIG_ERR_LEN, "vCPU %u: item kind %u has %u bytes",
-					   rec->vcpu.index, kind, len);
+					   rec->vcpu.index, i, it.kind,
+					   it.kind && it.kind < SD_VCPU_NR_KINDS ? "repeated" : "unknown");
+		seen |= 1u << it.kind;
+		rc = item_len(rec, p, end, &it, st);
+		if (rc)
+			return rc;
 		if (fn) {
-			int rc = fn(ctx, kind, p + 8, len);
-
+			rc = fn(ctx, it.kind, p + sizeof(it), it.len);
 			if (rc)
 				return sd_mig_fail(st, SD_MIG_ERR_VCPU, "vCPU %u: item kind %u: "
-						   "not loadable (%d)", rec->vcpu.index, kind, rc);
+						   "not loadable (%d)", rec->vcpu.index, it.kind, rc);
 		}
-		p += 8 + SD_ALIGN_UP((size_t)len, (size_t)8);
+		p += sizeof(it) + SD_ALIGN_UP((size_t)it.len, (size_t)8);
 	}
 	if (p != end)
 		return sd_mig_fail(st, SD_MIG_ERR_LEN, "vCPU %u: %zu bytes after the last item",
@@ -576,12 +580,12 @@ int sd_mig_vcpu_items(const struct sd_mig_rec *rec,
 	return 0;
 }
 
-/* Exact payload length a type allows, given the payload (page count from its header). */
+/* Exact payload length a type allows (page records: checked again against their count). */
 static bool len_ok(u16 type, u32 len)
 {
 	switch (type) {
 	case SD_REC_PASS:
-		return len == 8;
+		return len == sizeof(struct sd_rec_pass);
 	case SD_REC_PLAIN:
 		return len > SD_REC_PAGE_HDR && (len - SD_REC_PAGE_HDR) % 4096 == 0;
 	case SD_REC_ENCRYPTED:
@@ -589,11 +593,11 @@ static bool len_ok(u16 type, u32 len)
 		return len > SD_REC_PAGE_HDR + SD_REC_TAG &&
 		       (len - SD_REC_PAGE_HDR - SD_REC_TAG) % 4096 == 0;
 	case SD_REC_REGISTRATION:
-		return len == 144;
+		return len == sizeof(struct sd_rec_registration);
 	case SD_REC_VCPU:
-		return len >= 8;
+		return len >= sizeof(struct sd_rec_vcpu);
 	case SD_REC_END:
-		return len == 16 + SD_MIG_DIGEST_BYTES;
+		return len == sizeof(struct sd_rec_end);
 	default:
 		return false;
 	}
@@ -602,23 +606,25 @@ static bool len_ok(u16 type, u32 len)
 static int read_pages(struct sd_mig_reader *r, struct sd_mig_rec *rec, u16 type, u32 len,
 		      struct sd_mig_status *st)
 {
-	const u8 *h = r->buf, *p = r->buf + SD_REC_HDR_SIZE;
+	const u8 *p = r->buf + SD_REC_HDR_SIZE;
 	bool sealed = type != SD_REC_PLAIN;
-	u64 gfn = get64(p);
-	u32 npages = get32(p + 8);
-	size_t bytes = (size_t)npages * 4096;
+	struct sd_rec_pages ph;
+	size_t bytes;
 
-	if (get32(p + 12))
+	memcpy(&ph, p, sizeof(ph));
+	bytes = (size_t)ph.npages * 4096;
+	if (ph.reserved)
 		return sd_mig_fail(st, SD_MIG_ERR_TYPE, "record %llu: reserved page-header field set",
 				   (unsigned long long)r->seq);
-	if (npages == 0 || npages > SD_REC_MAX_PAGES ||
+	if (ph.npages == 0 || ph.npages > SD_REC_MAX_PAGES ||
 	    len != SD_REC_PAGE_HDR + bytes + (sealed ? SD_REC_TAG : 0))
 		return sd_mig_fail(st, SD_MIG_ERR_LEN, "record %llu: %u pages in %u bytes",
-				   (unsigned long long)r->seq, npages, len);
-	if (gfn >= r->ram_pages || npages > r->ram_pages - gfn)
+				   (unsigned long long)r->seq, ph.npages, len);
+	if (ph.gfn >= r->ram_pages || ph.npages > r->ram_pages - ph.gfn)
 		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "record %llu: GFN %#llx+%u outside RAM "
 				   "(%#llx pages)", (unsigned long long)r->seq,
-				   (unsigned long long)gfn, npages, (unsigned long long)r->ram_pages);
+				   (unsigned long long)ph.gfn, ph.npages,
+				   (unsigned long long)r->ram_pages);
 	if (type == SD_REC_TRANSITION && r->phase != PH_FINAL)
 		return sd_mig_fail(st, SD_MIG_ERR_ORDER, "record %llu: TRANSITION pages outside the "
 				   "final pass", (unsigned long long)r->seq);
@@ -626,8 +632,8 @@ static int read_pages(struct sd_mig_reader *r, struct sd_mig_rec *rec, u16 type,
 		/* The stand-in for KVM_SEV_RECEIVE_UPDATE_DATA. */
 		u8 ad[SD_REC_HDR_SIZE + SD_REC_PAGE_HDR], nonce[24];
 
-		memcpy(ad, h, SD_REC_HDR_SIZE);
-		memset(ad + 16, 0, 4);	/* AD has crc zero */
+		memcpy(ad, r->buf, SD_REC_HDR_SIZE);
+		memset(ad + offsetof(struct sd_rec_hdr, crc), 0, 4);	/* AD has crc zero */
 		memcpy(ad + SD_REC_HDR_SIZE, p, SD_REC_PAGE_HDR);
 		nonce_of(nonce, r->seq);
 		if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
@@ -635,76 +641,149 @@ static int read_pages(struct sd_mig_reader *r, struct sd_mig_rec *rec, u16 type,
 			    ad, sizeof(ad), nonce, r->keys->rx))
 			return sd_mig_fail(st, SD_MIG_ERR_AUTH, "record %llu: GFN %#llx+%u failed "
 					   "authentication", (unsigned long long)r->seq,
-					   (unsigned long long)gfn, npages);
+					   (unsigned long long)ph.gfn, ph.npages);
 		rec->pages.data = r->plain;
 	} else {
 		rec->pages.data = p + SD_REC_PAGE_HDR;
 	}
-	rec->pages.gfn = gfn;
-	rec->pages.npages = npages;
-	r->pages += npages;
+	rec->pages.gfn = ph.gfn;
+	rec->pages.npages = ph.npages;
+	r->pages += ph.npages;
+	return 0;
+}
+
+/*
+ * Read the next record into r->buf and check what every record must pass,
+ * before anything is decoded: reserved fields and the generic length bound
+ * (before reading the payload), the CRC, the type, the sequence number and
+ * the type's length. Returns the header in @h.
+ */
+static int read_record(struct sd_mig_reader *r, struct sd_rec_hdr *h, struct sd_mig_status *st)
+{
+	u8 *p = r->buf + SD_REC_HDR_SIZE;
+	u64 want_seq = r->seq + 1;
+	u32 zero = 0;
+	int rc;
+
+	rc = r->io->read(r->io->ctx, r->buf, SD_REC_HDR_SIZE);
+	if (rc)
+		return sd_mig_fail(st, -rc, "record %llu: header: %s (stream cut?)",
+				   (unsigned long long)want_seq, io_what(rc));
+	memcpy(h, r->buf, sizeof(*h));
+	if (h->flags || h->reserved)
+		return sd_mig_fail(st, SD_MIG_ERR_TYPE, "record %llu: flags or reserved bits set",
+				   (unsigned long long)want_seq);
+	if (h->len > SD_REC_MAX_LEN)
+		return sd_mig_fail(st, SD_MIG_ERR_LEN, "record %llu: %u bytes (at most %u)",
+				   (unsigned long long)want_seq, h->len, SD_REC_MAX_LEN);
+	rc = r->io->read(r->io->ctx, p, h->len);
+	if (rc)
+		return sd_mig_fail(st, -rc, "record %llu: payload of %u bytes: %s (stream cut?)",
+				   (unsigned long long)want_seq, h->len, io_what(rc));
+	memcpy(r->buf + offsetof(struct sd_rec_hdr, crc), &zero, sizeof(zero));
+	if (h->crc != sd_crc32c(0, r->buf, SD_REC_HDR_SIZE + h->len))
+		return sd_mig_fail(st, SD_MIG_ERR_CRC, "record %llu: CRC mismatch",
+				   (unsigned long long)want_seq);
+	memcpy(r->buf + offsetof(struct sd_rec_hdr, crc), &h->crc, sizeof(h->crc));
+	if (h->type < SD_REC_PASS || h->type > SD_REC_END)
+		return sd_mig_fail(st, SD_MIG_ERR_TYPE, "record %llu: unknown type %u",
+				   (unsigned long long)want_seq, h->type);
+	if (h->seq != want_seq)
+		return sd_mig_fail(st, SD_MIG_ERR_SEQ, "record %llu arrived where %llu was due",
+				   (unsigned long long)h->seq, (unsigned long long)want_seq);
+	if (!len_ok(h->type, h->len))
+		return sd_mig_fail(st, SD_MIG_ERR_LEN, "record %llu: type %u with %u bytes",
+				   (unsigned long long)want_seq, h->type, h->len);
+	r->seq = want_seq;
+	return 0;
+}
+
+/* PASS: numbered 0, 1, ... in order; after the final one, no other (4.4). */
+static int take_pass(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd_mig_status *st)
+{
+	struct sd_rec_pass p;
+
+	memcpy(&p, r->buf + SD_REC_HDR_SIZE, sizeof(p));
+	if (p.final > 1)
+		return sd_mig_fail(st, SD_MIG_ERR_TYPE, "record %llu: PASS final=%u",
+				   (unsigned long long)r->seq, p.final);
+	rec->pass.pass = p.pass;
+	rec->pass.final = p.final;
+	if (r->phase == PH_START ? p.pass != 0 : r->phase != PH_PRECOPY || p.pass != r->pass + 1)
+		return sd_mig_fail(st, SD_MIG_ERR_ORDER, "record %llu: PASS %u not allowed here "
+				   "(after pass %u)", (unsigned long long)r->seq, p.pass, r->pass);
+	r->pass = p.pass;
+	r->phase = p.final ? PH_FINAL : PH_PRECOPY;
+	return 0;
+}
+
+static int take_vcpu(struct sd_mig_reader *r, struct sd_mig_rec *rec, u32 len,
+		     struct sd_mig_status *st)
+{
+	const u8 *p = r->buf + SD_REC_HDR_SIZE;
+	struct sd_rec_vcpu v;
+	int rc;
+
+	if (r->phase != PH_VCPUS)
+		return sd_mig_fail(st, SD_MIG_ERR_ORDER, "record %llu: VCPU before the registration",
+				   (unsigned long long)r->seq);
+	memcpy(&v, p, sizeof(v));
+	rec->vcpu.index = v.index;
+	rec->vcpu.nr_items = v.nr_items;
+	rec->vcpu.items = p + sizeof(v);
+	rec->vcpu.len = len - sizeof(v);
+	if (v.index >= r->nr_vcpus || r->vcpu_seen[v.index])
+		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "record %llu: vCPU %u (of %u) %s",
+				   (unsigned long long)r->seq, v.index, r->nr_vcpus,
+				   v.index < r->nr_vcpus ? "sent twice" : "unknown");
+	rc = sd_mig_vcpu_items(rec, NULL, NULL, st);
+	if (rc)
+		return rc;
+	r->vcpu_seen[v.index] = 1;
+	r->vcpus_seen++;
+	return 0;
+}
+
+/* END: after every vCPU; the digest and the counts must match what arrived (4.5). */
+static int take_end(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd_mig_status *st)
+{
+	struct sd_rec_end e;
+	u8 d[SD_MIG_DIGEST_BYTES];
+
+	if (r->phase != PH_VCPUS || r->vcpus_seen != r->nr_vcpus)
+		return sd_mig_fail(st, SD_MIG_ERR_ORDER, "record %llu: END with %u of %u vCPUs and "
+				   "%s registration", (unsigned long long)r->seq, r->vcpus_seen,
+				   r->nr_vcpus, r->phase >= PH_VCPUS ? "a" : "no");
+	memcpy(&e, r->buf + SD_REC_HDR_SIZE, sizeof(e));
+	rec->end.records = e.records;
+	rec->end.pages = e.pages;
+	crypto_generichash_final(&r->digest, d, sizeof(d));
+	if (sodium_memcmp(d, e.digest, sizeof(d)))
+		return sd_mig_fail(st, SD_MIG_ERR_DIGEST, "END: stream digest mismatch");
+	if (e.records != r->seq - 1 || e.pages != r->pages)
+		return sd_mig_fail(st, SD_MIG_ERR_DIGEST, "END: %llu records and %llu pages "
+				   "announced, %llu and %llu received", (unsigned long long)e.records,
+				   (unsigned long long)e.pages, (unsigned long long)(r->seq - 1),
+				   (unsigned long long)r->pages);
+	r->phase = PH_DONE;
 	return 0;
 }
 
 int sd_mig_next(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd_mig_status *st)
 {
-	u8 *h = r->buf, *p = r->buf + SD_REC_HDR_SIZE;
-	u64 want_seq = r->seq + 1;
-	u32 len, crc;
-	u16 type;
+	struct sd_rec_hdr h;
 	int rc;
 
 	if (r->phase == PH_DONE)
 		return sd_mig_fail(st, SD_MIG_ERR_ORDER, "read past END");
-	rc = r->io->read(r->io->ctx, h, SD_REC_HDR_SIZE);
+	rc = read_record(r, &h, st);
 	if (rc)
-		return sd_mig_fail(st, -rc, "record %llu: header: %s (stream cut?)",
-				   (unsigned long long)want_seq, io_what(rc));
-	type = get16(h);
-	len = get32(h + 4);
-	if (get16(h + 2) || get32(h + 20))
-		return sd_mig_fail(st, SD_MIG_ERR_TYPE, "record %llu: flags or reserved bits set",
-				   (unsigned long long)want_seq);
-	if (len > SD_REC_MAX_LEN)
-		return sd_mig_fail(st, SD_MIG_ERR_LEN, "record %llu: %u bytes (at most %u)",
-				   (unsigned long long)want_seq, len, SD_REC_MAX_LEN);
-	rc = r->io->read(r->io->ctx, p, len);
-	if (rc)
-		return sd_mig_fail(st, -rc, "record %llu: payload of %u bytes: %s (stream cut?)",
-				   (unsigned long long)want_seq, len, io_what(rc));
-	crc = get32(h + 16);
-	put32(h + 16, 0);
-	if (crc != sd_crc32c(0, h, SD_REC_HDR_SIZE + len))
-		return sd_mig_fail(st, SD_MIG_ERR_CRC, "record %llu: CRC mismatch",
-				   (unsigned long long)want_seq);
-	put32(h + 16, crc);
-	if (type < SD_REC_PASS || type > SD_REC_END)
-		return sd_mig_fail(st, SD_MIG_ERR_TYPE, "record %llu: unknown type %u",
-				   (unsigned long long)want_seq, type);
-	if (get64(h + 8) != want_seq)
-		return sd_mig_fail(st, SD_MIG_ERR_SEQ, "record %llu arrived where %llu was due",
-				   (unsigned long long)get64(h + 8), (unsigned long long)want_seq);
-	if (!len_ok(type, len))
-		return sd_mig_fail(st, SD_MIG_ERR_LEN, "record %llu: type %u with %u bytes",
-				   (unsigned long long)want_seq, type, len);
-	r->seq = want_seq;
-	rec->type = type;
-	rec->seq = want_seq;
-
-	switch (type) {
+		return rc;
+	rec->type = h.type;
+	rec->seq = h.seq;
+	switch (h.type) {
 	case SD_REC_PASS:
-		rec->pass.pass = get32(p);
-		rec->pass.final = get32(p + 4) != 0;
-		if (get32(p + 4) > 1)
-			return sd_mig_fail(st, SD_MIG_ERR_TYPE, "record %llu: PASS final=%u",
-					   (unsigned long long)r->seq, get32(p + 4));
-		if (r->phase == PH_START ? rec->pass.pass != 0 :
-		    r->phase != PH_PRECOPY || rec->pass.pass != r->pass + 1)
-			return sd_mig_fail(st, SD_MIG_ERR_ORDER, "record %llu: PASS %u not allowed "
-					   "here (after pass %u)", (unsigned long long)r->seq,
-					   rec->pass.pass, r->pass);
-		r->pass = rec->pass.pass;
-		r->phase = rec->pass.final ? PH_FINAL : PH_PRECOPY;
+		rc = take_pass(r, rec, st);
 		break;
 	case SD_REC_PLAIN:
 	case SD_REC_ENCRYPTED:
@@ -712,61 +791,28 @@ int sd_mig_next(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd_mig_s
 		if (r->phase != PH_PRECOPY && r->phase != PH_FINAL)
 			return sd_mig_fail(st, SD_MIG_ERR_ORDER, "record %llu: pages outside a pass",
 					   (unsigned long long)r->seq);
-		rc = read_pages(r, rec, type, len, st);
-		if (rc)
-			return rc;
+		rc = read_pages(r, rec, h.type, h.len, st);
 		break;
-	case SD_REC_REGISTRATION:
+	case SD_REC_REGISTRATION: {
+		const u8 *g = r->buf + SD_REC_HDR_SIZE;
+
 		if (r->phase != PH_FINAL)
 			return sd_mig_fail(st, SD_MIG_ERR_ORDER, "record %llu: REGISTRATION before "
 					   "the final pass or twice", (unsigned long long)r->seq);
-		rec->reg.value = get64(p);
-		rec->reg.generation = get64(p + 8);
-		rec->reg.hdr = p + 16;
+		memcpy(&rec->reg.value, g + offsetof(struct sd_rec_registration, value), 8);
+		memcpy(&rec->reg.generation, g + offsetof(struct sd_rec_registration, generation), 8);
+		rec->reg.hdr = g + offsetof(struct sd_rec_registration, header);
 		r->phase = PH_VCPUS;
 		break;
+	}
 	case SD_REC_VCPU:
-		if (r->phase != PH_VCPUS)
-			return sd_mig_fail(st, SD_MIG_ERR_ORDER, "record %llu: VCPU before the "
-					   "registration", (unsigned long long)r->seq);
-		rec->vcpu.index = get32(p);
-		rec->vcpu.nr_items = get32(p + 4);
-		rec->vcpu.items = p + 8;
-		rec->vcpu.len = len - 8;
-		if (rec->vcpu.index >= r->nr_vcpus || r->vcpu_seen[rec->vcpu.index])
-			return sd_mig_fail(st, SD_MIG_ERR_RANGE, "record %llu: vCPU %u (of %u) %s",
-					   (unsigned long long)r->seq, rec->vcpu.index, r->nr_vcpus,
-					   rec->vcpu.index < r->nr_vcpus ? "sent twice" : "unknown");
-		rc = sd_mig_vcpu_items(rec, NULL, NULL, st);
-		if (rc)
-			return rc;
-		r->vcpu_seen[rec->vcpu.index] = 1;
-		r->vcpus_seen++;
+		rc = take_vcpu(r, rec, h.len, st);
 		break;
-	case SD_REC_END: {
-		u8 d[SD_MIG_DIGEST_BYTES];
-
-		if (r->phase != PH_VCPUS || r->vcpus_seen != r->nr_vcpus)
-			return sd_mig_fail(st, SD_MIG_ERR_ORDER, "record %llu: END with %u of %u "
-					   "vCPUs and %s registration", (unsigned long long)r->seq,
-					   r->vcpus_seen, r->nr_vcpus,
-					   r->phase >= PH_VCPUS ? "a" : "no");
-		rec->end.records = get64(p);
-		rec->end.pages = get64(p + 8);
-		crypto_generichash_final(&r->digest, d, sizeof(d));
-		if (sodium_memcmp(d, p + 16, sizeof(d)))
-			return sd_mig_fail(st, SD_MIG_ERR_DIGEST, "END: stream digest mismatch");
-		if (rec->end.records != r->seq - 1 || rec->end.pages != r->pages)
-			return sd_mig_fail(st, SD_MIG_ERR_DIGEST, "END: %llu records and %llu pages "
-					   "announced, %llu and %llu received",
-					   (unsigned long long)rec->end.records,
-					   (unsigned long long)rec->end.pages,
-					   (unsigned long long)(r->seq - 1),
-					   (unsigned long long)r->pages);
-		r->phase = PH_DONE;
-		return 0;
+	case SD_REC_END:
+		return take_end(r, rec, st);	/* END is not part of its own digest */
 	}
-	}
-	crypto_generichash_update(&r->digest, h, SD_REC_HDR_SIZE + len);
+	if (rc)
+		return rc;
+	crypto_generichash_update(&r->digest, r->buf, SD_REC_HDR_SIZE + h.len);
 	return 0;
 }

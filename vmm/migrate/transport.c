@@ -29,6 +29,14 @@ double sd_mig_now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+void sd_mig_sleep_ms(u32 ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 /* Wait for @events on @fd until @until (CLOCK_MONOTONIC ms): 1 ready, 0 deadline, -1 error. */
 static int wait_fd(int fd, short events, double until)
 {

@@ -43,7 +43,8 @@ int sd_mig_accept(int lfd, const char *bound, u32 timeout_ms, struct sd_mig_stat
  */
 int sd_mig_connect(const char *addr, u32 timeout_ms, struct sd_mig_status *st);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
+/* Milliseconds on CLOCK_MONOTONIC; sleep that long (signals do not cut it short). */
 double sd_mig_now_ms(void);
+void sd_mig_sleep_ms(u32 ms);
 
 #endif /* SD_MIG_TRANSPORT_H */

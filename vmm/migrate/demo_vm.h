@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * demo_vm.h - the demo guest's VM (demo.h), as both VMMs run it: create,
+ * start its vCPU threads, wait for it to register, let it check itself,
+ * and the oracle that compares received page modes with its ledger.
+ *
+ * Threads: the vCPU threads run the guest (demo_vm_start); everything else
+ * here is called from one VMM thread. The ready rendezvous and the check's
+ * counters are the only state the vCPU threads write (under ready_lock, or
+ * with atomics, read after the join).
+ */
+#ifndef SD_DEMO_VM_H
+#define SD_DEMO_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include "sd_types.h"
+#include "demo.h"
+#include "stream.h"
+
+struct sd_vm;
+struct sd_vm_region;
+struct sd_vmm_reg;
+
+/* How the guest behaves (boot arguments) and what its host offers. */
+struct demo_cfg {
+	u64 seed;
+	u32 ppc;		/* table pages per chunk */
+	u32 max_range;		/* largest conversion, pages */
+	bool beyond;		/* hostile: a table spanning 2x RAM */
+	u32 resizes;		/* moves of the table, one early in each pre-copy pass (5.6) */
+	bool reregister;	/* re-register after every operation of vCPU 0 */
+	bool no_transport;	/* the VMM advertises no registration transport */
+};
+
+/* The deadline for the guest's check of every page after --after: generous, never unbounded. */
+#define DEMO_CHECK_MS	60000
+
+/* The guest's check of every page it owns, and its work so far. */
+struct demo_check {
+	bool verified;		/* every vCPU reported its check */
+	u64 pages, bad_content, bad_state;
+	u64 conversions, rewrites, resizes, registrations;
+};
+
+struct demo_vm {
+	struct sd_vm *vm;
+	struct sd_vm_region *ram;
+	struct sd_vmm_reg *reg;
+	struct demo_state *demo;	/* the guest's ledger, through our mapping */
+	u64 ram_pages;
+	u32 nr_vcpus;
+	u32 resizes;			/* table moves the guest makes when asked */
+	bool rendezvous;		/* vCPUs wait at READY until demo_vm_wait_ready() */
+	bool running;			/* vCPU threads started and not joined */
+	/* The rendezvous: vCPUs wait at READY until the VMM says go. */
+	pthread_mutex_t ready_lock;
+	pthread_cond_t ready_cond;
+	u32 nr_ready;
+	bool go;
+	s64 reg_rc;			/* vCPU 0's registration at READY */
+	bool verified[DEMO_VCPUS];
+	u64 bad_content, bad_state, pages_checked;
+};
+
+/*
+ * Build the VM: @ram_bytes of RAM in one slot, the guest image, the
+ * registration endpoint, @nr_vcpus vCPUs. 0, or -SD_MIG_ERR_RANGE for a
+ * RAM size or vCPU count the demo guest cannot have.
+ */
+int demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus, const struct demo_cfg *cfg,
+		   struct sd_mig_status *st);
+void demo_vm_destroy(struct demo_vm *d);
+
+/* Start one thread per vCPU; with @rendezvous they stop at READY. */
+void demo_vm_start(struct demo_vm *d, bool rendezvous);
+/*
+ * Wait, at most @ms, until every vCPU reached READY, then let them go:
+ * 0, or -SD_MIG_ERR_TIMEOUT (the vCPUs that arrived go anyway).
+ */
+int demo_vm_wait_ready(struct demo_vm *d, u32 ms, struct sd_mig_status *st);
+/*
+ * Let the guest churn @after_ms more, then have it check every page it
+ * owns and stop; join the vCPU threads within @deadline_ms. 0, or
+ * -SD_MIG_ERR_TIMEOUT if a vCPU did not finish (its thread is left).
+ */
+int demo_vm_check(struct demo_vm *d, u32 after_ms, u32 deadline_ms, struct demo_check *out,
+		  struct sd_mig_status *st);
+/* A pre-copy pass starts: a resizing guest is asked to move its table in passes 1..resizes. */
+void demo_vm_pass_started(struct demo_vm *d, u32 pass);
+/* The guest's work counters now (the vCPUs may run). */
+void demo_vm_work(const struct demo_vm *d, struct demo_check *out);
+
+/* The oracle: each page's last received mode (SD_REC_*, 0 = never) against the ledger. */
+struct demo_oracle {
+	u64 mismatches;		/* pages received in a mode the ledger contradicts */
+	u64 in_flight;		/* pages inside a conversion at the pause: either mode */
+	u64 never_received;
+	u64 first_mismatch_gfn;	/* valid when mismatches */
+};
+void demo_vm_oracle(const struct demo_vm *d, const u8 *mode, struct demo_oracle *out);
+
+#endif /* SD_DEMO_VM_H */
