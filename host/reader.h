@@ -129,8 +129,8 @@ static inline int sd_host_mem_err(int acc_rc, bool copy)
  * otherwise leave each access to find out. Inline, so that @w's address
  * never leaves the calling function.
  */
-static inline int sd_host_win_open(struct sd_host_win *w, const struct sd_host_mem *mem,
-				   sd_gpa_t gpa, u64 len, bool probe, struct sd_errloc *loc)
+static SD_HOT int sd_host_win_open(struct sd_host_win *w, const struct sd_host_mem *mem,
+				    sd_gpa_t gpa, u64 len, bool probe, struct sd_errloc *loc)
 {
 	int err = -SD_ERR_MEM_UNBACKED;
 
@@ -151,22 +151,42 @@ static inline int sd_host_win_open(struct sd_host_win *w, const struct sd_host_m
 }
 
 /*
- * The one way host/ reads guest memory: @len bytes at offset @off of @w
- * into @dst, host memory (a u32 when @len is 4, else whole u64 words).
- * @map says which accessor @w has; it is a constant wherever this is
- * expanded. Through map(): single-copy-atomic loads that cannot fail.
- * Through copy(): one call, which may fail. A memory error is located
- * where every memory error is (SPEC.md 4): no chunk, offset 0. Each field
- * is fetched once per attempt, into the caller's copy: nothing is fetched
- * twice to be used.
+ * A place in guest memory: its host address through map(), its offset in
+ * the window through copy(). Only the one the accessor uses is ever
+ * computed (@map is a constant wherever these are expanded), so a loop
+ * through map() carries plain pointers, as it did before copy() existed.
  */
-static SD_HOT int sd_host_fetch(const struct sd_host_win *w, bool map, void *dst, u64 off,
-				u32 len, struct sd_errloc *loc)
+struct sd_host_at {
+	const u8 *p;
+	u64 off;
+};
+
+static SD_HOT struct sd_host_at sd_host_at(const struct sd_host_win *w, bool map, u64 off)
+{
+	return map ? (struct sd_host_at){ .p = w->base + off } : (struct sd_host_at){ .off = off };
+}
+
+static SD_HOT struct sd_host_at sd_at_add(struct sd_host_at at, bool map, u64 n)
+{
+	return map ? (struct sd_host_at){ .p = at.p + n } : (struct sd_host_at){ .off = at.off + n };
+}
+
+/*
+ * The one way host/ reads guest memory: @len bytes at @at into @dst, host
+ * memory (a u32 when @len is 4, else whole u64 words). @map says which
+ * accessor @w has; it is a constant wherever this is expanded. Through
+ * map(): single-copy-atomic loads that cannot fail. Through copy(): one
+ * call, which may fail. A memory error is located where every memory error
+ * is (SPEC.md 4): no chunk, offset 0. Each field is fetched once per
+ * attempt, into the caller's copy: nothing is fetched twice to be used.
+ */
+static SD_HOT int sd_host_fetch(const struct sd_host_win *w, bool map, void *dst,
+				struct sd_host_at at, u32 len, struct sd_errloc *loc)
 {
 	int rc;
 
 	if (map) {
-		const void *p = w->base + off;
+		const void *p = at.p;
 
 		if (len == 4)
 			*(u32 *)dst = SD_READ_ONCE(*(const u32 *)p);
@@ -174,7 +194,7 @@ static SD_HOT int sd_host_fetch(const struct sd_host_win *w, bool map, void *dst
 			sd_shared_load_words(dst, p, len / 8);
 		return 0;
 	}
-	rc = w->copy(w->ctx, dst, w->gpa + off, len);
+	rc = w->copy(w->ctx, dst, w->gpa + at.off, len);
 	if (__builtin_expect(rc == 0, 1))
 		return 0;
 	return sd_fail(loc, sd_host_mem_err(rc, true), SD_LOC_NONE, 0);
@@ -189,9 +209,10 @@ struct sd_host_rd {
 	/*
 	 * What the per-chunk loop needs from the geometry, as values: a
 	 * local copy stays in registers across the read rule's barriers,
-	 * loads through @g would not.
+	 * loads through @g would not. @descs and @bitmap: where the arrays
+	 * are (sd_host_at).
 	 */
-	u64 desc_off, bitmap_off;
+	struct sd_host_at descs, bitmap;
 	sd_gfn_t first_gfn;
 	u64 nr_gfns;
 	u32 shift, ppc, wpc;
@@ -225,12 +246,13 @@ static inline void sd_cpu_relax(void)
  * Open @reg's table for one call and fill @rd. Errors: SD_ERR_NO_TABLE,
  * SD_ERR_INVAL (no accessor; NULL scratch when @need_scratch), SD_ERR_MEM_*
  * from the accessor (@probe: check a copy() accessor reaches the whole
- * table, as map() does by mapping it). Inline, so that @rd's address never
- * leaves the calling function.
+ * table, as map() does by mapping it). Always inlined: if @rd's address
+ * left the calling function, its fields would be loaded again after each of
+ * the read rule's barriers (a 1 TiB summary walk took a third longer).
  */
-static inline int sd_host_rd_setup(struct sd_host_rd *rd, const struct sd_host_reg *reg,
-				   const struct sd_host_mem *mem, const struct sd_rd_args *a,
-				   u64 *scratch, bool need_scratch, bool probe)
+static SD_HOT int sd_host_rd_setup(struct sd_host_rd *rd, const struct sd_host_reg *reg,
+				    const struct sd_host_mem *mem, const struct sd_rd_args *a,
+				    u64 *scratch, bool need_scratch, bool probe)
 {
 	const struct sd_geom *g;
 	sd_gfn_t trel;
@@ -260,8 +282,8 @@ static inline int sd_host_rd_setup(struct sd_host_rd *rd, const struct sd_host_r
 	rc = sd_host_win_open(&rd->win, mem, reg->gpa, g->table_size, probe, a->loc);
 	if (rc)
 		return rc;
-	rd->desc_off = g->desc_offset;
-	rd->bitmap_off = g->bitmap_offset;
+	rd->descs = sd_host_at(&rd->win, rd->win.base != NULL, g->desc_offset);
+	rd->bitmap = sd_host_at(&rd->win, rd->win.base != NULL, g->bitmap_offset);
 	rd->first_gfn = g->first_gfn;
 	rd->nr_gfns = g->nr_gfns;
 	rd->shift = g->chunk_shift;
@@ -271,7 +293,7 @@ static inline int sd_host_rd_setup(struct sd_host_rd *rd, const struct sd_host_r
 }
 
 /* Add this call's work to the caller's counters. */
-static inline void sd_host_rd_done(struct sd_host_rd *rd)
+static SD_HOT void sd_host_rd_done(struct sd_host_rd *rd)
 {
 	struct sd_host_stats *st = rd->st;
 
@@ -293,32 +315,34 @@ static inline void sd_host_rd_done(struct sd_host_rd *rd)
  * their SD_SEQ_LOAD, which a test may hook); through copy() the same
  * barriers around a 4-byte copy.
  */
-static SD_HOT int sd_rd_seq_begin(const struct sd_host_rd *rd, bool map, u64 doff, u32 *seq)
+static SD_HOT int sd_rd_seq_begin(const struct sd_host_rd *rd, bool map, struct sd_host_at d,
+				  u32 *seq)
 {
 	int rc;
 
 	if (map) {
-		*seq = sd_seq_read_begin((const struct sd_chunk_desc *)(rd->win.base + doff));
+		*seq = sd_seq_read_begin((const struct sd_chunk_desc *)d.p);
 		return 0;			/* R1 inside: pairs with W2, W0 */
 	}
-	rc = sd_host_fetch(&rd->win, false, seq, doff + SD_DESC_OFF(seq), 4, rd->loc);
+	rc = sd_host_fetch(&rd->win, false, seq, sd_at_add(d, false, SD_DESC_OFF(seq)), 4,
+			   rd->loc);
 	sd_smp_rmb();	/* R1: count before data; pairs with W2 (and W0 when odd) */
 	return rc;
 }
 
-static SD_HOT int sd_rd_seq_retry(const struct sd_host_rd *rd, bool map, u64 doff, u32 start,
-				  bool *retry)
+static SD_HOT int sd_rd_seq_retry(const struct sd_host_rd *rd, bool map, struct sd_host_at d,
+				  u32 start, bool *retry)
 {
 	u32 now;
 	int rc;
 
 	if (map) {
-		*retry = sd_seq_read_retry((const struct sd_chunk_desc *)(rd->win.base + doff),
-					   start);
+		*retry = sd_seq_read_retry((const struct sd_chunk_desc *)d.p, start);
 		return 0;			/* R2 inside: pairs with W1 */
 	}
 	sd_smp_rmb();	/* R2: data before second count; pairs with W1 */
-	rc = sd_host_fetch(&rd->win, false, &now, doff + SD_DESC_OFF(seq), 4, rd->loc);
+	rc = sd_host_fetch(&rd->win, false, &now, sd_at_add(d, false, SD_DESC_OFF(seq)), 4,
+			   rd->loc);
 	*retry = now != start;
 	return rc;
 }
@@ -329,13 +353,30 @@ enum sd_rd_what {
 	SD_RD_TABLE,	/* a registration: the bits of the table's own pages [lo, hi) */
 };
 
-/* One attempt's copy, handed out only once the second count load confirmed it. */
+/*
+ * One attempt's copy, handed out only once the second count load confirmed
+ * it. Scalars, made into a struct sd_chunk_desc only for a validation: a
+ * struct built on every chunk is vectorised into shuffles that cost a
+ * summary read a tenth of its time.
+ */
 struct sd_rd_copy {
-	struct sd_chunk_desc d;	/* seq, nr_shared (CHUNK), pending range (odd only) */
+	u32 seq;
+	u32 nr_shared;		/* CHUNK only */
+	u32 pending_first;	/* odd (paused) copies only */
+	u32 pending_count;
 	u32 pages;		/* pages the chunk covers */
 	bool summary;		/* CHUNK: uniform, bitmap not copied (SPEC.md 3.2) */
 	u32 first_clear;	/* TABLE: first table page whose bit is clear, or hi */
 };
+
+/* The descriptor fields of @c, for proto/validate.c. */
+static SD_HOT struct sd_chunk_desc sd_rd_copy_desc(const struct sd_rd_copy *c)
+{
+	return (struct sd_chunk_desc){
+		.seq = c->seq, .nr_shared = c->nr_shared,
+		.pending_first = c->pending_first, .pending_count = c->pending_count,
+	};
+}
 
 /*
  * SD_RD_TABLE's copy: the words covering table pages [lo, hi), folded as
@@ -343,8 +384,8 @@ struct sd_rd_copy {
  * copy (a registration keeps no bitmap); like any copy, it is acted on only
  * after the second count load, and judged by sd_validate_table_chunk().
  */
-static SD_HOT int sd_rd_table_bits(const struct sd_host_rd *rd, bool map, u64 boff, u32 lo,
-				   u32 hi, u32 *first_clear, u64 *bytes)
+static SD_HOT int sd_rd_table_bits(const struct sd_host_rd *rd, bool map, struct sd_host_at b,
+				   u32 lo, u32 hi, u32 *first_clear, u64 *bytes)
 {
 	*first_clear = hi;
 	for (u32 w = lo >> 6; w <= (hi - 1) >> 6; w++) {
@@ -354,7 +395,7 @@ static SD_HOT int sd_rd_table_bits(const struct sd_host_rd *rd, bool map, u64 bo
 		int rc;
 
 		*bytes += 8;
-		rc = sd_host_fetch(&rd->win, map, &x, boff + (u64)w * 8, 8, rd->loc);
+		rc = sd_host_fetch(&rd->win, map, &x, sd_at_add(b, map, (u64)w * 8), 8, rd->loc);
 		if (rc)
 			return rc;
 		if (*first_clear == hi && (~x & m))
@@ -382,8 +423,8 @@ static SD_HOT int sd_rd_table_bits(const struct sd_host_rd *rd, bool map, u64 bo
 static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what what, bool map,
 			     u32 lo, u32 hi, struct sd_rd_copy *c)
 {
-	u64 doff = rd->desc_off + idx * SD_DESC_SIZE;
-	u64 boff = rd->bitmap_off + ((idx << rd->shift) >> 3);
+	struct sd_host_at d = sd_at_add(rd->descs, map, idx * SD_DESC_SIZE);
+	struct sd_host_at b = sd_at_add(rd->bitmap, map, (idx << rd->shift) >> 3);
 	u64 left = rd->nr_gfns - (idx << rd->shift);
 	u32 pages = left < rd->ppc ? (u32)left : rd->ppc, wpc = rd->wpc;
 	u32 attempts = rd->attempts, a;
@@ -398,7 +439,7 @@ static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what wha
 		bool summary = false, again;
 
 		bytes += 4;
-		rc = sd_rd_seq_begin(rd, map, doff, &seq);
+		rc = sd_rd_seq_begin(rd, map, d, &seq);
 		if (rc)
 			goto out;
 		if ((seq & 1) && !paused) {
@@ -409,37 +450,38 @@ static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what wha
 		got_even = true;
 		if (what == SD_RD_CHUNK) {
 			bytes += 4;
-			rc = sd_host_fetch(&rd->win, map, &ns, doff + SD_DESC_OFF(nr_shared), 4,
-					   rd->loc);
+			rc = sd_host_fetch(&rd->win, map, &ns,
+					   sd_at_add(d, map, SD_DESC_OFF(nr_shared)), 4, rd->loc);
 			if (rc)
 				goto out;
 		}
 		if (seq & 1) {
 			/* Paused: the range W0 published before this odd count. */
 			bytes += 8;
-			rc = sd_host_fetch(&rd->win, map, &pf, doff + SD_DESC_OFF(pending_first),
-					   4, rd->loc);
+			rc = sd_host_fetch(&rd->win, map, &pf,
+					   sd_at_add(d, map, SD_DESC_OFF(pending_first)), 4,
+					   rd->loc);
 			if (!rc)
 				rc = sd_host_fetch(&rd->win, map, &pc,
-						   doff + SD_DESC_OFF(pending_count), 4,
-						   rd->loc);
+						   sd_at_add(d, map, SD_DESC_OFF(pending_count)),
+						   4, rd->loc);
 			if (rc)
 				goto out;
 		}
 		if (what == SD_RD_TABLE) {
-			rc = sd_rd_table_bits(rd, map, boff, lo, hi, &fc, &bytes);
+			rc = sd_rd_table_bits(rd, map, b, lo, hi, &fc, &bytes);
 		} else {
 			summary = !strict && !(seq & 1) && (ns == 0 || ns == pages);
 			if (!summary) {
 				bytes += (u64)wpc * 8;
-				rc = sd_host_fetch(&rd->win, map, rd->scratch, boff, wpc * 8,
+				rc = sd_host_fetch(&rd->win, map, rd->scratch, b, wpc * 8,
 						   rd->loc);
 			}
 		}
 		if (rc)
 			goto out;
 		bytes += 4;
-		rc = sd_rd_seq_retry(rd, map, doff, seq, &again);
+		rc = sd_rd_seq_retry(rd, map, d, seq, &again);
 		if (rc)
 			goto out;
 		if (again) {
@@ -447,9 +489,10 @@ static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what wha
 			continue;
 		}
 		/* The copy is one the writer published: only it is used from here. */
-		c->d = (struct sd_chunk_desc){
-			.seq = seq, .nr_shared = ns, .pending_first = pf, .pending_count = pc,
-		};
+		c->seq = seq;
+		c->nr_shared = ns;
+		c->pending_first = pf;
+		c->pending_count = pc;
 		c->pages = pages;
 		c->summary = summary;
 		c->first_clear = fc;
@@ -459,7 +502,7 @@ static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what wha
 	rd->acc.unsettled++;
 	/* got_even is false only when every attempt stopped at an odd count. */
 	rc = sd_fail(rd->loc, got_even ? SD_ERR_CHUNK_RETRIES : SD_ERR_CHUNK_ODD, idx,
-		     doff + SD_DESC_OFF(seq));
+		     sd_geom_desc_off(rd->g, idx) + SD_DESC_OFF(seq));
 	rd->acc.retries++;		/* the last attempt failed too */
 out:
 	rd->acc.chunks++;
@@ -478,7 +521,7 @@ static SD_HOT int sd_rd_chunk_as(struct sd_host_rd *rd, u64 idx, bool map,
 				 struct sd_host_chunk *out)
 {
 	bool paused = rd->flags & SD_READ_PAUSED;
-	struct sd_rd_copy c;
+	struct sd_rd_copy c = { 0 };
 	u32 lo, hi;
 	int rc;
 
@@ -486,21 +529,26 @@ static SD_HOT int sd_rd_chunk_as(struct sd_host_rd *rd, u64 idx, bool map,
 	if (rc)
 		return rc;
 	if (!c.summary) {
+		struct sd_chunk_desc d = sd_rd_copy_desc(&c);
+
 		out->summary = false;
 		out->bits = rd->scratch;
-		return sd_validate_chunk(rd->g, idx, &c.d, rd->scratch, rd->gpa, paused, &out->v,
+		return sd_validate_chunk(rd->g, idx, &d, rd->scratch, rd->gpa, paused, &out->v,
 					 rd->loc);
 	}
 	rd->acc.summary_chunks++;
 	out->summary = true;
 	out->bits = NULL;
 	out->v = (struct sd_chunk_view){
-		.seq = c.d.seq, .nr_shared = c.d.nr_shared, .pages = c.pages,
+		.seq = c.seq, .nr_shared = c.nr_shared, .pages = c.pages,
 	};
 	if (idx >= rd->tchunk_lo && idx <= rd->tchunk_hi &&
-	    sd_chunk_table_pages(rd->g, idx, rd->gpa, &lo, &hi))
-		return sd_validate_table_chunk(rd->g, idx, &c.d, c.d.nr_shared ? hi : lo,
-					       rd->gpa, paused, rd->loc);
+	    sd_chunk_table_pages(rd->g, idx, rd->gpa, &lo, &hi)) {
+		struct sd_chunk_desc d = sd_rd_copy_desc(&c);
+
+		return sd_validate_table_chunk(rd->g, idx, &d, c.nr_shared ? hi : lo, rd->gpa,
+					       paused, rd->loc);
+	}
 	return 0;
 }
 

@@ -33,8 +33,8 @@ static int sd_reg_copy_header(const struct sd_host_mem *mem, sd_gpa_t gpa,
 	if (rc)
 		return rc;
 	if (w.base)
-		return sd_host_fetch(&w, true, dst->w, 0, SD_HDR_SIZE, loc);
-	return sd_host_fetch(&w, false, dst->w, 0, SD_HDR_SIZE, loc);
+		return sd_host_fetch(&w, true, dst->w, sd_host_at(&w, true, 0), SD_HDR_SIZE, loc);
+	return sd_host_fetch(&w, false, dst->w, sd_host_at(&w, false, 0), SD_HDR_SIZE, loc);
 }
 
 /*
@@ -44,7 +44,8 @@ static int sd_reg_copy_header(const struct sd_host_mem *mem, sd_gpa_t gpa,
  */
 static int sd_reg_check_chunk(struct sd_host_rd *rd, u64 idx)
 {
-	struct sd_rd_copy c;
+	struct sd_chunk_desc d;
+	struct sd_rd_copy c = { 0 };
 	u32 lo = 0, hi = 0;
 	int rc;
 
@@ -56,7 +57,8 @@ static int sd_reg_check_chunk(struct sd_host_rd *rd, u64 idx)
 		rc = sd_rd_rule(rd, idx, SD_RD_TABLE, false, lo, hi, &c);
 	if (rc)
 		return rc;
-	return sd_validate_table_chunk(rd->g, idx, &c.d, c.first_clear, rd->gpa,
+	d = sd_rd_copy_desc(&c);
+	return sd_validate_table_chunk(rd->g, idx, &d, c.first_clear, rd->gpa,
 				       rd->flags & SD_READ_PAUSED, rd->loc);
 }
 

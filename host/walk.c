@@ -35,16 +35,20 @@ struct sd_run {
 	sd_gfn_t first_gfn;
 };
 
-/* The callback accepted run @r: its pages' new state is now the host's. */
-static void sd_run_take(const struct sd_run *r)
+/*
+ * The callback accepted the run of @n pages from @start in @state: their
+ * new state is now the host's (@take, one bit per page from @first_gfn).
+ * Out of line and by value: a run whose address left the walk would live
+ * in memory, reloaded after every barrier of the read rule.
+ */
+static __attribute__((noinline)) void sd_run_take(u64 *take, sd_gfn_t first_gfn, sd_gfn_t start,
+						  u64 n, enum sd_page_state state)
 {
-	u64 rel = r->start - r->first_gfn;
-
 	/* Pages in transition and unsettled chunks keep their last settled state. */
-	if (r->state == SD_PAGE_SHARED)
-		sd_bitmap_set_range(r->take, rel, r->n);
-	else if (r->state == SD_PAGE_PRIVATE)
-		sd_bitmap_clear_range(r->take, rel, r->n);
+	if (state == SD_PAGE_SHARED)
+		sd_bitmap_set_range(take, start - first_gfn, n);
+	else if (state == SD_PAGE_PRIVATE)
+		sd_bitmap_clear_range(take, start - first_gfn, n);
 }
 
 /* Report the open run. On a refusal it stays open: the caller knows what was not taken. */
@@ -56,7 +60,7 @@ static SD_HOT int sd_run_report(struct sd_run *r)
 		return 0;
 	rc = r->fn(r->ctx, r->start, r->n, r->state);
 	if (!rc && r->take)
-		sd_run_take(r);
+		sd_run_take(r->take, r->first_gfn, r->start, r->n, r->state);
 	return rc;
 }
 
@@ -191,32 +195,35 @@ static inline bool sd_walk_unsettled_ok(int rc, u32 flags)
 	       (rc == -SD_ERR_CHUNK_ODD || rc == -SD_ERR_CHUNK_RETRIES);
 }
 
-int sd_host_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem, u64 *scratch,
-		 const struct sd_host_walk_opts *opts)
+/*
+ * A whole-table walk through map() or copy() (@map: a constant wherever
+ * this is expanded). Each accessor gets a function of its own (below), so
+ * that each has one expansion of the read rule and its own @rd, whose
+ * fields then stay in registers: with both expansions in one function, a
+ * 1 TiB summary walk was measurably slower.
+ */
+static SD_HOT int sd_walk_as(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+			     u64 *scratch, const struct sd_rd_args *a, bool map)
 {
 	struct sd_host_chunk ch;
-	struct sd_rd_args a;
 	struct sd_host_rd rd;
 	const struct sd_geom *g;
 	struct sd_run run;
 	u64 nr;
 	int rc;
 
-	rc = sd_walk_args(opts, false, &a);
+	rc = sd_host_rd_setup(&rd, reg, mem, a, scratch, true, false);
 	if (rc)
 		return rc;
-	rc = sd_host_rd_setup(&rd, reg, mem, &a, scratch, true, false);
-	if (rc)
-		return rc;
-	run = (struct sd_run){ .fn = a.fn, .ctx = a.ctx };
+	run = (struct sd_run){ .fn = a->fn, .ctx = a->ctx };
 	g = rd.g;
 	nr = g->nr_chunks;
 	for (u64 idx = 0; idx < nr; idx++) {
 		sd_gfn_t cgfn = rd.first_gfn + (idx << rd.shift);
 
-		rc = sd_host_rd_chunk(&rd, idx, &ch);
+		rc = sd_rd_chunk_as(&rd, idx, map, &ch);
 		if (rc) {
-			if (!sd_walk_unsettled_ok(rc, a.flags))
+			if (!sd_walk_unsettled_ok(rc, a->flags))
 				goto out;
 			rc = sd_run_add(&run, cgfn, sd_geom_chunk_pages(g, idx), SD_PAGE_UNSETTLED);
 		} else if (ch.summary) {
@@ -233,6 +240,34 @@ int sd_host_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem, u
 out:
 	sd_host_rd_done(&rd);
 	return rc;
+}
+
+static __attribute__((noinline)) int sd_walk_map(const struct sd_host_reg *reg,
+						 const struct sd_host_mem *mem, u64 *scratch,
+						 const struct sd_rd_args *a)
+{
+	return sd_walk_as(reg, mem, scratch, a, true);
+}
+
+static __attribute__((noinline)) int sd_walk_copy(const struct sd_host_reg *reg,
+						  const struct sd_host_mem *mem, u64 *scratch,
+						  const struct sd_rd_args *a)
+{
+	return sd_walk_as(reg, mem, scratch, a, false);
+}
+
+int sd_host_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem, u64 *scratch,
+		 const struct sd_host_walk_opts *opts)
+{
+	struct sd_rd_args a;
+	int rc;
+
+	rc = sd_walk_args(opts, false, &a);
+	if (rc)
+		return rc;
+	if (mem && mem->map)
+		return sd_walk_map(reg, mem, scratch, &a);
+	return sd_walk_copy(reg, mem, scratch, &a);
 }
 
 /* ---- incremental walks (SPEC.md 3.3) ------------------------------------- */
@@ -372,8 +407,8 @@ static u64 sd_incr_next_changed_copy(const struct sd_host_rd *rd, const u32 *seq
 		u32 was = seqs[idx], s;
 
 		*rc = sd_host_fetch(&rd->win, false, &s,
-				    rd->desc_off + idx * SD_DESC_SIZE + SD_DESC_OFF(seq), 4,
-				    rd->loc);
+				    sd_at_add(rd->descs, false,
+					      idx * SD_DESC_SIZE + SD_DESC_OFF(seq)), 4, rd->loc);
 		if (*rc)
 			return idx;
 		if (s != was || (was & 1)) {
@@ -515,7 +550,7 @@ int sd_host_walk_changes(const struct sd_host_reg *reg, const struct sd_host_mem
 			       .first_gfn = g->first_gfn };
 	/* Locals, not loads through pointers: a quiet pass is nothing but this loop. */
 	nr = g->nr_chunks;
-	descs = (const struct sd_chunk_desc *)(rd.win.base + rd.desc_off);
+	descs = (const struct sd_chunk_desc *)rd.descs.p;	/* map() only; NULL otherwise */
 	seqs = incr->seqs;
 	for (u64 from = 0; from < nr; from = idx + 1) {
 		u32 now = 0;
