@@ -163,12 +163,16 @@ struct sd_host_at {
 
 static SD_HOT struct sd_host_at sd_host_at(const struct sd_host_win *w, bool map, u64 off)
 {
-	return map ? (struct sd_host_at){ .p = w->base + off } : (struct sd_host_at){ .off = off };
+	if (map)
+		return (struct sd_host_at){ .p = w->base + off };
+	return (struct sd_host_at){ .off = off };
 }
 
 static SD_HOT struct sd_host_at sd_at_add(struct sd_host_at at, bool map, u64 n)
 {
-	return map ? (struct sd_host_at){ .p = at.p + n } : (struct sd_host_at){ .off = at.off + n };
+	if (map)
+		return (struct sd_host_at){ .p = at.p + n };
+	return (struct sd_host_at){ .off = at.off + n };
 }
 
 /*
@@ -405,6 +409,33 @@ static SD_HOT int sd_rd_table_bits(const struct sd_host_rd *rd, bool map, struct
 }
 
 /*
+ * The descriptor fields an attempt copies after the count: nr_shared when
+ * @count (a full read), and when @odd (a paused read of an open window)
+ * the pending range W0 published before the odd count.
+ */
+static SD_HOT int sd_rd_desc_fields(const struct sd_host_rd *rd, bool map, struct sd_host_at d,
+				    bool count, bool odd, u32 *ns, u32 *pf, u32 *pc, u64 *bytes)
+{
+	int rc = 0;
+
+	if (count) {
+		*bytes += 4;
+		rc = sd_host_fetch(&rd->win, map, ns, sd_at_add(d, map, SD_DESC_OFF(nr_shared)), 4,
+				   rd->loc);
+	}
+	if (odd && !rc) {
+		*bytes += 8;
+		rc = sd_host_fetch(&rd->win, map, pf, sd_at_add(d, map, SD_DESC_OFF(pending_first)),
+				   4, rd->loc);
+		if (!rc)
+			rc = sd_host_fetch(&rd->win, map, pc,
+					   sd_at_add(d, map, SD_DESC_OFF(pending_count)), 4,
+					   rd->loc);
+	}
+	return rc;
+}
+
+/*
  * SPEC.md 3.1: copy chunk @idx, at most rd->attempts times, until a copy
  * is confirmed by an unchanged even count (or, paused, any unchanged
  * count), and hand it out in @c; the caller validates it. @what and @map
@@ -448,26 +479,10 @@ static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what wha
 			continue;
 		}
 		got_even = true;
-		if (what == SD_RD_CHUNK) {
-			bytes += 4;
-			rc = sd_host_fetch(&rd->win, map, &ns,
-					   sd_at_add(d, map, SD_DESC_OFF(nr_shared)), 4, rd->loc);
-			if (rc)
-				goto out;
-		}
-		if (seq & 1) {
-			/* Paused: the range W0 published before this odd count. */
-			bytes += 8;
-			rc = sd_host_fetch(&rd->win, map, &pf,
-					   sd_at_add(d, map, SD_DESC_OFF(pending_first)), 4,
-					   rd->loc);
-			if (!rc)
-				rc = sd_host_fetch(&rd->win, map, &pc,
-						   sd_at_add(d, map, SD_DESC_OFF(pending_count)),
-						   4, rd->loc);
-			if (rc)
-				goto out;
-		}
+		rc = sd_rd_desc_fields(rd, map, d, what == SD_RD_CHUNK, seq & 1, &ns, &pf, &pc,
+				       &bytes);
+		if (rc)
+			goto out;
 		if (what == SD_RD_TABLE) {
 			rc = sd_rd_table_bits(rd, map, b, lo, hi, &fc, &bytes);
 		} else {

@@ -192,6 +192,7 @@ struct sd_host_stats {
  *	chunks holding table pages are decided as a paused read decides them
  *	(SPEC.md 3.4, checks 4.3.1 and 4.3.2 on the pending range) instead of
  *	waiting for a writer that cannot run. Default: a live registration.
+ * @reserved: must be 0 (a field a later version may define)
  * @hc: the hypercall's arguments; NULL (default) for the MSR transport
  * @stats: counters to add this call's work to; NULL for none
  * @loc: where the registration failed; NULL for no location
@@ -199,7 +200,7 @@ struct sd_host_stats {
 struct sd_host_register_opts {
 	size_t sz;
 	u32 flags;
-	u32 reserved;	/* must be 0 */
+	u32 reserved;
 	const struct sd_hc_args *hc;
 	struct sd_host_stats *stats;
 	struct sd_errloc *loc;
@@ -492,10 +493,12 @@ int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *m
  * load.
  *
  * A change is taken into @incr only once @fn has accepted (returned 0 for)
- * the run holding it. When the walk stops early (a callback's non-zero
+ * the run holding it; while @fn runs, incr->bits still hold the old states
+ * of the run's pages. When the walk stops early (a callback's non-zero
  * return, a chunk's error, a memory fault), @incr stays consistent: the
- * next walk reports every change not yet accepted, exactly once per
- * successful walk, including the run a callback refused.
+ * next walk reports every change not accepted yet, the run a callback
+ * refused included, and none that was accepted. Without @fn every change
+ * read is taken.
  *
  * Return: as sd_host_walk(); -SD_ERR_INVAL if @incr does not belong to
  * @reg's generation or geometry.
