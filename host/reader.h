@@ -31,7 +31,9 @@
  * registers instead of behind a pointer the read rule's barriers (compiler
  * memory clobbers) would force back to memory on every chunk.
  */
-#define SD_HOT		inline __attribute__((always_inline))
+#define SD_HOT		inline __attribute__((__always_inline__))
+/* Kept out of the loops (the kernel's own noinline is a macro: hence the underscores). */
+#define SD_NOINLINE	__attribute__((__noinline__))
 
 /* ---- options (sd_host.h: sized, zero-default) ----------------------------- */
 

@@ -17,15 +17,14 @@
  *
  * Synchronization table:
  *
- *   operation                        concurrent with                   requires
- *   sd_host_register/unregister      guest writers; host readers of    caller serialises registrations
- *     (writes *reg)                  a *different* sd_host_reg         and publishes *reg (e.g. RCU)
- *   sd_host_read_chunk, sd_host_walk,guest writers; other host readers nothing: *reg is read-only here
- *     sd_host_incr_init,               of the same *reg
- *     sd_host_walk_changes,
- *     sd_host_check_header
- *   sd_host_incr_init/walk_changes   -                                 one caller per sd_host_incr
- *     (write *incr)
+ *   operation                      concurrent with              requires
+ *   sd_host_register, _unregister  guest writers; host readers  caller serialises registrations
+ *     (write *reg)                 of a *different* *reg        and publishes *reg (e.g. RCU)
+ *   sd_host_read_chunk, _walk,     guest writers; other host    nothing: *reg is read-only
+ *     _incr_init, _walk_changes,   readers of the same *reg     here
+ *     _check_header
+ *   sd_host_incr_init,             -                            one caller per sd_host_incr
+ *     _walk_changes (write *incr)
  *
  * Options. A call that may grow takes a const pointer to an options struct
  * whose first member is its size, as libbpf's are. Declare one with
@@ -177,10 +176,15 @@ struct sd_host_stats {
 	u64 unsettled;
 };
 
-/* Read flags (the @flags of the options structs). */
-#define SD_READ_PAUSED		(1u << 0)	/* vCPUs stopped: one attempt, odd chunks decided (3.4) */
-#define SD_READ_STRICT		(1u << 1)	/* read every bitmap, no summary reads (3.2) */
-#define SD_READ_UNSETTLED_OK	(1u << 2)	/* live walks: report chunks that don't settle, go on */
+/*
+ * Read flags (the @flags of the options structs):
+ *   SD_READ_PAUSED        vCPUs stopped: one attempt, odd chunks decided (SPEC.md 3.4)
+ *   SD_READ_STRICT        read every bitmap, no summary reads (3.2)
+ *   SD_READ_UNSETTLED_OK  live walks: report chunks that don't settle, and go on
+ */
+#define SD_READ_PAUSED		(1u << 0)
+#define SD_READ_STRICT		(1u << 1)
+#define SD_READ_UNSETTLED_OK	(1u << 2)
 #define SD_READ_KNOWN		(SD_READ_PAUSED | SD_READ_STRICT | SD_READ_UNSETTLED_OK)
 
 /**

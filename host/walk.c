@@ -41,8 +41,8 @@ struct sd_run {
  * Out of line and by value: a run whose address left the walk would live
  * in memory, reloaded after every barrier of the read rule.
  */
-static __attribute__((noinline)) void sd_run_take(u64 *take, sd_gfn_t first_gfn, sd_gfn_t start,
-						  u64 n, enum sd_page_state state)
+static SD_NOINLINE void sd_run_take(u64 *take, sd_gfn_t first_gfn, sd_gfn_t start, u64 n,
+				     enum sd_page_state state)
 {
 	/* Pages in transition and unsettled chunks keep their last settled state. */
 	if (state == SD_PAGE_SHARED)
@@ -242,16 +242,14 @@ out:
 	return rc;
 }
 
-static __attribute__((noinline)) int sd_walk_map(const struct sd_host_reg *reg,
-						 const struct sd_host_mem *mem, u64 *scratch,
-						 const struct sd_rd_args *a)
+static SD_NOINLINE int sd_walk_map(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+				    u64 *scratch, const struct sd_rd_args *a)
 {
 	return sd_walk_as(reg, mem, scratch, a, true);
 }
 
-static __attribute__((noinline)) int sd_walk_copy(const struct sd_host_reg *reg,
-						  const struct sd_host_mem *mem, u64 *scratch,
-						  const struct sd_rd_args *a)
+static SD_NOINLINE int sd_walk_copy(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+				     u64 *scratch, const struct sd_rd_args *a)
 {
 	return sd_walk_as(reg, mem, scratch, a, false);
 }
