@@ -142,6 +142,60 @@ static inline struct sd_host_cfg tcfg(const struct tbuild *t, u32 attempts)
 				     .max_attempts = attempts };
 }
 
+/*
+ * A table in test memory and everything a host/ suite reads it with: the
+ * map() accessor (@mem), the copy() one over the same memory (@copy), a
+ * configuration it is valid under, a registration, counters, a location,
+ * incremental state, scratch, and two reference page-state arrays.
+ */
+struct tfx {
+	struct tbuild t;
+	struct tmem m;
+	struct sd_host_mem mem;
+	struct sd_host_mem copy;
+	struct sd_host_cfg cfg;
+	struct sd_host_reg reg;
+	struct sd_host_stats st;
+	struct sd_errloc loc;
+	struct sd_host_incr incr;
+	u64 scratch[SD_HOST_SCRATCH_WORDS];
+	u8 *cur, *settled;	/* reference page states */
+};
+
+/* A fixture over a fresh tbuild table; nothing registered yet. */
+static inline struct tfx *tfx_new(sd_gfn_t first, u64 n, u32 ppc, sd_gpa_t gpa, u32 attempts)
+{
+	struct tfx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	tbuild_init(&f->t, first, n, ppc, gpa);
+	tmem_table(&f->m, &f->t);
+	f->mem = tmem_host(&f->m);
+	f->copy = tmem_host_copy(&f->m);
+	f->cfg = tcfg(&f->t, attempts);
+	f->cur = calloc(n, 1);
+	f->settled = calloc(n, 1);
+	return f;
+}
+
+/* Size f->incr for the registration's geometry. */
+static inline void tfx_incr_alloc(struct tfx *f)
+{
+	f->incr.nr_chunks = sd_host_incr_seq_entries(&f->reg);
+	f->incr.seqs = calloc(f->incr.nr_chunks, sizeof(u32));
+	f->incr.bits = calloc(sd_host_incr_bit_words(&f->reg), sizeof(u64));
+}
+
+static inline void tfx_free(struct tfx *f)
+{
+	tbuild_free(&f->t);
+	free(f->incr.seqs);
+	free(f->incr.bits);
+	free(f->cur);
+	free(f->settled);
+	free(f);
+}
+
 /* ---- walk runs ------------------------------------------------------------- */
 
 struct trun {

@@ -18,60 +18,14 @@
 
 #define T_GPA		0x3000ULL
 
-struct ffx {
-	struct tbuild t;
-	struct tmem m;
-	struct sd_host_mem mem;		/* copy() over m */
-	struct sd_host_mem map;		/* map() over the same m */
-	struct sd_host_cfg cfg;
-	struct sd_host_reg reg;
-	struct sd_host_stats st;
-	struct sd_errloc loc;
-	struct sd_host_incr incr;
-	u64 scratch[SD_HOST_SCRATCH_WORDS];
-	u8 *settled, *cur;
-};
-
-static struct ffx *ffx_new(u64 n, u32 ppc, sd_gpa_t gpa)
-{
-	struct ffx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	tbuild_init(&f->t, 0, n, ppc, gpa);
-	tmem_table(&f->m, &f->t);
-	f->mem = tmem_host_copy(&f->m);
-	f->map = tmem_host(&f->m);
-	f->cfg = tcfg(&f->t, 3);
-	f->settled = calloc(n, 1);
-	f->cur = calloc(n, 1);
-	return f;
-}
-
-static void ffx_incr_alloc(struct ffx *f)
-{
-	f->incr.nr_chunks = sd_host_incr_seq_entries(&f->reg);
-	f->incr.seqs = calloc(f->incr.nr_chunks, sizeof(u32));
-	f->incr.bits = calloc(sd_host_incr_bit_words(&f->reg), sizeof(u64));
-}
-
-static void ffx_free(struct ffx *f)
-{
-	tbuild_free(&f->t);
-	free(f->incr.seqs);
-	free(f->incr.bits);
-	free(f->settled);
-	free(f->cur);
-	free(f);
-}
-
 /* From now on, copy() call number @n fails (0: none); the count starts over. */
-static void ffx_fault_at(struct ffx *f, u64 n)
+static void ffx_fault_at(struct tfx *f, u64 n)
 {
 	f->m.copies = 0;
 	f->m.fault_at = n;
 }
 
-static int ffx_register(struct ffx *f, const struct sd_host_mem *mem, u32 flags)
+static int ffx_register(struct tfx *f, const struct sd_host_mem *mem, u32 flags)
 {
 	SD_HOST_OPTS(sd_host_register_opts, o, .flags = flags, .stats = &f->st, .loc = &f->loc);
 
@@ -80,7 +34,7 @@ static int ffx_register(struct ffx *f, const struct sd_host_mem *mem, u32 flags)
 	return sd_host_register(&f->reg, &f->cfg, mem, f->t.gpa | SD_REG_ENABLE, &o);
 }
 
-static int ffx_walk(struct ffx *f, const struct sd_host_mem *mem, u32 flags, struct truns *r)
+static int ffx_walk(struct tfx *f, const struct sd_host_mem *mem, u32 flags, struct truns *r)
 {
 	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3, .fn = truns_fn,
 		     .ctx = r, .stats = &f->st, .loc = &f->loc);
@@ -90,7 +44,7 @@ static int ffx_walk(struct ffx *f, const struct sd_host_mem *mem, u32 flags, str
 	return sd_host_walk(&f->reg, mem, f->scratch, &o);
 }
 
-static int ffx_init(struct ffx *f, const struct sd_host_mem *mem, u32 flags, struct truns *r)
+static int ffx_init(struct tfx *f, const struct sd_host_mem *mem, u32 flags, struct truns *r)
 {
 	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3,
 		     .fn = r ? truns_fn : NULL, .ctx = r, .stats = &f->st, .loc = &f->loc);
@@ -100,7 +54,7 @@ static int ffx_init(struct ffx *f, const struct sd_host_mem *mem, u32 flags, str
 	return sd_host_incr_init(&f->reg, mem, &f->incr, &o);
 }
 
-static int ffx_changes(struct ffx *f, const struct sd_host_mem *mem, u32 flags, struct truns *r)
+static int ffx_changes(struct tfx *f, const struct sd_host_mem *mem, u32 flags, struct truns *r)
 {
 	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3, .fn = truns_fn,
 		     .chunk_fn = truns_chunk_fn, .ctx = r, .stats = &f->st, .loc = &f->loc);
@@ -111,7 +65,7 @@ static int ffx_changes(struct ffx *f, const struct sd_host_mem *mem, u32 flags, 
 }
 
 /* The fault every faulting call must end with: named, and located as memory errors are. */
-static void assert_fault(struct ffx *f, int rc, u64 n)
+static void assert_fault(struct tfx *f, int rc, u64 n)
 {
 	if (rc != -SD_ERR_MEM_FAULT)
 		fail_msg("fault at access %llu: got %s", (unsigned long long)n, sd_err_name(rc));
@@ -138,15 +92,15 @@ static void assert_runs_prefix(const struct truns *got, const struct truns *all)
 /* For every N, a registration faulting at access N fails, leaving the one before it. */
 static void fault_at_every_access_of_a_registration(u64 n, u32 ppc, sd_gpa_t gpa, u32 flags)
 {
-	struct ffx *f = ffx_new(n, ppc, gpa);
+	struct tfx *f = tfx_new(0, n, ppc, gpa, 3);
 	struct sd_host_reg before;
 	u64 total, map_bytes;
 
 	/* Without a fault: what map() finds, copy() finds, reading the same bytes. */
-	assert_int_equal(ffx_register(f, &f->map, flags), 0);
+	assert_int_equal(ffx_register(f, &f->mem, flags), 0);
 	map_bytes = f->st.bytes;
 	ffx_fault_at(f, 0);
-	assert_int_equal(ffx_register(f, &f->mem, flags), 0);
+	assert_int_equal(ffx_register(f, &f->copy, flags), 0);
 	assert_int_equal(f->st.bytes, map_bytes);
 	total = f->m.copies;
 	/* The header, the probe of the whole table, then each table chunk's loads. */
@@ -154,13 +108,13 @@ static void fault_at_every_access_of_a_registration(u64 n, u32 ppc, sd_gpa_t gpa
 	before = f->reg;
 	for (u64 k = 1; k <= total; k++) {
 		ffx_fault_at(f, k);
-		assert_fault(f, ffx_register(f, &f->mem, flags), k);
+		assert_fault(f, ffx_register(f, &f->copy, flags), k);
 		assert_memory_equal(&f->reg, &before, sizeof(before));
 	}
 	ffx_fault_at(f, total + 1);
-	assert_int_equal(ffx_register(f, &f->mem, flags), 0);
+	assert_int_equal(ffx_register(f, &f->copy, flags), 0);
 	assert_int_equal(f->reg.generation, before.generation + 1);
-	ffx_free(f);
+	tfx_free(f);
 }
 
 static void registration_faulting_at_any_access_keeps_the_old_one(void **state)
@@ -173,43 +127,43 @@ static void registration_faulting_at_any_access_keeps_the_old_one(void **state)
 
 static void paused_registration_faulting_at_any_access_keeps_the_old_one(void **state)
 {
-	struct ffx *f = ffx_new(8192, 256, T_GPA);
+	struct tfx *f = tfx_new(0, 8192, 256, T_GPA, 3);
 	struct sd_host_reg before;
 	u64 total;
 
 	/* A window in the table's chunk: the pending range is loaded too. */
 	tbuild_open(&f->t, 0, 100, 5);
 	ffx_fault_at(f, 0);
-	assert_int_equal(ffx_register(f, &f->mem, SD_READ_PAUSED), 0);
+	assert_int_equal(ffx_register(f, &f->copy, SD_READ_PAUSED), 0);
 	total = f->m.copies;
 	/* header, probe, seq, pending_first, pending_count, one word, seq */
 	assert_int_equal(total, 7);
 	before = f->reg;
 	for (u64 k = 1; k <= total; k++) {
 		ffx_fault_at(f, k);
-		assert_fault(f, ffx_register(f, &f->mem, SD_READ_PAUSED), k);
+		assert_fault(f, ffx_register(f, &f->copy, SD_READ_PAUSED), k);
 		assert_memory_equal(&f->reg, &before, sizeof(before));
 	}
-	ffx_free(f);
+	tfx_free(f);
 }
 
 static void header_check_faulting_is_named(void **state)
 {
-	struct ffx *f = ffx_new(8192, 256, T_GPA);
+	struct tfx *f = tfx_new(0, 8192, 256, T_GPA, 3);
 
-	assert_int_equal(ffx_register(f, &f->mem, 0), 0);
+	assert_int_equal(ffx_register(f, &f->copy, 0), 0);
 	ffx_fault_at(f, 0);
-	assert_int_equal(sd_host_check_header(&f->reg, &f->mem, &f->loc), 0);
+	assert_int_equal(sd_host_check_header(&f->reg, &f->copy, &f->loc), 0);
 	assert_int_equal(f->m.copies, 1);		/* the header, in one copy */
 	ffx_fault_at(f, 1);
-	assert_fault(f, sd_host_check_header(&f->reg, &f->mem, &f->loc), 1);
-	ffx_free(f);
+	assert_fault(f, sd_host_check_header(&f->reg, &f->copy, &f->loc), 1);
+	tfx_free(f);
 }
 
 /* ---- walks ------------------------------------------------------------------------ */
 
 /* Shared runs across chunk boundaries, uniform and mixed chunks, an odd one. */
-static void walk_fixture_pages(struct ffx *f)
+static void walk_fixture_pages(struct tfx *f)
 {
 	tbuild_set(&f->t, 250, 20, true);
 	tbuild_set(&f->t, 1024, 512, true);		/* chunks 4 and 5: uniform */
@@ -219,18 +173,18 @@ static void walk_fixture_pages(struct ffx *f)
 
 static void walk_faulting_at_any_access(u32 flags)
 {
-	struct ffx *f = ffx_new(8192, 256, T_GPA);
+	struct tfx *f = tfx_new(0, 8192, 256, T_GPA, 3);
 	struct truns all = { 0 }, map_all = { 0 };
 	u64 total, bytes;
 
 	walk_fixture_pages(f);
 	if (flags & SD_READ_PAUSED)
 		tbuild_open(&f->t, 9, 10, 20);
-	assert_int_equal(ffx_register(f, &f->mem, flags & SD_READ_PAUSED), 0);
-	assert_int_equal(ffx_walk(f, &f->map, flags, &map_all), 0);
+	assert_int_equal(ffx_register(f, &f->copy, flags & SD_READ_PAUSED), 0);
+	assert_int_equal(ffx_walk(f, &f->mem, flags, &map_all), 0);
 	bytes = f->st.bytes;
 	ffx_fault_at(f, 0);
-	assert_int_equal(ffx_walk(f, &f->mem, flags, &all), 0);
+	assert_int_equal(ffx_walk(f, &f->copy, flags, &all), 0);
 	truns_assert_equal(&all, &map_all);
 	assert_int_equal(f->st.bytes, bytes);
 	total = f->m.copies;
@@ -239,14 +193,14 @@ static void walk_faulting_at_any_access(u32 flags)
 		struct truns got = { 0 };
 
 		ffx_fault_at(f, k);
-		assert_fault(f, ffx_walk(f, &f->mem, flags, &got), k);
+		assert_fault(f, ffx_walk(f, &f->copy, flags, &got), k);
 		assert_runs_prefix(&got, &all);
 		assert_true(f->st.chunks <= 32 && f->st.attempts <= f->st.chunks);
 		truns_reset(&got);
 	}
 	truns_reset(&all);
 	truns_reset(&map_all);
-	ffx_free(f);
+	tfx_free(f);
 }
 
 static void walk_faulting_at_any_access_fails_named(void **state)
@@ -258,34 +212,34 @@ static void walk_faulting_at_any_access_fails_named(void **state)
 
 static void incr_init_faulting_at_any_access_leaves_it_unusable(void **state)
 {
-	struct ffx *f = ffx_new(8192, 256, T_GPA);
+	struct tfx *f = tfx_new(0, 8192, 256, T_GPA, 3);
 	struct truns r = { 0 };
 	u64 total;
 
 	walk_fixture_pages(f);
-	assert_int_equal(ffx_register(f, &f->mem, 0), 0);
-	ffx_incr_alloc(f);
+	assert_int_equal(ffx_register(f, &f->copy, 0), 0);
+	tfx_incr_alloc(f);
 	ffx_fault_at(f, 0);
-	assert_int_equal(ffx_init(f, &f->mem, 0, NULL), 0);
+	assert_int_equal(ffx_init(f, &f->copy, 0, NULL), 0);
 	total = f->m.copies;
 	for (u64 k = 1; k <= total; k++) {
 		ffx_fault_at(f, k);
-		assert_fault(f, ffx_init(f, &f->mem, 0, NULL), k);
+		assert_fault(f, ffx_init(f, &f->copy, 0, NULL), k);
 		/* Marked as belonging to no generation: refused until an init succeeds. */
 		ffx_fault_at(f, 0);
-		assert_sd_err(ffx_changes(f, &f->mem, 0, &r), f->loc, SD_ERR_INVAL, SD_LOC_NONE,
+		assert_sd_err(ffx_changes(f, &f->copy, 0, &r), f->loc, SD_ERR_INVAL, SD_LOC_NONE,
 			      SD_LOC_NONE);
 		assert_int_equal(f->m.copies, 0);
 	}
-	assert_int_equal(ffx_init(f, &f->mem, 0, NULL), 0);
-	assert_int_equal(ffx_changes(f, &f->mem, 0, &r), 0);
+	assert_int_equal(ffx_init(f, &f->copy, 0, NULL), 0);
+	assert_int_equal(ffx_changes(f, &f->copy, 0, &r), 0);
 	assert_int_equal(r.n, 0);
 	truns_reset(&r);
-	ffx_free(f);
+	tfx_free(f);
 }
 
 /* Make state B from the fixture's state A: runs to shared and to private, across chunks. */
-static void incr_fixture_changes(struct ffx *f)
+static void incr_fixture_changes(struct tfx *f)
 {
 	tbuild_set(&f->t, 260, 30, true);		/* extends 250..269 into 290 */
 	tbuild_set(&f->t, 1100, 100, false);		/* a hole in uniform chunk 4 */
@@ -302,7 +256,7 @@ static void incr_fixture_changes(struct ffx *f)
  */
 static void incr_walk_faulting_at_any_access_stays_consistent(void **state)
 {
-	struct ffx *f = ffx_new(8192, 256, T_GPA);
+	struct tfx *f = tfx_new(0, 8192, 256, T_GPA, 3);
 	u64 nseq = 32, nbits = 32 * 4, total;
 	u32 *seqs0 = calloc(nseq, 4);
 	u64 *bits0 = calloc(nbits, 8);
@@ -310,9 +264,9 @@ static void incr_walk_faulting_at_any_access_stays_consistent(void **state)
 	struct truns all = { 0 }, want = { 0 };
 
 	walk_fixture_pages(f);
-	assert_int_equal(ffx_register(f, &f->mem, 0), 0);
-	ffx_incr_alloc(f);
-	assert_int_equal(ffx_init(f, &f->mem, 0, NULL), 0);
+	assert_int_equal(ffx_register(f, &f->copy, 0), 0);
+	tfx_incr_alloc(f);
+	assert_int_equal(ffx_init(f, &f->copy, 0, NULL), 0);
 	tref_from_table(&f->t, settled0);
 	memcpy(seqs0, f->incr.seqs, nseq * 4);
 	memcpy(bits0, f->incr.bits, nbits * 8);
@@ -322,7 +276,7 @@ static void incr_walk_faulting_at_any_access_stays_consistent(void **state)
 	tref_from_table(&f->t, f->cur);
 	tref_diff_runs(settled0, f->cur, 0, 8192, &want);
 	ffx_fault_at(f, 0);
-	assert_int_equal(ffx_changes(f, &f->mem, 0, &all), 0);
+	assert_int_equal(ffx_changes(f, &f->copy, 0, &all), 0);
 	truns_assert_equal(&all, &want);
 	total = f->m.copies;
 	/*
@@ -339,16 +293,16 @@ static void incr_walk_faulting_at_any_access_stays_consistent(void **state)
 		memcpy(f->incr.bits, bits0, nbits * 8);
 		memcpy(f->settled, settled0, 8192);
 		ffx_fault_at(f, k);
-		assert_fault(f, ffx_changes(f, &f->mem, 0, &got), k);
+		assert_fault(f, ffx_changes(f, &f->copy, 0, &got), k);
 		assert_runs_prefix(&got, &all);
 		/* What was reported was accepted (truns_fn returns 0): taken. */
 		tref_apply_runs(f->settled, 0, got.v, got.n);
 		truns_reset(&want);
 		tref_diff_runs(f->settled, f->cur, 0, 8192, &want);
 		ffx_fault_at(f, 0);
-		assert_int_equal(ffx_changes(f, &f->mem, 0, &rest), 0);
+		assert_int_equal(ffx_changes(f, &f->copy, 0, &rest), 0);
 		truns_assert_equal(&rest, &want);
-		assert_int_equal(ffx_changes(f, &f->mem, 0, &again), 0);
+		assert_int_equal(ffx_changes(f, &f->copy, 0, &again), 0);
 		assert_int_equal(again.n, 0);
 		for (u64 i = 0; i < nseq; i++)
 			assert_int_equal(f->incr.seqs[i], tbuild_desc(&f->t, i)->seq);
@@ -362,7 +316,7 @@ static void incr_walk_faulting_at_any_access_stays_consistent(void **state)
 	free(seqs0);
 	free(bits0);
 	free(settled0);
-	ffx_free(f);
+	tfx_free(f);
 }
 
 /* ---- what an accessor may answer --------------------------------------------------- */
@@ -378,41 +332,41 @@ static void copy_errors_are_named_and_others_are_faults(void **state)
 		{ 8, SD_ERR_MEM_FAULT },			/* copy_from_user(): bytes left */
 		{ -SD_ERR_HDR_MAGIC, SD_ERR_MEM_FAULT },	/* not an accessor's to say */
 	};
-	struct ffx *f = ffx_new(8192, 256, T_GPA);
+	struct tfx *f = tfx_new(0, 8192, 256, T_GPA, 3);
 
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(cases); i++) {
 		f->m.fault_rc = cases[i].rc;
 		/* The header, the probe, then chunk 0's first count. */
 		for (u64 k = 1; k <= 3; k++) {
 			ffx_fault_at(f, k);
-			assert_sd_err(ffx_register(f, &f->mem, 0), f->loc, cases[i].err,
+			assert_sd_err(ffx_register(f, &f->copy, 0), f->loc, cases[i].err,
 				      SD_LOC_NONE, 0);
 			assert_false(f->reg.active);
 		}
 	}
-	ffx_free(f);
+	tfx_free(f);
 }
 
 static void copy_probe_finds_a_table_that_leaves_ram(void **state)
 {
 	/* A two-page table whose second page is in no memory region. */
-	struct ffx *f = ffx_new(16384, 64, 0x40000);
+	struct tfx *f = tfx_new(0, 16384, 64, 0x40000, 3);
 
 	f->m.r[0].len = 4096;
 	ffx_fault_at(f, 0);
-	assert_sd_err(ffx_register(f, &f->mem, 0), f->loc, SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0);
+	assert_sd_err(ffx_register(f, &f->copy, 0), f->loc, SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0);
 	/* Step 5 found it, before any chunk was read: the header, then the probe. */
 	assert_int_equal(f->m.copies, 2);
 	assert_int_equal(f->st.chunks, 0);
 	/* ... and in another slot: a crossing. */
 	tmem_add(&f->m, 0x41000, 4096, f->t.mem + 4096, TMEM_RAM);
-	assert_sd_err(ffx_register(f, &f->mem, 0), f->loc, SD_ERR_MEM_SPLIT, SD_LOC_NONE, 0);
-	ffx_free(f);
+	assert_sd_err(ffx_register(f, &f->copy, 0), f->loc, SD_ERR_MEM_SPLIT, SD_LOC_NONE, 0);
+	tfx_free(f);
 }
 
 static void map_is_used_when_an_accessor_has_both(void **state)
 {
-	struct ffx *f = ffx_new(8192, 256, T_GPA);
+	struct tfx *f = tfx_new(0, 8192, 256, T_GPA, 3);
 	struct sd_host_mem both = { .map = tmem_map, .ctx = &f->m, .copy = tmem_copy };
 	struct truns r = { 0 };
 
@@ -422,7 +376,7 @@ static void map_is_used_when_an_accessor_has_both(void **state)
 	assert_int_equal(f->m.copies, 0);
 	assert_int_equal(f->m.maps, 3);		/* header and table, then the walk's table */
 	truns_reset(&r);
-	ffx_free(f);
+	tfx_free(f);
 }
 
 int main(void)

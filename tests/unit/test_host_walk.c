@@ -8,48 +8,17 @@
  */
 #include "host_util.h"
 
-struct wfx {
-	struct tbuild t;
-	struct tmem m;
-	struct sd_host_mem mem;
-	struct sd_host_cfg cfg;
-	struct sd_host_reg reg;
-	struct sd_host_stats st;
-	struct sd_errloc loc;
-	struct sd_host_incr incr;
-	u64 scratch[SD_HOST_SCRATCH_WORDS];
-	u8 *cur, *settled;	/* reference page states */
-};
-
-static struct wfx *wfx_new(sd_gfn_t first, u64 n, u32 ppc, sd_gpa_t gpa)
+/* A fixture with @gpa's table registered (4 attempts) and its incremental state sized. */
+static struct tfx *wfx_new(sd_gfn_t first, u64 n, u32 ppc, sd_gpa_t gpa)
 {
-	struct wfx *f = calloc(1, sizeof(*f));
+	struct tfx *f = tfx_new(first, n, ppc, gpa, 4);
 
-	assert_non_null(f);
-	tbuild_init(&f->t, first, n, ppc, gpa);
-	tmem_table(&f->m, &f->t);
-	f->mem = tmem_host(&f->m);
-	f->cfg = tcfg(&f->t, 4);
 	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, gpa | 1, NULL), 0);
-	f->incr.nr_chunks = sd_host_incr_seq_entries(&f->reg);
-	f->incr.seqs = calloc(f->incr.nr_chunks, sizeof(u32));
-	f->incr.bits = calloc(sd_host_incr_bit_words(&f->reg), sizeof(u64));
-	f->cur = calloc(n, 1);
-	f->settled = calloc(n, 1);
+	tfx_incr_alloc(f);
 	return f;
 }
 
-static void wfx_free(struct wfx *f)
-{
-	tbuild_free(&f->t);
-	free(f->incr.seqs);
-	free(f->incr.bits);
-	free(f->cur);
-	free(f->settled);
-	free(f);
-}
-
-static int wfx_walk(struct wfx *f, u32 flags, struct truns *r)
+static int wfx_walk(struct tfx *f, u32 flags, struct truns *r)
 {
 	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3, .fn = truns_fn,
 		     .ctx = r, .stats = &f->st, .loc = &f->loc);
@@ -58,7 +27,7 @@ static int wfx_walk(struct wfx *f, u32 flags, struct truns *r)
 	return sd_host_walk(&f->reg, &f->mem, f->scratch, &o);
 }
 
-static int wfx_init(struct wfx *f, u32 flags, struct truns *r)
+static int wfx_init(struct tfx *f, u32 flags, struct truns *r)
 {
 	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3,
 		     .fn = r ? truns_fn : NULL, .ctx = r, .stats = &f->st, .loc = &f->loc);
@@ -67,7 +36,7 @@ static int wfx_init(struct wfx *f, u32 flags, struct truns *r)
 	return sd_host_incr_init(&f->reg, &f->mem, &f->incr, &o);
 }
 
-static int wfx_changes(struct wfx *f, u32 flags, struct truns *r)
+static int wfx_changes(struct tfx *f, u32 flags, struct truns *r)
 {
 	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3, .fn = truns_fn,
 		     .chunk_fn = truns_chunk_fn, .ctx = r, .stats = &f->st, .loc = &f->loc);
@@ -77,14 +46,14 @@ static int wfx_changes(struct wfx *f, u32 flags, struct truns *r)
 }
 
 /* The runs a whole-table walk must report for the table as it is now. */
-static void want_walk(struct wfx *f, struct truns *want)
+static void want_walk(struct tfx *f, struct truns *want)
 {
 	tref_from_table(&f->t, f->cur);
 	tref_runs(f->cur, f->t.g.first_gfn, f->t.g.nr_gfns, false, want);
 }
 
 /* The runs an incremental walk must report now; then what it will have kept. */
-static void want_changes(struct wfx *f, struct truns *want)
+static void want_changes(struct tfx *f, struct truns *want)
 {
 	tref_from_table(&f->t, f->cur);
 	tref_diff_runs(f->settled, f->cur, f->t.g.first_gfn, f->t.g.nr_gfns, want);
@@ -111,7 +80,7 @@ static void close_window(struct tbuild *t, u64 idx, bool shared)
 
 static void walk_reports_extents_merged_across_chunks(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 }, want = { 0 };
 	static const struct trun expect[] = {
 		{ 3, 1, 1 }, { 250, 12, 1 }, { 512, 258, 1 }, { 1000, 1, 1 }, { 4095, 1, 1 },
@@ -141,12 +110,12 @@ static void walk_reports_extents_merged_across_chunks(void **state)
 	assert_int_equal(f->st.bytes, 16 * (12 + 32));
 	truns_reset(&got);
 	truns_reset(&want);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void walk_paused_reports_transition_between_shared(void **state)
 {
-	struct wfx *f = wfx_new(0, 1000, 128, 0);	/* last chunk: 104 pages */
+	struct tfx *f = wfx_new(0, 1000, 128, 0);	/* last chunk: 104 pages */
 	struct truns got = { 0 }, want = { 0 };
 
 	tbuild_set(&f->t, 100, 60, true);		/* 100..159, across chunks 0/1 */
@@ -166,12 +135,12 @@ static void walk_paused_reports_transition_between_shared(void **state)
 		      f->t.g.desc_offset + 16);
 	truns_reset(&got);
 	truns_reset(&want);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void walk_unsettled_ok_reports_the_whole_chunk(void **state)
 {
-	struct wfx *f = wfx_new(0, 1024, 64, 0);
+	struct tfx *f = wfx_new(0, 1024, 64, 0);
 	struct truns got = { 0 };
 
 	tbuild_set(&f->t, 100, 100, true);	/* 100..199 */
@@ -188,12 +157,12 @@ static void walk_unsettled_ok_reports_the_whole_chunk(void **state)
 	assert_int_equal(f->st.unsettled, 1);
 	assert_int_equal(f->st.attempts, 16 - 1 + 3);
 	truns_reset(&got);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void walk_stops_when_callback_says_so(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { .stop_after = 2 };
 
 	for (u64 g = 300; g < 4000; g += 300)
@@ -208,7 +177,7 @@ static void walk_stops_when_callback_says_so(void **state)
 	truns_reset(&got);
 	/* A NULL callback: read and validate, report nothing. */
 	assert_int_equal(sd_host_walk(&f->reg, &f->mem, f->scratch, NULL), 0);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 /* Random spans, chunk sizes, table places and page states; live, strict and paused. */
@@ -222,7 +191,7 @@ static void walk_random_tables_match_reference(void **state)
 		sd_gfn_t first = trand(&seed) % 5000;
 		struct sd_geom g;
 		sd_gfn_t tg;
-		struct wfx *f;
+		struct tfx *f;
 		struct truns got = { 0 }, want = { 0 };
 		int ops = (int)(trand(&seed) % 40);
 
@@ -272,7 +241,7 @@ static void walk_random_tables_match_reference(void **state)
 		truns_assert_equal(&got, &want);
 		truns_reset(&got);
 		truns_reset(&want);
-		wfx_free(f);
+		tfx_free(f);
 	}
 }
 
@@ -280,7 +249,7 @@ static void walk_random_tables_match_reference(void **state)
 
 static void incr_init_reports_like_walk_and_keeps_the_state(void **state)
 {
-	struct wfx *f = wfx_new(0, 4000, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4000, 256, 0x3000);
 	struct truns got = { 0 }, want = { 0 };
 
 	tbuild_set(&f->t, 250, 12, true);
@@ -296,12 +265,12 @@ static void incr_init_reports_like_walk_and_keeps_the_state(void **state)
 	}
 	truns_reset(&got);
 	truns_reset(&want);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void incr_nothing_changed_reads_only_counts(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 };
 
 	tbuild_set(&f->t, 100, 1000, true);
@@ -312,12 +281,12 @@ static void incr_nothing_changed_reads_only_counts(void **state)
 	assert_int_equal(f->st.chunks, 0);
 	assert_int_equal(f->st.bytes, 16 * 4);
 	truns_reset(&got);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void incr_change_and_change_back_reports_no_page(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 };
 
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
@@ -333,12 +302,12 @@ static void incr_change_and_change_back_reports_no_page(void **state)
 	assert_int_equal(got.chunks, 1);
 	assert_int_equal(f->st.chunks, 0);
 	truns_reset(&got);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void incr_merges_changes_across_chunk_boundaries(void **state)
 {
-	struct wfx *f = wfx_new(0, 4000, 256, 0x3000);	/* last chunk: 160 pages */
+	struct tfx *f = wfx_new(0, 4000, 256, 0x3000);	/* last chunk: 160 pages */
 	struct truns got = { 0 };
 
 	tbuild_set(&f->t, 500, 20, true);
@@ -363,7 +332,7 @@ static void incr_merges_changes_across_chunk_boundaries(void **state)
 	assert_int_equal(got.chunks, 4);		/* 0, 1, 2, 15 */
 	assert_int_equal(f->st.chunks, 4);
 	truns_reset(&got);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 /* The core property, randomised: exactly the changed pages, nothing else. */
@@ -374,7 +343,7 @@ static void incr_reports_exactly_the_changed_pages(void **state)
 	for (int round = 0; round < 60; round++) {
 		u32 ppc = 64u << (trand(&seed) % 5);
 		u64 n = 2000 + trand(&seed) % 20000;
-		struct wfx *f = wfx_new(0, n, ppc, 0);
+		struct tfx *f = wfx_new(0, n, ppc, 0);
 		struct truns got = { 0 }, want = { 0 };
 		u64 tpages = f->t.g.table_size >> 12;
 		u8 *before_seq = malloc(f->t.g.nr_chunks * 4);
@@ -406,13 +375,13 @@ static void incr_reports_exactly_the_changed_pages(void **state)
 			truns_reset(&want);
 		}
 		free(before_seq);
-		wfx_free(f);
+		tfx_free(f);
 	}
 }
 
 static void incr_unsettled_chunk_is_reported_then_reread(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 };
 
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
@@ -438,12 +407,12 @@ static void incr_unsettled_chunk_is_reported_then_reread(void **state)
 	assert_int_equal(got.v[1].n, 10);
 	assert_int_equal(f->incr.seqs[4], 4);
 	truns_reset(&got);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void incr_paused_reports_transition_every_time_until_closed(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 }, want = { 0 };
 
 	tbuild_set(&f->t, 600, 50, true);
@@ -474,7 +443,7 @@ static void incr_paused_reports_transition_every_time_until_closed(void **state)
 	assert_int_equal(got.v[0].state, SD_PAGE_PRIVATE);
 	truns_reset(&got);
 	truns_reset(&want);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void incr_random_paused_windows_match_reference(void **state)
@@ -484,7 +453,7 @@ static void incr_random_paused_windows_match_reference(void **state)
 	for (int round = 0; round < 40; round++) {
 		u32 ppc = 64u << (trand(&seed) % 4);
 		u64 n = 3000 + trand(&seed) % 10000;
-		struct wfx *f = wfx_new(0, n, ppc, 0);
+		struct tfx *f = wfx_new(0, n, ppc, 0);
 		struct truns got = { 0 }, want = { 0 };
 		u64 tchunks = ((f->t.g.table_size >> 12) - 1) / ppc + 1;
 		u64 tpages = tchunks * ppc;
@@ -519,7 +488,7 @@ static void incr_random_paused_windows_match_reference(void **state)
 			truns_reset(&want);
 		}
 		free(open);
-		wfx_free(f);
+		tfx_free(f);
 	}
 }
 
@@ -531,12 +500,12 @@ static void incr_random_paused_windows_match_reference(void **state)
  * chunks (read as summaries) and end inside a later one, shared and
  * private, a chunk changed and changed back, the span's last page.
  */
-static struct wfx *stop_fixture(bool copy)
+static struct tfx *stop_fixture(bool copy)
 {
-	struct wfx *f = wfx_new(0, 8192, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 8192, 256, 0x3000);
 
 	if (copy)
-		f->mem = tmem_host_copy(&f->m);
+		f->mem = f->copy;
 	tbuild_set(&f->t, 600, 100, true);
 	tbuild_set(&f->t, 4000, 700, true);
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
@@ -560,7 +529,7 @@ static struct wfx *stop_fixture(bool copy)
  * reports exactly what still differs from them, and a third reports
  * nothing: every change reported once, none lost.
  */
-static void stop_check_rest(struct wfx *f, struct truns *first, u64 accepted)
+static void stop_check_rest(struct tfx *f, struct truns *first, u64 accepted)
 {
 	struct truns rest = { 0 }, want = { 0 };
 
@@ -583,7 +552,7 @@ static void stop_check_rest(struct wfx *f, struct truns *first, u64 accepted)
 static void incr_walk_stopped_at_any_run_loses_no_change(void **state)
 {
 	for (int copy = 0; copy <= 1; copy++) {
-		struct wfx *f = stop_fixture(copy);
+		struct tfx *f = stop_fixture(copy);
 		struct truns want = { 0 };
 		u64 nruns;
 
@@ -592,7 +561,7 @@ static void incr_walk_stopped_at_any_run_loses_no_change(void **state)
 		nruns = want.n;
 		assert_true(nruns >= 8);
 		truns_reset(&want);
-		wfx_free(f);
+		tfx_free(f);
 
 		for (u64 k = 1; k <= nruns; k++) {
 			struct truns first = { .stop_after = (int)k };
@@ -603,7 +572,7 @@ static void incr_walk_stopped_at_any_run_loses_no_change(void **state)
 			/* The run refused (the k-th) is not taken; the k - 1 before it are. */
 			stop_check_rest(f, &first, k - 1);
 			truns_reset(&first);
-			wfx_free(f);
+			tfx_free(f);
 		}
 	}
 }
@@ -611,7 +580,7 @@ static void incr_walk_stopped_at_any_run_loses_no_change(void **state)
 static void incr_walk_stopped_at_any_chunk_loses_no_change(void **state)
 {
 	for (int copy = 0; copy <= 1; copy++) {
-		struct wfx *f = stop_fixture(copy);
+		struct tfx *f = stop_fixture(copy);
 		struct truns all = { 0 };
 		u64 nchunks;
 
@@ -619,7 +588,7 @@ static void incr_walk_stopped_at_any_chunk_loses_no_change(void **state)
 		nchunks = all.chunks;
 		assert_true(nchunks >= 10);
 		truns_reset(&all);
-		wfx_free(f);
+		tfx_free(f);
 
 		for (u64 j = 1; j <= nchunks; j++) {
 			struct truns first = { .chunk_stop_after = (int)j };
@@ -630,14 +599,14 @@ static void incr_walk_stopped_at_any_chunk_loses_no_change(void **state)
 			/* Every run reported was accepted. */
 			stop_check_rest(f, &first, first.n);
 			truns_reset(&first);
-			wfx_free(f);
+			tfx_free(f);
 		}
 	}
 }
 
 static void incr_refuses_state_of_another_registration(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 };
 
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
@@ -652,7 +621,7 @@ static void incr_refuses_state_of_another_registration(void **state)
 	sd_host_unregister(&f->reg);
 	assert_sd_err(wfx_changes(f, 0, &got), f->loc, SD_ERR_NO_TABLE, SD_LOC_NONE, SD_LOC_NONE);
 	truns_reset(&got);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 int main(void)
