@@ -1,15 +1,35 @@
-# Makefile - sev-donate. Plain make; `make help` lists the targets.
+# Makefile - sev-donate. Plain make; `make help` lists every target.
 #
-#   make              build everything (libraries, tests, tools)
-#   make check        run every test (unit, conformance, KVM where /dev/kvm exists)
-#   make freestanding prove proto/, guest/ and host/ need nothing but the documented hooks
-#   make V=1          show command lines
-#   make SAN=address,undefined check   the same tests under sanitizers
+# Each directory adds its pieces in its own module.mk, read in the order
+# listed below (MODULES): a module uses only what the ones before it define.
+# Each target is documented where it is defined, by a `#> target  what` line
+# that `make help` prints.
 #
-# Each directory adds its pieces in its own module.mk.
+#> all                build everything into build/ (libraries, tools, tests)
+#> check              run every test program under its deadline; ends with "N passed, N failed, N skipped"
+#> check SAN=address,undefined  the same under ASan and UBSan (SAN=thread: TSan), in build/san-*/
+#> freestanding       prove proto/, guest/ and host/ need nothing but the documented hooks
+#> clean              remove build/
+#> help               this list
+#> deps               only install (as root) or name the Debian packages the build needs
+#>   (V=1 shows command lines; warnings are errors; TEST_TIMEOUT=N sets the default deadline)
 
 V	?= 0
 Q	:= $(if $(filter 1,$(V)),,@)
+
+# What the goals need from Debian, installed (as root) or named (otherwise) by
+# scripts/deps.sh before anything is compiled. DEPS=0 skips the check.
+DEPS ?= 1
+deps_for = $(if $(filter $(1),$(or $(MAKECMDGOALS),all)),$(2))
+DEPS_GROUPS := build $(call deps_for,check linux-check linux-module,vm cpu) \
+	$(call deps_for,fuzz,fuzz) $(call deps_for,model,model) \
+	$(call deps_for,bench bench-smoke,bench)
+ifeq ($(DEPS)$(filter-out clean help deps,$(or $(MAKECMDGOALS),all)),1)
+else ifneq ($(DEPS),0)
+ifneq ($(shell scripts/deps.sh $(DEPS_GROUPS) >&2 && echo ok),ok)
+$(error the packages above are missing: install them (the command is above), or make DEPS=0)
+endif
+endif
 SAN	?=
 CC	?= cc
 ifeq ($(origin CC),default)
@@ -88,8 +108,27 @@ CHECK_BINS :=
 CHECK_TIMEOUTS :=
 CHECK_EXTRA :=
 
-.SECONDEXPANSION:
-include $(sort $(wildcard */module.mk */*/module.mk))
+# Module order matters only in one way: a module may use, in a rule's
+# prerequisites, what an earlier module defined.
+MODULES := \
+	proto guest host \
+	vmm/kvm vmm/migrate vmm/cli \
+	bench/baseline bench/kvm bench \
+	tests tests/unit tests/kvm tests/cli tests/migrate tests/fuzz tests/linux tests/model \
+	guest/linux
+CLI_BIN := $(BUILD)/sev-donate
+
+# $(call script_wrapper,PROGRAM,SCRIPT,PREREQUISITES,ARGUMENTS): PROGRAM is a
+# two-line sh wrapper that runs SCRIPT with ARGUMENTS, for the scripts that test
+# a build's binaries (plain and sanitizer builds live in different directories).
+define script_wrapper
+$(1): $(2) $(3)
+	@mkdir -p $$(dir $$@)
+	$$(Q)printf '#!/bin/sh\nexec sh %s/%s %s\n' "$$(CURDIR)" "$(2)" "$(4)" > $$@
+	$$(Q)chmod +x $$@
+endef
+
+include $(patsubst %,%/module.mk,$(MODULES))
 
 # ---- userspace library of the freestanding core -----------------------------
 SD_OBJS	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(SD_SRCS) $(SD_ENV_SRCS))
@@ -157,9 +196,12 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '2,12p' Makefile
+	@sed -n 's/^#> //p' $(MAKEFILE_LIST)
 
-.PHONY: all check freestanding clean help
+deps:
+	$(Q)scripts/deps.sh build
+
+.PHONY: all check freestanding clean help deps
 .DELETE_ON_ERROR:
 
 -include $(SD_OBJS:.o=.d) $(FS_OBJS:.o=.d) $(FS_ENV_OBJS:.o=.d)

@@ -153,7 +153,7 @@ static inline bool sd_err_is_host_answer(int value)
 
 	return (err >= SD_ERR_REG_RESERVED && err <= SD_ERR_REG_ABI) ||
 	       err == SD_ERR_UNSUPPORTED ||
-	       (err >= SD_ERR_MEM_UNBACKED && err <= SD_ERR_MEM_SPLIT) ||
+	       (err >= SD_ERR_MEM_UNBACKED && err <= SD_ERR_MEM_FAULT) ||
 	       (err >= SD_ERR_HDR_MAGIC && err <= SD_ERR_HDR_INCOMPAT) ||
 	       (err >= SD_ERR_GEOM_PAGE_SHIFT && err <= SD_ERR_TABLE_PLACEMENT) ||
 	       (err >= SD_ERR_TABLE_NOT_SHARED && err <= SD_ERR_CHUNK_RETRIES);

@@ -3,3 +3,5 @@ CHECK_BINS += tests/check-spec.py tests/check-stream.py tests/conformance/check-
 
 # The runner's own deadlines: a program past its deadline is a TIMEOUT.
 CHECK_BINS += tests/runner/test-runner.sh
+# scripts/deps.sh against a fake dpkg and apt-get.
+CHECK_BINS += tests/scripts/test-deps.sh

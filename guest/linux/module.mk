@@ -29,6 +29,7 @@ define kmod_build
 		SD_SRCROOT=$(CURDIR) CC=$(LINUX_CC) V=$(V) CONFIG_DEBUG_INFO_BTF_MODULES= modules
 endef
 
+#> linux-module       build guest/linux/sev_donate.ko against the installed kernel headers
 linux-module:
 	@if [ -z "$(LINUX_KDIR)" ]; then \
 		echo "linux-module: no kernel with headers in /boot and /lib/modules/*/build:" \

@@ -4,15 +4,22 @@
 Writes tests/conformance/vectors/*.bin and tests/conformance/MANIFEST. This
 is an independent implementation of SPEC.md sections 1 and 2 (layout and
 writer); it shares no code with guest/ or host/. Every verdict is stated by
-hand per vector (what SPEC.md section 4 says must be reported, and where);
-the shared/transition/extent counts of valid vectors come from this model.
+hand per vector (what SPEC.md sections 4, 5.5 and 10.4 say must be reported,
+and where). model_reader.py, a reader written from SPEC.md that shares
+nothing with this writer model, must reproduce every one of them: a vector
+it disagrees with is not written. The shared/transition/extent counts come
+from the reader model and, for images nobody tampered with, must equal the
+writer model's own.
 
     python3 tests/conformance/gen_vectors.py            # rewrite the vectors
-    python3 tests/conformance/gen_vectors.py --check    # compare with what is committed
+    python3 tests/conformance/gen_vectors.py --check    # compare with what is committed,
+                                                        # and read every committed vector
 
 Manifest format: SPEC.md section 10.
 """
 import os, struct, sys
+
+import model_reader
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PAGE = 4096
@@ -134,11 +141,17 @@ def run_ops(t, ops):
 VECTORS = []
 
 
-def vector(name, geom, ops=(), mut=(), trunc=None, host=None, live="SD_OK", paused=None):
+def vector(name, geom, ops=(), mut=(), trunc=None, host=None, live="SD_OK", paused=None,
+           reg=None, hc=None, maxphyaddr=52, mem="-", after=()):
     """geom = (first_gfn, nr_gfns, ppc, gpa); host overrides ram / gfn_limit / max_table.
+    reg: the registration value (gpa | 1 when None); hc: None (MSR) or (a1, a2, a3);
+    mem: the memory map as the manifest writes it; mut / after: mutations, each a string
+    "off:width:value" or a function (table, image) -> (off, width, value).
     live / paused: verdict name, or (name, chunk|None, offset) or a function of the table."""
+    assert name not in (v["name"] for v in VECTORS), name
     VECTORS.append(dict(name=name, geom=geom, ops=list(ops), mut=list(mut), trunc=trunc,
-                        host=host or {}, live=live, paused=paused if paused is not None else live))
+                        host=host or {}, live=live, paused=paused if paused is not None else live,
+                        reg=reg, hc=hc, maxphyaddr=maxphyaddr, mem=mem, after=list(after)))
 
 
 # ---- valid scenarios --------------------------------------------------------------------
@@ -226,7 +239,107 @@ vector("table_page_private", (0, 4096, 256, 0x3000), ops=["P:3:1"],
 vector("table_page_in_window", (0, 4096, 256, 0x3000), ops=["B:2:2:P"],
        live=lambda t: ("SD_ERR_CHUNK_ODD", 0, t.desc_off(0)),
        paused=lambda t: ("SD_ERR_TABLE_NOT_SHARED", 0, t.desc_off(0, 8)))
-vector("image_truncated", G, trunc=2048, live=("SD_ERR_MEM_UNBACKED", None, None))
+vector("image_truncated", G, trunc=2048, live=("SD_ERR_MEM_UNBACKED", None, 0))
+
+
+def bit_clear(page):
+    return lambda t, img: (t.bits_off(page), 8, rd(img, t.bits_off(page), 8) & ~(1 << page % 64))
+
+
+def bit_set(page):
+    return lambda t, img: (t.bits_off(page), 8, rd(img, t.bits_off(page), 8) | 1 << page % 64)
+
+
+# A table whose four pages (GFNs 0xfe..0x101) lie in two chunks, 3 and 4, of 64 pages.
+M = (0, 0x8000, 64, 0xfe000)
+
+# ---- registration (SPEC.md 5.1, 5.5 step 1 and step 4) ----------------------------------
+vector("reg_reserved_bits", G, reg=0x3, live=("SD_ERR_REG_RESERVED", None, None))
+vector("reg_disabled_with_gpa", G, reg=0x1000, live=("SD_ERR_REG_RESERVED", None, None))
+vector("reg_hc_a3_nonzero", G, hc=(0, 0, 1), live=("SD_ERR_REG_RESERVED", None, None))
+# a3 is checked before the value: neither the GPA check nor the unregistration happens.
+vector("reg_hc_a3_before_gpa", G, reg=(1 << 52) | 1, hc=(0, 0, 1),
+       live=("SD_ERR_REG_RESERVED", None, None))
+vector("reg_hc_a3_before_unregister", G, reg=0, hc=(0, 0, 1),
+       live=("SD_ERR_REG_RESERVED", None, None))
+# The highest page below 2^36: valid with MAXPHYADDR 36, beyond it with 35.
+E = (0xfff000, 0x1000, 256, 0xffffff000)
+vector("valid_gpa_below_maxphyaddr", E, maxphyaddr=36)
+vector("reg_gpa_beyond_maxphyaddr", E, maxphyaddr=35, live=("SD_ERR_REG_GPA", None, None))
+vector("reg_gpa_beyond_52_bits", G, reg=(1 << 52) | 1, live=("SD_ERR_REG_GPA", None, None))
+# The value 0 registers nothing: the header re-check finds no table.
+vector("reg_zero_unregisters", G, reg=0, live=("SD_ERR_NO_TABLE", None, None))
+vector("valid_hc_cross_checks", G, hc=(0x1000, 1, 0))
+vector("reg_hc_size_mismatch", G, hc=(0x2000, 0, 0), live=("SD_ERR_REG_SIZE", None, 0x50))
+vector("reg_hc_abi_mismatch", G, hc=(0, 2, 0), live=("SD_ERR_REG_ABI", None, 0x08))
+vector("reg_hc_size_before_abi", G, hc=(0x2000, 2, 0), live=("SD_ERR_REG_SIZE", None, 0x50))
+# The header is validated (step 3) before the cross-checks (step 4), even when a2 agrees with it.
+vector("reg_hc_header_before_cross_check", G, hc=(0, 2, 0), mut=["0x08:2:2"],
+       live=("SD_ERR_HDR_MAJOR", None, 0x08))
+
+# ---- guest memory (SPEC.md 4.4, 5.5 steps 2 and 5) ---------------------------------------
+H16 = (0, 4096, 256, 0x10000)   # a one-page table at GFN 0x10
+vector("mem_header_in_hole", H16, mem="ram:0x0:0x10;ram:0x11:0x1000",
+       live=("SD_ERR_MEM_UNBACKED", None, 0))
+vector("mem_header_in_mmio", H16, mem="ram:0x0:0x10;mmio:0x10:0x20;ram:0x20:0x1000",
+       live=("SD_ERR_MEM_MMIO", None, 0))
+vector("mem_header_faults", H16, mem="ram:0x0:0x10;fault:0x10:0x11;ram:0x11:0x1000",
+       live=("SD_ERR_MEM_FAULT", None, 0))
+vector("mem_table_runs_into_hole", M, mem="ram:0x0:0x100;ram:0x102:0x8000",
+       live=("SD_ERR_MEM_UNBACKED", None, 0))
+vector("mem_table_runs_into_mmio", M, mem="ram:0x0:0x100;mmio:0x100:0x200;ram:0x200:0x8000",
+       live=("SD_ERR_MEM_MMIO", None, 0))
+vector("mem_table_across_slots", M, mem="ram:0x0:0x100;ram:0x100:0x8000",
+       live=("SD_ERR_MEM_SPLIT", None, 0))
+vector("mem_table_runs_into_faulting_slot", M, mem="ram:0x0:0x100;fault:0x100:0x102;ram:0x102:0x8000",
+       live=("SD_ERR_MEM_SPLIT", None, 0))
+# Registered where RAM holds no table: RAM outside the image reads as zero.
+vector("reg_gpa_at_zero_ram", G, reg=0x5001, mem="ram:0x0:0x1000",
+       live=("SD_ERR_HDR_MAGIC", None, 0x00))
+# Holes, MMIO, faulting memory and slot boundaries all around the table, none in it: the
+# reader touches nothing outside the table.
+vector("valid_rich_memory_map", M, ops=["S:0xf0:8", "S:0x102:30", "S:0x7ff0:16"],
+       mem="ram:0x0:0x40;mmio:0x40:0x50;ram:0x50:0xf0;fault:0xf0:0xf8;ram:0xfc:0x200;"
+           "ram:0x200:0x8000;mmio:0x8000:0x8001;fault:0x8001:0x8002")
+
+# ---- registered, then changed (SPEC.md 4.6, 7.1 step 1, 10.4 step 2) ---------------------
+vector("hdr_changed_after_registration", G, after=["0x28:8:0x800"],
+       live=("SD_ERR_HDR_CHANGED", None, 0x28))
+vector("hdr_changed_reserved_word", G, after=["0x6c:4:0x1"],
+       live=("SD_ERR_HDR_CHANGED", None, 0x68))
+vector("hdr_changed_inside_a_field", G, after=["0x0b:1:0x1"],
+       live=("SD_ERR_HDR_CHANGED", None, 0x0a))
+vector("table_page_cleared_after_registration", (0, 4096, 256, 0x3000),
+       after=[bit_clear(3), lambda t, img: (t.desc_off(0, 4), 4, 0)],
+       live=lambda t: ("SD_ERR_TABLE_NOT_SHARED", 0, t.bits_off(3)))
+
+# ---- registration step 6 (SPEC.md 5.5) ---------------------------------------------------
+vector("valid_table_spans_chunks", M, ops=["S:0xf0:8", "S:0x102:30", "S:0x7ff0:16"])
+# Step 6 reads the table's chunks first, and checks only 4.2.3 there: chunk 4's clear table
+# bit is reported, not chunk 0's count nor chunk 4's own count.
+vector("table_chunks_read_first", M, mut=[lambda t, img: (t.desc_off(0, 4), 4, 5), bit_clear(0x101)],
+       live=lambda t: ("SD_ERR_TABLE_NOT_SHARED", 4, t.bits_off(0x101)))
+vector("table_page_cleared_count_stale", (0, 4096, 256, 0x3000), mut=[bit_clear(3)],
+       live=lambda t: ("SD_ERR_TABLE_NOT_SHARED", 0, t.bits_off(3)))
+vector("table_in_last_chunk_pad_and_clear", (0, 1000, 128, 0x3e0000), mut=[bit_set(1020), bit_clear(992)],
+       live=lambda t: ("SD_ERR_TABLE_NOT_SHARED", 7, t.bits_off(992)))
+# Live, step 6 stops at the open window in table chunk 4; paused, it passes, and the walk
+# finds chunk 0's count.
+vector("table_chunk_odd_before_earlier_error", M, ops=["B:0x110:4:S"],
+       mut=[lambda t, img: (t.desc_off(0, 4), 4, 5)],
+       live=lambda t: ("SD_ERR_CHUNK_ODD", 4, t.desc_off(4)),
+       paused=lambda t: ("SD_ERR_CHUNK_COUNT", 0, t.desc_off(0, 4)))
+# SPEC.md 7.4: the final pause inside windows of both chunks holding table pages. A live
+# registration refuses it; a paused one (the migration destination) accepts it.
+vector("pause_in_window_of_table_chunks", M, ops=["S:0xc0:8", "H:0xc0:4:P", "B:0x120:16:S"],
+       live=lambda t: ("SD_ERR_CHUNK_ODD", 3, t.desc_off(3)), paused="SD_OK")
+vector("pause_in_window_of_table_chunks_begun", M, ops=["S:0xc0:8", "B:0xc0:4:P", "B:0x120:16:S"],
+       live=lambda t: ("SD_ERR_CHUNK_ODD", 3, t.desc_off(3)), paused="SD_OK")
+
+# ---- pending windows over pages already in the target state (SPEC.md 3.4) ----------------
+vector("window_over_pages_already_converted", G,
+       ops=["S:100:50", "S:300:20", "B:110:10:S", "B:305:5:P", "B:600:4:P"],
+       live=lambda t: ("SD_ERR_CHUNK_ODD", 0, t.desc_off(0)), paused="SD_OK")
 
 
 def verdict(v, t):
@@ -238,6 +351,12 @@ def verdict(v, t):
     return f"{name}@{'-' if chunk is None else chunk}:{'-' if off is None else hex(off)}"
 
 
+def mutation(m, t, img):
+    off, w, val = m(t, img) if callable(m) else (int(x, 0) for x in m.split(":"))
+    img[off:off + w] = val.to_bytes(w, "little")
+    return f"{off:#x}:{w}:{val:#x}"
+
+
 def build():
     out = {}
     lines = ["# sev-donate conformance vectors (SPEC.md section 10). Generated by gen_vectors.py."]
@@ -246,26 +365,39 @@ def build():
         t = Table(first, nr, ppc, gpa)
         run_ops(t, v["ops"])
         img = t.image()
-        muts = []
-        for m in v["mut"]:
-            off, w, val = m(t, img) if callable(m) else (int(x, 0) for x in m.split(":"))
-            img[off:off + w] = val.to_bytes(w, "little")
-            muts.append(f"{off:#x}:{w}:{val:#x}")
+        muts = [mutation(m, t, img) for m in v["mut"]]
+        # `after` mutations are written for the manifest, on a copy: the image does not hold them.
+        later = bytearray(img)
+        after = [mutation(m, t, later) for m in v["after"]]
         if v["trunc"] is not None:
             img = img[:v["trunc"]]
         host = dict(ram=f"{first:#x}:{first + nr:#x}", gfn_limit=hex(GFN_LIMIT),
                     max_table=hex(t.table_size))
         host.update(v["host"])
+        reg = v["reg"] if v["reg"] is not None else gpa | 1
+        hc = "-" if v["hc"] is None else ":".join(hex(x) for x in v["hc"])
         f = [f"name={v['name']}", f"gpa={gpa:#x}", f"first_gfn={first:#x}", f"nr_gfns={nr:#x}",
-             f"ppc={ppc}", f"ram={host['ram']}", f"gfn_limit={host['gfn_limit']}",
-             f"max_table={host['max_table']}", f"ops={';'.join(v['ops']) or '-'}",
-             f"mut={';'.join(muts) or '-'}", f"trunc={v['trunc'] if v['trunc'] is not None else '-'}"]
+             f"ppc={ppc}", f"reg={reg:#x}", f"hc={hc}", f"maxphyaddr={v['maxphyaddr']}",
+             f"ram={host['ram']}", f"gfn_limit={host['gfn_limit']}",
+             f"max_table={host['max_table']}", f"mem={v['mem']}",
+             f"ops={';'.join(v['ops']) or '-'}", f"mut={';'.join(muts) or '-'}",
+             f"trunc={v['trunc'] if v['trunc'] is not None else '-'}",
+             f"after={';'.join(after) or '-'}"]
+        parsed = model_reader.parse_line(" ".join(f + ["live=SD_OK", "live_counts=0:0:0",
+                                                       "paused=SD_OK", "paused_counts=0:0:0"]))
         for mode in ("live", "paused"):
-            vd = verdict(v[mode], t)
-            f.append(f"{mode}={vd}")
-            if vd == "SD_OK":
-                s, tr, ex = t.stats(mode == "paused")
-                f.append(f"{mode}_counts={s}:{tr}:{ex}")
+            want = verdict(v[mode], t)
+            got, counts = model_reader.strict_read(parsed, bytes(img), mode == "paused")
+            if got != want:
+                sys.exit(f"gen_vectors: {v['name']} ({mode}): stated {want}, "
+                         f"the reader model reads {got}")
+            f.append(f"{mode}={want}")
+            if counts is not None:
+                tampered = v["mut"] or v["after"] or v["trunc"] is not None
+                if not tampered and counts != t.stats(mode == "paused"):
+                    sys.exit(f"gen_vectors: {v['name']} ({mode}): reader counts {counts}, "
+                             f"writer model {t.stats(mode == 'paused')}")
+                f.append(f"{mode}_counts={counts[0]}:{counts[1]}:{counts[2]}")
         lines.append(" ".join(f))
         out[v["name"] + ".bin"] = bytes(img)
     return "\n".join(lines) + "\n", out
@@ -287,7 +419,14 @@ def main():
         print(f"gen_vectors: {len(files)} vectors regenerated, {len(bad)} differ from the committed ones")
         for b in bad:
             print("gen_vectors: DIFFERS:", b)
-        print(f"gen_vectors: {len(files) - len(bad)} passed, {len(bad)} failed")
+        # The committed files, read by the reader model alone.
+        n, disagree = model_reader.check_dir(HERE)
+        for d in disagree:
+            print("gen_vectors: DISAGREES:", d)
+        print(f"gen_vectors: {n} committed vectors read live and paused by the reader model, "
+              f"{len(disagree)} disagreements")
+        bad += disagree
+        print(f"gen_vectors: {len(files) + n - len(bad)} passed, {len(bad)} failed")
         sys.exit(1 if bad else 0)
     os.makedirs(vdir, exist_ok=True)
     for n in os.listdir(vdir):

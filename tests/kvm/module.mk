@@ -15,6 +15,7 @@ CHECK_BINS += $(KVM_TEST_BINS)
 # Deadlines beyond the default (tests/run-tests.py): the storm, longer under KVM_SOAK=1.
 CHECK_TIMEOUTS += $(BUILD)/kvm/test_hostile=900 $(BUILD)/kvm/test_live_read=300
 
+#> kvm-check          only the tests on /dev/kvm (KVM_SOAK=1: the longer storms)
 kvm-check: $(KVM_TEST_BINS)
 	$(Q)SD_KVM_SOAK=$(KVM_SOAK) $(RUN_TESTS) $(KVM_TEST_BINS)
 

@@ -16,6 +16,7 @@ CHECK_BINS += tests/linux/test_sdimage.py tests/linux/linux-check.py
 # Booting a kernel under TCG: minutes on a slow or loaded host.
 CHECK_TIMEOUTS += tests/linux/linux-check.py=600
 
+#> linux-check        the Linux module in a real guest under QEMU TCG (needs QEMU, kernel image and headers)
 linux-check: linux-module $(SD_CLI_BIN)
 	$(Q)tests/linux/linux-check.py
 

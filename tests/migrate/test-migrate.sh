@@ -105,6 +105,14 @@ run 0 --seed 5 --guest reregister
 check "re-registration storm: migrated, mismatches=0, clean check" "j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['verified'] and j['destination']['bad_content'] == 0 and j['destination']['bad_state'] == 0"
 check "re-registration storm: passes saw new generations and re-read the table in full" "j['source']['registrations'] > 1 and 1 <= j['rereads'] <= j['passes'] - 1"
 
+# SPEC.md 7.4: the final pause lands inside an update window in the chunk that holds the
+# table's pages. The destination re-validates the registration as a paused read (a live
+# one would refuse with SD_ERR_CHUNK_ODD at that chunk), and the guest commits the window
+# once it runs there.
+run 0 --seed 6 --guest window-at-pause
+check "pause inside a window in a table chunk: migrated, mismatches=0, clean check" "j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['verified'] and j['destination']['bad_content'] == 0 and j['destination']['bad_state'] == 0"
+check "pause inside a window: its pages went in transition" "j['pass'][-1]['transition'] >= 8 and j['destination']['pages_transition'] >= 8 and j['destination']['in_flight_pages'] >= 8"
+
 run 0 --seed 2 --inject guest-span-beyond-ram
 check "a hostile table spanning 2x RAM, pages past RAM converted: ignored, migrated, mismatches=0" "j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['bad_content'] == 0 and j['destination']['bad_state'] == 0"
 

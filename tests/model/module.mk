@@ -11,6 +11,7 @@
 MODEL_CONFIGS ?=
 MODEL_DEEP ?= 0
 
+#> model              spin model checks of the protocol (needs spin; MODEL_DEEP=1 for the large ones)
 model:
 	$(Q)CC="$(CC)" MODEL_DEEP="$(MODEL_DEEP)" tests/model/run-model.sh $(BUILD)/model $(MODEL_CONFIGS)
 

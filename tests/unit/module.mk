@@ -9,8 +9,8 @@ $(TESTLIB): $(TESTLIB_OBJS)
 	$(if $(Q),@echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# $$(USER_LIBS): expanded after every module.mk has been read.
-$(BUILD)/tests/%: tests/unit/%.c $(TESTLIB) $(LIBSD) $$(USER_LIBS)
+# $(USER_LIBS): expanded after every module.mk has been read.
+$(BUILD)/tests/%: tests/unit/%.c $(TESTLIB) $(LIBSD) $(USER_LIBS)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  CCLD    $@")
 	$(Q)$(CC) $(USER_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib $(USER_INC) -MMD -MP $< -o $@ \

@@ -187,7 +187,16 @@ static const void *mk_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
 	return m->table + (gpa - m->gpa);
 }
 
-int cmd_make_image(int argc, char **argv)
+/* What the command line asked for. */
+struct mk_opts {
+	const char *out;
+	u64 mem, seed;
+	u32 ppc;
+	enum pattern pat;
+	bool json;
+};
+
+static int mk_parse(int argc, char **argv, struct mk_opts *o)
 {
 	static const struct option lopts[] = {
 		{ "out", required_argument, NULL, 'o' },
@@ -199,35 +208,20 @@ int cmd_make_image(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static u64 scratch[SD_HOST_SCRATCH_WORDS];
-	const char *out = NULL;
-	u64 mem = 0, seed = 1, v, nr, table_bytes, priv_bytes, rng;
-	u32 ppc = SD_DEFAULT_CHUNK_PAGES;
-	enum pattern pat = PAT_TYPICAL;
-	bool json = false, have_mem = false;
-	struct sd_guest g;
-	struct mk_count cnt = { 0 };
-	struct mk_mem mm;
-	struct sd_host_mem hmem = { .map = mk_map, .ctx = &mm };
-	struct sd_host_cfg cfg;
-	struct sd_host_reg reg = { 0 };
-	struct sd_errloc loc = { 0 };
-	SD_HOST_OPTS(sd_host_register_opts, ro, .loc = &loc);
-	SD_HOST_OPTS(sd_host_walk_opts, wo, .flags = SD_READ_STRICT, .max_attempts = 1,
-		     .fn = mk_count_fn, .ctx = &cnt, .loc = &loc);
-	sd_gfn_t table_gfn;
-	void *map, *priv;
-	int c, fd, rc;
+	bool have_mem = false;
+	u64 v;
+	int c;
 
+	*o = (struct mk_opts){ .seed = 1, .ppc = SD_DEFAULT_CHUNK_PAGES, .pat = PAT_TYPICAL };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			out = optarg;
+			o->out = optarg;
 			break;
 		case 'm':
-			if (!cli_parse_size(optarg, &mem))
+			if (!cli_parse_size(optarg, &o->mem))
 				return cli_usage_error("--mem-size: '%s' is not a size (a number with an optional K, M, G or T suffix)",
 						       optarg);
 			have_mem = true;
@@ -239,10 +233,10 @@ int cmd_make_image(int argc, char **argv)
 			if (v == SD_ARRAY_SIZE(pattern_names))
 				return cli_usage_error("--pattern: unknown pattern '%s' (typical, fragmented, all-private, all-shared, random)",
 						       optarg);
-			pat = (enum pattern)v;
+			o->pat = (enum pattern)v;
 			break;
 		case 's':
-			if (!cli_parse_u64(optarg, &seed))
+			if (!cli_parse_u64(optarg, &o->seed))
 				return cli_usage_error("--seed: '%s' is not a number", optarg);
 			break;
 		case 'c':
@@ -250,14 +244,14 @@ int cmd_make_image(int argc, char **argv)
 			    v < SD_MIN_CHUNK_PAGES || v > SD_MAX_CHUNK_PAGES)
 				return cli_usage_error("--chunk-pages: '%s' is not a power of two from 64 to 32768",
 						       optarg);
-			ppc = (u32)v;
+			o->ppc = (u32)v;
 			break;
 		case 'j':
-			json = true;
+			o->json = true;
 			break;
 		case 'h':
 			fputs(make_image_help, stdout);
-			return 0;
+			return -1;
 		case ':':
 			return cli_usage_error("%s needs a value", argv[optind - 1]);
 		default:
@@ -266,109 +260,161 @@ int cmd_make_image(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("unexpected argument '%s' (see --help)", argv[optind]);
-	if (!out)
+	if (!o->out)
 		return cli_usage_error("--out FILE is required (see --help)");
 	if (!have_mem)
 		return cli_usage_error("--mem-size SIZE is required (see --help)");
-	if (mem == 0 || mem % SD_PAGE_SIZE)
+	return 0;
+}
+
+/* The image: @mem bytes of guest RAM, its table of @table_bytes at @table_gfn. */
+struct mk_image {
+	u64 nr, table_bytes, priv_bytes;
+	sd_gfn_t table_gfn;
+	int fd;
+	void *map, *priv;
+	struct sd_guest g;
+};
+
+static int mk_layout(const struct mk_opts *o, struct mk_image *im, u64 *rng)
+{
+	if (o->mem == 0 || o->mem % SD_PAGE_SIZE)
 		return cli_usage_error("--mem-size: %llu bytes is not a non-zero multiple of 4 KiB",
-				       (unsigned long long)mem);
-	nr = mem >> SD_PAGE_SHIFT;
-	if (nr > SD_GFN_LIMIT)
+				       (unsigned long long)o->mem);
+	im->nr = o->mem >> SD_PAGE_SHIFT;
+	if (im->nr > SD_GFN_LIMIT)
 		return cli_usage_error("--mem-size: %llu bytes is more than a table can describe (4 PiB)",
-				       (unsigned long long)mem);
-	table_bytes = sd_guest_table_bytes(0, nr, ppc);
-	priv_bytes = sd_guest_priv_bytes(0, nr, ppc);
-	if (!table_bytes || table_bytes > mem / 2)
+				       (unsigned long long)o->mem);
+	im->table_bytes = sd_guest_table_bytes(0, im->nr, o->ppc);
+	im->priv_bytes = sd_guest_priv_bytes(0, im->nr, o->ppc);
+	if (!im->table_bytes || im->table_bytes > o->mem / 2)
 		return cli_usage_error("--mem-size: %llu bytes is too small to hold its own table (%llu bytes)",
-				       (unsigned long long)mem, (unsigned long long)table_bytes);
+				       (unsigned long long)o->mem, (unsigned long long)im->table_bytes);
+	/* The table goes at the end of RAM (random: anywhere). */
+	im->table_gfn = im->nr - (im->table_bytes >> SD_PAGE_SHIFT);
+	if (o->pat == PAT_RANDOM)
+		im->table_gfn = rnd(rng) % (im->table_gfn + 1);
+	return 0;
+}
 
-	rng = seed;
-	table_gfn = nr - (table_bytes >> SD_PAGE_SHIFT);
-	if (pat == PAT_RANDOM)
-		table_gfn = rnd(&rng) % (table_gfn + 1);
+/* Create the file and map the table's part of it. */
+static int mk_create(const struct mk_opts *o, struct mk_image *im)
+{
+	im->fd = open(o->out, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (im->fd < 0)
+		return cli_io_error(o->out, "cannot create image");
+	if (ftruncate(im->fd, (off_t)o->mem) < 0)
+		return cli_io_error(o->out, "cannot size image to %llu bytes:",
+				    (unsigned long long)o->mem);
+	im->map = mmap(NULL, im->table_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, im->fd,
+		       (off_t)(im->table_gfn << SD_PAGE_SHIFT));
+	if (im->map == MAP_FAILED) {
+		im->map = NULL;
+		return cli_io_error(o->out, "cannot map the table's %llu bytes of",
+				    (unsigned long long)im->table_bytes);
+	}
+	im->priv = malloc(im->priv_bytes);
+	if (!im->priv)
+		return cli_io_error("malloc", "cannot allocate %llu bytes of guest-private state:",
+				    (unsigned long long)im->priv_bytes);
+	return 0;
+}
 
-	fd = open(out, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		return cli_io_error(out, "cannot create image");
-	if (ftruncate(fd, (off_t)mem) < 0) {
-		rc = cli_io_error(out, "cannot size image to %llu bytes:", (unsigned long long)mem);
-		goto out_close;
-	}
-	map = mmap(NULL, table_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		   (off_t)(table_gfn << SD_PAGE_SHIFT));
-	if (map == MAP_FAILED) {
-		rc = cli_io_error(out, "cannot map the table's %llu bytes of",
-				  (unsigned long long)table_bytes);
-		goto out_close;
-	}
-	priv = malloc(priv_bytes);
-	if (!priv) {
-		rc = cli_io_error("malloc", "cannot allocate %llu bytes of guest-private state:",
-				  (unsigned long long)priv_bytes);
-		goto out_unmap;
-	}
-	rc = sd_guest_init(&g, 0, nr, ppc, map, table_gfn << SD_PAGE_SHIFT, table_bytes, priv,
-			   priv_bytes);
-	if (rc) {
-		rc = cli_usage_error("internal error: guest/ could not initialise the table: %s",
-				     sd_err_name(rc));
-		goto out_free;
-	}
-	switch (pat) {
+/* Write the table with guest/, as a guest would, in the pattern asked for. */
+static int mk_fill(const struct mk_opts *o, struct mk_image *im, u64 *rng)
+{
+	int rc = sd_guest_init(&im->g, 0, im->nr, o->ppc, im->map, im->table_gfn << SD_PAGE_SHIFT,
+			       im->table_bytes, im->priv, im->priv_bytes);
+
+	if (rc)
+		return cli_usage_error("internal error: guest/ could not initialise the table: %s",
+				       sd_err_name(rc));
+	switch (o->pat) {
 	case PAT_TYPICAL:
-		rc = fill_typical(&g, nr, table_gfn, &rng);
-		break;
+		return fill_typical(&im->g, im->nr, im->table_gfn, rng);
 	case PAT_FRAGMENTED:
-		rc = fill_fragmented(&g, nr, &rng);
-		break;
+		return fill_fragmented(&im->g, im->nr, rng);
 	case PAT_ALL_SHARED:
-		rc = share(&g, 0, nr);
-		break;
+		return share(&im->g, 0, im->nr);
 	case PAT_RANDOM:
-		rc = fill_random(&g, nr, &rng);
-		break;
+		return fill_random(&im->g, im->nr, rng);
 	case PAT_ALL_PRIVATE:
 		break;
 	}
-	if (rc)
-		goto out_free;
+	return 0;
+}
 
-	/* Read back as a host: the count, and a check that what we wrote is valid. */
-	mm = (struct mk_mem){ map, table_gfn << SD_PAGE_SHIFT, table_bytes };
-	cfg = (struct sd_host_cfg){ .lim = { 0, nr, SD_GFN_LIMIT, table_bytes },
-				    .phys_bits = 52, .max_attempts = 1 };
-	rc = sd_host_register(&reg, &cfg, &hmem, mm.gpa | SD_REG_ENABLE, &ro);
+/* Read the table back as a host: a check that what was written is valid, and its counts. */
+static int mk_verify(const struct mk_image *im, struct mk_count *cnt)
+{
+	static u64 scratch[SD_HOST_SCRATCH_WORDS];
+	struct mk_mem mm = { im->map, im->table_gfn << SD_PAGE_SHIFT, im->table_bytes };
+	struct sd_host_mem hmem = { .map = mk_map, .ctx = &mm };
+	struct sd_host_cfg cfg = { .lim = { 0, im->nr, SD_GFN_LIMIT, im->table_bytes },
+				   .phys_bits = 52, .max_attempts = 1 };
+	struct sd_host_reg reg = { 0 };
+	struct sd_errloc loc = { 0 };
+	SD_HOST_OPTS(sd_host_register_opts, ro, .loc = &loc);
+	SD_HOST_OPTS(sd_host_walk_opts, wo, .flags = SD_READ_STRICT, .max_attempts = 1,
+		     .fn = mk_count_fn, .ctx = cnt, .loc = &loc);
+	int rc = sd_host_register(&reg, &cfg, &hmem, mm.gpa | SD_REG_ENABLE, &ro);
+
 	if (!rc)
 		rc = sd_host_walk(&reg, &hmem, scratch, &wo);
-	if (rc) {
-		rc = cli_usage_error("internal error: the table written is invalid: %s",
-				     sd_err_name(rc));
-		goto out_free;
-	}
-	if (json) {
-		printf("{\"image\": ");
-		cli_json_str(stdout, out);
-		printf(", \"mem_size\": %llu, \"pattern\": \"%s\", \"seed\": %llu, "
-		       "\"table_gpa\": %llu, \"table_bytes\": %llu, \"first_gfn\": 0, "
-		       "\"nr_gfns\": %llu, \"pages_per_chunk\": %u, \"chunks\": %llu, "
-		       "\"shared_pages\": %llu, \"shared_extents\": %llu}\n",
-		       (unsigned long long)mem, pattern_names[pat], (unsigned long long)seed,
-		       (unsigned long long)mm.gpa, (unsigned long long)table_bytes,
-		       (unsigned long long)nr, ppc, (unsigned long long)g.g.nr_chunks,
-		       (unsigned long long)cnt.pages, (unsigned long long)cnt.extents);
-	} else {
-		printf("0x%llx\n", (unsigned long long)mm.gpa);
-	}
-	rc = 0;
-out_free:
-	free(priv);
-out_unmap:
-	munmap(map, table_bytes);
-out_close:
-	if (close(fd) < 0 && !rc)
-		rc = cli_io_error(out, "cannot close image");
 	if (rc)
-		unlink(out);
+		return cli_usage_error("internal error: the table written is invalid: %s",
+				       sd_err_name(rc));
+	return 0;
+}
+
+static void mk_report(const struct mk_opts *o, const struct mk_image *im,
+		      const struct mk_count *cnt)
+{
+	u64 gpa = im->table_gfn << SD_PAGE_SHIFT;
+
+	if (!o->json) {
+		printf("0x%llx\n", (unsigned long long)gpa);
+		return;
+	}
+	printf("{\"image\": ");
+	cli_json_str(stdout, o->out);
+	printf(", \"mem_size\": %llu, \"pattern\": \"%s\", \"seed\": %llu, "
+	       "\"table_gpa\": %llu, \"table_bytes\": %llu, \"first_gfn\": 0, "
+	       "\"nr_gfns\": %llu, \"pages_per_chunk\": %u, \"chunks\": %llu, "
+	       "\"shared_pages\": %llu, \"shared_extents\": %llu}\n",
+	       (unsigned long long)o->mem, pattern_names[o->pat], (unsigned long long)o->seed,
+	       (unsigned long long)gpa, (unsigned long long)im->table_bytes,
+	       (unsigned long long)im->nr, o->ppc, (unsigned long long)im->g.g.nr_chunks,
+	       (unsigned long long)cnt->pages, (unsigned long long)cnt->extents);
+}
+
+int cmd_make_image(int argc, char **argv)
+{
+	struct mk_opts o;
+	struct mk_image im = { .fd = -1 };
+	struct mk_count cnt = { 0 };
+	u64 rng;
+	int rc = mk_parse(argc, argv, &o);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;	/* -1: --help printed */
+	rng = o.seed;
+	rc = mk_layout(&o, &im, &rng);
+	if (rc)
+		return rc;
+	rc = mk_create(&o, &im);
+	if (!rc)
+		rc = mk_fill(&o, &im, &rng);
+	if (!rc)
+		rc = mk_verify(&im, &cnt);
+	if (!rc)
+		mk_report(&o, &im, &cnt);
+	free(im.priv);
+	if (im.map)
+		munmap(im.map, im.table_bytes);
+	if (im.fd >= 0 && close(im.fd) < 0 && !rc)
+		rc = cli_io_error(o.out, "cannot close image");
+	if (rc && im.fd >= 0)
+		unlink(o.out);
 	return rc;
 }

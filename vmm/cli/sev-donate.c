@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "sd_version.h"
+#include "stream.h"
 
 const char *cli_cmd = NULL;
 
@@ -501,7 +503,8 @@ static const char main_help[] =
 	"  dump        print the shared extents of a table in an image\n"
 	"  migrate     live-migrate a guest that keeps its table (needs /dev/kvm)\n"
 	"\n"
-	"sev-donate COMMAND --help describes each command.\n"
+	"sev-donate COMMAND --help describes each command; sev-donate --version says which\n"
+	"version this is. The manual: man sev-donate.\n"
 	"Exit status: 0 success / valid table, 1 invalid table, 2 usage or I/O error.\n";
 
 int sd_cli_migrate(int argc, char **argv);
@@ -522,6 +525,11 @@ int main(int argc, char **argv)
 		return cli_usage_error("no command given (make-image, check, dump, migrate; see --help)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		fputs(main_help, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("sev-donate %s (table ABI %u.%u, migration stream %u.%u)\n",
+		       SD_LIB_VERSION_STRING, SD_ABI_MAJOR, SD_ABI_MINOR, SD_MIG_MAJOR, SD_MIG_MINOR);
 		return 0;
 	}
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(cmds); i++) {

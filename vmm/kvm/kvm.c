@@ -1031,20 +1031,27 @@ void *sd_vcpu_thread_join(struct sd_vcpu *v)
 	return ret;
 }
 
+struct timespec sd_realtime_after_ms(u32 ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 int sd_vcpu_thread_join_timeout(struct sd_vcpu *v, u32 ms, void **ret)
 {
-	struct timespec until;
+	struct timespec until = sd_realtime_after_ms(ms);
 	void *r;
 	int e;
 
 	TEST_ASSERT(v->has_thread, "vCPU %u has no thread", v->id);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	e = pthread_timedjoin_np(v->thread, &r, &until);
 	if (e)
 		return -e;

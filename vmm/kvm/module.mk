@@ -1,6 +1,6 @@
 # vmm/kvm/: the VMM library on /dev/kvm, the test guest's runtime, and how a
-# KVM test program is built. Included after every top-level module.mk, so
-# SD_SRCS already lists guest/ and proto/.
+# KVM test program is built. Read after proto/, guest/ and host/, so SD_SRCS
+# already lists them.
 #
 # A KVM test is one file, tests/kvm/test_NAME.c, compiled twice:
 #   - with FS_CFLAGS -DSD_KVM_GUEST (freestanding, never sanitized) and linked
@@ -48,19 +48,27 @@ $(KVM_GUEST_LIB): $(KVM_GUEST_LIB_OBJS)
 	$(if $(Q),@echo "  AR [G]  $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(KVM_GUEST_DIR)/%.o: tests/kvm/%.c $(FS_INC)/.stamp
-	@mkdir -p $(dir $@)
-	$(if $(Q),@echo "  CC [G]  $@")
-	$(Q)$(CC) $(FS_CFLAGS) -DSD_KVM_GUEST $(KVM_INC) -MMD -MP -c $< -o $@
+# $(call guest_image,DIR,SRCDIR,EXTRA_FLAGS): rules that turn SRCDIR/NAME.c into
+# DIR/NAME.image.o, the freestanding guest half linked with the runtime and
+# guest/ + proto/, embedded as sd_guest_image..sd_guest_image_end.
+define guest_image
+$(1)/%.o: $(2)/%.c $$(FS_INC)/.stamp
+	@mkdir -p $$(dir $$@)
+	$$(if $$(Q),@echo "  CC [G]  $$@")
+	$$(Q)$$(CC) $$(FS_CFLAGS) -DSD_KVM_GUEST $$(KVM_INC) $(3) -MMD -MP -c $$< -o $$@
 
-$(KVM_GUEST_DIR)/%.elf: $(KVM_GUEST_DIR)/%.o $(KVM_RT_OBJS) $(KVM_GUEST_LIB) $(KVM_GUEST_LDS)
-	$(if $(Q),@echo "  LD [G]  $@")
-	$(Q)$(CC) -nostdlib -static -no-pie -Wl,-T,$(KVM_GUEST_LDS) -Wl,--build-id=none \
-		-Wl,--no-warn-rwx-segments -o $@ $(KVM_RT_OBJS) $< $(KVM_GUEST_LIB)
+$(1)/%.elf: $(1)/%.o $$(KVM_RT_OBJS) $$(KVM_GUEST_LIB) $$(KVM_GUEST_LDS)
+	$$(if $$(Q),@echo "  LD [G]  $$@")
+	$$(Q)$$(CC) -nostdlib -static -no-pie -Wl,-T,$$(KVM_GUEST_LDS) -Wl,--build-id=none \
+		-Wl,--no-warn-rwx-segments -o $$@ $$(KVM_RT_OBJS) $$< $$(KVM_GUEST_LIB)
 
-$(KVM_GUEST_DIR)/%.image.o: $(KVM_GUEST_DIR)/%.elf vmm/kvm/guest_image.S
-	$(if $(Q),@echo "  AS      $@")
-	$(Q)$(CC) -c -DSD_GUEST_ELF='"$<"' vmm/kvm/guest_image.S -o $@
+$(1)/%.image.o: $(1)/%.elf vmm/kvm/guest_image.S
+	$$(if $$(Q),@echo "  AS      $$@")
+	$$(Q)$$(CC) -c -DSD_GUEST_ELF='"$$<"' vmm/kvm/guest_image.S -o $$@
+
+.PRECIOUS: $(1)/%.elf $(1)/%.o $(1)/%.image.o
+endef
+$(eval $(call guest_image,$(KVM_GUEST_DIR),tests/kvm,))
 
 # ---- the host side ------------------------------------------------------------
 $(BUILD)/kvm/test_%: tests/kvm/test_%.c $(KVM_GUEST_DIR)/test_%.image.o $(KVM_LIB) $(BUILD)/libsd.a
@@ -69,6 +77,5 @@ $(BUILD)/kvm/test_%: tests/kvm/test_%.c $(KVM_GUEST_DIR)/test_%.image.o $(KVM_LI
 	$(Q)$(CC) $(USER_CFLAGS) $(KVM_INC) -MMD -MP $< -o $@ $(KVM_GUEST_DIR)/test_$*.image.o \
 		$(KVM_LIB) $(BUILD)/libsd.a $(USER_LDFLAGS) $(URCU_LIBS) -lpthread
 
-.PRECIOUS: $(KVM_GUEST_DIR)/%.elf $(KVM_GUEST_DIR)/%.o $(KVM_GUEST_DIR)/%.image.o
 .SECONDARY: $(KVM_RT_OBJS)
 -include $(KVM_LIB_OBJS:.o=.d) $(KVM_RT_OBJS:.o=.d)

@@ -22,10 +22,11 @@
  *     _trap_msrs, _set_cpuid_sd
  *   sd_vcpu_run (one vCPU)            other vCPUs' sd_vcpu_run, the   only the vCPU's own thread
  *                                     accessor, pause/resume
- *   sd_vm_mem (the accessor)          everything                      nothing: the slot table is
+ *   sd_vm_mem_map (the accessor)      everything                      nothing: the slot table is
  *                                                                     fixed once vCPUs exist
  *   sd_vm_pause / sd_vm_resume        sd_vcpu_run on every vCPU       one pauser at a time
- *   sd_vm_get_dirty_log               vCPUs running                   nothing
+ *   sd_vm_kill_vcpus                  sd_vcpu_run on every vCPU       nothing; for good
+ *   sd_vm_dirty_log_get               vCPUs running                   nothing
  *   sd_vcpu_state_save/_restore       -                               the vCPU out of sd_vcpu_run
  *                                                                     (its own thread, or paused)
  */
@@ -35,9 +36,11 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include <linux/kvm.h>
 
 #include "sd_types.h"
+#include "sev_donate.h"
 #include "sd_kvm_abi.h"
 #include "test_util.h"
 
@@ -243,6 +246,8 @@ const char *sd_ucall_describe(struct sd_vcpu *v, char *buf, size_t size);
 void sd_vcpu_thread_start(struct sd_vcpu *v, void *(*fn)(struct sd_vcpu *v, void *arg),
 			  void *arg);
 void *sd_vcpu_thread_join(struct sd_vcpu *v);
+/* The CLOCK_REALTIME time @ms from now: a deadline for pthread's timed waits. */
+struct timespec sd_realtime_after_ms(u32 ms);
 /* Join within @ms: 0 (with *ret if @ret), or -ETIMEDOUT (the thread goes on). */
 int sd_vcpu_thread_join_timeout(struct sd_vcpu *v, u32 ms, void **ret);
 
@@ -286,7 +291,7 @@ void sd_vm_dirty_log_enable(struct sd_vm *vm, struct sd_vm_region *r, bool on);
 u64 sd_vm_dirty_log_get(struct sd_vm *vm, struct sd_vm_region *r, u64 *bitmap);
 static inline u64 sd_vm_dirty_log_words(const struct sd_vm_region *r)
 {
-	return ((r->size >> 12) + 63) / 64;
+	return ((r->size >> SD_PAGE_SHIFT) + 63) / 64;
 }
 
 /* ---- vCPU state ------------------------------------------------------------------ */

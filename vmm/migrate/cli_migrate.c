@@ -55,7 +55,9 @@ static const char usage[] =
 	"  --warmup MS       churn before migrating (default 300)\n"
 	"  --after MS        churn after resuming, before the guest checks itself (default 300)\n"
 	"  --guest BEHAVIOUR resize (move the table 4 times, SPEC.md 5.6), reregister\n"
-	"                    (re-register after every operation); may be repeated\n"
+	"                    (re-register after every operation), window-at-pause (the\n"
+	"                    final pause lands inside a window in a chunk holding table\n"
+	"                    pages, SPEC.md 7.4); may be repeated\n"
 	"  --inject FAULT    cut=BYTES, corrupt=BYTE, table, wrong-mode, dest-die=RECORDS,\n"
 	"                    read-delay=MS (the source sleeps between taking the registration\n"
 	"                    and reading the table, as a descheduled thread would),\n"
@@ -114,6 +116,8 @@ static bool parse_guest(struct sd_mig_opts *o, const char *s)
 		o->guest.resizes = 4;
 	else if (!strcmp(s, "reregister"))
 		o->guest.reregister = true;
+	else if (!strcmp(s, "window-at-pause"))
+		o->guest.window_at_pause = true;
 	else
 		return false;
 	return true;
@@ -501,7 +505,8 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 		break;
 	case O_GUEST:
 		if (!parse_guest(o, arg))
-			return usage_error("--guest: unknown behaviour '%s' (resize, reregister)", arg);
+			return usage_error("--guest: unknown behaviour '%s' (resize, reregister, "
+					   "window-at-pause)", arg);
 		break;
 	case O_JSON: k->json = true; break;
 	case O_QUIET: k->quiet = true; break;

@@ -21,12 +21,13 @@
 #define SD_DEMO_H
 
 #include "sd_types.h"
+#include "sev_donate.h"
 
 #define DEMO_VCPUS		2
 #define DEMO_MIN_RAM		(64ULL << 20)		/* lanes start at DEMO_WORK_GPA */
 #define DEMO_MAX_RAM		(512ULL << 20)		/* 131072 pages */
 #define DEMO_RAM_STEP		(4ULL << 20)
-#define DEMO_MAX_PAGES		(DEMO_MAX_RAM >> 12)
+#define DEMO_MAX_PAGES		(DEMO_MAX_RAM >> SD_PAGE_SHIFT)
 #define DEMO_TABLE_GPA		(8ULL << 20)		/* the table, shared */
 #define DEMO_TABLE_B_GPA	(12ULL << 20)		/* where a resizing guest moves it */
 #define DEMO_TABLE_MAX		(64ULL << 10)
@@ -71,7 +72,19 @@ struct demo_state {
 	u64 resizes;			/* tables moved (SPEC.md 5.6) */
 	u64 resize_request;		/* set by the VMM: move the table until resizes equals it */
 	u64 registrations;		/* successful registrations, the first included */
+	/*
+	 * SPEC.md 7.4's hard case, on request: vCPU 0 opens an update window in
+	 * a chunk that holds table pages and keeps it open while window_hold is
+	 * set (the source sets it before its final pause, the destination
+	 * clears it once the guest runs there); in_window says it is open.
+	 */
+	u64 window_hold;
+	u64 in_window;
 };
+
+/* The window a guest asked to hold one open opens: in the table's chunk, past the table. */
+#define DEMO_WINDOW_GFN		((DEMO_TABLE_GPA + DEMO_TABLE_MAX) >> SD_PAGE_SHIFT)
+#define DEMO_WINDOW_PAGES	8
 
 /* The u64 at word @w of page @gfn at @version: what the page must hold. */
 static inline u64 demo_pattern(u64 gfn, u32 version, u32 w)

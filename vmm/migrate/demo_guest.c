@@ -25,6 +25,8 @@ static struct sd_transport transport = { .ops = &sd_rt_transport_ops };
 static u64 lane_first[DEMO_VCPUS], lane_end[DEMO_VCPUS];
 /* vCPU 0 asks vCPU 1 to stop writing (resize step 3); vCPU 1 says it has. */
 static volatile u64 resize_req, parked;
+/* vCPU 0 has initialised the table: the others may write it (whatever the VMM does). */
+static volatile u64 table_ready;
 
 static void wr64(volatile u64 *p, u64 v)
 {
@@ -35,7 +37,7 @@ static void wr64(volatile u64 *p, u64 v)
 /* A new version of page @gfn, written whole. */
 static void page_rewrite(u64 gfn)
 {
-	volatile u64 *p = (volatile u64 *)(gfn << 12);
+	volatile u64 *p = (volatile u64 *)(gfn << SD_PAGE_SHIFT);
 	u32 v = demo.version[gfn] + 1;
 
 	for (u32 w = 0; w < 512; w++)
@@ -105,7 +107,7 @@ static void verify(u32 id)
 	u64 bad_content = 0, bad_state = 0, pages = 0;
 
 	for (u64 gfn = lane_first[id]; gfn < lane_end[id]; gfn++) {
-		volatile u64 *p = (volatile u64 *)(gfn << 12);
+		volatile u64 *p = (volatile u64 *)(gfn << SD_PAGE_SHIFT);
 		u32 v = demo.version[gfn];
 
 		pages++;
@@ -154,7 +156,7 @@ static void table_move(void)
 {
 	struct sd_guest *old = cur;
 	u32 to = old == &tables[0] ? 1 : 0;
-	u64 old_gfn = old->reg_value >> 12, new_gfn = table_gpa[to] >> 12, n = table_bytes >> 12;
+	u64 old_gfn = old->reg_value >> SD_PAGE_SHIFT, new_gfn = table_gpa[to] >> SD_PAGE_SHIFT, n = table_bytes >> SD_PAGE_SHIFT;
 
 	convert_table_pages(new_gfn, n, true);			/* step 1 */
 	table_init(to);						/* step 2 */
@@ -178,6 +180,38 @@ static void table_move(void)
 	demo.registrations++;
 }
 
+/*
+ * Open a window over pages of the table's own chunk and keep it open while
+ * the VMM holds it (demo.h): the pause of the final pass lands inside it.
+ * The pages' new contents are written inside the window, as a conversion's
+ * are; the commit comes once the guest runs on the destination.
+ */
+static void hold_window(void)
+{
+	volatile struct demo_inflight *f = &demo.inflight[0];
+	u64 gfn = DEMO_WINDOW_GFN, n = DEMO_WINDOW_PAGES;
+	bool shared = !demo.state[gfn];
+
+	wr64(&f->gfn, gfn);
+	wr64(&f->npages, n);
+	wr64(&f->shared, shared);
+	wr64(&f->valid, 1);
+	GUEST_ASSERT_EQ(sd_guest_begin(cur, gfn, n, shared), 0);
+	for (u64 i = 0; i < n; i++) {
+		page_rewrite(gfn + i);
+		demo.state[gfn + i] = shared;
+	}
+	sd_barrier();
+	wr64(&demo.in_window, 1);
+	while (*(volatile u64 *)&demo.window_hold)
+		sd_rt_pause();
+	sd_barrier();
+	GUEST_ASSERT_EQ(sd_guest_commit(cur, gfn, n, shared), 0);
+	wr64(&demo.in_window, 0);
+	wr64(&f->valid, 0);
+	demo.conversions[0]++;
+}
+
 /* vCPU 1, between operations: stay off the table while vCPU 0 moves it. */
 static void maybe_park(void)
 {
@@ -195,7 +229,7 @@ void guest_main(u32 id)
 {
 	volatile struct sd_kvm_bootinfo *bi = sd_rt_bootinfo();
 	u64 ram_pages = bi->args[DEMO_ARG_RAM_PAGES];
-	u64 work = DEMO_WORK_GPA >> 12, lane = (ram_pages - work) / DEMO_VCPUS;
+	u64 work = DEMO_WORK_GPA >> SD_PAGE_SHIFT, lane = (ram_pages - work) / DEMO_VCPUS;
 	u64 resizes = bi->args[DEMO_ARG_RESIZE];
 	bool reregister = bi->args[DEMO_ARG_REREGISTER] != 0;
 	struct sd_rt_rng rng = { bi->seed * 0x9e3779b97f4a7c15ULL + id + 1 };
@@ -217,16 +251,21 @@ void guest_main(u32 id)
 		GUEST_ASSERT(table_bytes && table_bytes <= DEMO_TABLE_MAX);
 		GUEST_ASSERT(sd_guest_priv_bytes(0, span_pages, table_ppc) <= DEMO_PRIV_BYTES);
 		table_init(0);
-		for (u64 i = 0; i < (table_bytes >> 12); i++)
-			demo.state[(DEMO_TABLE_GPA >> 12) + i] = 1;
+		for (u64 i = 0; i < (table_bytes >> SD_PAGE_SHIFT); i++)
+			demo.state[(DEMO_TABLE_GPA >> SD_PAGE_SHIFT) + i] = 1;
 		rc = sd_transport_probe(&transport);
 		if (rc == 0)
 			rc = sd_guest_register(cur, &transport);
 		if (rc == 0)
 			demo.registrations++;
+		sd_barrier();
+		table_ready = 1;
 		GUEST_SYNC_ARGS(DEMO_ST_READY, (u64)(s64)rc, 0, 0);
 	} else {
 		GUEST_SYNC(DEMO_ST_READY);
+		while (!table_ready)
+			sd_rt_pause();
+		sd_barrier();
 	}
 	while (!*(volatile u64 *)&demo.stop) {
 		if (id != 0)
@@ -241,6 +280,8 @@ void guest_main(u32 id)
 		}
 		if (resizes && demo.resizes < *(volatile u64 *)&demo.resize_request)
 			table_move();
+		if (*(volatile u64 *)&demo.window_hold && !demo.in_window)
+			hold_window();
 	}
 	verify(id);
 }

@@ -48,6 +48,7 @@ int demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus, const struct 
 	bi->args[DEMO_ARG_BEYOND] = cfg->beyond;
 	bi->args[DEMO_ARG_RESIZE] = cfg->resizes;
 	d->resizes = cfg->resizes;
+	d->window_at_pause = cfg->window_at_pause;
 	bi->args[DEMO_ARG_REREGISTER] = cfg->reregister;
 	for (u32 i = 0; i < nr_vcpus; i++)
 		sd_vm_add_vcpu(d->vm);
@@ -128,16 +129,9 @@ void demo_vm_start(struct demo_vm *d, bool rendezvous)
 
 int demo_vm_wait_ready(struct demo_vm *d, u32 ms, struct sd_mig_status *st)
 {
-	struct timespec until;
+	struct timespec until = sd_realtime_after_ms(ms);
 	bool late = false;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&d->ready_lock);
 	while (d->nr_ready < d->nr_vcpus && !late)
 		late = pthread_cond_timedwait(&d->ready_cond, &d->ready_lock, &until) == ETIMEDOUT &&
@@ -156,6 +150,25 @@ void demo_vm_pass_started(struct demo_vm *d, u32 pass)
 	/* A resizing guest moves its table early in each of the first passes. */
 	if (pass >= 1 && pass <= d->resizes)
 		__atomic_store_n(&d->demo->resize_request, pass, __ATOMIC_RELEASE);
+}
+
+int demo_vm_hold_window(struct demo_vm *d, u32 ms, struct sd_mig_status *st)
+{
+	double until = sd_mig_now_ms() + ms;
+
+	__atomic_store_n(&d->demo->window_hold, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&d->demo->in_window, __ATOMIC_ACQUIRE)) {
+		if (sd_mig_now_ms() > until)
+			return sd_mig_fail(st, SD_MIG_ERR_TIMEOUT, "the guest did not open its window "
+					   "within %u ms", ms);
+		sd_mig_sleep_ms(1);
+	}
+	return 0;
+}
+
+void demo_vm_release_window(struct demo_vm *d)
+{
+	__atomic_store_n(&d->demo->window_hold, 0, __ATOMIC_RELEASE);
 }
 
 void demo_vm_work(const struct demo_vm *d, struct demo_check *out)

@@ -31,8 +31,11 @@ struct demo_cfg {
 	u32 resizes;		/* moves of the table, one early in each pre-copy pass (5.6) */
 	bool reregister;	/* re-register after every operation of vCPU 0 */
 	bool no_transport;	/* the VMM advertises no registration transport */
+	bool window_at_pause;	/* the final pause lands inside a window in a table chunk */
 };
 
+/* The deadline for the guest to boot and register (it writes every page of its lanes first). */
+#define DEMO_BOOT_MS	60000
 /* The deadline for the guest's check of every page after --after: generous, never unbounded. */
 #define DEMO_CHECK_MS	60000
 
@@ -51,6 +54,7 @@ struct demo_vm {
 	u64 ram_pages;
 	u32 nr_vcpus;
 	u32 resizes;			/* table moves the guest makes when asked */
+	bool window_at_pause;		/* cfg.window_at_pause */
 	bool rendezvous;		/* vCPUs wait at READY until demo_vm_wait_ready() */
 	bool running;			/* vCPU threads started and not joined */
 	/* The rendezvous: vCPUs wait at READY until the VMM says go. */
@@ -88,6 +92,14 @@ int demo_vm_check(struct demo_vm *d, u32 after_ms, u32 deadline_ms, struct demo_
 		  struct sd_mig_status *st);
 /* A pre-copy pass starts: a resizing guest is asked to move its table in passes 1..resizes. */
 void demo_vm_pass_started(struct demo_vm *d, u32 pass);
+/*
+ * SPEC.md 7.4's hard case (cfg.window_at_pause): before the final pause, ask
+ * vCPU 0 to open a window in the table's chunk and wait, at most @ms, until
+ * it has (0, or -SD_MIG_ERR_TIMEOUT); once the guest runs on the
+ * destination, let it commit the window.
+ */
+int demo_vm_hold_window(struct demo_vm *d, u32 ms, struct sd_mig_status *st);
+void demo_vm_release_window(struct demo_vm *d);
 /* The guest's work counters now (the vCPUs may run). */
 void demo_vm_work(const struct demo_vm *d, struct demo_check *out);
 

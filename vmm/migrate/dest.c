@@ -205,6 +205,7 @@ int sd_mig_dest_receive(struct demo_vm *d, const struct sd_mig_opts *o,
 		r->resume_mono_ms = sd_mig_now_ms();
 		r->resumed = true;
 		demo_vm_start(d, false);
+		demo_vm_release_window(d);	/* a window held across the pause may close now */
 	} else {
 		demo_vm_destroy(d);
 	}

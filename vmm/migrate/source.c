@@ -484,6 +484,11 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 	}
 
 	/* The final pass, with every vCPU stopped wherever it is (7.3). */
+	if (s->d->window_at_pause) {
+		rc = demo_vm_hold_window(s->d, s->o->timeout_ms, st);
+		if (rc)
+			return rc;
+	}
 	sd_vm_pause(s->d->vm);
 	r->paused = true;
 	r->pause_mono_ms = sd_mig_now_ms();
@@ -612,7 +617,7 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 	if (rc)
 		goto fail;
 	demo_vm_start(&d, true);
-	rc = demo_vm_wait_ready(&d, o->timeout_ms, &st);
+	rc = demo_vm_wait_ready(&d, DEMO_BOOT_MS, &st);
 	if (!rc && d.reg_rc)
 		rc = sd_mig_fail(&st, SD_MIG_ERR_SOURCE, "the guest could not register its table: %s",
 				 sd_err_name((int)d.reg_rc));

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -57,23 +58,29 @@ static int wait_fd(int fd, short events, double until)
 
 /* ---- a connection ----------------------------------------------------------- */
 
-static int conn_read(void *ctx, void *buf, size_t n)
+/*
+ * Move exactly @n bytes in one direction: recv or send without blocking,
+ * and poll for the rest, all within the connection's deadline. MSG_NOSIGNAL:
+ * a peer that died is an error to report, not a SIGPIPE.
+ */
+static int conn_xfer(struct sd_mig_conn *c, u8 *p, size_t n, bool out)
 {
-	struct sd_mig_conn *c = ctx;
 	double until = sd_mig_now_ms() + c->timeout_ms;
-	u8 *p = buf;
 
 	while (n) {
-		ssize_t r = recv(c->fd, p, n, MSG_DONTWAIT);
+		ssize_t r = out ? send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL)
+				: recv(c->fd, p, n, MSG_DONTWAIT);
 
-		if (r == 0)
+		if (r == 0 && !out)
 			return -SD_MIG_ERR_EOF;
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EPIPE || errno == ECONNRESET)
+				return -SD_MIG_ERR_EOF;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return errno == ECONNRESET ? -SD_MIG_ERR_EOF : -SD_MIG_ERR_IO;
-			r = wait_fd(c->fd, POLLIN, until);
+				return -SD_MIG_ERR_IO;
+			r = wait_fd(c->fd, out ? POLLOUT : POLLIN, until);
 			if (r <= 0)
 				return r ? -SD_MIG_ERR_IO : -SD_MIG_ERR_TIMEOUT;
 			continue;
@@ -84,31 +91,14 @@ static int conn_read(void *ctx, void *buf, size_t n)
 	return 0;
 }
 
+static int conn_read(void *ctx, void *buf, size_t n)
+{
+	return conn_xfer(ctx, buf, n, false);
+}
+
 static int conn_write(void *ctx, const void *buf, size_t n)
 {
-	struct sd_mig_conn *c = ctx;
-	double until = sd_mig_now_ms() + c->timeout_ms;
-	const u8 *p = buf;
-
-	while (n) {
-		/* MSG_NOSIGNAL: a peer that died is an error to report, not a SIGPIPE. */
-		ssize_t r = send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return errno == EPIPE || errno == ECONNRESET ? -SD_MIG_ERR_EOF
-									     : -SD_MIG_ERR_IO;
-			r = wait_fd(c->fd, POLLOUT, until);
-			if (r <= 0)
-				return r ? -SD_MIG_ERR_IO : -SD_MIG_ERR_TIMEOUT;
-			continue;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
+	return conn_xfer(ctx, (u8 *)(uintptr_t)buf, n, true);
 }
 
 struct sd_io sd_io_conn(struct sd_mig_conn *c)
