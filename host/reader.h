@@ -361,18 +361,18 @@ enum sd_rd_what {
 
 /*
  * One attempt's copy, handed out only once the second count load confirmed
- * it. Scalars, made into a struct sd_chunk_desc only for a validation: a
- * struct built on every chunk is vectorised into shuffles that cost a
- * summary read a tenth of its time.
+ * it. Scalars, made into a struct sd_chunk_desc only for a validation, and
+ * not in the descriptor's order: four adjacent u32 stored on every chunk
+ * are vectorised into shuffles that cost a summary read a tenth of its time.
  */
 struct sd_rd_copy {
 	u32 seq;
-	u32 nr_shared;		/* CHUNK only */
-	u32 pending_first;	/* odd (paused) copies only */
-	u32 pending_count;
 	u32 pages;		/* pages the chunk covers */
+	u32 nr_shared;		/* CHUNK only */
 	bool summary;		/* CHUNK: uniform, bitmap not copied (SPEC.md 3.2) */
+	u32 pending_first;	/* odd (paused) copies only */
 	u32 first_clear;	/* TABLE: first table page whose bit is clear, or hi */
+	u32 pending_count;
 };
 
 /* The descriptor fields of @c, for proto/validate.c. */
@@ -561,7 +561,8 @@ static SD_HOT int sd_rd_chunk_as(struct sd_host_rd *rd, u64 idx, bool map,
 	};
 	if (idx >= rd->tchunk_lo && idx <= rd->tchunk_hi &&
 	    sd_chunk_table_pages(rd->g, idx, rd->gpa, &lo, &hi)) {
-		struct sd_chunk_desc d = sd_rd_copy_desc(&c);
+		/* A summary copy is even: no pending range to hand on. */
+		struct sd_chunk_desc d = { .seq = c.seq, .nr_shared = c.nr_shared };
 
 		return sd_validate_table_chunk(rd->g, idx, &d, c.nr_shared ? hi : lo, rd->gpa,
 					       paused, rd->loc);
