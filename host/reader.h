@@ -34,6 +34,13 @@
 #define SD_HOT		inline __attribute__((__always_inline__))
 /* Kept out of the loops (the kernel's own noinline is a macro: hence the underscores). */
 #define SD_NOINLINE	__attribute__((__noinline__))
+/*
+ * A function that is one hot loop, placed at a cache line of its own: how
+ * its loop sits against 64-byte boundaries otherwise moves with every edit
+ * of the file, and under SMT contention a quiet incremental pass measured
+ * twice as slow when its 30-byte loop happened to straddle one.
+ */
+#define SD_LOOP_FN	__attribute__((__noinline__, __aligned__(64)))
 
 /* ---- options (sd_host.h: sized, zero-default) ----------------------------- */
 
@@ -361,18 +368,20 @@ enum sd_rd_what {
 
 /*
  * One attempt's copy, handed out only once the second count load confirmed
- * it. Scalars, made into a struct sd_chunk_desc only for a validation, and
- * not in the descriptor's order: four adjacent u32 stored on every chunk
- * are vectorised into shuffles that cost a summary read a tenth of its time.
+ * it. Scalars, made into a struct sd_chunk_desc only where a validation
+ * needs one (and the table check of a summary copy builds its own, without
+ * a pending range): one descriptor built for both validations was packed
+ * into vector registers ahead of the branch, on every chunk, costing a
+ * summary read a tenth of its time.
  */
 struct sd_rd_copy {
 	u32 seq;
-	u32 pages;		/* pages the chunk covers */
 	u32 nr_shared;		/* CHUNK only */
-	bool summary;		/* CHUNK: uniform, bitmap not copied (SPEC.md 3.2) */
 	u32 pending_first;	/* odd (paused) copies only */
-	u32 first_clear;	/* TABLE: first table page whose bit is clear, or hi */
 	u32 pending_count;
+	u32 pages;		/* pages the chunk covers */
+	bool summary;		/* CHUNK: uniform, bitmap not copied (SPEC.md 3.2) */
+	u32 first_clear;	/* TABLE: first table page whose bit is clear, or hi */
 };
 
 /* The descriptor fields of @c, for proto/validate.c. */

@@ -242,7 +242,7 @@ out:
 	return rc;
 }
 
-static SD_NOINLINE int sd_walk_map(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+static SD_LOOP_FN int sd_walk_map(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
 				    u64 *scratch, const struct sd_rd_args *a)
 {
 	return sd_walk_as(reg, mem, scratch, a, true);
@@ -383,8 +383,8 @@ static int sd_incr_check(const struct sd_host_reg *reg, const struct sd_host_inc
  * even count means no window opened since the kept copy (SPEC.md 3.3).
  * A loop of its own, so that a quiet pass is this loop and nothing else.
  */
-static u64 sd_incr_next_changed(const struct sd_chunk_desc *descs, const u32 *seqs,
-				u64 idx, u64 nr, u32 *now)
+static SD_LOOP_FN u64 sd_incr_next_changed(const struct sd_chunk_desc *descs, const u32 *seqs,
+					    u64 idx, u64 nr, u32 *now)
 {
 	for (; idx < nr; idx++) {
 		u32 was = seqs[idx], s = SD_SEQ_LOAD(&descs[idx]);
@@ -432,26 +432,20 @@ static void sd_incr_untake(u32 *seqs, const struct sd_geom *g, const struct sd_r
 		seqs[i] = SD_INCR_SEQ_UNSETTLED;
 }
 
-int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
-		      struct sd_host_incr *incr, const struct sd_host_walk_opts *opts)
+/* A first read into @incr through map() or copy() (@map), as sd_walk_as() is. */
+static SD_HOT int sd_incr_init_as(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+				  struct sd_host_incr *incr, const struct sd_rd_args *a, bool map)
 {
 	struct sd_host_chunk ch;
-	struct sd_rd_args a;
 	struct sd_host_rd rd;
 	const struct sd_geom *g;
 	struct sd_run run;
 	int rc;
 
-	rc = sd_walk_args(opts, false, &a);
+	rc = sd_host_rd_setup(&rd, reg, mem, a, NULL, false, false);
 	if (rc)
 		return rc;
-	rc = sd_incr_check(reg, incr, a.loc);
-	if (rc)
-		return rc;
-	rc = sd_host_rd_setup(&rd, reg, mem, &a, NULL, false, false);
-	if (rc)
-		return rc;
-	run = (struct sd_run){ .fn = a.fn, .ctx = a.ctx };
+	run = (struct sd_run){ .fn = a->fn, .ctx = a->ctx };
 	g = rd.g;
 	/* Never matches a generation: a failed init leaves @incr unusable. */
 	incr->generation = ~reg->generation;
@@ -467,8 +461,8 @@ int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *m
 		 * leaves @incr unusable (its generation).
 		 */
 		rd.scratch = old;
-		rc = sd_host_rd_chunk(&rd, idx, &ch);
-		if (rc && sd_walk_unsettled_ok(rc, a.flags)) {
+		rc = sd_rd_chunk_as(&rd, idx, map, &ch);
+		if (rc && sd_walk_unsettled_ok(rc, a->flags)) {
 			/* Unknown yet: assume private, and re-read next time. */
 			incr->seqs[idx] = SD_INCR_SEQ_UNSETTLED;
 			sd_bitmap_clear_range(old, 0, g->pages_per_chunk);
@@ -490,6 +484,37 @@ int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *m
 out:
 	sd_host_rd_done(&rd);
 	return rc;
+}
+
+static SD_LOOP_FN int sd_incr_init_map(const struct sd_host_reg *reg,
+					const struct sd_host_mem *mem, struct sd_host_incr *incr,
+					const struct sd_rd_args *a)
+{
+	return sd_incr_init_as(reg, mem, incr, a, true);
+}
+
+static SD_NOINLINE int sd_incr_init_copy(const struct sd_host_reg *reg,
+					 const struct sd_host_mem *mem, struct sd_host_incr *incr,
+					 const struct sd_rd_args *a)
+{
+	return sd_incr_init_as(reg, mem, incr, a, false);
+}
+
+int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+		      struct sd_host_incr *incr, const struct sd_host_walk_opts *opts)
+{
+	struct sd_rd_args a;
+	int rc;
+
+	rc = sd_walk_args(opts, false, &a);
+	if (rc)
+		return rc;
+	rc = sd_incr_check(reg, incr, a.loc);
+	if (rc)
+		return rc;
+	if (mem && mem->map)
+		return sd_incr_init_map(reg, mem, incr, &a);
+	return sd_incr_init_copy(reg, mem, incr, &a);
 }
 
 /* Re-read changed chunk @idx (count @now just loaded) and report what differs. */
