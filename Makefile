@@ -22,6 +22,7 @@ Q	:= $(if $(filter 1,$(V)),,@)
 DEPS ?= 1
 deps_for = $(if $(filter $(1),$(or $(MAKECMDGOALS),all)),$(2))
 DEPS_GROUPS := build $(call deps_for,check linux-check linux-module,vm cpu) \
+	$(call deps_for,nested-check,vm nested) \
 	$(call deps_for,fuzz,fuzz) $(call deps_for,model,model) \
 	$(call deps_for,bench bench-smoke,bench)
 ifeq ($(DEPS)$(filter-out clean help deps,$(or $(MAKECMDGOALS),all)),1)
@@ -42,7 +43,7 @@ comma	:= ,
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wvla -Wundef -Wformat=2 -Wcast-qual -Wwrite-strings \
-	   -Wmissing-declarations -Wimplicit-fallthrough -Wno-unused-parameter
+	   -Wmissing-declarations -Wimplicit-fallthrough
 OPT	?= -O2
 BASE_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -Iinclude -Iproto -Iguest -Ihost
 
@@ -114,7 +115,8 @@ MODULES := \
 	proto guest host \
 	vmm/kvm vmm/migrate vmm/cli \
 	bench/baseline bench/kvm bench \
-	tests tests/unit tests/kvm tests/cli tests/migrate tests/fuzz tests/linux tests/model \
+	tests tests/unit tests/kvm tests/cli tests/migrate tests/fuzz tests/linux tests/nested \
+	tests/model \
 	guest/linux
 CLI_BIN := $(BUILD)/sev-donate
 

@@ -391,6 +391,9 @@ static volatile u64 sink;	/* keeps the timed loops' results */
 
 static int count_runs(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state st)
 {
+	(void)gfn;
+	(void)n;
+	(void)st;
 	(*(u64 *)ctx)++;
 	return 0;
 }
@@ -560,6 +563,7 @@ int main(int argc, char **argv)
 	double wall0 = bench_now_ns();
 	FILE *js;
 
+	(void)argc;
 	heap_accounting_exact(argv);
 	if (!rr || !mr)
 		die("allocating", -ENOMEM);

@@ -176,6 +176,8 @@ static int count_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state s)
 {
 	struct extents *e = ctx;
 
+	(void)gfn;
+	(void)s;
 	e->runs++;
 	e->pages += n;
 	return 0;

@@ -83,14 +83,34 @@ static int reg_value(const struct sd_transport *t, u64 value, u64 size)
 	}
 }
 
+/*
+ * Whether an answer settles that the host holds nothing new: a success, or a
+ * refusal with a reason SPEC.md 5.4 allows (the host then keeps what it had).
+ * Anything else (SD_ERR_BAD_ANSWER, SD_ERR_TRANSPORT) leaves it unknown what
+ * the host holds: it may have taken the value.
+ */
+static bool answer_is_clean(int rc)
+{
+	return rc == 0 || sd_err_is_host_answer(rc);
+}
+
 int sd_guest_register(struct sd_guest *g, const struct sd_transport *t)
 {
 	u64 value = g->table_gpa | SD_REG_ENABLE;
 	int rc = reg_value(t, value, g->g.table_size);
 
-	if (rc == 0)
+	/* Not a clean refusal: the host may read the table until a 0 is accepted. */
+	if (rc == 0 || !answer_is_clean(rc))
 		g->reg_value = value;
 	return rc;
+}
+
+int sd_guest_register_fresh(struct sd_guest *g, const struct sd_transport *t)
+{
+	/* A crash kexec could not unregister: drop what a previous kernel left (SPEC.md 5.7). */
+	int rc = reg_value(t, 0, 0);
+
+	return rc ? rc : sd_guest_register(g, t);
 }
 
 int sd_guest_unregister(struct sd_guest *g, const struct sd_transport *t)
@@ -110,5 +130,7 @@ int sd_guest_resize(struct sd_guest *old, struct sd_guest *new, const struct sd_
 	rc = sd_guest_register(new, t);
 	if (rc == 0)
 		old->reg_value = 0;	/* replaced: the host no longer reads it */
+	else if (!answer_is_clean(rc) && sd_guest_register(old, t) == 0)
+		new->reg_value = 0;	/* settled: the host reads @old (still exact), not @new */
 	return rc;
 }

@@ -21,8 +21,12 @@
  *   sd_guest_resize                 nothing on the old table            caller excludes all writers
  *   sd_guest_init                   nothing                             -
  *
- * A thread must not begin a range that overlaps a range it has begun and
- * not yet committed (it would wait for its own lock).
+ * A thread holds at most one begin open at a time: a second begin could
+ * wait for a lock the thread holds (the same chunk) or take chunk locks
+ * below ones it holds, out of the ascending order that keeps threads from
+ * deadlocking. In a kernel this includes a begin reached from inside the
+ * window through memory reclaim, which the environment must rule out
+ * (guest/linux/INTEGRATION.md, "No reclaim inside the window").
  */
 #ifndef SD_GUEST_H
 #define SD_GUEST_H
@@ -39,8 +43,11 @@ struct sd_lock {
 /*
  * Environment hooks, resolved at link time (the only undefined symbols of
  * a freestanding guest/ link). A kernel may sleep in sd_env_lock(): the
- * conversion bracketed by begin/commit can sleep. guest/env/spinlock.c is
- * a spinning implementation for environments that never sleep.
+ * conversion bracketed by begin/commit can sleep. Nothing inside a window
+ * may wait for another window, so the environment must keep the window
+ * out of anything that converts pages (a kernel: out of direct reclaim).
+ * guest/env/spinlock.c is a spinning implementation for environments that
+ * never sleep.
  */
 void sd_env_lock(struct sd_lock *l);
 void sd_env_unlock(struct sd_lock *l);
@@ -66,7 +73,12 @@ struct sd_guest {
 	struct sd_chunk_desc *descs;	/* table + desc_offset */
 	u64 *bitmap;		/* table + bitmap_offset */
 	u64 self_lo, self_hi;	/* span-relative pages of the table itself */
-	u64 reg_value;		/* the value last registered, 0 if none */
+	/*
+	 * The value the host may hold for this table, 0 if it certainly holds
+	 * none: set by a registration the host accepted, and by any answer that
+	 * is not a clean refusal; cleared only by an accepted unregistration.
+	 */
+	u64 reg_value;
 };
 
 /* Bytes of shared table, and of private area, a span needs; 0 if the span is invalid. */
@@ -158,19 +170,47 @@ int sd_transport_probe(struct sd_transport *t);
  * Register @g's table (value = GPA | enable). Returns 0, SD_ERR_UNSUPPORTED,
  * the host's reason (an error from SPEC.md 5.4's list), SD_ERR_TRANSPORT,
  * or SD_ERR_BAD_ANSWER when the host's answer makes no sense.
+ *
+ * Only 0 and a reason from the list are clean answers. After any other
+ * (SD_ERR_BAD_ANSWER, SD_ERR_TRANSPORT) the host may have taken the value,
+ * so @g->reg_value is set as for a success: the table must not be freed
+ * until sd_guest_unregister() succeeds (sd_guest_may_be_registered()).
  */
 int sd_guest_register(struct sd_guest *g, const struct sd_transport *t);
 
-/* Unregister (value 0); same errors. */
+/*
+ * The first registration after boot: write 0, which drops whatever a
+ * previous kernel registered and could not unregister (a crash kexec,
+ * SPEC.md 5.7), then register @g. A failed 0 is returned as it is, and
+ * nothing is registered; otherwise as sd_guest_register(). Not for a
+ * replacement (sd_guest_resize() switches tables with one write).
+ */
+int sd_guest_register_fresh(struct sd_guest *g, const struct sd_transport *t);
+
+/*
+ * Unregister (value 0); same errors. @g->reg_value becomes 0 only when the
+ * host accepts: after a refusal or a nonsense answer it may still read the
+ * table.
+ */
 int sd_guest_unregister(struct sd_guest *g, const struct sd_transport *t);
+
+/* Whether the host may read @g's table: it must not be freed (SPEC.md 5.7). */
+static inline bool sd_guest_may_be_registered(const struct sd_guest *g)
+{
+	return g->reg_value != 0;
+}
 
 /*
  * Resize (SPEC.md 5.6 steps 4-5): copy @old's state into @new (already
  * initialised for the new span, typically larger), then register @new. On
- * success @new is the registered table and @old may be released; on failure
- * @old stays registered and untouched. The caller excludes every writer of
- * @old for the duration (step 3) and converts @old's pages back afterwards
- * (step 7).
+ * success @new is the registered table and @old may be released; on a
+ * clean refusal @old stays registered and untouched. After an answer that
+ * is not clean, @old is registered again to settle which table the host
+ * reads: if that succeeds, @new is not registered (its reg_value is 0) and
+ * @old is; if not, both may be, and neither may be freed before an
+ * accepted sd_guest_unregister(). The caller excludes every writer of @old
+ * for the duration (step 3) and converts @old's pages back afterwards (step
+ * 7).
  */
 int sd_guest_resize(struct sd_guest *old, struct sd_guest *new, const struct sd_transport *t);
 

@@ -130,8 +130,7 @@ int sd_guest_init(struct sd_guest *g, sd_gfn_t first_gfn, u64 nr_gfns, u32 pages
  * window may cover them (SPEC.md 1.6; a window opens even when no bit
  * changes, 2.1).
  */
-static inline int check_range(const struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared,
-			      u64 *rel)
+static inline int check_range(const struct sd_guest *g, sd_gfn_t gfn, u64 npages, u64 *rel)
 {
 	u64 r = gfn - g->g.first_gfn;	/* wraps to a huge value below the span */
 
@@ -209,7 +208,7 @@ void chunk_close(struct sd_guest *g, u64 idx)
 int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 {
 	u64 rel, c0;
-	int rc = check_range(g, gfn, npages, shared, &rel);
+	int rc = check_range(g, gfn, npages, &rel);
 
 	if (rc)
 		return rc;
@@ -219,7 +218,14 @@ int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 		chunk_open(g, c0, (u32)(rel & (g->g.pages_per_chunk - 1)), (u32)npages, shared);
 		return 0;
 	}
-	/* Ascending chunk order: no deadlock between overlapping multi-chunk requests. */
+	/*
+	 * Ascending chunk order: no deadlock between overlapping multi-chunk
+	 * requests of different threads. One thread opens one begin at a time
+	 * (sd_guest.h), which the environment must make true even when the
+	 * conversion inside the window allocates memory: a kernel's reclaim
+	 * can convert pages, so the window runs with reclaim excluded
+	 * (guest/linux/sd_linux.c, sdl_window_enter()).
+	 */
 	for_each_chunk_part(g, rel, npages, idx, first, cnt) {
 		sd_env_lock(&g->chunks[idx].lock);
 		chunk_open(g, idx, (u32)first, (u32)cnt, shared);
@@ -230,7 +236,7 @@ int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 int sd_guest_commit(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 {
 	u64 rel, c0;
-	int rc = check_range(g, gfn, npages, shared, &rel);
+	int rc = check_range(g, gfn, npages, &rel);
 
 	if (rc)
 		return rc;
@@ -266,7 +272,7 @@ int sd_guest_commit(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 int sd_guest_set(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared)
 {
 	u64 rel;
-	int rc = check_range(g, gfn, npages, shared, &rel);
+	int rc = check_range(g, gfn, npages, &rel);
 
 	if (rc)
 		return rc;

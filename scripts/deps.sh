@@ -4,6 +4,7 @@
 #
 #   build    compiler, pkg-config, python3, CMocka, liburcu, libsodium (every build)
 #   vm       a kernel image with headers, QEMU, busybox (linux-check: the module in a guest)
+#   nested   the kernel's source (nested-check rebuilds KVM with patches/kvm; with vm)
 #   cpu      qemu-user (the programs on emulated CPUs without POPCNT or SSE4.2)
 #   fuzz     clang and libFuzzer (make fuzz)
 #   model    spin (make model)
@@ -20,19 +21,20 @@ set -u
 pkgs_build="build-essential pkg-config python3 libcmocka-dev liburcu-dev libsodium-dev"
 # Without recommends: QEMU's GUI stack is not needed (its BIOS is a hard dependency).
 pkgs_vm="linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static"
+pkgs_nested="linux-source-6.1"
 pkgs_cpu="qemu-user"
 pkgs_fuzz="clang libfuzzer-14-dev libclang-rt-14-dev"
 pkgs_model="spin"
 pkgs_bench="gnuplot-nox"
-norecommends="vm"
+norecommends="vm nested"
 
 [ $# -gt 0 ] || set -- build
 groups=
 for g in "$@"; do
 	case $g in
-	all) groups="$groups build vm cpu fuzz model bench" ;;
-	build|vm|cpu|fuzz|model|bench) groups="$groups $g" ;;
-	*) echo "deps.sh: unknown group '$g' (build vm cpu fuzz model bench all)" >&2; exit 2 ;;
+	all) groups="$groups build vm nested cpu fuzz model bench" ;;
+	build|vm|nested|cpu|fuzz|model|bench) groups="$groups $g" ;;
+	*) echo "deps.sh: unknown group '$g' (build vm nested cpu fuzz model bench all)" >&2; exit 2 ;;
 	esac
 done
 

@@ -351,6 +351,7 @@ static int kc_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
 {
 	struct kc_vmm *k = ctx;
 
+	(void)v;
 	if (msr == SD_MSR_TABLE) {
 		struct sd_errloc loc;
 		SD_HOST_OPTS(sd_host_register_opts, ro, .loc = &loc);

@@ -13,11 +13,17 @@
  *     the lock word, since the conversion inside a window may sleep) and the
  *     transport instructions (cpuid, the fault-safe MSR accessors, the KVM
  *     hypercall);
- *   - register over the MSR transport when CPUID advertises it (or, with
+ *   - at load, write 0 (a crashed kernel's registration), then register
+ *     over the MSR transport when CPUID advertises it (or, with
  *     transport=auto, the hypercall if that is advertised too); on a host
  *     that advertises neither, say so in one line and keep the table
  *     current so that a later registration (debugfs "register") succeeds;
- *   - unregister before reboot and kexec (reboot notifier) and on unload.
+ *   - but never register on a guest whose memory is encrypted: the module
+ *     cannot see the kernel's own conversions, so its table would call
+ *     their pages private (sd_reg_policy.h; register_incomplete=1, for
+ *     tests only, registers it anyway and taints the kernel);
+ *   - unregister before reboot and kexec (reboot notifier) and on unload,
+ *     and free the table only once the host has accepted the 0.
  *
  * For testing, a pool of pages can be churned between private and shared
  * through the same begin / convert / commit bracket a real integration puts
@@ -39,7 +45,7 @@
  *
  *   state                      written by                    serialised by
  *   sdl.g (guest/)             begin/commit from any thread  guest/'s chunk locks
- *   sdl.registered, sdl.t      register/unregister paths     sdl.reg_mutex
+ *   sdl.g.reg_value, sdl.t     register/unregister paths     sdl.reg_mutex
  *   pool pages (64 at a time)  whoever holds their unit's    test_and_set_bit_lock, units
  *                              busy bit                      taken in ascending order
  *   a ledger slot              its owner thread              (one owner; convert_mutex for debugfs)
@@ -70,6 +76,9 @@
 #include <linux/atomic.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/cc_platform.h>
+#include <linux/lockdep.h>
+#include <linux/sched/mm.h>
 #include <asm/cacheflush.h>
 #include <asm/set_memory.h>
 #include <asm/msr.h>
@@ -79,6 +88,7 @@
 #include "sd_guest.h"
 #include "validate.h"
 #include "sd_ledger.h"
+#include "sd_reg_policy.h"
 
 static unsigned int ppc = SD_DEFAULT_CHUNK_PAGES;
 module_param(ppc, uint, 0444);
@@ -99,6 +109,10 @@ MODULE_PARM_DESC(pool_order, "allocation order of one pool block (6..10)");
 static char *transport = "msr";
 module_param(transport, charp, 0444);
 MODULE_PARM_DESC(transport, "msr: register over the MSR even where the hypercall is advertised; auto: the hypercall if advertised (SPEC.md 5.4)");
+
+static bool register_incomplete;
+module_param_unsafe(register_incomplete, bool, 0444);
+MODULE_PARM_DESC(register_incomplete, "TEST ONLY, off by default, taints the kernel: register the table even on a guest with encrypted memory (SEV), where it records only this module's own conversions, so that SWIOTLB, .bss..decrypted, the per-CPU paravirt pages and every other driver's shared pages read as private and a host migrating by it corrupts them");
 
 static unsigned int convert_delay_us;
 module_param(convert_delay_us, uint, 0644);
@@ -124,7 +138,6 @@ static struct sdl {
 	struct sd_guest g;
 	struct sd_transport t;
 	struct mutex reg_mutex;
-	bool registered;
 
 	void *table;
 	u64 table_bytes;
@@ -151,6 +164,7 @@ static struct sdl {
 	atomic64_t pages_converted;
 	atomic64_t errors;
 	atomic64_t lock_waits;		/* sd_env_lock() calls that found the lock held */
+	atomic64_t reclaim_windows;	/* windows opened where an allocation could reclaim */
 
 	struct dentry *dir;
 	struct notifier_block reboot_nb;
@@ -160,6 +174,32 @@ static struct sdl {
 /* ---- guest/'s environment hooks ------------------------------------------- */
 
 static bool sdl_force_msr;
+
+/*
+ * Lockdep cannot see guest/'s lock words, so the module tells it about them
+ * in two classes: the conversion window (sdl_window_map, held from before
+ * sd_guest_begin() to after sd_guest_commit(), sdl_window_enter/exit) and
+ * the chunk locks (sdl_chunk_map), each acquired with the window as its nest
+ * lock. One begin takes several chunk locks of one class in ascending order;
+ * under a held nest lock lockdep counts them as one, as it does for
+ * mm_take_all_locks() under mmap_lock. A chunk lock taken outside a window
+ * is then reported, and so is a window opened inside another (a conversion
+ * reached from inside a conversion, the deadlock sdl_window_enter() rules
+ * out). In an integration, where reclaim reaches the hooks, a window that
+ * allocates with reclaim allowed is reported too, as a dependency cycle
+ * with fs_reclaim.
+ */
+static struct lock_class_key sdl_window_key, sdl_chunk_key;
+/* Unused, and empty, without CONFIG_LOCKDEP: the annotations compile to nothing. */
+static struct lockdep_map sdl_window_map __maybe_unused, sdl_chunk_map __maybe_unused;
+
+static void sdl_lockdep_init(void)
+{
+	lockdep_init_map_wait(&sdl_window_map, "sd_guest_window", &sdl_window_key, 0,
+			      LD_WAIT_SLEEP);
+	lockdep_init_map_wait(&sdl_chunk_map, "sd_guest_chunk", &sdl_chunk_key, 0,
+			      LD_WAIT_SLEEP);
+}
 
 static bool sdl_trylock(struct sd_lock *l)
 {
@@ -174,6 +214,7 @@ static bool sdl_trylock(struct sd_lock *l)
  */
 void sd_env_lock(struct sd_lock *l)
 {
+	lock_acquire_exclusive(&sdl_chunk_map, 0, 0, &sdl_window_map, _RET_IP_);
 	if (likely(sdl_trylock(l)))
 		return;
 	atomic64_inc(&sdl.lock_waits);
@@ -182,6 +223,7 @@ void sd_env_lock(struct sd_lock *l)
 
 void sd_env_unlock(struct sd_lock *l)
 {
+	lock_release(&sdl_chunk_map, _RET_IP_);
 	/* Release: the chunk's private state is written before the word is free. */
 	smp_store_release(&l->v, 0);
 	/*
@@ -250,51 +292,76 @@ static const char *sdl_transport_name(enum sd_transport_kind k)
 
 /* ---- registration ------------------------------------------------------------ */
 
-/* Probe, then register. @why says who asks, for the log. */
-static int sdl_register(const char *why)
+/*
+ * Probe, decide (sd_reg_policy.h), then register. @why says who asks, for
+ * the log; @at_load: the first registration since boot, which writes 0
+ * first (SPEC.md 5.7: a crashed kernel could not unregister its table, whose
+ * memory this kernel now uses). Returns 0 or an errno for debugfs.
+ */
+static int sdl_register(const char *why, bool at_load)
 {
-	int err;
+	enum sdl_reg_action act;
+	int err, ret = 0;
 
 	mutex_lock(&sdl.reg_mutex);
 	sdl.t = (struct sd_transport){ .ops = &sdl_transport_ops };
 	err = sd_transport_probe(&sdl.t);
-	if (err == -SD_ERR_UNSUPPORTED) {
+	act = sdl_reg_decide(cc_platform_has(CC_ATTR_GUEST_MEM_ENCRYPT), register_incomplete,
+			     err == 0);
+	switch (act) {
+	case SDL_REG_NO_TRANSPORT:
 		/* The one line: a normal outcome, the table is kept for later. */
 		pr_info("host does not support registration (CPUID 0x%x EAX bits %d/%d clear); keeping the table current for a later registration\n",
 			SD_CPUID_LEAF, SD_CPUID_BIT_MSR, SD_CPUID_BIT_HC);
+		ret = -EOPNOTSUPP;
 		goto out;
+	case SDL_REG_CLEAR_ONLY:
+		pr_warn("%s: guest memory is encrypted, and this module cannot see the kernel's own conversions (SWIOTLB, .bss..decrypted, per-CPU pages, drivers): not registering a table that would call their pages private (SPEC.md 2.7)\n",
+			why);
+		err = at_load ? sd_guest_unregister(&sdl.g, &sdl.t) : 0;
+		if (err)
+			pr_warn("%s: clearing a previous registration over %s: %s\n", why,
+				sdl_transport_name(sdl.t.kind), sd_err_name(err));
+		ret = -EPERM;
+		goto out;
+	case SDL_REG_REGISTER_INCOMPLETE:
+		pr_warn("%s: register_incomplete=1 on an encrypted guest: the table records only this module's conversions; a host migrating by it corrupts every other shared page. For tests only\n",
+			why);
+		break;
+	case SDL_REG_REGISTER:
+		break;
 	}
+	err = at_load ? sd_guest_register_fresh(&sdl.g, &sdl.t) : sd_guest_register(&sdl.g, &sdl.t);
 	if (err) {
-		pr_warn("%s: transport probe failed: %s\n", why, sd_err_name(err));
+		pr_warn("%s: registration over %s%s: %s (%s); the table stays current%s\n", why,
+			sdl_transport_name(sdl.t.kind), at_load ? " (after a 0)" : "",
+			sd_err_name(err), sd_err_desc(err),
+			sd_guest_may_be_registered(&sdl.g) ? ", and is treated as registered" : "");
+		ret = -EIO;
 		goto out;
 	}
-	err = sd_guest_register(&sdl.g, &sdl.t);
-	if (err) {
-		pr_warn("%s: registration over %s refused: %s (%s); the table stays current\n",
-			why, sdl_transport_name(sdl.t.kind), sd_err_name(err), sd_err_desc(err));
-		goto out;
-	}
-	sdl.registered = true;
 	pr_info("%s: table at gpa 0x%llx registered over %s\n", why, sdl.table_gpa,
 		sdl_transport_name(sdl.t.kind));
 out:
 	mutex_unlock(&sdl.reg_mutex);
-	return err;
+	return ret;
 }
 
-/* Unregister if registered: before the table's memory can be reused. */
+/*
+ * Unregister whenever the host may hold the table (after a success, and
+ * after any answer that was not a clean refusal: sd_guest.h), before its
+ * memory can be reused. Nonzero: the host may still read it.
+ */
 static int sdl_unregister(const char *why)
 {
 	int err = 0;
 
 	mutex_lock(&sdl.reg_mutex);
-	if (sdl.registered) {
+	if (sd_guest_may_be_registered(&sdl.g)) {
 		err = sd_guest_unregister(&sdl.g, &sdl.t);
 		if (err)
 			pr_err("%s: unregistration failed: %s; the host may still read the table\n",
 			       why, sd_err_name(err));
-		else
-			sdl.registered = false;
 	}
 	if (!err)
 		pr_info("%s: no table registered\n", why);
@@ -313,6 +380,42 @@ static int sdl_reboot_notify(struct notifier_block *nb, unsigned long action, vo
 }
 
 /* ---- conversions: the bracket a real integration hooks ----------------------- */
+
+/*
+ * A conversion window must never wait for another conversion. It holds
+ * guest/'s chunk locks, which sleep, across the page-table change, and in
+ * Linux 6.1 that change allocates with GFP_KERNEL (split_large_page() in
+ * __change_page_attr_set_clr(), and the SNP page-state descriptor). An
+ * allocation may enter direct reclaim, and reclaim can convert: a shrinker
+ * that frees coherent DMA memory (TTM's pool shrinker: ttm_pool_free_page()
+ * -> dma_free_attrs()) reaches dma_direct_free() -> set_memory_encrypted()
+ * -> another begin. That begin would wait for a chunk lock this thread holds
+ * (the same chunk: for ever) or take chunk locks out of ascending order
+ * under ones it holds (a deadlock with a thread doing the reverse).
+ *
+ * So no window enters direct reclaim: memalloc_noreclaim_save() (PF_MEMALLOC)
+ * from before begin to after commit. An allocation inside the window then
+ * takes free pages, the reserves included, or fails; it never runs reclaim.
+ * A failed split fails that conversion (-ENOMEM), which its caller already
+ * handles. Conversions reached from reclaim elsewhere (kswapd, another
+ * thread's direct reclaim) may wait for a window's locks, and that wait
+ * ends: nothing inside a window waits for reclaim or for a conversion.
+ * A real integration puts the same scope around enc_status_change_prepare
+ * .. _finish in __set_memory_enc_pgtable() (guest/linux/INTEGRATION.md).
+ */
+static unsigned int sdl_window_enter(void)
+{
+	unsigned int noreclaim = memalloc_noreclaim_save();
+
+	lock_map_acquire(&sdl_window_map);
+	return noreclaim;
+}
+
+static void sdl_window_exit(unsigned int noreclaim)
+{
+	lock_map_release(&sdl_window_map);
+	memalloc_noreclaim_restore(noreclaim);
+}
 
 static void *sdl_block_va(const struct sdl_block *b, sd_gfn_t gfn)
 {
@@ -339,6 +442,7 @@ static int sdl_convert(unsigned int slot, const struct sdl_block *b, sd_gfn_t gf
 {
 	struct sdl_ledger_slot *s = &sdl.slots[slot];
 	unsigned long va = (unsigned long)sdl_block_va(b, gfn);
+	unsigned int noreclaim;
 	int err, conv;
 
 	WRITE_ONCE(s->gfn, gfn);
@@ -348,13 +452,18 @@ static int sdl_convert(unsigned int slot, const struct sdl_block *b, sd_gfn_t gf
 	WRITE_ONCE(s->active, 1);
 	smp_wmb();	/* active before the table's windows open (begin's stores) */
 
+	noreclaim = sdl_window_enter();
 	err = sd_guest_begin(&sdl.g, gfn, n, shared);
 	if (err) {
+		sdl_window_exit(noreclaim);
 		WRITE_ONCE(s->active, 0);
 		atomic64_inc(&sdl.errors);
 		pr_err("begin 0x%llx+%u: %s\n", gfn, n, sd_err_name(err));
 		return -EINVAL;
 	}
+	/* Counted for make linux-check: a window where an allocation could reclaim. */
+	if (!(current->flags & PF_MEMALLOC))
+		atomic64_inc(&sdl.reclaim_windows);
 	/*
 	 * The conversion. Outside an SEV guest set_memory_*crypted() return at
 	 * once, so stand in for what they cost inside one: the cache flush of
@@ -371,6 +480,7 @@ static int sdl_convert(unsigned int slot, const struct sdl_block *b, sd_gfn_t gf
 	 * them does not matter, but the windows must close.
 	 */
 	err = sd_guest_commit(&sdl.g, gfn, n, shared);
+	sdl_window_exit(noreclaim);
 	if (err) {
 		/* Windows left open and locks held: the ledger slot stays active. */
 		atomic64_inc(&sdl.errors);
@@ -524,7 +634,7 @@ static int sdl_info_show(struct seq_file *m, void *v)
 	seq_printf(m, "ledger_gpa=0x%llx\nledger_bytes=%llu\n",
 		   (u64)virt_to_phys(sdl.ledger), sdl.ledger_bytes);
 	mutex_lock(&sdl.reg_mutex);
-	seq_printf(m, "registered=%d\ntransport=%s\n", sdl.registered,
+	seq_printf(m, "registered=%d\ntransport=%s\n", sd_guest_may_be_registered(&sdl.g),
 		   sdl_transport_name(sdl.t.kind));
 	mutex_unlock(&sdl.reg_mutex);
 	seq_printf(m, "pool_blocks=%u\npool_block_pages=%u\n", sdl.nr_blocks, sdl.block_pages);
@@ -626,10 +736,10 @@ static const struct file_operations sdl_convert_fops = {
 
 static int sdl_churn_show(struct seq_file *m, void *v)
 {
-	seq_printf(m, "threads=%u conversions=%lld pages=%lld lock_waits=%lld errors=%lld\n",
+	seq_printf(m, "threads=%u conversions=%lld pages=%lld lock_waits=%lld errors=%lld reclaim_windows=%lld\n",
 		   READ_ONCE(sdl.nr_churn), atomic64_read(&sdl.conversions),
 		   atomic64_read(&sdl.pages_converted), atomic64_read(&sdl.lock_waits),
-		   atomic64_read(&sdl.errors));
+		   atomic64_read(&sdl.errors), atomic64_read(&sdl.reclaim_windows));
 	return 0;
 }
 
@@ -675,8 +785,11 @@ static ssize_t sdl_register_write(struct file *f, const char __user *ubuf, size_
 
 	if (err)
 		return err;
-	err = on ? sdl_register("debugfs") : sdl_unregister("debugfs");
-	return err ? -EIO : (ssize_t)len;
+	if (on)
+		err = sdl_register("debugfs", false);
+	else
+		err = sdl_unregister("debugfs") ? -EIO : 0;
+	return err ? err : (ssize_t)len;
 }
 
 static const struct file_operations sdl_register_fops = {
@@ -858,6 +971,7 @@ static int __init sdl_init(void)
 	mutex_init(&sdl.reg_mutex);
 	mutex_init(&sdl.churn_mutex);
 	mutex_init(&sdl.convert_mutex);
+	sdl_lockdep_init();
 
 	if (!is_power_of_2(ppc) || ppc < SD_MIN_CHUNK_PAGES || ppc > SD_MAX_CHUNK_PAGES) {
 		pr_err("ppc=%u: a power of two from %u to %u\n", ppc, SD_MIN_CHUNK_PAGES,
@@ -931,13 +1045,13 @@ static int __init sdl_init(void)
 		sdl.table_gpa, sdl.table_bytes, first, nr, ppc, (u64)virt_to_phys(sdl.ledger),
 		sdl.ledger_bytes, sdl.nr_blocks, sdl.block_pages);
 
-	/* A crash kexec cannot unregister: clear whatever a previous kernel left (SPEC.md 5.7). */
+	/* Reboot and kexec unregister; a crash kexec cannot, so sdl_register() writes 0 first. */
 	sdl.reboot_nb.notifier_call = sdl_reboot_notify;
 	err = register_reboot_notifier(&sdl.reboot_nb);
 	if (err)
 		goto fail_pool;
 	sdl.reboot_nb_registered = true;
-	sdl_register("load");
+	sdl_register("load", true);
 	sdl_debugfs_init();
 	return 0;
 

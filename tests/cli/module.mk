@@ -8,3 +8,8 @@ $(eval $(call script_wrapper,$(CPU_TEST),tests/cli/test-cpu-features.sh,\
 	$(CLI_BIN) $(BUILD)/tests/test_stream,$(CURDIR)/$(BUILD) $(SAN)))
 
 CHECK_BINS += $(CLI_TEST) $(CPU_TEST)
+
+# The README's examples, run as written.
+README_TEST := $(BUILD)/tests/test-readme
+$(eval $(call script_wrapper,$(README_TEST),tests/scripts/test-readme.sh,$(CLI_BIN),$(CURDIR)/$(BUILD)))
+CHECK_BINS += $(README_TEST)

@@ -252,6 +252,7 @@ static int test_msr_fn(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *v
 {
 	struct msr_box *b = ctx;
 
+	(void)v;
 	b->calls++;
 	if (msr != TEST_MSR)
 		return -1;
@@ -506,6 +507,7 @@ static void vcpu_state_moves_to_a_new_vm(void)
 static void probe_reports_what_the_harness_needs(void)
 {
 	const struct sd_kvm_caps *c = sd_kvm_caps();
+	const struct sd_kvm_hc_probe *hp;
 	struct sd_vm *vm;
 	struct sd_vcpu *v;
 
@@ -517,6 +519,26 @@ static void probe_reports_what_the_harness_needs(void)
 	       "max vCPUs %u; forwardable hypercalls %#llx; SD_HC_REGISTER %s\n", c->xsave, c->xcrs,
 	       c->max_vcpus, (unsigned long long)c->exit_hypercall,
 	       c->hc_register ? "forwardable (a patched KVM)" : "not forwardable (an unpatched KVM)");
+
+	/*
+	 * Whether the hypercall instruction comes back, found by experiment (a
+	 * bounded one: a vCPU that hangs is killed). Any KVM that forwards
+	 * SD_HC_REGISTER answers hypercalls, so it must come back there.
+	 */
+	hp = sd_kvm_hypercall_probe();
+	printf("probe: %s at CPL 0: %s (%llu ms)%s\n",
+	       hp->tried == SD_KVM_HC_VMMCALL ? "VMMCALL" : "VMCALL", hp->why,
+	       (unsigned long long)hp->us / 1000,
+	       hp->insn ? "" : "; the runtime never executes it");
+	TEST_ASSERT(hp->tried == SD_KVM_HC_VMMCALL || hp->tried == SD_KVM_HC_VMCALL, "tried %u",
+		    hp->tried);
+	TEST_ASSERT(hp->insn == SD_KVM_HC_NONE || hp->insn == hp->tried, "insn %u", hp->insn);
+	if (c->hc_register)
+		TEST_ASSERT(hp->insn != SD_KVM_HC_NONE, "KVM forwards SD_HC_REGISTER but the "
+			    "hypercall does not return: %s", hp->why);
+	/* Where it comes back, an unknown number (no forwarding on the scratch VM) is ENOSYS. */
+	if (hp->insn)
+		TEST_ASSERT_EQ(hp->rax, (u64)-SD_KVM_ENOSYS);
 
 	/* The registration endpoint advertises exactly the transports this KVM carries. */
 	vm = sd_vm_create();

@@ -123,7 +123,7 @@ static void *restore_storm(void *arg)
 
 		if (sd_vmm_reg_restore(s->r, value, NULL))
 			s->failed++;
-		s->restores++;
+		__atomic_store_n(&s->restores, i + 1, __ATOMIC_RELAXED);
 	}
 	sd_thread_rcu_unregister();
 	return NULL;
@@ -139,8 +139,7 @@ static void registered_readers_copy_whole_records_during_a_restore_storm(void)
 
 	TEST_ASSERT_EQ(sd_vmm_reg_restore(s.r, TABLE_A | SD_REG_ENABLE, NULL), 0);
 	TEST_ASSERT(pthread_create(&t, NULL, restore_storm, &s) == 0, "pthread_create");
-	while (!__atomic_load_n(&s.restores, __ATOMIC_RELAXED) ||
-	       __atomic_load_n(&s.restores, __ATOMIC_RELAXED) < RESTORES) {
+	do {
 		TEST_ASSERT_EQ(sd_vmm_reg_snapshot(s.r, &reg), 0);
 		snapshots++;
 		/* A whole record: value, gpa and header agree with each other. */
@@ -150,7 +149,7 @@ static void registered_readers_copy_whole_records_during_a_restore_storm(void)
 			torn++;
 		backwards += reg.generation < last_gen;
 		last_gen = reg.generation;
-	}
+	} while (__atomic_load_n(&s.restores, __ATOMIC_RELAXED) < RESTORES);
 	TEST_ASSERT(pthread_join(t, NULL) == 0, "pthread_join");
 	sd_vmm_reg_quiesce(s.r);
 	TEST_ASSERT_EQ(s.failed, 0);

@@ -13,9 +13,18 @@
  * a pending range outside its chunk (paused read) and a count stuck odd
  * (live read), each named by host/.
  *
- * Not covered here, and why: SD_ERR_REG_SIZE and SD_ERR_REG_ABI are
- * hypercall cross-checks (the hypercall hangs these hosts);
- * SD_ERR_CHUNK_RETRIES needs a count that changes between every pair of
+ * The hypercall transport: where KVM forwards SD_HC_REGISTER (a patched
+ * KVM, SPEC.md 5.2) the guest prefers it, the cases above go over it, and
+ * the refusals only it can carry (SD_ERR_REG_SIZE, SD_ERR_REG_ABI, a3) are
+ * checked end to end: VMMCALL -> KVM -> KVM_EXIT_HYPERCALL -> the VMM ->
+ * host/ -> RAX. Where the instruction returns but KVM does not forward it
+ * (stock KVM), the guest gets -KVM_ENOSYS, guest/ reports
+ * SD_ERR_UNSUPPORTED, and the MSR still registers. Where the instruction
+ * does not return (kvm_pvm) neither runs, and the program says so;
+ * SD_EXPECT_VMMCALL=1 / SD_EXPECT_HC=1 in the environment make that a
+ * failure (tests/nested sets them where they must run).
+ *
+ * Not covered here, and why: SD_ERR_CHUNK_RETRIES needs a count that changes between every pair of
  * loads, which a guest cannot make certain; SD_ERR_BAD_ANSWER is the guest's
  * verdict on a misbehaving host.
  */
@@ -101,8 +110,36 @@ static const struct rg_case rg_cases[] = {
 #define RG_NR_CASES	(sizeof(rg_cases) / sizeof(rg_cases[0]))
 
 enum { ST_BASE = 1, ST_CASE, ST_LIES, ST_HDR_REWRITTEN, ST_UNREGISTERED, ST_UNSUPPORTED,
-       ST_STORM_DONE };
-enum { RUN_CASES = 1, RUN_UNSUPPORTED, RUN_STORM };
+       ST_STORM_DONE, ST_STATUS_DONE, ST_NOMEM, ST_HC_ENOSYS, ST_HC_MSR_OK, ST_HC_REGISTERED,
+       ST_HC_CASE, ST_HC_DONE };
+enum { RUN_CASES = 1, RUN_UNSUPPORTED, RUN_STORM, RUN_STATUS, RUN_NOMEM, RUN_HC_STOCK, RUN_HC };
+/* bootinfo args[1]: the transport run_cases must find (1: the hypercall, 0: the MSR). */
+#define RG_ARG_HC	1
+
+/* Hypercall refusals (a0 = the GPA | flags, a1 = size, a2 = ABI major, a3). */
+enum hc_gpa { HC_GOOD, HC_BEYOND, HC_HOLE, HC_MMIO };
+enum hc_size { HC_SIZE_OK, HC_SIZE_NONE, HC_SIZE_PAGE_MORE, HC_SIZE_BYTE_LESS };
+struct hc_case {
+	const char *name;
+	int err;
+	enum hc_gpa gpa;
+	u64 flags;		/* low bits of a0 */
+	enum hc_size size;
+	u64 abi, a3;
+};
+
+static const struct hc_case hc_cases[] = {
+	{ "hc_size_one_page_more", SD_ERR_REG_SIZE, HC_GOOD, 1, HC_SIZE_PAGE_MORE, 1, 0 },
+	{ "hc_size_one_byte_less", SD_ERR_REG_SIZE, HC_GOOD, 1, HC_SIZE_BYTE_LESS, 1, 0 },
+	{ "hc_abi_major_2", SD_ERR_REG_ABI, HC_GOOD, 1, HC_SIZE_OK, 2, 0 },
+	{ "hc_abi_size_both_wrong", SD_ERR_REG_SIZE, HC_GOOD, 1, HC_SIZE_PAGE_MORE, 2, 0 },
+	{ "hc_a3_nonzero", SD_ERR_REG_RESERVED, HC_GOOD, 1, HC_SIZE_OK, 1, 1 },
+	{ "hc_reserved_value_bits", SD_ERR_REG_RESERVED, HC_GOOD, 3, HC_SIZE_OK, 1, 0 },
+	{ "hc_gpa_beyond_maxphyaddr", SD_ERR_REG_GPA, HC_BEYOND, 1, HC_SIZE_NONE, 0, 0 },
+	{ "hc_unbacked_hole", SD_ERR_MEM_UNBACKED, HC_HOLE, 1, HC_SIZE_NONE, 0, 0 },
+	{ "hc_mmio", SD_ERR_MEM_MMIO, HC_MMIO, 1, HC_SIZE_NONE, 0, 0 },
+};
+#define HC_NR_CASES	(sizeof(hc_cases) / sizeof(hc_cases[0]))
 #define RG_STORM_GPA(id)	(20 * MIB + (id) * 4 * MIB)	/* one table per vCPU */
 #define RG_STORM_ROUNDS		500
 
@@ -201,7 +238,8 @@ static void run_cases(void)
 	u64 val, i;
 
 	GUEST_ASSERT_EQ(sd_transport_probe(&transport), 0);
-	GUEST_ASSERT_EQ(transport.kind, SD_TRANSPORT_MSR);
+	GUEST_ASSERT_EQ(transport.kind, sd_rt_bootinfo()->args[RG_ARG_HC] ? SD_TRANSPORT_HC :
+					SD_TRANSPORT_MSR);
 	table_init(&good, priv_good, RG_T_GPA, RG_SPAN, RG_PPC);
 	GUEST_ASSERT_EQ(sd_guest_register(&good, &transport), 0);
 	/* The MSR reads back what was registered; the status MSR is read-only. */
@@ -269,14 +307,140 @@ static void run_storm(u32 id)
 	GUEST_SYNC(ST_STORM_DONE);
 }
 
+/*
+ * Both vCPUs register through guest/ at once, over and over: vCPU 0 a good
+ * table (accepted), vCPU 1 a table with a broken magic (refused). Each
+ * reads its own answer: guest/'s result and the status MSR after it. The
+ * registration never changes hands (vCPU 1's attempts all fail), so vCPU
+ * 0's read-back is exact; a status shared by the VM would give vCPU 1 the
+ * 0 of vCPU 0's success now and then, which guest/ calls SD_ERR_BAD_ANSWER.
+ */
+static void run_status(u32 id)
+{
+	const s64 want = id ? -SD_ERR_HDR_MAGIC : 0;
+	/* Each vCPU its own: a probe rewrites the kind another vCPU may be using. */
+	struct sd_transport t = { .ops = &sd_rt_transport_ops };
+	u64 i, status, bad_rc = 0, bad_status = 0, first_bad = 0;
+	s64 rc;
+
+	GUEST_ASSERT_EQ(sd_transport_probe(&t), 0);
+	table_init(&storm[id], priv_storm[id], RG_STORM_GPA(id), RG_SPAN, RG_PPC);
+	if (id)
+		hdr(&storm[id])->magic ^= 1;
+	for (i = 0; i < RG_STORM_ROUNDS; i++) {
+		rc = sd_guest_register(&storm[id], &t);
+		if (rc != want && !bad_rc++)
+			first_bad = (u64)rc;
+		GUEST_ASSERT_EQ(sd_rt_rdmsr(SD_MSR_STATUS, &status), 0);
+		bad_status += status != (u64)-want;
+	}
+	GUEST_SYNC_ARGS(ST_STATUS_DONE, bad_rc, bad_status, first_bad);
+}
+
+/* The VMM fails to allocate the record: an answer SPEC.md 5.4 allows, then a retry. */
+static void run_nomem(void)
+{
+	s64 rc;
+	u64 status;
+
+	GUEST_ASSERT_EQ(sd_transport_probe(&transport), 0);
+	table_init(&good, priv_good, RG_T_GPA, RG_SPAN, RG_PPC);
+	rc = sd_guest_register(&good, &transport);
+	GUEST_ASSERT_EQ(sd_rt_rdmsr(SD_MSR_STATUS, &status), 0);
+	GUEST_SYNC_ARGS(ST_NOMEM, (u64)rc, status, good.reg_value);
+	rc = sd_guest_register(&good, &transport);
+	GUEST_SYNC_ARGS(ST_NOMEM, (u64)rc, 0, good.reg_value);
+}
+
+/*
+ * Stock KVM: the instruction returns, KVM does not know the number. CPUID
+ * offers the MSR only; a guest that calls the hypercall anyway is told
+ * -KVM_ENOSYS, which guest/ reports as SD_ERR_UNSUPPORTED, and the MSR
+ * still registers.
+ */
+static void run_hc_stock(void)
+{
+	struct sd_transport hc = { .ops = &sd_rt_transport_ops, .kind = SD_TRANSPORT_HC };
+	u64 val = ~0ULL;
+	s64 rax;
+
+	table_init(&good, priv_good, RG_T_GPA, RG_SPAN, RG_PPC);
+	GUEST_ASSERT_EQ(sd_transport_probe(&transport), 0);
+	GUEST_ASSERT_EQ(transport.kind, SD_TRANSPORT_MSR);
+	rax = sd_rt_transport_ops.hypercall(NULL, SD_HC_REGISTER, RG_T_GPA | SD_REG_ENABLE,
+					    good.g.table_size, SD_ABI_MAJOR, 0);
+	GUEST_ASSERT_EQ(sd_guest_register(&good, &hc), -SD_ERR_UNSUPPORTED);
+	GUEST_ASSERT_EQ(good.reg_value, 0);
+	GUEST_ASSERT_EQ(sd_rt_rdmsr(SD_MSR_TABLE, &val), 0);
+	GUEST_SYNC_ARGS(ST_HC_ENOSYS, rax, val, 0);
+	GUEST_ASSERT_EQ(sd_guest_register(&good, &transport), 0);
+	GUEST_ASSERT_EQ(sd_rt_rdmsr(SD_MSR_TABLE, &val), 0);
+	GUEST_ASSERT_EQ(val, RG_T_GPA | SD_REG_ENABLE);
+	GUEST_SYNC(ST_HC_MSR_OK);
+}
+
+/* A patched KVM: registration, refusals and unregistration by hypercall. */
+static void run_hc(void)
+{
+	u32 phys_bits = (u32)sd_rt_bootinfo()->phys_bits;
+	u64 val = 0, i;
+
+	table_init(&good, priv_good, RG_T_GPA, RG_SPAN, RG_PPC);
+	GUEST_ASSERT_EQ(sd_transport_probe(&transport), 0);
+	GUEST_ASSERT_EQ(transport.kind, SD_TRANSPORT_HC);	/* both bits: the hypercall wins */
+	GUEST_ASSERT_EQ(sd_guest_register(&good, &transport), 0);
+	GUEST_ASSERT_EQ(sd_rt_rdmsr(SD_MSR_TABLE, &val), 0);
+	GUEST_ASSERT_EQ(val, RG_T_GPA | SD_REG_ENABLE);
+	GUEST_SYNC(ST_HC_REGISTERED);
+
+	for (i = 0; i < HC_NR_CASES; i++) {
+		const struct hc_case *c = &hc_cases[i];
+		u64 size = good.g.table_size, gpa = RG_T_GPA;
+
+		if (c->gpa == HC_BEYOND)
+			gpa = 1ULL << phys_bits;
+		else if (c->gpa == HC_HOLE)
+			gpa = RG_HOLE_GPA;
+		else if (c->gpa == HC_MMIO)
+			gpa = RG_MMIO_GPA;
+		if (c->size == HC_SIZE_NONE)
+			size = 0;
+		else if (c->size == HC_SIZE_PAGE_MORE)
+			size += 4096;
+		else if (c->size == HC_SIZE_BYTE_LESS)
+			size -= 1;
+		GUEST_SYNC_ARGS(ST_HC_CASE, i, sd_rt_transport_ops.hypercall(NULL, SD_HC_REGISTER,
+				gpa | c->flags, size, c->abi, c->a3), 0);
+	}
+	/* No cross-check asked for (a1 = a2 = 0): the same table registers again. */
+	GUEST_ASSERT_EQ(sd_rt_transport_ops.hypercall(NULL, SD_HC_REGISTER,
+						      RG_T_GPA | SD_REG_ENABLE, 0, 0, 0), 0);
+	GUEST_ASSERT_EQ(sd_guest_unregister(&good, &transport), 0);
+	GUEST_ASSERT_EQ(sd_rt_rdmsr(SD_MSR_TABLE, &val), 0);
+	GUEST_ASSERT_EQ(val, 0);
+	GUEST_SYNC(ST_HC_DONE);
+}
+
 void guest_main(u32 id)
 {
 	switch (sd_rt_bootinfo()->args[0]) {
 	case RUN_UNSUPPORTED:
 		run_unsupported();
 		break;
+	case RUN_HC_STOCK:
+		run_hc_stock();
+		break;
+	case RUN_HC:
+		run_hc();
+		break;
 	case RUN_STORM:
 		run_storm(id);
+		break;
+	case RUN_STATUS:
+		run_status(id);
+		break;
+	case RUN_NOMEM:
+		run_nomem();
 		break;
 	default:
 		run_cases();
@@ -290,7 +454,9 @@ void guest_main(u32 id)
 
 extern const char sd_guest_image[], sd_guest_image_end[];
 
-static struct sd_vm *vm_new(bool endpoint, struct sd_vmm_reg **reg, u32 nr_vcpus)
+/* @transports: SD_VMM_REG_*, or 0 for what sd_vmm_reg_create() serves here. */
+static struct sd_vm *vm_new_with(bool endpoint, u32 transports, struct sd_vmm_reg **reg,
+				 u32 nr_vcpus)
 {
 	struct sd_vm *vm = sd_vm_create();
 	u32 i;
@@ -300,10 +466,16 @@ static struct sd_vm *vm_new(bool endpoint, struct sd_vmm_reg **reg, u32 nr_vcpus
 	sd_vm_add_mmio(vm, RG_MMIO_GPA, RG_MMIO_SIZE);
 	sd_vm_add_ram(vm, RG_HOTPLUG_GPA, RG_HOTPLUG_SIZE, SD_MEM_HOTPLUG);
 	sd_vm_load_image(vm, sd_guest_image, sd_guest_image_end - sd_guest_image);
-	*reg = endpoint ? sd_vmm_reg_create(vm) : NULL;
+	*reg = !endpoint ? NULL : transports ? sd_vmm_reg_create_transports(vm, transports) :
+	       sd_vmm_reg_create(vm);
 	for (i = 0; i < nr_vcpus; i++)
 		sd_vm_add_vcpu(vm);
 	return vm;
+}
+
+static struct sd_vm *vm_new(bool endpoint, struct sd_vmm_reg **reg, u32 nr_vcpus)
+{
+	return vm_new_with(endpoint, 0, reg, nr_vcpus);
 }
 
 static void expect_sync(struct sd_vcpu *v, u64 stage)
@@ -328,10 +500,11 @@ static void garbage_registrations_fail_with_their_named_error(void)
 	SD_HOST_OPTS(sd_host_read_opts, paused, .flags = SD_READ_PAUSED, .loc = &loc);
 	u64 scratch[SD_HOST_SCRATCH_WORDS];
 	struct sd_host_chunk ch;
-	u64 i;
+	u64 i, n;
 	int rc;
 
 	sd_vm_bootinfo(vm)->args[0] = RUN_CASES;
+	sd_vm_bootinfo(vm)->args[RG_ARG_HC] = !!(r->transports & SD_VMM_REG_HC);
 	expect_sync(v, ST_BASE);
 	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(r, &reg), 0);
 	TEST_ASSERT_EQ(reg.gpa, RG_T_GPA);
@@ -357,6 +530,7 @@ static void garbage_registrations_fail_with_their_named_error(void)
 		if (c->loc_off != NOLOC)
 			TEST_ASSERT_EQ(r->last[0].loc.offset, c->loc_off);
 		TEST_ASSERT_EQ(sd_vmm_reg_status(r), (u32)c->err);
+		TEST_ASSERT_EQ(sd_vmm_reg_vcpu_status(r, 0), (u32)c->err);
 		/* ...the guest saw its registration fail, with the reason... */
 		TEST_ASSERT_EQ(v->uc.args[3], (u64)c->err);
 		if (raw)
@@ -399,8 +573,14 @@ static void garbage_registrations_fail_with_their_named_error(void)
 	TEST_ASSERT_EQ(reg.generation, 2);
 	TEST_ASSERT_EQ(sd_vmm_reg_status(r), 0);
 	TEST_ASSERT_EQ(sd_vcpu_run(v), SD_UCALL_DONE);
-	printf("register: %llu garbage registrations refused, each with its named error\n",
-	       (unsigned long long)RG_NR_CASES);
+	/* Over the hypercall where it is served: every guest/ registration, one exit each. */
+	for (i = 0, n = 0; i < RG_NR_CASES; i++)
+		n += rg_cases[i].kind < K_RAW_RESERVED;
+	TEST_ASSERT_EQ(r->nr_hc, r->transports & SD_VMM_REG_HC ? n + 2 : 0);
+	TEST_ASSERT_EQ(v->nr_hc_exits, r->nr_hc);
+	printf("register: %llu garbage registrations refused, each with its named error "
+	       "(guest/ over the %s)\n", (unsigned long long)RG_NR_CASES,
+	       r->transports & SD_VMM_REG_HC ? "hypercall" : "MSR");
 	sd_vmm_reg_destroy(r);
 	sd_vm_free(vm);
 }
@@ -454,6 +634,76 @@ static void concurrent_registrations_lose_no_generation(void)
 	sd_vm_free(vm);
 }
 
+static void *status_vcpu(struct sd_vcpu *v, void *arg)
+{
+	(void)arg;
+	expect_sync(v, ST_STATUS_DONE);
+	/* Stopped at its ucall: its results, and what the VMM says it answered it last. */
+	TEST_ASSERT(v->uc.args[1] == 0 && v->uc.args[2] == 0,
+		    "vCPU %u: %llu of %u registrations got another answer (the first: %s), %llu "
+		    "statuses were not its own", v->id, (unsigned long long)v->uc.args[1],
+		    RG_STORM_ROUNDS, v->uc.args[1] ? sd_err_name((int)(s64)v->uc.args[3]) : "-",
+		    (unsigned long long)v->uc.args[2]);
+	TEST_ASSERT_EQ(sd_vmm_reg_vcpu_status(v->vm->priv, v->id), v->id ? SD_ERR_HDR_MAGIC : 0);
+	TEST_ASSERT_EQ(sd_vcpu_run(v), SD_UCALL_DONE);
+	return NULL;
+}
+
+static void each_vcpu_reads_its_own_status(void)
+{
+	struct sd_vmm_reg *r;
+	struct sd_vm *vm = vm_new(true, &r, 2);
+	struct sd_host_reg reg;
+	u32 i;
+
+	sd_vm_bootinfo(vm)->args[0] = RUN_STATUS;
+	for (i = 0; i < 2; i++)
+		sd_vcpu_thread_start(vm->vcpus[i], status_vcpu, NULL);
+	for (i = 0; i < 2; i++)
+		sd_vcpu_thread_join(vm->vcpus[i]);
+	TEST_ASSERT_EQ(r->nr_ok, RG_STORM_ROUNDS);
+	TEST_ASSERT_EQ(r->nr_failed, RG_STORM_ROUNDS);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(r, &reg), 0);
+	TEST_ASSERT_EQ(reg.gpa, RG_STORM_GPA(0));
+	TEST_ASSERT_EQ(reg.generation, RG_STORM_ROUNDS);
+	printf("register: 2 vCPUs x %u concurrent registrations (one accepted, one refused "
+	       "each round): every vCPU read its own status\n", RG_STORM_ROUNDS);
+	sd_vmm_reg_destroy(r);
+	sd_vm_free(vm);
+}
+
+static void failed_allocation_is_answered_unsupported(void)
+{
+	struct sd_vmm_reg *r;
+	struct sd_vm *vm = vm_new(true, &r, 1);
+	struct sd_vcpu *v = vm->vcpus[0];
+	struct sd_host_reg reg;
+
+	sd_vm_bootinfo(vm)->args[0] = RUN_NOMEM;
+	r->fail_allocs = 1;
+	expect_sync(v, ST_NOMEM);
+	/* An answer from SPEC.md 5.4's list, hence a clean refusal: nothing held. */
+	TEST_ASSERT(r->last[0].err == -SD_ERR_UNSUPPORTED, "VMM answered %s",
+		    sd_err_name(r->last[0].err));
+	TEST_ASSERT_EQ(v->uc.args[2], SD_ERR_UNSUPPORTED);
+	TEST_ASSERT((s64)v->uc.args[1] == -SD_ERR_UNSUPPORTED, "guest got %s",
+		    sd_err_name((int)(s64)v->uc.args[1]));
+	TEST_ASSERT_EQ(v->uc.args[3], 0);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(r, &reg), -SD_ERR_NO_TABLE);
+	TEST_ASSERT_EQ(r->fail_allocs, 0);
+	/* Memory again: the same registration goes through. */
+	expect_sync(v, ST_NOMEM);
+	TEST_ASSERT_EQ(v->uc.args[1], 0);
+	TEST_ASSERT_EQ(v->uc.args[3], RG_T_GPA | SD_REG_ENABLE);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(r, &reg), 0);
+	TEST_ASSERT_EQ(reg.generation, 1);
+	TEST_ASSERT_EQ(r->nr_failed, 1);
+	TEST_ASSERT_EQ(r->nr_ok, 1);
+	TEST_ASSERT_EQ(sd_vcpu_run(v), SD_UCALL_DONE);
+	sd_vmm_reg_destroy(r);
+	sd_vm_free(vm);
+}
+
 /*
  * A migration destination: a copy of the source's memory, and the
  * registration value installed by the VMM through host/ (validated against
@@ -468,6 +718,7 @@ static void registration_restores_on_a_copy_of_memory(void)
 	u32 i;
 
 	sd_vm_bootinfo(a)->args[0] = RUN_CASES;
+	sd_vm_bootinfo(a)->args[RG_ARG_HC] = !!(ra->transports & SD_VMM_REG_HC);
 	expect_sync(a->vcpus[0], ST_BASE);
 	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(ra, &src), 0);
 	for (i = 0; i < a->nr_regions; i++)
@@ -494,6 +745,117 @@ static void registration_restores_on_a_copy_of_memory(void)
 	sd_vm_free(b);
 }
 
+/* Whether the environment says a case must run here (tests/nested sets it). */
+static bool expected(const char *var)
+{
+	const char *e = getenv(var);
+
+	return e && !strcmp(e, "1");
+}
+
+static void hypercall_on_stock_kvm_is_unsupported_and_msr_registers(void)
+{
+	const struct sd_kvm_hc_probe *hp = sd_kvm_hypercall_probe();
+	struct sd_vmm_reg *r;
+	struct sd_vm *vm;
+	struct sd_vcpu *v;
+	struct sd_host_reg reg;
+
+	if (!hp->insn) {
+		TEST_ASSERT(!expected("SD_EXPECT_VMMCALL"), "SD_EXPECT_VMMCALL=1, but: %s",
+			    hp->why);
+		printf("register: stock-KVM hypercall case not run: %s\n", hp->why);
+		return;
+	}
+	vm = vm_new_with(true, SD_VMM_REG_MSR, &r, 1);	/* KVM forwards nothing */
+	v = vm->vcpus[0];
+	TEST_ASSERT_EQ(sd_vm_enable_hypercall(vm), hp->insn);
+	sd_vm_bootinfo(vm)->args[0] = RUN_HC_STOCK;
+	expect_sync(v, ST_HC_ENOSYS);
+	/* KVM answered the guest itself: -KVM_ENOSYS in all 64 bits, no exit, no attempt. */
+	TEST_ASSERT_EQ(v->uc.args[1], (u64)-SD_KVM_ENOSYS);
+	TEST_ASSERT_EQ(v->uc.args[2], 0);
+	TEST_ASSERT_EQ(v->nr_hc_exits, 0);
+	TEST_ASSERT_EQ(r->nr_attempts, 0);
+	expect_sync(v, ST_HC_MSR_OK);
+	TEST_ASSERT_EQ(r->nr_ok, 1);
+	TEST_ASSERT_EQ(r->nr_hc, 0);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(r, &reg), 0);
+	TEST_ASSERT_EQ(reg.gpa, RG_T_GPA);
+	TEST_ASSERT_EQ(sd_vcpu_run(v), SD_UCALL_DONE);
+	printf("register: %s with SD_HC_REGISTER unforwarded: RAX %#llx (-KVM_ENOSYS), guest/: "
+	       "SD_ERR_UNSUPPORTED; the MSR registered\n",
+	       hp->insn == SD_KVM_HC_VMMCALL ? "VMMCALL" : "VMCALL",
+	       (unsigned long long)(u64)-SD_KVM_ENOSYS);
+	sd_vmm_reg_destroy(r);
+	sd_vm_free(vm);
+}
+
+/* One hypercall refusal: the guest's RAX, the VMM's error, the status MSR, no change. */
+static void expect_hc_refusal(struct sd_vcpu *v, struct sd_vmm_reg *r, u64 i)
+{
+	const struct hc_case *c = &hc_cases[i];
+	struct sd_host_reg reg;
+	u64 exits = v->nr_hc_exits;
+
+	expect_sync(v, ST_HC_CASE);
+	TEST_ASSERT_EQ(v->uc.args[1], i);
+	printf("register (hypercall): %-26s VMM: %-22s guest RAX: %lld (%s)\n", c->name,
+	       sd_err_name(r->last[0].err), (long long)v->uc.args[2],
+	       sd_err_name((int)(s64)v->uc.args[2]));
+	TEST_ASSERT(r->last[0].err == -c->err, "%s: VMM got %s, want %s", c->name,
+		    sd_err_name(r->last[0].err), sd_err_name(-c->err));
+	TEST_ASSERT_EQ(v->uc.args[2], (u64)(s64)-c->err);
+	TEST_ASSERT_EQ(sd_vmm_reg_status(r), (u32)c->err);
+	TEST_ASSERT_EQ(v->nr_hc_exits, exits + 1);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(r, &reg), 0);
+	TEST_ASSERT_EQ(reg.gpa, RG_T_GPA);
+	TEST_ASSERT_EQ(reg.generation, 1);
+}
+
+static void hypercall_registers_and_carries_its_refusals(void)
+{
+	struct sd_vmm_reg *r;
+	struct sd_vm *vm;
+	struct sd_vcpu *v;
+	struct sd_host_reg reg;
+	u64 i;
+
+	if (!sd_kvm_caps()->hc_register) {
+		TEST_ASSERT(!expected("SD_EXPECT_HC"), "SD_EXPECT_HC=1, but KVM does not forward "
+			    "SD_HC_REGISTER (forwardable: %#llx)",
+			    (unsigned long long)sd_kvm_caps()->exit_hypercall);
+		printf("register: hypercall transport not run: this KVM does not forward "
+		       "SD_HC_REGISTER (a patched KVM does: patches/kvm)\n");
+		return;
+	}
+	vm = vm_new_with(true, SD_VMM_REG_MSR | SD_VMM_REG_HC, &r, 1);
+	v = vm->vcpus[0];
+	sd_vm_bootinfo(vm)->args[0] = RUN_HC;
+	expect_sync(v, ST_HC_REGISTERED);
+	TEST_ASSERT_EQ(r->nr_hc, 1);
+	TEST_ASSERT_EQ(v->nr_hc_exits, 1);
+	TEST_ASSERT_EQ(r->last[0].err, 0);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(r, &reg), 0);
+	TEST_ASSERT_EQ(reg.gpa, RG_T_GPA);
+	TEST_ASSERT_EQ(reg.generation, 1);
+	for (i = 0; i < HC_NR_CASES; i++)
+		expect_hc_refusal(v, r, i);
+	expect_sync(v, ST_HC_DONE);
+	/* The re-registration without cross-checks, then the unregistration. */
+	TEST_ASSERT_EQ(r->nr_hc, 1 + HC_NR_CASES + 2);
+	TEST_ASSERT_EQ(v->nr_hc_exits, r->nr_hc);
+	TEST_ASSERT_EQ(r->nr_ok, 3);
+	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(r, &reg), -SD_ERR_NO_TABLE);
+	TEST_ASSERT_EQ(reg.generation, 3);
+	TEST_ASSERT_EQ(sd_vcpu_run(v), SD_UCALL_DONE);
+	printf("register: by hypercall: registered, %llu refusals with their named errors in RAX, "
+	       "re-registered, unregistered; %llu exits\n", (unsigned long long)HC_NR_CASES,
+	       (unsigned long long)v->nr_hc_exits);
+	sd_vmm_reg_destroy(r);
+	sd_vm_free(vm);
+}
+
 int main(void)
 {
 	sd_kvm_require();
@@ -507,6 +869,14 @@ int main(void)
 	printf("ok: concurrent_registrations_lose_no_generation\n");
 	registration_restores_on_a_copy_of_memory();
 	printf("ok: registration_restores_on_a_copy_of_memory\n");
+	each_vcpu_reads_its_own_status();
+	printf("ok: each_vcpu_reads_its_own_status\n");
+	failed_allocation_is_answered_unsupported();
+	printf("ok: failed_allocation_is_answered_unsupported\n");
+	hypercall_on_stock_kvm_is_unsupported_and_msr_registers();
+	printf("ok: hypercall_on_stock_kvm_is_unsupported_and_msr_registers\n");
+	hypercall_registers_and_carries_its_refusals();
+	printf("ok: hypercall_registers_and_carries_its_refusals\n");
 	sd_thread_rcu_unregister();
 	return 0;
 }

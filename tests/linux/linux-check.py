@@ -10,7 +10,9 @@ and the host reads the guest's table straight out of it.
 
   1. Boot; the module prints the table's GPA (the stand-in for the
      registration exit: QEMU does not implement the protocol MSR) and
-     exactly one line saying the host does not support registration.
+     exactly one line saying the host does not support registration (the
+     module's decision, sd_reg_policy.h, for an unencrypted guest without
+     a transport).
   2. Idle guest: `sev-donate check` (live) passes with exactly the table's
      pages shared; the module refuses conversions outside its pool and
      malformed requests; a debugfs registration retry prints the "does not
@@ -35,8 +37,12 @@ and the host reads the guest's table straight out of it.
      (SD_ERR_CHUNK_COUNT in that chunk) and by the oracle, exactly; an
      overwritten descriptor likewise (SD_ERR_CHUNK_PENDING), and after one
      more conversion in that chunk by the guest the table is exact again
-     (the writer never reads the table, SPEC.md 2.5).
-  6. rmmod, insmod (a fresh table), poweroff: the reboot notifier runs.
+     (the writer never reads the table, SPEC.md 2.5). Every conversion
+     window ran with direct reclaim excluded (the module's reclaim_windows
+     counter is 0: sd_linux.c, sdl_window_enter).
+  6. rmmod, insmod (a fresh table, and the test-only register_incomplete=1,
+     which must taint the kernel and, unencrypted and without a transport,
+     still register nothing), poweroff: the reboot notifier runs.
      The serial log has no kernel warning, BUG or oops, and no taint but
      the module's own.
 
@@ -55,13 +61,14 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import sdimage  # noqa: E402
+import qemuvm  # noqa: E402
+from qemuvm import Fail  # noqa: E402
 
 BUILD = os.path.join(ROOT, os.environ.get("SD_BUILD", "build"))
 OUT = os.path.join(BUILD, "linux")
@@ -85,51 +92,16 @@ CMD_TIMEOUT = 120
 PROGRESS_TIMEOUT = 600
 
 
-class Fail(Exception):
-    pass
-
-
-def skip(reason):
-    print("SKIP: linux-check: " + reason, flush=True)
-    sys.exit(77)
-
-
 def log(msg):
     print("linux-check: " + msg, flush=True)
 
 
 # ---- prerequisites ---------------------------------------------------------------
 
-def is_static_elf(path):
-    """True when @path is an ELF executable with no PT_INTERP (no dynamic loader)."""
-    with open(path, "rb") as f:
-        h = f.read(64)
-        if h[:4] != b"\x7fELF" or h[4] != 2:
-            return False
-        phoff, = struct.unpack_from("<Q", h, 0x20)
-        phentsize, phnum = struct.unpack_from("<HH", h, 0x36)
-        f.seek(phoff)
-        ph = f.read(phentsize * phnum)
-    return all(struct.unpack_from("<I", ph, i * phentsize)[0] != 3 for i in range(phnum))
-
-
 def prerequisites():
-    qemu = shutil.which("qemu-system-x86_64")
-    if not qemu:
-        skip("qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)")
-    r = subprocess.run([os.path.join(ROOT, "guest/linux/find-kernel.sh")],
-                       capture_output=True, text=True)
-    kver = r.stdout.strip()
-    if r.returncode or not kver:
-        skip("no kernel image with matching headers "
-             "(apt-get install linux-image-amd64 linux-headers-amd64)")
-    busybox = None
-    for p in ("/bin/busybox", "/usr/bin/busybox"):
-        if os.path.exists(p) and is_static_elf(p):
-            busybox = p
-            break
-    if not busybox:
-        skip("no statically linked busybox (apt-get install busybox-static)")
+    qemu = qemuvm.find_qemu("linux-check")
+    kver = qemuvm.find_kernel("linux-check")
+    busybox = qemuvm.find_busybox("linux-check")
     if not os.path.exists(KMOD):
         raise Fail("%s missing although kernel %s has headers: run make linux-module" % (KMOD, kver))
     if not os.access(CLI, os.X_OK):
@@ -151,13 +123,9 @@ class Guest:
         self.log_path = os.path.join(OUT, "serial.log")
         if os.path.exists(self.ram):
             os.unlink(self.ram)
-        subprocess.run([sys.executable, os.path.join(HERE, "mkinitramfs.py"), self.initrd,
-                        "init=" + os.path.join(HERE, "init.sh"), "bin/busybox=" + busybox,
-                        "sev_donate.ko=" + KMOD, "--text", "modargs=" + MODARGS], check=True)
-        self.lines = []
-        self.cv = threading.Condition()
-        self.closed = False
-        self.logf = open(self.log_path, "w")
+        qemuvm.mkinitramfs(self.initrd, [("init", os.path.join(HERE, "init.sh")),
+                                         ("bin/busybox", busybox), ("sev_donate.ko", KMOD)],
+                           [("modargs", MODARGS)])
         cmd = [qemu, "-accel", "tcg,thread=multi", "-machine", "pc,memory-backend=ram0",
                "-m", "%dM" % RAM_MB, "-smp", str(VCPUS),
                "-object", "memory-backend-file,id=ram0,size=%dM,mem-path=%s,share=on"
@@ -174,7 +142,8 @@ class Guest:
         self.t0 = time.monotonic()
         try:
             self.ser = self._connect(self.ser_path)
-            threading.Thread(target=self._reader, daemon=True).start()
+            self.con = qemuvm.Console(self.ser.recv, self.log_path)
+            self.lines, self.cv = self.con.lines, self.con.cv
             self.qmp = self._connect(self.qmp_path)
             self.qmpf = self.qmp.makefile("rw", encoding="utf-8", newline="\n")
             self.qmpf.readline()        # greeting
@@ -202,48 +171,12 @@ class Guest:
                     raise Fail("qemu did not listen on %s" % path)
                 time.sleep(0.05)
 
-    def _reader(self):
-        buf = b""
-        while True:
-            try:
-                d = self.ser.recv(65536)
-            except OSError:
-                d = b""
-            if not d:
-                break
-            buf += d
-            *done, buf = buf.split(b"\n")
-            with self.cv:
-                for raw in done:
-                    line = raw.decode("utf-8", "replace").rstrip("\r")
-                    self.lines.append(line)
-                    self.logf.write(line + "\n")
-                self.logf.flush()
-                self.cv.notify_all()
-        with self.cv:
-            self.closed = True
-            self.cv.notify_all()
-
     def wait_line(self, pred, start, timeout, what):
         """Index of the first line from @start satisfying @pred."""
-        deadline = time.monotonic() + timeout
-        with self.cv:
-            i = start
-            while True:
-                while i < len(self.lines):
-                    if pred(self.lines[i]):
-                        return i
-                    i += 1
-                left = deadline - time.monotonic()
-                if self.closed or left <= 0:
-                    raise Fail("%s: %s" % (what, "the serial console closed (qemu exited %s)"
-                                           % self.proc.poll() if self.closed else
-                                           "no answer within %d s" % timeout))
-                self.cv.wait(min(left, 1.0))
+        return self.con.wait_line(pred, start, timeout, what, self.proc.poll)
 
     def mark(self):
-        with self.cv:
-            return len(self.lines)
+        return self.con.mark()
 
     def command(self, cmd, arg="", timeout=CMD_TIMEOUT, fails=False):
         """Run one init.sh command; return its "SDT: TAG ..." payload lines.
@@ -304,8 +237,7 @@ class Guest:
         shutil.rmtree(self.sock_dir, ignore_errors=True)
 
     def tail(self, n=40):
-        with self.cv:
-            return self.lines[-n:]
+        return self.con.tail(n)
 
 
 # ---- the host side: the CLI and the comparison -------------------------------------
@@ -428,6 +360,7 @@ def compare_dump(extents, table):
 TABLE_RE = re.compile(r"sev_donate: table gpa=0x([0-9a-f]+) bytes=(\d+) first_gfn=0x([0-9a-f]+) "
                       r"nr_gfns=(\d+) ppc=(\d+) ledger gpa=0x([0-9a-f]+) bytes=\d+ pool=(\d+x\d+)")
 UNSUPPORTED = "sev_donate: host does not support registration"
+TAINT_UNSAFE = "Setting dangerous option register_incomplete - tainting kernel"
 CLI_INVALID_RE = re.compile(r"invalid table at GPA 0x[0-9a-f]+: (SD_ERR_[A-Z_]+)"
                             r"(?: \([^)]*\))?(?: in chunk (\d+))?")
 KERNEL_TROUBLE = re.compile(r"WARNING:|BUG:|Oops|Call Trace|general protection|Kernel panic")
@@ -608,6 +541,9 @@ def run(qemu, kver, busybox):
         stats = dict(kv.split("=") for kv in g.command("stats")[0].split()[2:])
         if stats["errors"] != "0":
             raise Fail("the module counted %s errors" % stats["errors"])
+        if int(stats["conversions"]) == 0 or stats["reclaim_windows"] != "0":
+            raise Fail("%s of %s conversion windows could enter direct reclaim"
+                       % (stats["reclaim_windows"], stats["conversions"]))
 
         # Quiet: exact, nothing in flight; the console's ledger is the RAM's.
         g.stop()
@@ -630,8 +566,14 @@ def run(qemu, kver, busybox):
         g.wait_line(lambda ln: "sev_donate: unload: no table registered" in ln, mk, CMD_TIMEOUT,
                     "rmmod")
         mk = g.mark()
-        g.command("insmod", "transport=auto")   # default geometry (8192 pages a chunk), no pool
+        # Default geometry (8192 pages a chunk), no pool; the test-only switch taints.
+        g.command("insmod", "transport=auto register_incomplete=1")
         table2, ledger2, m2 = wait_loaded(g, mk, "insmod after rmmod")
+        with g.cv:
+            tainted = sum(TAINT_UNSAFE in ln for ln in g.lines[mk:])
+        if tainted != 1:
+            raise Fail("insmod register_incomplete=1: %d '%s' lines, expected 1"
+                       % (tainted, TAINT_UNSAFE))
         if (m2.group(5), m2.group(7)) != ("8192", "0x0"):
             raise Fail("insmod with defaults: ppc %s, pool %s" % (m2.group(5), m2.group(7)))
         h2 = Host(g, table2, ledger2, [], int(m2.group(2)))

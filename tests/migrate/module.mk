@@ -7,9 +7,3 @@ CHECK_BINS += $(MIGRATE_TEST)
 # About 20 migrations of a 256 MiB guest, each under its own deadlines.
 CHECK_TIMEOUTS += $(MIGRATE_TEST)=900
 
-# A guest that keeps moving: 20 hops of one 256 MiB guest between two VMM processes.
-HOPS_TEST := $(BUILD)/tests/test-hops
-$(eval $(call script_wrapper,$(HOPS_TEST),tests/migrate/test-hops.sh,$(CLI_BIN),\
-	$(CURDIR)/$(CLI_BIN)))
-CHECK_BINS += $(HOPS_TEST)
-CHECK_TIMEOUTS += $(HOPS_TEST)=1800

@@ -249,6 +249,9 @@ static inline int truns_chunk_fn(void *ctx, u64 idx, u32 old_seq, u32 new_seq)
 {
 	struct truns *r = ctx;
 
+	(void)idx;
+	(void)old_seq;
+	(void)new_seq;
 	r->chunks++;
 	if (r->chunk_stop_after && (u64)r->chunk_stop_after <= r->chunks)
 		return 99;

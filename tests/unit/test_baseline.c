@@ -68,6 +68,7 @@ static void rlist_add_into_empty_list_makes_one_node(void **state)
 {
 	struct bl_rlist l;
 
+	(void)state;
 	bl_rlist_init(&l);
 	assert_int_equal(bl_rlist_add(&l, 10, 20), 0);
 	assert_int_equal(l.nr, 1);
@@ -86,6 +87,7 @@ static void rlist_add_touching_ranges_merge_into_one_node(void **state)
 {
 	struct bl_rlist l;
 
+	(void)state;
 	bl_rlist_init(&l);
 	assert_int_equal(bl_rlist_add(&l, 10, 20), 0);
 	assert_int_equal(bl_rlist_add(&l, 20, 30), 0);	/* touches the end */
@@ -101,6 +103,7 @@ static void rlist_add_bridging_range_merges_three_nodes(void **state)
 {
 	struct bl_rlist l;
 
+	(void)state;
 	bl_rlist_init(&l);
 	assert_int_equal(bl_rlist_add(&l, 50, 60), 0);
 	assert_int_equal(bl_rlist_add(&l, 10, 20), 0);
@@ -120,6 +123,7 @@ static void rlist_add_inside_region_changes_nothing(void **state)
 {
 	struct bl_rlist l;
 
+	(void)state;
 	bl_rlist_init(&l);
 	assert_int_equal(bl_rlist_add(&l, 10, 40), 0);
 	assert_int_equal(bl_rlist_add(&l, 20, 30), 0);
@@ -134,6 +138,7 @@ static void rlist_remove_middle_splits_node(void **state)
 {
 	struct bl_rlist l;
 
+	(void)state;
 	bl_rlist_init(&l);
 	assert_int_equal(bl_rlist_add(&l, 10, 40), 0);
 	assert_int_equal(bl_rlist_remove(&l, 20, 30), 0);
@@ -152,6 +157,7 @@ static void rlist_remove_exact_region_frees_node(void **state)
 {
 	struct bl_rlist l;
 
+	(void)state;
 	bl_rlist_init(&l);
 	assert_int_equal(bl_rlist_add(&l, 10, 20), 0);
 	assert_int_equal(bl_rlist_add(&l, 30, 40), 0);
@@ -167,6 +173,7 @@ static void rlist_remove_across_regions_trims_both_ends(void **state)
 {
 	struct bl_rlist l;
 
+	(void)state;
 	bl_rlist_init(&l);
 	assert_int_equal(bl_rlist_add(&l, 10, 20), 0);
 	assert_int_equal(bl_rlist_add(&l, 30, 40), 0);
@@ -187,6 +194,7 @@ static void rlist_rejects_bad_ranges_and_hypercall_arguments(void **state)
 {
 	struct bl_rlist l;
 
+	(void)state;
 	bl_rlist_init(&l);
 	assert_int_equal(bl_rlist_add(&l, 5, 5), -EINVAL);
 	assert_int_equal(bl_rlist_remove(&l, 6, 5), -EINVAL);
@@ -205,6 +213,7 @@ static void rlist_map_gpa_range_follows_encrypted_bit(void **state)
 {
 	struct bl_rlist l;
 
+	(void)state;
 	bl_rlist_init(&l);
 	assert_int_equal(bl_rlist_map_gpa_range(&l, 0x200000, 512,
 						BL_MAP_GPA_RANGE_PAGE_SZ_2M |
@@ -246,6 +255,7 @@ static void rlist_matches_reference_under_random_splits_and_merges(void **state)
 	struct bl_rlist l;
 	u64 seed = 0x5eed0001, max_nodes = 0;
 
+	(void)state;
 	assert_non_null(ref);
 	bl_rlist_init(&l);
 	for (int i = 0; i < 20000; i++) {
@@ -280,6 +290,7 @@ static void encmap_matches_reference_and_copies_out(void **state)
 	struct bl_encmap m;
 	u64 seed = 0x5eed0002;
 
+	(void)state;
 	assert_non_null(ref);
 	assert_non_null(copy);
 	assert_int_equal(bl_encmap_init(&m, 0x100000, n), 0);
@@ -313,6 +324,7 @@ static void encmap_rejects_out_of_range_and_unaligned_requests(void **state)
 	struct bl_encmap m;
 	u64 w[4];
 
+	(void)state;
 	assert_int_equal(bl_encmap_init(&m, 64, 128), 0);
 	assert_int_equal(bl_encmap_map_gpa_range(&m, 63 << 12, 1, 0), -ERANGE);	/* below */
 	assert_int_equal(bl_encmap_map_gpa_range(&m, 191 << 12, 2, 0), -ERANGE);	/* end */
@@ -381,6 +393,7 @@ static void cursor_agrees_with_region_list_for_same_state(void **state)
 	u64 seed = 0x5eed0003, table_pages = x->g.g.table_size >> 12;
 	u64 shared = 0, work = PX_TABLE_GFN;
 
+	(void)state;
 	assert_non_null(c);
 	bl_rlist_init(&l);
 	/* The table's own pages are shared in both worlds. */
@@ -423,6 +436,7 @@ static void cursor_reports_unsettled_chunk_inside_open_window(void **state)
 	struct px *x = px_new();
 	struct bl_cursor *c = calloc(1, sizeof(*c));
 
+	(void)state;
 	assert_non_null(c);
 	assert_int_equal(sd_guest_set(&x->g, 3 * PX_PPC + 7, 1, true), 0);
 	assert_int_equal(sd_guest_begin(&x->g, 3 * PX_PPC + 9, 2, true), 0);	/* chunk 3 odd */
@@ -445,6 +459,7 @@ static void cursor_reports_unsettled_chunk_inside_open_window(void **state)
 
 static void swiotlb_is_six_percent_clamped_to_64m_and_1g(void **state)
 {
+	(void)state;
 	assert_int_equal(bl_swiotlb_pages(1ULL << 18), 16384);		/* 1 GiB: 64 MiB */
 	assert_int_equal(bl_swiotlb_pages(1ULL << 20), 62464);		/* 4 GiB: 244 MiB */
 	assert_int_equal(bl_swiotlb_pages(1ULL << 22), 251392);		/* 16 GiB: 982 MiB */
@@ -457,6 +472,7 @@ static void pattern_typical_has_60_regions_with_swiotlb_and_bss(void **state)
 	struct bl_pattern p = { 0 };
 	u64 lo = 4096, hi = (1ULL << 18) - 1024, sum = 0;
 
+	(void)state;
 	assert_int_equal(bl_pattern_typical(&p, 1ULL << 18, lo, hi, 7), 0);
 	assert_int_equal(p.nr, 60);
 	assert_int_equal(bl_pattern_check(&p), 0);
@@ -482,6 +498,7 @@ static void pattern_fragmented_has_exact_count_and_bounds(void **state)
 {
 	struct bl_pattern p = { 0 }, q = { 0 };
 
+	(void)state;
 	assert_int_equal(bl_pattern_fragmented(&p, 100, 100 + 18 * 1000, 1000, 1), 0);
 	assert_int_equal(p.nr, 1000);
 	assert_int_equal(bl_pattern_check(&p), 0);
@@ -505,6 +522,7 @@ static void pattern_check_rejects_touching_and_unsorted_regions(void **state)
 {
 	struct bl_pattern p = { 0 };
 
+	(void)state;
 	assert_int_equal(bl_pattern_push(&p, 10, 5), 0);
 	assert_int_equal(bl_pattern_push(&p, 16, 1), 0);
 	assert_int_equal(bl_pattern_check(&p), 0);

@@ -95,6 +95,7 @@ static u32 seq_of(struct gfix *f, u64 idx)
 
 static void sizes_match_spec_layout(void **state)
 {
+	(void)state;
 	/* 1 GiB, 8192-page chunks: 36 KiB table (SPEC.md 1.3); private = 32 * 24 + 32 KiB. */
 	assert_int_equal(sd_guest_table_bytes(0, 1 << 18, 8192), 36864);
 	assert_int_equal(sd_guest_priv_bytes(0, 1 << 18, 8192), 32 * 24 + 32768);
@@ -110,6 +111,7 @@ static void init_marks_only_the_table_shared(void **state)
 	struct gfix f;
 	struct sd_table_header h;
 
+	(void)state;
 	gfix_make(&f, 0, 1 << 18, 8192, 0x5000000);
 	memcpy(&h, f.table, sizeof(h));
 	assert_int_equal(h.magic, SD_MAGIC);
@@ -130,6 +132,7 @@ static void init_rejects_bad_arguments(void **state)
 	u64 tb = sd_guest_table_bytes(0, 4096, 256), pb = sd_guest_priv_bytes(0, 4096, 256);
 	u8 *table = test_alloc(4096, tb + 4096), *priv = test_alloc(64, pb + 64);
 
+	(void)state;
 	assert_int_equal(sd_guest_init(&g, 0, 4096, 100, table, 0, tb, priv, pb),
 			 -SD_ERR_GEOM_CHUNK);
 	assert_int_equal(sd_guest_init(&g, 0, 0, 256, table, 0, tb, priv, pb), -SD_ERR_GEOM_EMPTY);
@@ -234,6 +237,7 @@ static void set_last_page_of_partial_last_chunk(void **state)
 {
 	struct gfix f;
 
+	(void)state;
 	gfix_make(&f, 0x100, 1000, 128, 0x100000);	/* last chunk covers 104 pages */
 	assert_int_equal(sd_guest_set(&f.g, 0x100 + 999, 1, true), 0);
 	model_set(&f, 0x100 + 999, 1, true);
@@ -336,6 +340,7 @@ static void large_ranges_fill_whole_words(void **state)
 	struct gfix f;
 	u64 *bits;
 
+	(void)state;
 	/* 1 GiB at 8192 pages/chunk; set 2 MiB, then 1 GiB minus the table's pages. */
 	gfix_make(&f, 0, 1 << 18, 8192, 0);
 	assert_int_equal(sd_guest_set(&f.g, 0x200, 512, true), 0);
@@ -362,11 +367,21 @@ struct fake_host {
 	bool refuse;		/* #GP on WRMSR, with status_msr = status */
 	u64 status;
 	bool readback_lies, status_faults, table_read_faults;
+	int lie_reads;		/* besides readback_lies: lie on this many read-backs */
 	s64 hc_ret;
 	u64 table_msr, status_msr;
 	u64 hc_args[5];
 	int wrmsr_calls, hc_calls;
+	u64 written[8];		/* every value written to the table MSR or passed in a0, in order */
+	int nr_written;
 };
+
+static void fh_log(struct fake_host *h, u64 val)
+{
+	if (h->nr_written < (int)SD_ARRAY_SIZE(h->written))
+		h->written[h->nr_written] = val;
+	h->nr_written++;
+}
 
 static void fh_cpuid(void *ctx, u32 leaf, u32 r[4])
 {
@@ -388,6 +403,7 @@ static int fh_wrmsr(void *ctx, u32 msr, u64 val)
 	h->wrmsr_calls++;
 	if (msr != SD_MSR_TABLE)
 		return -1;
+	fh_log(h, val);
 	if (h->refuse) {
 		h->status_msr = h->status;
 		return -1;
@@ -406,7 +422,11 @@ static int fh_rdmsr(void *ctx, u32 msr, u64 *val)
 		return 0;
 	}
 	if (msr == SD_MSR_TABLE && !h->table_read_faults) {
-		*val = h->table_msr ^ (h->readback_lies ? 0x1000 : 0);
+		bool lie = h->readback_lies || h->lie_reads > 0;
+
+		*val = h->table_msr ^ (lie ? 0x1000 : 0);
+		if (h->lie_reads > 0)
+			h->lie_reads--;
 		return 0;
 	}
 	return -1;
@@ -417,6 +437,7 @@ static s64 fh_hypercall(void *ctx, u64 nr, u64 a0, u64 a1, u64 a2, u64 a3)
 	struct fake_host *h = ctx;
 
 	h->hc_calls++;
+	fh_log(h, a0);
 	h->hc_args[0] = nr;
 	h->hc_args[1] = a0;
 	h->hc_args[2] = a1;
@@ -439,11 +460,35 @@ static struct sd_transport fh_transport(struct fake_host *h, int expect_probe)
 	return t;
 }
 
+/*
+ * After an answer that was not a clean refusal the host may hold @value:
+ * the guest says so, and an honest unregistration (a 0 the host accepts)
+ * is what makes the table safe to free.
+ */
+static void assert_maybe_registered_until_unregistered(struct gfix *f, struct fake_host *h,
+						       const struct sd_transport *t, u64 value)
+{
+	struct fake_host saved = *h;
+
+	assert_int_equal(f->g.reg_value, value);
+	assert_true(sd_guest_may_be_registered(&f->g));
+	*h = (struct fake_host){ .sig_base = h->sig_base, .features = h->features,
+				 .table_msr = h->table_msr };
+	assert_int_equal(sd_guest_unregister(&f->g, t), 0);
+	assert_int_equal(h->table_msr, 0);
+	assert_int_equal(h->written[h->nr_written - 1], 0);
+	assert_int_equal(f->g.reg_value, 0);
+	assert_false(sd_guest_may_be_registered(&f->g));
+	*h = saved;
+	h->table_msr = 0;
+}
+
 static void probe_picks_the_advertised_transport(void **state)
 {
 	struct fake_host h = { .sig_base = 0x40000000, .features = 1u << SD_CPUID_BIT_MSR };
 	struct sd_transport t = fh_transport(&h, 0);
 
+	(void)state;
 	assert_int_equal(t.kind, SD_TRANSPORT_MSR);
 	h.features |= 1u << SD_CPUID_BIT_HC;	/* both: the hypercall wins (SPEC.md 5.4) */
 	t = fh_transport(&h, 0);
@@ -463,6 +508,7 @@ static void probe_reports_unsupported_hosts(void **state)
 	struct sd_transport t = fh_transport(&h, -SD_ERR_UNSUPPORTED);
 	struct gfix f;
 
+	(void)state;
 	assert_int_equal(t.kind, SD_TRANSPORT_NONE);
 	/* KVM, but neither bit (bit 16, MAP_GPA_RANGE, is not ours). */
 	h = (struct fake_host){ .sig_base = 0x40000000, .features = 1u << 16 };
@@ -483,6 +529,7 @@ static void register_over_msr(void **state)
 	struct sd_transport t = fh_transport(&h, 0);
 	struct gfix f;
 
+	(void)state;
 	gfix_make(&f, 0, 4096, 256, 0x3000);
 	assert_int_equal(sd_guest_register(&f.g, &t), 0);
 	assert_int_equal(h.table_msr, 0x3001);
@@ -503,6 +550,7 @@ static void register_over_msr_reports_the_hosts_reason(void **state)
 				SD_ERR_CHUNK_RETRIES, SD_ERR_UNSUPPORTED };
 	struct gfix f;
 
+	(void)state;
 	gfix_make(&f, 0, 4096, 256, 0x3000);
 	h.refuse = true;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(reasons); i++) {
@@ -513,6 +561,7 @@ static void register_over_msr_reports_the_hosts_reason(void **state)
 	/* The status MSR can't be read: the transport failed, reason unknown. */
 	h.status_faults = true;
 	assert_int_equal(sd_guest_register(&f.g, &t), -SD_ERR_TRANSPORT);
+	assert_maybe_registered_until_unregistered(&f, &h, &t, 0x3001);
 	gfix_free(&f);
 }
 
@@ -526,22 +575,38 @@ static void register_rejects_nonsense_answers(void **state)
 				 31, 200, 0xffffffffULL, 1ULL << 40, ~0ULL };
 	struct gfix f;
 
+	(void)state;
 	gfix_make(&f, 0, 4096, 256, 0x3000);
 	h.refuse = true;
+	/* Each is no clean refusal: the host may hold the table until a 0 is accepted. */
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(nonsense); i++) {
 		h.status = nonsense[i];
 		assert_int_equal(sd_guest_register(&f.g, &t), -SD_ERR_BAD_ANSWER);
-		assert_int_equal(f.g.reg_value, 0);
+		assert_maybe_registered_until_unregistered(&f, &h, &t, 0x3001);
 	}
 	/* Accepted, but the host reads back something else. */
 	h.refuse = false;
 	h.readback_lies = true;
 	assert_int_equal(sd_guest_register(&f.g, &t), -SD_ERR_BAD_ANSWER);
-	assert_int_equal(f.g.reg_value, 0);
+	assert_int_equal(h.table_msr, 0x3001);		/* the host did take it */
+	assert_maybe_registered_until_unregistered(&f, &h, &t, 0x3001);
 	/* Accepted, but the read-back faults. */
 	h.readback_lies = false;
 	h.table_read_faults = true;
 	assert_int_equal(sd_guest_register(&f.g, &t), -SD_ERR_TRANSPORT);
+	assert_int_equal(h.table_msr, 0x3001);
+	assert_maybe_registered_until_unregistered(&f, &h, &t, 0x3001);
+	/* An unregistration the host lies about leaves the table registered, as far as we know. */
+	h.table_read_faults = false;
+	assert_int_equal(sd_guest_register(&f.g, &t), 0);
+	h.readback_lies = true;
+	assert_int_equal(sd_guest_unregister(&f.g, &t), -SD_ERR_BAD_ANSWER);
+	assert_int_equal(f.g.reg_value, 0x3001);
+	h.readback_lies = false;
+	h.refuse = true;
+	h.status = SD_ERR_REG_RESERVED;		/* a clean refusal of the 0: still registered */
+	assert_int_equal(sd_guest_unregister(&f.g, &t), -SD_ERR_REG_RESERVED);
+	assert_int_equal(f.g.reg_value, 0x3001);
 	gfix_free(&f);
 }
 
@@ -551,6 +616,7 @@ static void register_over_hypercall(void **state)
 	struct sd_transport t = fh_transport(&h, 0);
 	struct gfix f;
 
+	(void)state;
 	gfix_make(&f, 0, 4096, 256, 0x3000);
 	assert_int_equal(sd_guest_register(&f.g, &t), 0);
 	/* SPEC.md 5.2: RAX=40, RBX=value, RCX=size, RDX=ABI major, RSI=0. */
@@ -568,19 +634,132 @@ static void register_over_hypercall(void **state)
 	assert_int_equal(sd_guest_register(&f.g, &t), -SD_ERR_GEOM_RAM);
 	h.hc_ret = -SD_ERR_REG_SIZE;
 	assert_int_equal(sd_guest_register(&f.g, &t), -SD_ERR_REG_SIZE);
+	/* Clean refusals: the earlier registration is what the host holds. */
+	assert_int_equal(f.g.reg_value, 0x3001);
+	h.hc_ret = 0;
+	assert_int_equal(sd_guest_unregister(&f.g, &t), 0);
+	h.hc_ret = -SD_ERR_GEOM_RAM;
+	assert_int_equal(sd_guest_register(&f.g, &t), -SD_ERR_GEOM_RAM);
+	assert_int_equal(f.g.reg_value, 0);
 	/* Nonsense: positive, a guest-side error, an undefined number, huge. */
 	const s64 bad[] = { 1, 7, -SD_ERR_BUSY, -SD_ERR_INVAL, -50, -999, -1001, INT64_MIN };
 
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(bad); i++) {
 		h.hc_ret = bad[i];
 		assert_int_equal(sd_guest_register(&f.g, &t), -SD_ERR_BAD_ANSWER);
+		/* The host may have taken it: a 0 must be accepted before the table is freed. */
+		assert_int_equal(f.g.reg_value, 0x3001);
+		h.hc_ret = 0;
+		assert_int_equal(sd_guest_unregister(&f.g, &t), 0);
+		assert_int_equal(f.g.reg_value, 0);
 	}
-	h.hc_ret = 0;
+	assert_int_equal(sd_guest_register(&f.g, &t), 0);
 	assert_int_equal(sd_guest_unregister(&f.g, &t), 0);
 	assert_int_equal(h.hc_args[1], 0);
 	assert_int_equal(h.hc_args[3], 0);	/* no cross-check on unregister */
 	assert_int_equal(f.g.reg_value, 0);
 	gfix_free(&f);
+}
+
+static void register_fresh_writes_zero_first(void **state)
+{
+	struct fake_host h = { .sig_base = 0x40000000, .features = 1u << SD_CPUID_BIT_MSR };
+	struct sd_transport t = fh_transport(&h, 0);
+	struct gfix f;
+
+	(void)state;
+	gfix_make(&f, 0, 4096, 256, 0x3000);
+	h.table_msr = 0x7000001;	/* what a crashed kernel left registered */
+	assert_int_equal(sd_guest_register_fresh(&f.g, &t), 0);
+	assert_int_equal(h.nr_written, 2);
+	assert_int_equal(h.written[0], 0);
+	assert_int_equal(h.written[1], 0x3001);
+	assert_int_equal(h.table_msr, 0x3001);
+	assert_int_equal(f.g.reg_value, 0x3001);
+	assert_int_equal(sd_guest_unregister(&f.g, &t), 0);
+
+	/* A 0 the host refuses: nothing registered, the refusal returned. */
+	h = (struct fake_host){ .sig_base = 0x40000000, .features = 1u << SD_CPUID_BIT_MSR,
+				.refuse = true, .status = SD_ERR_REG_RESERVED };
+	assert_int_equal(sd_guest_register_fresh(&f.g, &t), -SD_ERR_REG_RESERVED);
+	assert_int_equal(h.nr_written, 1);
+	assert_int_equal(h.written[0], 0);
+	assert_int_equal(f.g.reg_value, 0);
+	/* A 0 the host answers with nonsense: the same; the table was never offered. */
+	h.status = 0;
+	assert_int_equal(sd_guest_register_fresh(&f.g, &t), -SD_ERR_BAD_ANSWER);
+	assert_int_equal(h.nr_written, 2);
+	assert_int_equal(f.g.reg_value, 0);
+
+	/* Over the hypercall: a0 = 0, then the value with its cross-checks. */
+	h = (struct fake_host){ .sig_base = 0x40000000, .features = 1u << SD_CPUID_BIT_HC };
+	t = fh_transport(&h, 0);
+	assert_int_equal(sd_guest_register_fresh(&f.g, &t), 0);
+	assert_int_equal(h.hc_calls, 2);
+	assert_int_equal(h.written[0], 0);
+	assert_int_equal(h.written[1], 0x3001);
+	assert_int_equal(h.hc_args[2], f.table_bytes);
+	assert_int_equal(f.g.reg_value, 0x3001);
+	gfix_free(&f);
+}
+
+/* Two tables for a resize: @old registered (16 MiB span), @big initialised (64 MiB span). */
+static void resize_fixture(struct gfix *old, struct gfix *big, struct fake_host *h,
+			   struct sd_transport *t)
+{
+	*h = (struct fake_host){ .sig_base = 0x40000000, .features = 1u << SD_CPUID_BIT_MSR };
+	*t = fh_transport(h, 0);
+	gfix_make(old, 0, 4096, 256, 0x100000);
+	assert_int_equal(sd_guest_register(&old->g, t), 0);
+	gfix_make(big, 0, 16384, 1024, 0x800000);
+	assert_int_equal(sd_guest_set(&old->g, 0x800, 1, true), 0);
+}
+
+static void resize_after_unclean_answer_settles_on_the_old_table(void **state)
+{
+	struct fake_host h;
+	struct sd_transport t;
+	struct gfix old, big;
+
+	(void)state;
+	/* The new table's read-back lies once: the old one is registered again, honestly. */
+	resize_fixture(&old, &big, &h, &t);
+	h.lie_reads = 1;
+	assert_int_equal(sd_guest_resize(&old.g, &big.g, &t), -SD_ERR_BAD_ANSWER);
+	assert_int_equal(h.nr_written, 3);
+	assert_int_equal(h.written[1], 0x800001);
+	assert_int_equal(h.written[2], 0x100001);
+	assert_int_equal(h.table_msr, 0x100001);
+	assert_int_equal(old.g.reg_value, 0x100001);
+	assert_int_equal(big.g.reg_value, 0);		/* the host does not read it: free to go */
+	gfix_free(&old);
+	gfix_free(&big);
+
+	/* Every read-back lies: nothing settles, and both tables may be read. */
+	resize_fixture(&old, &big, &h, &t);
+	h.readback_lies = true;
+	assert_int_equal(sd_guest_resize(&old.g, &big.g, &t), -SD_ERR_BAD_ANSWER);
+	assert_int_equal(h.nr_written, 3);
+	assert_int_equal(old.g.reg_value, 0x100001);
+	assert_int_equal(big.g.reg_value, 0x800001);
+	assert_true(sd_guest_may_be_registered(&old.g) && sd_guest_may_be_registered(&big.g));
+	/* One accepted 0 is what frees both. */
+	h.readback_lies = false;
+	assert_int_equal(sd_guest_unregister(&big.g, &t), 0);
+	assert_int_equal(h.table_msr, 0);
+	gfix_free(&old);
+	gfix_free(&big);
+
+	/* A clean refusal needs no settling: one write, the old table stays. */
+	resize_fixture(&old, &big, &h, &t);
+	h.refuse = true;
+	h.status = SD_ERR_GEOM_RAM;
+	assert_int_equal(sd_guest_resize(&old.g, &big.g, &t), -SD_ERR_GEOM_RAM);
+	assert_int_equal(h.nr_written, 2);
+	assert_int_equal(big.g.reg_value, 0);
+	assert_int_equal(old.g.reg_value, 0x100001);
+	gfix_free(&old);
+	gfix_free(&big);
 }
 
 static void resize_copies_state_and_registers_the_new_table(void **state)
@@ -589,6 +768,7 @@ static void resize_copies_state_and_registers_the_new_table(void **state)
 	struct sd_transport t = fh_transport(&h, 0);
 	struct gfix old, big;
 
+	(void)state;
 	gfix_make(&old, 0, 4096, 256, 0x100000);	/* 16 MiB, table at GFN 0x100 */
 	assert_int_equal(sd_guest_register(&old.g, &t), 0);
 	assert_int_equal(sd_guest_set(&old.g, 10, 20, true), 0);
@@ -632,6 +812,7 @@ static void conformance_scenarios_are_byte_identical(void **state)
 	struct cvec *vs;
 	int n = cvec_load_all(cvec_dir(), &vs), replayed = 0, refused = 0, scenarios = 0;
 
+	(void)state;
 	for (int i = 0; i < n; i++) {
 		struct cvec *v = &vs[i];
 		char ops[sizeof(v->ops)], *save, *op;
@@ -722,7 +903,9 @@ int main(void)
 		cmocka_unit_test(register_over_msr_reports_the_hosts_reason),
 		cmocka_unit_test(register_rejects_nonsense_answers),
 		cmocka_unit_test(register_over_hypercall),
+		cmocka_unit_test(register_fresh_writes_zero_first),
 		cmocka_unit_test(resize_copies_state_and_registers_the_new_table),
+		cmocka_unit_test(resize_after_unclean_answer_settles_on_the_old_table),
 	};
 	const struct CMUnitTest conf[] = {
 		cmocka_unit_test(conformance_scenarios_are_byte_identical),

@@ -221,6 +221,7 @@ static void writers_never_publish_a_torn_chunk(void **state)
 	struct torn s = { .writers_left = T_WRITERS };
 	pthread_t w[T_WRITERS], r;
 
+	(void)state;
 	tt_make(&s.t, T_CHUNKS * T_PPC, T_PPC, (u64)T_TABLE_GFN << 12);
 	s.hist = calloc((size_t)T_CHUNKS * T_MAXV, sizeof(u64));
 	for (u64 c = 0; c < T_CHUNKS; c++)
@@ -313,6 +314,7 @@ static void hostile_host_scribbles_while_guest_writes(void **state)
 	struct hw_arg args[H_WRITERS];
 	pthread_t w[H_WRITERS], sc;
 
+	(void)state;
 	memset(&h, 0, sizeof(h));
 	h.writers_left = H_WRITERS;
 	tt_make(&h.t, H_PAGES, H_PPC, (u64)H_TABLE_GFN << 12);
@@ -394,6 +396,7 @@ static void lock_serialises_one_chunk_only(void **state)
 	struct lk l = { 0 };
 	pthread_t b;
 
+	(void)state;
 	tt_make(&l.t, 1024, 64, 1000ULL << 12);
 	assert_int_equal(sd_guest_begin(&l.t.g, 0, 20, false), 0);
 	/* A writer of another chunk finishes while chunk 0's window is open. */

@@ -102,6 +102,7 @@ static void register_accepts_valid_table(void **state)
 	struct fx *f = fx_std();
 	struct sd_geom g;
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	assert_true(f->reg.active);
 	assert_int_equal(f->reg.generation, 1);
@@ -124,6 +125,7 @@ static void register_value_zero_unregisters(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	assert_int_equal(fx_register_value(f, 0, NULL), 0);
 	assert_false(f->reg.active);
@@ -144,6 +146,7 @@ static void register_table_spanning_two_chunks_reads_both(void **state)
 	/* 64-page chunks, 16384 pages: 256 chunks, a two-page table at page 63-64. */
 	struct fx *f = fx_new(0, 16384, 64, 63ULL << 12);
 
+	(void)state;
 	assert_int_equal(f->t.g.table_size, 8192);
 	assert_int_equal(fx_register(f), 0);
 	assert_int_equal(f->st.chunks, 2);
@@ -164,6 +167,7 @@ static void register_rejects_reserved_value_bits(void **state)
 	struct sd_hc_args hc = { 0, 0, 1 };
 	struct sd_host_reg before;
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	before = f->reg;
 	assert_sd_err(fx_register_value(f, T_GPA | 1 | 2, NULL), f->loc, SD_ERR_REG_RESERVED,
@@ -186,6 +190,7 @@ static void register_rejects_gpa_beyond_phys_bits(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	f->cfg.phys_bits = 32;
 	assert_sd_err(fx_register_value(f, (1ULL << 32) | 1, NULL), f->loc, SD_ERR_REG_GPA,
 		      SD_LOC_NONE, SD_LOC_NONE);
@@ -203,6 +208,7 @@ static void register_cross_checks_hypercall_size_and_abi(void **state)
 	struct sd_hc_args ok = { 4096, 1, 0 }, none = { 0, 0, 0 };
 	struct sd_hc_args bad_size = { 8192, 1, 0 }, bad_abi = { 4096, 2, 0 };
 
+	(void)state;
 	assert_sd_err(fx_register_value(f, T_GPA | 1, &bad_size), f->loc, SD_ERR_REG_SIZE,
 		      SD_LOC_NONE, HOFF(table_size));
 	assert_sd_err(fx_register_value(f, T_GPA | 1, &bad_abi), f->loc, SD_ERR_REG_ABI,
@@ -220,6 +226,7 @@ static void register_rejects_bad_arguments(void **state)
 	struct sd_host_mem nomap = { .ctx = f };
 	SD_HOST_OPTS(sd_host_register_opts, o, .loc = &f->loc);
 
+	(void)state;
 	assert_sd_err(sd_host_register(NULL, &f->cfg, &f->mem, T_GPA | 1, &o), f->loc,
 		      SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
 	assert_sd_err(sd_host_register(&f->reg, NULL, &f->mem, T_GPA | 1, &o), f->loc,
@@ -247,6 +254,7 @@ static void register_zero_attempts_mean_the_default(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	/* cfg->max_attempts 0 is SD_HOST_DEFAULT_ATTEMPTS: a stuck table chunk shows it. */
 	tbuild_open(&f->t, 0, 100, 5);
 	f->cfg.max_attempts = 0;
@@ -304,6 +312,7 @@ static const struct hdr_case hdr_cases[] = {
 
 static void register_rejects_every_bad_header_field(void **state)
 {
+	(void)state;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(hdr_cases); i++) {
 		const struct hdr_case *c = &hdr_cases[i];
 		struct fx *f = fx_std();
@@ -328,6 +337,7 @@ static void register_keeps_reading_the_known_header_fields_only(void **state)
 	/* Minor, compat bits, reserved words and a bigger header are all accepted. */
 	struct fx *f = fx_std();
 
+	(void)state;
 	poke(f, 0x0a, 2, 7);
 	poke(f, 0x10, 8, ~0ULL);
 	poke(f, 0x58, 8, 0x1234);
@@ -341,6 +351,7 @@ static void register_rejects_span_past_host_gfn_limit(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	f->cfg.lim.gfn_limit = T_PAGES - 1;
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, HOFF(nr_gfns));
 	f->cfg.lim.gfn_limit = T_PAGES;
@@ -352,6 +363,7 @@ static void register_rejects_geometry_that_misses_ram(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	/* RAM one page longer than the span, then starting before it. */
 	f->cfg.lim.ram_end_gfn = T_PAGES + 1;
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, HOFF(first_gfn));
@@ -372,6 +384,7 @@ static void register_rejects_table_outside_span(void **state)
 	/* The table at page 5000 of a 4096-page span. */
 	struct fx *f = fx_new(0, T_PAGES, T_PPC, 5000ULL << 12);
 
+	(void)state;
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_PLACEMENT, SD_LOC_NONE,
 		      HOFF(table_size));
 	fx_free(f);
@@ -397,6 +410,7 @@ static void register_reports_unbacked_mmio_and_split_memory(void **state)
 	struct fx *f = fx_new(0, 16384, 64, 0x40000);	/* two-page table */
 	u8 *m = f->t.mem;
 
+	(void)state;
 	/* Nothing there at all. */
 	f->m.n = 0;
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0);
@@ -424,6 +438,9 @@ static void register_reports_unbacked_mmio_and_split_memory(void **state)
 /* A map() answering something other than the four memory errors. */
 static const void *odd_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
 {
+	(void)ctx;
+	(void)gpa;
+	(void)len;
 	*err = -12345;
 	return NULL;
 }
@@ -434,6 +451,7 @@ static void register_maps_unknown_accessor_errors_to_unbacked(void **state)
 	struct sd_host_mem odd = { .map = odd_map };
 	SD_HOST_OPTS(sd_host_register_opts, o, .loc = &f->loc);
 
+	(void)state;
 	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &odd, T_GPA | 1, &o),
 		      f->loc, SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0);
 	fx_free(f);
@@ -445,6 +463,7 @@ static void register_rejects_private_table_page(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	tbuild_set(&f->t, 3, 1, false);
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_NOT_SHARED, 0, BITS(0));
 	assert_int_equal(f->st.chunks, 1);
@@ -456,6 +475,7 @@ static void register_rejects_table_chunk_stuck_odd(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	tbuild_open(&f->t, 0, 100, 5);
 	f->cfg.max_attempts = 9;
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_CHUNK_ODD, 0, DESC(0));
@@ -470,6 +490,7 @@ static void register_paused_decides_odd_table_chunk(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	/* A window elsewhere in the table's chunk: fine when paused. */
 	tbuild_open(&f->t, 0, 100, 5);
 	assert_int_equal(fx_register_flags(f, SD_READ_PAUSED), 0);
@@ -494,6 +515,7 @@ static void register_failure_keeps_previous_registration(void **state)
 	struct fx *f = fx_std();
 	struct sd_host_reg before;
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	before = f->reg;
 	poke(f, HOFF(magic), 8, 0);
@@ -517,6 +539,7 @@ static void check_header_reports_first_changed_field(void **state)
 		{ 0x7f, 1, 0x78 },
 	};
 
+	(void)state;
 	assert_int_equal(sd_host_check_header(&f->reg, &f->mem, &f->loc), -SD_ERR_NO_TABLE);
 	assert_int_equal(fx_register(f), 0);
 	assert_int_equal(sd_host_check_header(&f->reg, &f->mem, &f->loc), 0);
@@ -543,6 +566,7 @@ static void reader_copies_a_stable_chunk(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	tbuild_set(&f->t, 256 + 10, 70, true);		/* chunk 1, pages 10..79 */
 	assert_int_equal(fx_register(f), 0);
 	assert_int_equal(fx_read(f, 1, 0, 1), 0);
@@ -564,6 +588,7 @@ static void reader_skips_bitmap_of_uniform_chunks_unless_strict(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	tbuild_set(&f->t, 512, 256, true);		/* chunk 2 all shared */
 	assert_int_equal(fx_register(f), 0);
 	for (u64 idx = 2; idx <= 3; idx++) {		/* all shared, all private */
@@ -585,6 +610,7 @@ static void reader_summary_trusts_uniform_count_strict_checks_bits(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	/* Chunk 4 says 0 shared but has a bit set: only a strict read can tell. */
 	tbuild_bits(&f->t, 4)[1] = 1;
@@ -604,6 +630,7 @@ static void reader_rejects_count_that_lies(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	tbuild_set(&f->t, 5 * 256 + 7, 9, true);
 	tbuild_desc(&f->t, 5)->nr_shared = 8;
@@ -622,6 +649,7 @@ static void reader_rejects_bit_past_span_end(void **state)
 	/* 4000 pages: the last chunk (15) covers 160 pages. */
 	struct fx *f = fx_new(0, 4000, T_PPC, T_GPA);
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	tbuild_set(&f->t, 15 * 256, 160, true);	/* every real page: uniform */
 	assert_int_equal(fx_read(f, 15, 0, 1), 0);
@@ -641,6 +669,7 @@ static void reader_rejects_private_table_page(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	tbuild_set(&f->t, 3, 1, false);
 	tbuild_set(&f->t, 200, 1, true);	/* keep the chunk non-uniform */
@@ -653,6 +682,7 @@ static void reader_rejects_odd_count_after_retries(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	tbuild_open(&f->t, 2, 0, 5);
 	assert_sd_err(fx_read(f, 2, 0, 7), f->loc, SD_ERR_CHUNK_ODD, 2, DESC(2));
@@ -669,6 +699,7 @@ static void reader_paused_decides_odd_chunk(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	tbuild_set(&f->t, 512 + 40, 10, true);
 	tbuild_open(&f->t, 2, 45, 20);
@@ -693,6 +724,7 @@ static void reader_paused_rejects_bad_pending_ranges(void **state)
 		{ 0, 0 }, { 256, 1 }, { 255, 2 }, { 1, 0xffffffffu }, { 0xffffffffu, 1 },
 	};
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(bad); i++) {
 		tbuild_open(&f->t, 2, bad[i][0], bad[i][1]);
@@ -715,6 +747,7 @@ static void reader_rejects_bad_arguments(void **state)
 	struct fx *f = fx_std();
 	SD_HOST_OPTS(sd_host_read_opts, o, .loc = &f->loc);
 
+	(void)state;
 	assert_sd_err(fx_read(f, 0, 0, 1), f->loc, SD_ERR_NO_TABLE, SD_LOC_NONE, SD_LOC_NONE);
 	assert_int_equal(fx_register(f), 0);
 	assert_sd_err(fx_read(f, 16, 0, 1), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
@@ -733,6 +766,7 @@ static void reader_zero_attempts_mean_the_default(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	tbuild_open(&f->t, 2, 0, 5);
 	assert_sd_err(fx_read(f, 2, 0, 0), f->loc, SD_ERR_CHUNK_ODD, 2, DESC(2));
@@ -749,6 +783,7 @@ static void reader_reports_memory_gone_after_registration(void **state)
 {
 	struct fx *f = fx_std();
 
+	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	f->m.r[0].kind = TMEM_MMIO;
 	assert_sd_err(fx_read(f, 0, 0, 1), f->loc, SD_ERR_MEM_MMIO, SD_LOC_NONE, 0);
@@ -818,6 +853,7 @@ static const struct walk_err_case walk_err_cases[] = {
 
 static void walks_report_chunk_errors_with_location(void **state)
 {
+	(void)state;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(walk_err_cases); i++) {
 		const struct walk_err_case *c = &walk_err_cases[i];
 		/* 4000 pages so that chunk 15 has padding; the offsets are the same. */

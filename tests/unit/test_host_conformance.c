@@ -182,6 +182,7 @@ static void destination_accepts_pause_inside_table_chunk_windows(void **state)
 	static const char *const names[] = { "pause_in_window_of_table_chunks",
 					     "pause_in_window_of_table_chunks_begun" };
 
+	(void)state;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(names); i++) {
 		const struct cvec *v = cvec_find(vs, nvs, names[i]);
 		struct cvhost *h = calloc(1, sizeof(*h));

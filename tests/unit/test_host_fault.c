@@ -119,6 +119,8 @@ static void fault_at_every_access_of_a_registration(u64 n, u32 ppc, sd_gpa_t gpa
 
 static void registration_faulting_at_any_access_keeps_the_old_one(void **state)
 {
+	(void)state;
+
 	/* One table page in chunk 0. */
 	fault_at_every_access_of_a_registration(8192, 256, T_GPA, 0);
 	/* A two-page table across chunks 0 and 1 of 64 pages. */
@@ -131,6 +133,7 @@ static void paused_registration_faulting_at_any_access_keeps_the_old_one(void **
 	struct sd_host_reg before;
 	u64 total;
 
+	(void)state;
 	/* A window in the table's chunk: the pending range is loaded too. */
 	tbuild_open(&f->t, 0, 100, 5);
 	ffx_fault_at(f, 0);
@@ -151,6 +154,7 @@ static void header_check_faulting_is_named(void **state)
 {
 	struct tfx *f = tfx_new(0, 8192, 256, T_GPA, 3);
 
+	(void)state;
 	assert_int_equal(ffx_register(f, &f->copy, 0), 0);
 	ffx_fault_at(f, 0);
 	assert_int_equal(sd_host_check_header(&f->reg, &f->copy, &f->loc), 0);
@@ -205,6 +209,8 @@ static void walk_faulting_at_any_access(u32 flags)
 
 static void walk_faulting_at_any_access_fails_named(void **state)
 {
+	(void)state;
+
 	walk_faulting_at_any_access(0);
 	walk_faulting_at_any_access(SD_READ_STRICT);
 	walk_faulting_at_any_access(SD_READ_PAUSED | SD_READ_STRICT);
@@ -216,6 +222,7 @@ static void incr_init_faulting_at_any_access_leaves_it_unusable(void **state)
 	struct truns r = { 0 };
 	u64 total;
 
+	(void)state;
 	walk_fixture_pages(f);
 	assert_int_equal(ffx_register(f, &f->copy, 0), 0);
 	tfx_incr_alloc(f);
@@ -263,6 +270,7 @@ static void incr_walk_faulting_at_any_access_stays_consistent(void **state)
 	u8 *settled0 = calloc(8192, 1);
 	struct truns all = { 0 }, want = { 0 };
 
+	(void)state;
 	walk_fixture_pages(f);
 	assert_int_equal(ffx_register(f, &f->copy, 0), 0);
 	tfx_incr_alloc(f);
@@ -334,6 +342,7 @@ static void copy_errors_are_named_and_others_are_faults(void **state)
 	};
 	struct tfx *f = tfx_new(0, 8192, 256, T_GPA, 3);
 
+	(void)state;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(cases); i++) {
 		f->m.fault_rc = cases[i].rc;
 		/* The header, the probe, then chunk 0's first count. */
@@ -349,6 +358,8 @@ static void copy_errors_are_named_and_others_are_faults(void **state)
 
 static void copy_probe_finds_a_table_that_leaves_ram(void **state)
 {
+	(void)state;
+
 	/* A two-page table whose second page is in no memory region. */
 	struct tfx *f = tfx_new(0, 16384, 64, 0x40000, 3);
 
@@ -370,6 +381,7 @@ static void map_is_used_when_an_accessor_has_both(void **state)
 	struct sd_host_mem both = { .map = tmem_map, .ctx = &f->m, .copy = tmem_copy };
 	struct truns r = { 0 };
 
+	(void)state;
 	ffx_fault_at(f, 1);	/* any copy() would fail */
 	assert_int_equal(ffx_register(f, &both, 0), 0);
 	assert_int_equal(ffx_walk(f, &both, 0, &r), 0);

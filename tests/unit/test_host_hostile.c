@@ -394,6 +394,7 @@ static const struct himg himgs[] = {
 
 static void hostile_images_are_rejected_within_bounds(void **state)
 {
+	(void)state;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(himgs); i++) {
 		const struct himg *c = &himgs[i];
 		struct hfx *f;
@@ -467,6 +468,7 @@ static void random_damage_is_bounded_and_agrees_with_reference(void **state)
 	u64 seed = 99;
 	int rejected = 0;
 
+	(void)state;
 	for (int round = 0; round < 3000; round++) {
 		struct hfx *f;
 		struct truns r = { 0 };

@@ -135,6 +135,8 @@ static int mirror_chunk_fn(void *ctx, u64 idx, u32 old_seq, u32 new_seq)
 {
 	struct mirror *m = ctx;
 
+	(void)old_seq;
+	(void)new_seq;
 	m->reread[idx] = true;
 	return 0;
 }
@@ -240,12 +242,14 @@ static void live_run(bool copy)
 
 static void host_accepts_only_states_the_writer_published(void **state)
 {
+	(void)state;
 	live_run(false);
 }
 
 /* The same through a copy() accessor, as a kernel reads guest memory. */
 static void copying_host_accepts_only_states_the_writer_published(void **state)
 {
+	(void)state;
 	live_run(true);
 }
 

@@ -86,6 +86,7 @@ static void walk_reports_extents_merged_across_chunks(void **state)
 		{ 3, 1, 1 }, { 250, 12, 1 }, { 512, 258, 1 }, { 1000, 1, 1 }, { 4095, 1, 1 },
 	};
 
+	(void)state;
 	tbuild_set(&f->t, 250, 12, true);
 	tbuild_set(&f->t, 512, 258, true);
 	tbuild_set(&f->t, 1000, 1, true);
@@ -118,6 +119,7 @@ static void walk_paused_reports_transition_between_shared(void **state)
 	struct tfx *f = wfx_new(0, 1000, 128, 0);	/* last chunk: 104 pages */
 	struct truns got = { 0 }, want = { 0 };
 
+	(void)state;
 	tbuild_set(&f->t, 100, 60, true);		/* 100..159, across chunks 0/1 */
 	tbuild_set(&f->t, 168, 10, true);
 	tbuild_open(&f->t, 1, 32, 8);			/* 160..167 in transition */
@@ -143,6 +145,7 @@ static void walk_unsettled_ok_reports_the_whole_chunk(void **state)
 	struct tfx *f = wfx_new(0, 1024, 64, 0);
 	struct truns got = { 0 };
 
+	(void)state;
 	tbuild_set(&f->t, 100, 100, true);	/* 100..199 */
 	tbuild_open(&f->t, 2, 10, 1);		/* chunk 2 = 128..191 */
 	assert_int_equal(wfx_walk(f, SD_READ_UNSETTLED_OK, &got), 0);
@@ -165,6 +168,7 @@ static void walk_stops_when_callback_says_so(void **state)
 	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { .stop_after = 2 };
 
+	(void)state;
 	for (u64 g = 300; g < 4000; g += 300)
 		tbuild_set(&f->t, g, 1, true);
 	assert_int_equal(wfx_walk(f, 0, &got), 99);
@@ -185,6 +189,7 @@ static void walk_random_tables_match_reference(void **state)
 {
 	u64 seed = 12345;
 
+	(void)state;
 	for (int round = 0; round < 150; round++) {
 		u32 ppc = 64u << (trand(&seed) % 6);
 		u64 n = 1 + trand(&seed) % 30000;
@@ -252,6 +257,7 @@ static void incr_init_reports_like_walk_and_keeps_the_state(void **state)
 	struct tfx *f = wfx_new(0, 4000, 256, 0x3000);
 	struct truns got = { 0 }, want = { 0 };
 
+	(void)state;
 	tbuild_set(&f->t, 250, 12, true);
 	tbuild_set(&f->t, 512, 256, true);
 	tbuild_set(&f->t, 3990, 10, true);
@@ -273,6 +279,7 @@ static void incr_nothing_changed_reads_only_counts(void **state)
 	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 };
 
+	(void)state;
 	tbuild_set(&f->t, 100, 1000, true);
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
 	assert_int_equal(wfx_changes(f, 0, &got), 0);
@@ -289,6 +296,7 @@ static void incr_change_and_change_back_reports_no_page(void **state)
 	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 };
 
+	(void)state;
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
 	tbuild_set(&f->t, 700, 5, true);
 	tbuild_set(&f->t, 700, 5, false);
@@ -310,6 +318,7 @@ static void incr_merges_changes_across_chunk_boundaries(void **state)
 	struct tfx *f = wfx_new(0, 4000, 256, 0x3000);	/* last chunk: 160 pages */
 	struct truns got = { 0 };
 
+	(void)state;
 	tbuild_set(&f->t, 500, 20, true);
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
 	tbuild_set(&f->t, 250, 20, true);		/* 250..269: chunks 0 and 1 */
@@ -340,6 +349,7 @@ static void incr_reports_exactly_the_changed_pages(void **state)
 {
 	u64 seed = 777;
 
+	(void)state;
 	for (int round = 0; round < 60; round++) {
 		u32 ppc = 64u << (trand(&seed) % 5);
 		u64 n = 2000 + trand(&seed) % 20000;
@@ -384,6 +394,7 @@ static void incr_unsettled_chunk_is_reported_then_reread(void **state)
 	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 };
 
+	(void)state;
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
 	tbuild_set(&f->t, 1024 + 10, 5, true);		/* chunk 4 */
 	tbuild_open(&f->t, 4, 100, 10);
@@ -415,6 +426,7 @@ static void incr_paused_reports_transition_every_time_until_closed(void **state)
 	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 }, want = { 0 };
 
+	(void)state;
 	tbuild_set(&f->t, 600, 50, true);
 	assert_int_equal(wfx_init(f, SD_READ_PAUSED, NULL), 0);
 	want_changes(f, &want);
@@ -450,6 +462,7 @@ static void incr_random_paused_windows_match_reference(void **state)
 {
 	u64 seed = 4242;
 
+	(void)state;
 	for (int round = 0; round < 40; round++) {
 		u32 ppc = 64u << (trand(&seed) % 4);
 		u64 n = 3000 + trand(&seed) % 10000;
@@ -551,6 +564,8 @@ static void stop_check_rest(struct tfx *f, struct truns *first, u64 accepted)
 
 static void incr_walk_stopped_at_any_run_loses_no_change(void **state)
 {
+	(void)state;
+
 	for (int copy = 0; copy <= 1; copy++) {
 		struct tfx *f = stop_fixture(copy);
 		struct truns want = { 0 };
@@ -579,6 +594,8 @@ static void incr_walk_stopped_at_any_run_loses_no_change(void **state)
 
 static void incr_walk_stopped_at_any_chunk_loses_no_change(void **state)
 {
+	(void)state;
+
 	for (int copy = 0; copy <= 1; copy++) {
 		struct tfx *f = stop_fixture(copy);
 		struct truns all = { 0 };
@@ -609,6 +626,7 @@ static void incr_refuses_state_of_another_registration(void **state)
 	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 };
 
+	(void)state;
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
 	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, 0x3001, NULL), 0);
 	assert_sd_err(wfx_changes(f, 0, &got), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);

@@ -18,6 +18,7 @@ static void geom_one_gib_default_chunks(void **state)
 {
 	struct sd_geom g;
 
+	(void)state;
 	assert_int_equal(sd_geom_compute(&g, 0, GIB_PAGES, 8192), 0);
 	/* By hand: 32 chunks, 512 B of descriptors, 32 KiB of bitmap. */
 	assert_int_equal(g.nr_chunks, 32);
@@ -33,6 +34,7 @@ static void geom_span_not_multiple_of_chunk(void **state)
 {
 	struct sd_geom g;
 
+	(void)state;
 	/* 3 chunks of 64 and one page more: 4 chunks, the last covering 1 page. */
 	assert_int_equal(sd_geom_compute(&g, 100, 3 * 64 + 1, 64), 0);
 	assert_int_equal(g.nr_chunks, 4);
@@ -50,6 +52,7 @@ static void geom_single_page_span(void **state)
 {
 	struct sd_geom g;
 
+	(void)state;
 	assert_int_equal(sd_geom_compute(&g, 7, 1, 32768), 0);
 	assert_int_equal(g.nr_chunks, 1);
 	assert_int_equal(sd_geom_chunk_pages(&g, 0), 1);
@@ -62,6 +65,7 @@ static void geom_largest_span(void **state)
 {
 	struct sd_geom g;
 
+	(void)state;
 	/* 2^40 frames (4 PiB) in 8192-page chunks: 2^27 chunks. */
 	assert_int_equal(sd_geom_compute(&g, 0, SD_GFN_LIMIT, 8192), 0);
 	assert_int_equal(g.nr_chunks, 1ULL << 27);
@@ -78,6 +82,7 @@ static void geom_rejects_bad_chunk_sizes(void **state)
 	struct sd_geom g;
 	const u32 bad[] = { 0, 1, 32, 63, 96, 65536, 0x80000000u, 3 * 1024 };
 
+	(void)state;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(bad); i++)
 		assert_int_equal(sd_geom_compute(&g, 0, 1024, bad[i]), -SD_ERR_GEOM_CHUNK);
 	assert_int_equal(sd_geom_compute(&g, 0, 1024, 64), 0);
@@ -88,6 +93,7 @@ static void geom_rejects_empty_and_overflowing_spans(void **state)
 {
 	struct sd_geom g;
 
+	(void)state;
 	assert_int_equal(sd_geom_compute(&g, 0, 0, 64), -SD_ERR_GEOM_EMPTY);
 	assert_int_equal(sd_geom_compute(&g, SD_GFN_LIMIT - 1, 2, 64), -SD_ERR_GEOM_SPAN);
 	assert_int_equal(sd_geom_compute(&g, SD_GFN_LIMIT, 1, 64), -SD_ERR_GEOM_SPAN);
@@ -103,6 +109,7 @@ static void geom_header_round_trips(void **state)
 	struct sd_limits lim = { 0, 4096, SD_GFN_LIMIT, 1ULL << 20 };
 	struct sd_errloc loc;
 
+	(void)state;
 	assert_int_equal(sd_geom_compute(&g, 0, 4096, 1024), 0);
 	sd_geom_to_header(&g, &h);
 	assert_int_equal(h.magic, SD_MAGIC);
@@ -485,6 +492,7 @@ static void chunk_rejects_pad_bits_in_last_chunk(void **state)
 	struct sd_errloc loc;
 	u64 bits[2];
 
+	(void)state;
 	/* 2 chunks of 128 pages, the last covering 72: bits 72..127 are padding. */
 	tbuild_init(&t, 0, 200, 128, 0);
 	d = *tbuild_desc(&t, 1);
@@ -534,6 +542,7 @@ static void chunk_table_spanning_two_chunks(void **state)
 	struct tcheck_stats st;
 	u64 tpages;
 
+	(void)state;
 	/* 64-page chunks and a table of several pages starting 2 pages before a boundary. */
 	tbuild_init(&t, 0, 65536, 64, 62ULL << 12);
 	tpages = t.g.table_size / 4096;
@@ -554,6 +563,7 @@ static void reg_value_decodes(void **state)
 {
 	sd_gpa_t gpa = 0;
 
+	(void)state;
 	assert_int_equal(sd_validate_reg_value(0, 48, &gpa, NULL), 0);
 	assert_int_equal(sd_validate_reg_value(0x123456000ULL | 1, 48, &gpa, NULL), 1);
 	assert_int_equal(gpa, 0x123456000ULL);
@@ -565,6 +575,7 @@ static void reg_value_rejects_reserved_bits(void **state)
 {
 	sd_gpa_t gpa;
 
+	(void)state;
 	for (unsigned b = 1; b < 12; b++)
 		assert_int_equal(sd_validate_reg_value(0x5000 | 1 | (1ULL << b), 48, &gpa, NULL),
 				 -SD_ERR_REG_RESERVED);
@@ -577,6 +588,7 @@ static void reg_value_rejects_gpa_beyond_phys_bits(void **state)
 	sd_gpa_t gpa;
 	struct sd_errloc loc = { 0, 0, 0 };
 
+	(void)state;
 	assert_sd_err(sd_validate_reg_value((1ULL << 48) | 1, 48, &gpa, &loc), loc, SD_ERR_REG_GPA,
 		      SD_LOC_NONE, SD_LOC_NONE);
 	assert_int_equal(loc.chunk, SD_LOC_NONE);
@@ -609,6 +621,7 @@ static void bitmap_ranges_at_word_boundaries(void **state)
 	u64 map[8];
 	u8 ref[512];
 
+	(void)state;
 	for (unsigned s = 0; s < SD_ARRAY_SIZE(starts); s++) {
 		for (unsigned l = 0; l < SD_ARRAY_SIZE(lens); l++) {
 			u64 st = starts[s], n = lens[l];
@@ -643,6 +656,7 @@ static void bitmap_whole_chunk_and_find_bounds(void **state)
 {
 	u64 map[128] = { 0 };	/* one 8192-page chunk */
 
+	(void)state;
 	sd_bitmap_set_range(map, 0, 8192);
 	for (unsigned i = 0; i < 128; i++)
 		assert_int_equal(map[i], ~0ULL);
@@ -660,6 +674,7 @@ static void bitmap_whole_chunk_and_find_bounds(void **state)
 
 static void bitmap_random_ops_match_reference(void **state)
 {
+	(void)state;
 	enum { NB = 4096 };
 	u64 map[NB / 64] = { 0 };
 	u8 ref[NB] = { 0 };
@@ -691,6 +706,7 @@ static void bitmap_random_ops_match_reference(void **state)
 
 static void popcount_swar_matches_builtin(void **state)
 {
+	(void)state;
 	unsigned seed = 99;
 
 	for (int i = 0; i < 100000; i++) {
@@ -705,6 +721,7 @@ static void popcount_swar_matches_builtin(void **state)
 
 static void word_mask_edges(void **state)
 {
+	(void)state;
 	assert_int_equal(sd_word_mask(0, 64), ~0ULL);
 	assert_int_equal(sd_word_mask(0, 1), 1);
 	assert_int_equal(sd_word_mask(63, 64), 1ULL << 63);
@@ -728,6 +745,7 @@ static void every_error_has_a_name(void **state)
 		SD_ERR_RANGE, SD_ERR_EMPTY_RANGE, SD_ERR_NOSPACE, SD_ERR_BUSY,
 	};
 
+	(void)state;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(errs); i++) {
 		assert_string_not_equal(sd_err_name(errs[i]), "SD_ERR_UNKNOWN");
 		assert_string_equal(sd_err_name(errs[i]), sd_err_name(-errs[i]));

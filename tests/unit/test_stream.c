@@ -187,6 +187,7 @@ static void stream_round_trips_every_record(void **state)
 	struct sd_mig_status st;
 	struct sd_mig_rec rec;
 
+	(void)state;
 	sd_mig_reader_init(r, &io, &s->dst, RAM_BYTES, NR_VCPUS);
 	assert_int_equal(sd_mig_next(r, &rec, &st), 0);
 	assert_int_equal(rec.type, SD_REC_PASS);
@@ -239,6 +240,7 @@ static void stream_cut_anywhere_is_eof(void **state)
 	struct pair *s = make_stream();
 	size_t checked = 0;
 
+	(void)state;
 	/* Every byte of the small records and both sides of every boundary; a stride elsewhere. */
 	for (size_t cut = 0; cut < s->m.len; cut += (cut % 4096 < 64 || cut % 4096 > 4032) ? 1 : 61) {
 		struct sd_mig_status st = { 0 };
@@ -260,6 +262,7 @@ static void stream_bit_flips_never_pass(void **state)
 	u8 *copy = malloc(s->m.len);
 	size_t checked = 0;
 
+	(void)state;
 	for (size_t pos = 0; pos < s->m.len; pos += (pos % 4096 < 48) ? 1 : 509) {
 		struct sd_mig_status st = { 0 };
 		int nrec, rc;
@@ -286,6 +289,7 @@ static void stream_tampering_with_fixed_crcs(void **state)
 #define RESET() memcpy(c, s->m.buf, n)
 #define AT(i) (c + rec_off(c, i))
 
+	(void)state;
 	/* Ciphertext changed: the stand-in's authentication fails. */
 	RESET();
 	AT(3)[SD_REC_HDR_SIZE + 16 + 100] ^= 1;
@@ -432,6 +436,7 @@ static void end_digest_is_keyed(void **state)
 	struct sd_mig_rec rec;
 	int rc, nrec = 0;
 
+	(void)state;
 	/*
 	 * A reader whose receive key differs only where the digest uses it: the
 	 * AEAD key is the same, so the records open, and only END tells.
@@ -457,6 +462,7 @@ static void handshake_rejects_bad_peers(void **state)
 	u64 ram;
 	u32 nv;
 
+	(void)state;
 	/* A destination with less RAM: the source refuses before sending anything. */
 	assert_int_equal(sd_mig_send_hello(&io, RAM_BYTES - 4096, &dst, &st), 0);
 	assert_int_equal(sd_mig_recv_hello(&io, RAM_BYTES, &src, &st), -SD_MIG_ERR_RAM);
@@ -498,6 +504,7 @@ static void result_reports_refusal_and_rejects_garbage(void **state)
 	struct sd_io io = sd_io_mem(&m);
 	struct sd_mig_status ok = { 0 }, bad, st;
 
+	(void)state;
 	assert_int_equal(sd_mig_send_result(&io, &ok), 0);
 	assert_int_equal(sd_mig_recv_result(&io, &st), 0);
 	m.len = m.pos = 0;
@@ -515,6 +522,7 @@ static void result_reports_refusal_and_rejects_garbage(void **state)
 
 static void magics_are_the_documented_bytes(void **state)
 {
+	(void)state;
 	/* docs/STREAM.md names each magic by its bytes on the wire. */
 	const struct { u64 v; const char *bytes; } m[] = {
 		{ SD_MIG_HELLO_MAGIC, "SDMIGDST" }, { SD_MIG_HEADER_MAGIC, "SDMIGSRC" },
@@ -536,6 +544,7 @@ static void crc32c_known_answer(void **state)
 	/* RFC 3720 B.4: 32 bytes of zeros -> 0x8a9136aa; "123456789" -> 0xe3069283. */
 	u8 zeros[32] = { 0 };
 
+	(void)state;
 	assert_int_equal(sd_crc32c(0, zeros, 32), 0x8a9136aa);
 	assert_int_equal(sd_crc32c(0, "123456789", 9), 0xe3069283);
 	assert_int_equal(sd_crc32c(sd_crc32c(0, "1234", 4), "56789", 5), 0xe3069283);

@@ -165,6 +165,8 @@ static int mk_count_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state state)
 {
 	struct mk_count *c = ctx;
 
+	(void)gfn;
+	(void)state;
 	c->pages += n;
 	c->extents++;
 	return 0;

@@ -5,11 +5,15 @@
  */
 #include <elf.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #define RCU_MEMBARRIER	/* the memb flavor (FACTS.md) */
 #include <urcu.h>
@@ -193,6 +197,215 @@ static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, u32 fn, u32 idx
 	return NULL;
 }
 
+/* ---- the hypercall instruction: a bounded experiment ------------------------------ */
+
+/* AMD and Hygon CPUs have VMMCALL; Intel's (and other VMX CPUs) VMCALL. */
+static u32 vendor_hc(struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(c, 0, 0);
+
+	if (e && ((e->ebx == 0x68747541 && e->edx == 0x69746e65) ||	/* "AuthenticAMD" */
+		  (e->ebx == 0x6f677948 && e->edx == 0x6e65476e)))	/* "HygonGenuine" */
+		return SD_KVM_HC_VMMCALL;
+	return SD_KVM_HC_VMCALL;
+}
+
+#define HCP_RAM		(2u << 20)
+#define HCP_CODE	0x8000
+
+/* The scratch vCPU's code, at CPL 0 in long mode: one hypercall, then OUT its answer. */
+static const u8 hcp_code[] = {
+	0xb8, SD_HC_REGISTER, 0, 0, 0,	/* mov $SD_HC_REGISTER, %eax (no cap: unknown to KVM) */
+	0x31, 0xdb, 0x31, 0xc9,		/* xor %ebx, %ebx; xor %ecx, %ecx */
+	0x31, 0xd2, 0x31, 0xf6,		/* xor %edx, %edx; xor %esi, %esi */
+	0x0f, 0x01, 0xd9,		/* vmmcall (patched to 0xc1, vmcall, for Intel) */
+	0x66, 0xba, SD_KVM_UCALL_PORT & 0xff, SD_KVM_UCALL_PORT >> 8,	/* mov $port, %dx */
+	0xef,				/* out %eax, (%dx) */
+	0xf4,				/* hlt */
+};
+
+struct hcp_report {
+	u32 stage;		/* how far the child got: 1 VM built, 2 KVM_RUN returned */
+	u32 exit_reason;
+	int run_errno;		/* KVM_RUN's errno (EINTR: the watchdog's signal got it out) */
+	u64 rax;
+};
+
+static void hcp_alarm(int sig)
+{
+	(void)sig;	/* interrupts KVM_RUN: no SA_RESTART */
+}
+
+/* Build the scratch VM; 0 or -1. No allocation: this runs in a child of a threaded process. */
+static int hcp_build(int kvm, struct kvm_cpuid2 *cpuid, u32 insn, int *vcpu_fd,
+		     struct kvm_run **run)
+{
+	struct kvm_userspace_memory_region m = { .memory_size = HCP_RAM };
+	struct kvm_sregs sr;
+	struct kvm_regs regs = { .rip = HCP_CODE, .rsp = HCP_CODE, .rflags = 2 };
+	struct kvm_segment cs = { .limit = 0xffffffff, .selector = 8, .type = 11, .present = 1,
+				  .s = 1, .l = 1, .g = 1 };
+	struct kvm_segment ds = { .limit = 0xffffffff, .selector = 16, .type = 3, .present = 1,
+				  .s = 1, .db = 1, .g = 1 };
+	int vm = ioctl(kvm, KVM_CREATE_VM, 0), sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	u8 *ram = mmap(NULL, HCP_RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	u64 *pt = (u64 *)(ram + 0x1000);
+
+	if (vm < 0 || sz <= 0 || ram == MAP_FAILED)
+		return -1;
+	pt[0] = 0x2000 | 3;		/* PML4[0] -> PDPT */
+	pt[512] = 0x3000 | 3;		/* PDPT[0] -> PD */
+	pt[1024] = 0x83;		/* PD[0]: 2 MiB at 0, P RW PS */
+	memcpy(ram + HCP_CODE, hcp_code, sizeof(hcp_code));
+	if (insn == SD_KVM_HC_VMCALL)
+		ram[HCP_CODE + 15] = 0xc1;
+	m.userspace_addr = (u64)(uintptr_t)ram;
+	*vcpu_fd = ioctl(vm, KVM_SET_USER_MEMORY_REGION, &m) ? -1 : ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (*vcpu_fd < 0 || ioctl(*vcpu_fd, KVM_SET_CPUID2, cpuid) ||
+	    ioctl(*vcpu_fd, KVM_GET_SREGS, &sr))
+		return -1;
+	sr.cs = cs;
+	sr.ds = sr.es = sr.fs = sr.gs = sr.ss = ds;
+	sr.cr0 = 0x80010033;
+	sr.cr3 = 0x1000;
+	sr.cr4 = 0x20;		/* PAE */
+	sr.efer = 0x500;	/* LME, LMA */
+	*run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, *vcpu_fd, 0);
+	if (*run == MAP_FAILED || ioctl(*vcpu_fd, KVM_SET_SREGS, &sr) ||
+	    ioctl(*vcpu_fd, KVM_SET_REGS, &regs))
+		return -1;
+	return 0;
+}
+
+/*
+ * The child: build, arm a watchdog signal at half the deadline, run. A
+ * vCPU that hangs in the instruction either leaves KVM_RUN with EINTR when
+ * the signal comes (reported: the hang, and that a kick ends it) or stays
+ * until the parent's SIGKILL.
+ */
+static void __attribute__((noreturn)) hcp_child(int wfd, struct kvm_cpuid2 *cpuid, u32 insn)
+{
+	struct hcp_report rep = { 0 };
+	struct sigaction sa = { .sa_handler = hcp_alarm };
+	struct itimerval half = { .it_value = { .tv_sec = SD_KVM_HC_PROBE_MS / 2000,
+						.tv_usec = SD_KVM_HC_PROBE_MS / 2 % 1000 * 1000 } };
+	struct kvm_run *run;
+	struct kvm_regs regs;
+	int kvm = open(KVM_DEV, O_RDWR | O_CLOEXEC), vcpu;
+
+	sigemptyset(&sa.sa_mask);
+	if (kvm >= 0 && !hcp_build(kvm, cpuid, insn, &vcpu, &run) &&
+	    !sigaction(SIGALRM, &sa, NULL)) {
+		rep.stage = 1;
+		setitimer(ITIMER_REAL, &half, NULL);
+		if (ioctl(vcpu, KVM_RUN, NULL) < 0)
+			rep.run_errno = errno;
+		rep.stage = 2;
+		rep.exit_reason = run->exit_reason;
+		if (!ioctl(vcpu, KVM_GET_REGS, &regs))
+			rep.rax = regs.rax;
+	}
+	if (write(wfd, &rep, sizeof(rep)) != sizeof(rep))
+		_exit(2);
+	_exit(0);
+}
+
+static u64 mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000 + (u64)ts.tv_nsec / 1000;
+}
+
+/* Read one report within the deadline: 1, or 0 if none came in time, -1 if the child died. */
+static int hcp_wait(int rfd, u64 t0, struct hcp_report *rep)
+{
+	struct pollfd pfd = { .fd = rfd, .events = POLLIN };
+
+	for (;;) {
+		u64 now = mono_us();
+		int ms = now - t0 >= SD_KVM_HC_PROBE_MS * 1000ULL ? 0 :
+			 (int)((SD_KVM_HC_PROBE_MS * 1000ULL - (now - t0)) / 1000) + 1;
+		int r = poll(&pfd, 1, ms);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != 1)
+			return 0;
+		return read(rfd, rep, sizeof(*rep)) == (ssize_t)sizeof(*rep) ? 1 : -1;
+	}
+}
+
+static struct sd_kvm_hc_probe hc_probe;
+static pthread_once_t hc_probe_once = PTHREAD_ONCE_INIT;
+
+static void hc_probe_judge(const struct hcp_report *rep, int got)
+{
+	struct sd_kvm_hc_probe *p = &hc_probe;
+
+	if (got < 0)
+		snprintf(p->why, sizeof(p->why), "the probe's child process died without a report");
+	else if (!got)
+		snprintf(p->why, sizeof(p->why), "no answer within %u ms: the vCPU hangs "
+			 "(killed; a signal did not end KVM_RUN)", SD_KVM_HC_PROBE_MS);
+	else if (rep->stage < 2)
+		snprintf(p->why, sizeof(p->why), "the scratch VM could not be built");
+	else if (rep->run_errno == EINTR) {
+		p->kicked = true;
+		snprintf(p->why, sizeof(p->why), "the vCPU hangs in the instruction; a signal "
+			 "ends KVM_RUN (EINTR)");
+	} else if (rep->run_errno || rep->exit_reason != KVM_EXIT_IO)
+		snprintf(p->why, sizeof(p->why), "KVM_RUN: errno %d, exit reason %u",
+			 rep->run_errno, rep->exit_reason);
+	else {
+		p->insn = p->tried;
+		p->rax = rep->rax;
+		snprintf(p->why, sizeof(p->why), "returns to the guest with RAX %#llx",
+			 (unsigned long long)rep->rax);
+	}
+}
+
+static void hc_probe_run(void)
+{
+	struct kvm_cpuid2 *cpuid;
+	struct hcp_report rep;
+	int kvm = open(KVM_DEV, O_RDWR | O_CLOEXEC), fds[2], st;
+	u64 t0 = mono_us();
+	int got;
+	pid_t pid;
+
+	snprintf(hc_probe.why, sizeof(hc_probe.why), "/dev/kvm not available");
+	if (kvm < 0)
+		return;
+	cpuid = supported_cpuid(kvm);	/* allocated here: the child must not allocate */
+	close(kvm);
+	hc_probe.tried = vendor_hc(cpuid);
+	TEST_ASSERT(pipe2(fds, O_CLOEXEC) == 0, "pipe2");
+	fflush(NULL);			/* the child must not flush our buffers again */
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork");
+	if (pid == 0)
+		hcp_child(fds[1], cpuid, hc_probe.tried);
+	close(fds[1]);
+	got = hcp_wait(fds[0], t0, &rep);
+	close(fds[0]);
+	free(cpuid);
+	if (got <= 0)
+		kill(pid, SIGKILL);
+	/* Reap it; a child that cannot even be killed is left behind, never waited for. */
+	for (int i = 0; i < 200 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(5000);
+	hc_probe.us = mono_us() - t0;
+	hc_probe_judge(&rep, got);
+}
+
+const struct sd_kvm_hc_probe *sd_kvm_hypercall_probe(void)
+{
+	pthread_once(&hc_probe_once, hc_probe_run);
+	return &hc_probe;
+}
+
 struct sd_vm *sd_vm_create(void)
 {
 	struct sd_vm *vm = calloc(1, sizeof(*vm));
@@ -210,6 +423,7 @@ struct sd_vm *sd_vm_create(void)
 	c = supported_cpuid(vm->kvm_fd);
 	e = cpuid_find(c, 0x80000008, 0);
 	vm->phys_bits = e ? (e->eax & 0xff) : 36;
+	vm->hc_vendor = vendor_hc(c);
 	free(c);
 
 	pthread_mutex_init(&vm->pause_lock, NULL);
@@ -581,6 +795,7 @@ static void write_system_tables(struct sd_vm *vm)
 
 	bi->magic = SD_KVM_BOOT_MAGIC;
 	bi->phys_bits = vm->phys_bits;
+	bi->hypercall = vm->hc_insn;
 	vm->booted = true;
 }
 
@@ -592,6 +807,43 @@ void sd_vm_set_cpuid_sd(struct sd_vm *vm, u32 bits)
 		    "only the transport bits");
 	vm->sd_cpuid_eax = bits;
 	vm->sd_cpuid_set = true;
+}
+
+/* The boot info tells the runtime which hypercall instruction it may execute. */
+static void set_hc_insn(struct sd_vm *vm, u32 insn)
+{
+	vm->hc_insn = insn;
+	if (vm->booted)
+		sd_vm_bootinfo(vm)->hypercall = insn;
+}
+
+u32 sd_vm_enable_hypercall(struct sd_vm *vm)
+{
+	const struct sd_kvm_hc_probe *p = sd_kvm_hypercall_probe();
+
+	if (p->insn != SD_KVM_HC_NONE && !vm->hc_insn)
+		set_hc_insn(vm, p->insn);
+	return vm->hc_insn;
+}
+
+void sd_vm_forward_hypercall(struct sd_vm *vm, u32 nr, sd_hc_fn fn, void *ctx)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_EXIT_HYPERCALL };
+
+	TEST_ASSERT(nr < 64 && (sd_kvm_caps()->exit_hypercall >> nr) & 1,
+		    "KVM cannot forward hypercall %u", nr);
+	TEST_ASSERT(vm->nr_vcpus == 0 && !vm->hc_fn, "one hypercall handler, before the vCPUs");
+	cap.args[0] = vm->hc_forward | (1ULL << nr);
+	TEST_ASSERT(ioctl(vm->fd, KVM_ENABLE_CAP, &cap) == 0, "KVM_CAP_EXIT_HYPERCALL %#llx",
+		    (unsigned long long)cap.args[0]);
+	vm->hc_forward = cap.args[0];
+	vm->hc_fn = fn;
+	vm->hc_ctx = ctx;
+	/*
+	 * A KVM that forwards a hypercall handles the instruction: decided from
+	 * the capability, no experiment needed.
+	 */
+	set_hc_insn(vm, vm->hc_vendor);
 }
 
 static void vcpu_set_cpuid(struct sd_vcpu *v)
@@ -753,6 +1005,25 @@ static void handle_msr(struct sd_vcpu *v, bool write)
 	}
 	/* error = 1: KVM injects #GP when the vCPU re-enters. */
 	run->msr.error = r ? 1 : 0;
+}
+
+/*
+ * A forwarded hypercall: the handler's answer goes to RAX when the vCPU
+ * re-enters (KVM completes the exit then, as for an MSR). KVM exits only
+ * for the numbers we enabled; anything else would be KVM's bug, answered
+ * as KVM answers an unknown number.
+ */
+static void handle_hypercall(struct sd_vcpu *v)
+{
+	struct sd_vm *vm = v->vm;
+	struct kvm_run *run = v->run;
+	u64 nr = run->hypercall.nr;
+
+	v->nr_hc_exits++;
+	if (nr < 64 && ((vm->hc_forward >> nr) & 1) && vm->hc_fn)
+		run->hypercall.ret = (u64)vm->hc_fn(v, vm->hc_ctx, nr, run->hypercall.args);
+	else
+		run->hypercall.ret = (u64)-SD_KVM_ENOSYS;
 }
 
 /* ---- running ------------------------------------------------------------------------------- */
@@ -940,6 +1211,10 @@ int sd_vcpu_run_raw(struct sd_vcpu *v)
 		case KVM_EXIT_X86_WRMSR:
 			v->exit_pending = true;
 			handle_msr(v, run->exit_reason == KVM_EXIT_X86_WRMSR);
+			continue;
+		case KVM_EXIT_HYPERCALL:
+			v->exit_pending = true;
+			handle_hypercall(v);
 			continue;
 		case KVM_EXIT_MMIO: {
 			char what[96];

@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * reg.c - the registration endpoint (sd_vmm_reg.h): MSR exits to host/,
- * publication with RCU.
+ * reg.c - the registration endpoint (sd_vmm_reg.h): MSR and hypercall exits
+ * to host/, publication with RCU.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sev_donate.h"
 #include "sd_vmm_reg.h"
 
 static struct sd_vmm_reg_rec *rec_alloc(struct sd_vmm_reg *r)
 {
-	struct sd_vmm_reg_rec *rec = malloc(sizeof(*rec));
+	struct sd_vmm_reg_rec *rec;
+
+	/* Fault injection: an allocation that fails (the test sets it, no vCPU running). */
+	if (SD_LOAD(r->fail_allocs)) {
+		SD_DEC(r->fail_allocs);
+		return NULL;
+	}
+	rec = malloc(sizeof(*rec));
 
 	if (rec) {
 		rec->owner = r;
@@ -63,20 +71,31 @@ static void rec_free(struct rcu_head *head)
  * the record it copied cannot be freed (and its address reused) before the
  * compare-and-exchange, so a successful exchange means nothing was
  * published in between. The guest-controlled part, sd_host_register(), is
- * bounded (a header and the chunks holding the table's pages).
+ * bounded (a header and the chunks holding the table's pages). @status
+ * is the writing vCPU's status MSR (NULL from the VMM side).
  */
-static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u64 value,
-		     u32 flags)
+static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u32 *status,
+		     u64 value, u32 flags, const struct sd_hc_args *hc)
 {
 	struct sd_vmm_reg_rec *rec = rec_alloc(r), *old;
-	struct sd_host_stats st;
+	struct sd_host_stats st = { 0 };
 	struct sd_errloc loc = { 0, SD_LOC_NONE, SD_LOC_NONE };
-	SD_HOST_OPTS(sd_host_register_opts, opts, .flags = flags, .stats = &st, .loc = &loc);
+	SD_HOST_OPTS(sd_host_register_opts, opts, .flags = flags, .hc = hc, .stats = &st,
+		     .loc = &loc);
 	int rc;
 
-	if (!rec)
-		return -SD_ERR_TRANSPORT;
 	SD_INC(r->nr_attempts);
+	if (!rec) {
+		/*
+		 * Nowhere to build the registration: this host cannot take one
+		 * now. A host may answer only SPEC.md 5.4's errors, and
+		 * SD_ERR_UNSUPPORTED is the one that says so (the guest keeps its
+		 * table and may register later); SD_ERR_TRANSPORT is a guest's
+		 * verdict on a failed instruction, not an answer.
+		 */
+		rc = -SD_ERR_UNSUPPORTED;
+		goto out;
+	}
 	sd_vmm_reg_read_lock();
 	for (;;) {
 		old = sd_rcu_dereference(r->cur);
@@ -100,7 +119,7 @@ static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u64 
 	}
 	sd_vmm_reg_read_unlock();
 	rec_free_now(rec);	/* not published (NULL if it was) */
-
+out:
 	last->value = value;
 	last->err = rc;
 	last->loc = loc;
@@ -110,6 +129,8 @@ static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u64 
 	else
 		SD_INC(r->nr_ok);
 	SD_STORE(r->status, (u32)-rc);
+	if (status)
+		SD_STORE(*status, (u32)-rc);
 	return rc;
 }
 
@@ -122,7 +143,8 @@ static int reg_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
 		const struct sd_host_reg *reg;
 
 		if (write)
-			return reg_write(r, &r->last[v->id], *val, 0) ? -1 : 0;
+			return reg_write(r, &r->last[v->id], &r->vcpu_status[v->id], *val, 0,
+					 NULL) ? -1 : 0;
 		sd_vmm_reg_read_lock();
 		reg = sd_vmm_reg_current(r);
 		*val = reg->active ? reg->value : 0;
@@ -130,13 +152,53 @@ static int reg_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
 		return 0;
 	}
 	if (msr == SD_MSR_STATUS && !write) {
-		*val = sd_vmm_reg_status(r);
+		*val = sd_vmm_reg_vcpu_status(r, v->id);	/* this vCPU's attempt only */
 		return 0;
 	}
 	return -1;	/* WRMSR SD_MSR_STATUS is #GP */
 }
 
+/*
+ * SD_HC_REGISTER, forwarded by KVM (SPEC.md 5.2): a0 is the value, a1..a3
+ * the cross-checks host/ applies (5.5 steps 1 and 4). The answer, 0 or
+ * -SD_ERR_*, is what the guest finds in RAX.
+ */
+static s64 reg_hypercall(struct sd_vcpu *v, void *ctx, u64 nr, const u64 args[4])
+{
+	struct sd_vmm_reg *r = ctx;
+	struct sd_hc_args hc = { .size = args[1], .abi_major = args[2], .reserved = args[3] };
+
+	(void)nr;
+	SD_INC(r->nr_hc);
+	return reg_write(r, &r->last[v->id], &r->vcpu_status[v->id], args[0], 0, &hc);
+}
+
+/* SD_VMM_REG_TRANSPORTS="msr", "hc" or "msr,hc" in the environment, or 0 if unset. */
+static u32 transports_from_env(void)
+{
+	const char *e = getenv("SD_VMM_REG_TRANSPORTS");
+	u32 t = 0;
+
+	if (!e)
+		return 0;
+	if (strstr(e, "msr"))
+		t |= SD_VMM_REG_MSR;
+	if (strstr(e, "hc"))
+		t |= SD_VMM_REG_HC;
+	TEST_ASSERT(t, "SD_VMM_REG_TRANSPORTS=%s: want msr, hc or msr,hc", e);
+	return t;
+}
+
 struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm)
+{
+	u32 t = transports_from_env();
+
+	if (!t)
+		t = SD_VMM_REG_MSR | (sd_kvm_caps()->hc_register ? SD_VMM_REG_HC : 0);
+	return sd_vmm_reg_create_transports(vm, t);
+}
+
+struct sd_vmm_reg *sd_vmm_reg_create_transports(struct sd_vm *vm, u32 transports)
 {
 	struct sd_vmm_reg *r = calloc(1, sizeof(*r));
 	struct sd_vmm_reg_rec *rec;
@@ -161,9 +223,20 @@ struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm)
 	r->cfg.max_attempts = SD_VMM_REG_MAX_ATTEMPTS;
 	r->cur = rec;		/* inactive, generation 0 */
 
-	sd_vm_set_cpuid_sd(vm, 1u << SD_CPUID_BIT_MSR);
+	TEST_ASSERT(transports && !(transports & ~(SD_VMM_REG_MSR | SD_VMM_REG_HC)),
+		    "transports %#x", transports);
+	TEST_ASSERT(!(transports & SD_VMM_REG_HC) || sd_kvm_caps()->hc_register,
+		    "the hypercall transport needs a KVM that forwards SD_HC_REGISTER "
+		    "(KVM_CAP_EXIT_HYPERCALL bit %u: a patched KVM, SPEC.md 5.2)", SD_HC_REGISTER);
+	/* CPUID advertises exactly what is served (SPEC.md 5.4). */
+	sd_vm_set_cpuid_sd(vm, (transports & SD_VMM_REG_MSR ? 1u << SD_CPUID_BIT_MSR : 0) |
+			       (transports & SD_VMM_REG_HC ? 1u << SD_CPUID_BIT_HC : 0));
 	TEST_ASSERT(SD_MSR_STATUS == SD_MSR_TABLE + 1, "the two MSRs are adjacent");
-	sd_vm_trap_msrs(vm, SD_MSR_TABLE, 2, reg_msr, r);
+	if (transports & SD_VMM_REG_MSR)
+		sd_vm_trap_msrs(vm, SD_MSR_TABLE, 2, reg_msr, r);
+	if (transports & SD_VMM_REG_HC)
+		sd_vm_forward_hypercall(vm, SD_HC_REGISTER, reg_hypercall, r);
+	r->transports = transports;
 	vm->priv = r;
 	return r;
 }
@@ -171,7 +244,7 @@ struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm)
 int sd_vmm_reg_restore(struct sd_vmm_reg *r, u64 value, struct sd_vmm_reg_attempt *out)
 {
 	struct sd_vmm_reg_attempt a;
-	int rc = reg_write(r, &a, value, SD_READ_PAUSED);
+	int rc = reg_write(r, &a, NULL, value, SD_READ_PAUSED, NULL);
 
 	if (out)
 		*out = a;

@@ -86,6 +86,13 @@ struct sd_vm;
  */
 typedef int (*sd_msr_fn)(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val);
 
+/*
+ * A forwarded hypercall (KVM_EXIT_HYPERCALL), on the vCPU's thread: @args
+ * are a0..a3 (RBX, RCX, RDX, RSI). The return value is what the guest
+ * finds in RAX.
+ */
+typedef s64 (*sd_hc_fn)(struct sd_vcpu *v, void *ctx, u64 nr, const u64 args[4]);
+
 struct sd_vcpu {
 	struct sd_vm *vm;
 	u32 id;
@@ -100,7 +107,7 @@ struct sd_vcpu {
 	bool exit_pending;
 	struct sd_ucall uc;	/* copy of the last ucall */
 	sd_gva_t uc_gva;	/* where the guest keeps it */
-	u64 nr_exits, nr_msr_exits, nr_ucalls, nr_kicks;
+	u64 nr_exits, nr_msr_exits, nr_ucalls, nr_kicks, nr_hc_exits;
 	void *(*fn)(struct sd_vcpu *v, void *arg);
 	void *arg;
 	void *ret;
@@ -128,6 +135,12 @@ struct sd_vm {
 	u32 msr_first, msr_count;
 	sd_msr_fn msr_fn;
 	void *msr_ctx;
+	/* Hypercalls KVM forwards to us (sd_vm_forward_hypercall), on the vCPU threads. */
+	u64 hc_forward;
+	sd_hc_fn hc_fn;
+	void *hc_ctx;
+	u32 hc_vendor;		/* SD_KVM_HC_VMMCALL or _VMCALL: the guest CPU's instruction */
+	u32 hc_insn;		/* SD_KVM_HC_*: what the boot info tells the runtime */
 	/* Pausing (sd_vm_pause): see the synchronization table above. */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;	/* a vCPU left KVM_RUN, or a pause ended */
@@ -159,6 +172,26 @@ struct sd_kvm_caps {
 	const char *missing;		/* what the harness needs and lacks, or NULL */
 };
 const struct sd_kvm_caps *sd_kvm_caps(void);
+
+/*
+ * Whether a guest's hypercall instruction returns to it on this KVM. Stock
+ * KVM answers every hypercall (an unknown number with -KVM_ENOSYS); on
+ * kvm_pvm the vCPU never comes back from VMCALL or VMMCALL. No capability
+ * tells the two apart, so this is a bounded experiment, run once per
+ * process and only when asked (sd_vm_enable_hypercall): a child process
+ * runs one hypercall on a scratch VM while the parent waits at most
+ * SD_KVM_HC_PROBE_MS, then kills it.
+ */
+#define SD_KVM_HC_PROBE_MS	4000
+struct sd_kvm_hc_probe {
+	u32 insn;		/* SD_KVM_HC_*: NONE unless the vCPU came back */
+	u32 tried;		/* the instruction tried (the CPU vendor's) */
+	u64 rax;		/* what the guest got back, when it did */
+	bool kicked;		/* the vCPU hung, and a signal got it out of KVM_RUN */
+	u64 us;			/* how long the experiment took */
+	char why[96];		/* what happened, for a probe: line */
+};
+const struct sd_kvm_hc_probe *sd_kvm_hypercall_probe(void);
 
 /* Whether the harness can run here: /dev/kvm with every capability it needs. */
 bool sd_kvm_available(void);
@@ -210,6 +243,21 @@ void sd_vm_set_cpuid_sd(struct sd_vm *vm, u32 bits);
  * (KVM_CAP_X86_USER_SPACE_MSR + KVM_X86_SET_MSR_FILTER). One range per VM.
  */
 void sd_vm_trap_msrs(struct sd_vm *vm, u32 first, u32 count, sd_msr_fn fn, void *ctx);
+
+/*
+ * Let the runtime execute its hypercall instruction (boot info
+ * "hypercall"), if sd_kvm_hypercall_probe() found one that returns; a
+ * no-op where none does. Returns the SD_KVM_HC_* now in force.
+ */
+u32 sd_vm_enable_hypercall(struct sd_vm *vm);
+
+/*
+ * Have KVM forward hypercall @nr to @fn (KVM_CAP_EXIT_HYPERCALL; @nr < 64
+ * and in sd_kvm_caps()->exit_hypercall, else it asserts) on the vCPU
+ * threads, and let the runtime execute the instruction: a KVM that forwards
+ * a hypercall returns from it. One handler per VM, before the vCPUs.
+ */
+void sd_vm_forward_hypercall(struct sd_vm *vm, u32 nr, sd_hc_fn fn, void *ctx);
 
 /*
  * Add a vCPU in long mode at CPL 0 on the image's entry point. The first

@@ -75,6 +75,18 @@ _Static_assert(SD_KVM_TSS_GPA + SD_KVM_MAX_VCPUS * SD_KVM_TSS_STRIDE <= SD_KVM_S
 #define SD_KVM_SYS_WRMSR	1	/* RDI msr, RSI value -> RAX 0, or -1 on #GP */
 #define SD_KVM_SYS_RDMSR	2	/* RDI msr -> RAX 0 / -1, RDX value */
 #define SD_KVM_SYS_CPUID	3	/* RDI leaf, RSI subleaf -> EAX, EBX, RSI (ECX), EDX */
+/* A KVM hypercall at CPL 0: RDI number, RBX/RCX/RDX/RSI a0..a3 -> RAX (KVM's answer). */
+#define SD_KVM_SYS_VMMCALL	4	/* with VMMCALL (AMD) */
+#define SD_KVM_SYS_VMCALL	5	/* with VMCALL (Intel) */
+
+/*
+ * struct sd_kvm_bootinfo.hypercall: the instruction the VMM found to return
+ * to the guest on this KVM (sd_kvm_hypercall_insn()); NONE where it would
+ * hang the vCPU, and the runtime then never executes one.
+ */
+#define SD_KVM_HC_NONE		0
+#define SD_KVM_HC_VMMCALL	1
+#define SD_KVM_HC_VMCALL	2
 
 /* ---- ucall: a guest-to-VMM call over an I/O port ------------------------------ */
 /*
@@ -141,6 +153,7 @@ struct sd_kvm_bootinfo {
 	__u64 phys_bits;	/* the guest's MAXPHYADDR */
 	__u64 args[SD_KVM_BOOT_ARGS];	/* test-defined */
 	__u64 stop;		/* set by the VMM while the guest runs (tests poll it) */
+	__u64 hypercall;	/* SD_KVM_HC_*: which hypercall instruction is safe */
 };
 #endif /* !__ASSEMBLER__ */
 

@@ -2,17 +2,21 @@
 /*
  * sd_vmm_reg.h - the VMM's registration endpoint: the guest's WRMSR and
  * RDMSR of SD_MSR_TABLE / SD_MSR_STATUS exit to the vCPU thread
- * (KVM_X86_SET_MSR_FILTER), which passes the value to host/'s
+ * (KVM_X86_SET_MSR_FILTER), and so does its SD_HC_REGISTER hypercall where
+ * KVM forwards it (KVM_EXIT_HYPERCALL, a patched KVM); the thread passes
+ * the value (and the hypercall's cross-checks) to host/'s
  * sd_host_register(); the current registration is published to the VMM's
  * other threads with liburcu (memb flavor).
  *
  * Synchronization table:
  *
  *   operation                        concurrent with                       requires
- *   WRMSR SD_MSR_TABLE (vCPU thread) readers; WRMSR on other vCPUs         nothing: builds a new record,
- *                                                                          publishes it with
+ *   WRMSR SD_MSR_TABLE or            readers; registrations on other       nothing: builds a new record,
+ *     SD_HC_REGISTER (vCPU thread)   vCPUs                                 publishes it with
  *                                                                          rcu_cmpxchg_pointer, retries
- *                                                                          if another vCPU published first
+ *                                                                          if another vCPU published first;
+ *                                                                          the result goes to this vCPU's
+ *                                                                          status only (vcpu_status[id])
  *   sd_vmm_reg_read_lock/_current    WRMSR on any vCPU, other readers      an RCU-registered thread
  *     (any thread)                                                         (sd_thread_rcu_register;
  *                                                                          checked: else abort)
@@ -31,7 +35,8 @@
  * with bounded reads through the accessor), and how often. Each successful
  * registration allocates one fixed-size record and frees the one it
  * replaces after a grace period; a failed one allocates nothing that
- * outlives the call.
+ * outlives the call. If the record cannot be allocated the attempt fails
+ * with SD_ERR_UNSUPPORTED, an answer SPEC.md 5.4 allows.
  */
 #ifndef SD_VMM_REG_H
 #define SD_VMM_REG_H
@@ -104,10 +109,19 @@ struct sd_vmm_reg {
 	struct sd_host_mem mem;
 	/* RCU-protected: never NULL (an inactive record when nothing is registered). */
 	struct sd_vmm_reg_rec *cur;
-	/* Result of the latest attempt, positive SD_ERR_* (what RDMSR SD_MSR_STATUS reads). */
+	/* Result of the latest attempt by any vCPU or the VMM, positive SD_ERR_* (the VMM's view). */
 	u32 status;
-	/* Counters (SD_INC). */
-	u64 nr_attempts, nr_ok, nr_failed, nr_publish_races;
+	u32 transports;			/* SD_VMM_REG_*: what this endpoint serves */
+	/*
+	 * What RDMSR SD_MSR_STATUS reads on each vCPU: the result of that
+	 * vCPU's latest attempt (SPEC.md 5.3), written by its thread only, so
+	 * that vCPUs registering at once never read each other's result.
+	 */
+	u32 vcpu_status[SD_KVM_MAX_VCPUS];
+	/* Fault injection: fail this many record allocations (set while no vCPU runs). */
+	u32 fail_allocs;
+	/* Counters (SD_INC); nr_hc: attempts that came by hypercall. */
+	u64 nr_attempts, nr_ok, nr_failed, nr_publish_races, nr_hc;
 	/* Records allocated and not yet freed: 1 once sd_vmm_reg_quiesce() returns. */
 	u64 nr_live_records;
 	/*
@@ -121,12 +135,25 @@ struct sd_vmm_reg {
 #define SD_VMM_REG_MAX_ATTEMPTS	64
 #define SD_VMM_REG_MAX_TABLE	(16ULL << 20)
 
+/* Transports an endpoint serves. */
+#define SD_VMM_REG_MSR	(1u << 0)	/* SD_MSR_TABLE / SD_MSR_STATUS, trapped */
+#define SD_VMM_REG_HC	(1u << 1)	/* SD_HC_REGISTER, forwarded by KVM */
+
 /*
- * Create the endpoint for @vm, before its vCPUs: trap the two MSRs,
- * advertise SD_CPUID_BIT_MSR (and not the hypercall bit: vmcall hangs on
- * these hosts), and fill the host configuration from the VM: boot RAM
- * (sd_vm_ram_range), the guest's MAXPHYADDR, SD_VMM_REG_MAX_* limits.
- * The caller may adjust r->cfg before the guest registers.
+ * Create the endpoint for @vm, before its vCPUs, serving @transports:
+ * trap the two MSRs (SD_VMM_REG_MSR), have KVM forward SD_HC_REGISTER
+ * (SD_VMM_REG_HC: only a KVM that can, sd_kvm_caps()->hc_register; asserts
+ * otherwise), advertise exactly those in CPUID (bits 28 and 29), and fill
+ * the host configuration from the VM: boot RAM (sd_vm_ram_range), the
+ * guest's MAXPHYADDR, SD_VMM_REG_MAX_* limits. The caller may adjust
+ * r->cfg before the guest registers.
+ */
+struct sd_vmm_reg *sd_vmm_reg_create_transports(struct sd_vm *vm, u32 transports);
+/*
+ * The same with what this KVM carries: the MSRs, and the hypercall where
+ * KVM forwards it (stock KVM does not: SPEC.md 5.2). The environment
+ * variable SD_VMM_REG_TRANSPORTS ("msr", "hc", "msr,hc") overrides that,
+ * so a test can make every VMM of a run serve one transport only.
  */
 struct sd_vmm_reg *sd_vmm_reg_create(struct sd_vm *vm);
 void sd_vmm_reg_destroy(struct sd_vmm_reg *r);
@@ -172,17 +199,24 @@ static inline const struct sd_host_reg *sd_vmm_reg_current(struct sd_vmm_reg *r)
  * this VM's memory with its own limits, deciding odd table chunks as a
  * paused read (the vCPUs must not be running), and on success publishes
  * it like a guest's WRMSR would. Returns 0 or the named error; @out (may
- * be NULL) gets the attempt. Updates the status MSR's value.
+ * be NULL) gets the attempt. Updates sd_vmm_reg_status(), not any vCPU's status MSR:
+ * the attempt is the VMM's, not a guest's.
  */
 int sd_vmm_reg_restore(struct sd_vmm_reg *r, u64 value, struct sd_vmm_reg_attempt *out);
 
 /* Copy the current registration: 0, or -SD_ERR_NO_TABLE if nothing is registered. */
 int sd_vmm_reg_snapshot(struct sd_vmm_reg *r, struct sd_host_reg *out);
 
-/* What RDMSR SD_MSR_STATUS would read: the latest attempt's positive SD_ERR_*, 0 for success. */
+/* The latest attempt's positive SD_ERR_* (0 for success), whichever vCPU or the VMM made it. */
 static inline u32 sd_vmm_reg_status(struct sd_vmm_reg *r)
 {
 	return SD_LOAD(r->status);
+}
+
+/* What RDMSR SD_MSR_STATUS reads on vCPU @id: its latest attempt's result (0: none yet). */
+static inline u32 sd_vmm_reg_vcpu_status(struct sd_vmm_reg *r, u32 id)
+{
+	return SD_LOAD(r->vcpu_status[id]);
 }
 
 /* Wait until every replaced record has been freed (rcu_barrier). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * boot.S - the test guest's ring-0 code: boot stub, exception stubs, and
- * the ring-0 services (fault-safe WRMSR/RDMSR, CPUID) behind a UD2.
+ * the ring-0 services (fault-safe WRMSR/RDMSR, CPUID, hypercalls) behind a UD2.
  *
  * Ring-0 code is kept to a few instructions on purpose: on these machines
  * guest code at CPL 0 is emulated and about a thousand times slower than
@@ -80,6 +80,10 @@ sd_rt_exc_common:
 	je .Lsys_rdmsr
 	cmpq $SD_KVM_SYS_CPUID, %rax
 	je .Lsys_cpuid
+	cmpq $SD_KVM_SYS_VMMCALL, %rax
+	je .Lsys_vmmcall
+	cmpq $SD_KVM_SYS_VMCALL, %rax
+	je .Lsys_vmcall
 	movq $-1, %rax
 	iretq
 
@@ -170,6 +174,20 @@ sd_rt_exc_common:
 	cpuid
 	movl %ecx, %esi
 	iretq
+
+/*
+ * KVM answers a hypercall only from CPL 0 (-KVM_EPERM otherwise), hence a
+ * service. KVM's ABI: number in RAX, a0..a3 in RBX, RCX, RDX, RSI, the
+ * answer in RAX; everything else is preserved.
+ */
+.Lsys_vmmcall:
+	movq %rdi, %rax
+	vmmcall
+	iretq
+.Lsys_vmcall:
+	movq %rdi, %rax
+	vmcall
+	iretq
 	.size sd_rt_exc_common, . - sd_rt_exc_common
 
 /*
@@ -222,5 +240,20 @@ sd_rt_cpuid:
 	popq %rbx
 	ret
 	.size sd_rt_cpuid, . - sd_rt_cpuid
+
+	/* s64 sd_rt_hypercall(u64 service, u64 nr, u64 a0, u64 a1, u64 a2, u64 a3) */
+	.globl sd_rt_hypercall
+	.type sd_rt_hypercall, @function
+sd_rt_hypercall:
+	pushq %rbx
+	movq %rdi, %rax			/* service */
+	movq %rsi, %rdi			/* nr */
+	movq %rdx, %rbx			/* a0; a1 is in RCX already */
+	movq %r8, %rdx			/* a2 */
+	movq %r9, %rsi			/* a3 */
+	call sd_rt_svc_entry
+	popq %rbx
+	ret
+	.size sd_rt_hypercall, . - sd_rt_hypercall
 
 	.section .note.GNU-stack, "", @progbits

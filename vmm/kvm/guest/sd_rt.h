@@ -81,6 +81,12 @@ int sd_rt_wrmsr(u32 msr, u64 val);
 int sd_rt_rdmsr(u32 msr, u64 *val);
 /* CPUID executed at CPL 0: KVM's CPUID, whatever CPL-3 CPUID would return. */
 void sd_rt_cpuid(u32 leaf, u32 subleaf, u32 regs[4]);
+/*
+ * A KVM hypercall at CPL 0 with @service (SD_KVM_SYS_VMMCALL or _VMCALL):
+ * KVM's answer in RAX. Only with the instruction the VMM put in the boot
+ * info (SD_KVM_HC_*): on some KVMs (kvm_pvm) the vCPU never returns.
+ */
+s64 sd_rt_hypercall(u64 service, u64 nr, u64 a0, u64 a1, u64 a2, u64 a3);
 
 static inline u16 sd_rt_read_cs(void)
 {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * transport.c - the test guest's struct sd_transport_ops for guest/: CPUID,
- * WRMSR and RDMSR, all through the ring-0 services (boot.S), which turn a
- * #GP into -1.
+ * WRMSR, RDMSR and the hypercall, all through the ring-0 services
+ * (boot.S), which turn a #GP into -1.
  *
  * CPUID runs at CPL 0 on purpose. Its answer is the VMM's (KVM_SET_CPUID2)
  * only where KVM intercepts the instruction: every KVM does at CPL 0, but a
@@ -32,19 +32,23 @@ static int rt_rdmsr(void *ctx, u32 msr, u64 *val)
 }
 
 /*
- * guest/ calls this only when CPUID advertises the hypercall, which the VMM
- * does only where KVM forwards SD_HC_REGISTER (vmm/kvm/README.md); on
- * kvm_pvm VMCALL hangs the vCPU. Until the runtime issues the instruction
- * itself, it answers KVM's "no such hypercall".
+ * The real instruction, the one the VMM found KVM to answer (boot info
+ * "hypercall", set from sd_kvm_hypercall_insn()): stock KVM answers an
+ * unknown number with -KVM_ENOSYS, a patched one forwards SD_HC_REGISTER
+ * to the VMM. Where the VMM found none (kvm_pvm: the vCPU never comes
+ * back from VMCALL or VMMCALL), nothing is executed and the answer is
+ * KVM's "no such hypercall", which is what the guest would be told by a
+ * KVM that does not know the number.
  */
 static s64 rt_hypercall(void *ctx, u64 nr, u64 a0, u64 a1, u64 a2, u64 a3)
 {
+	u64 insn = sd_rt_bootinfo()->hypercall;
+
 	(void)ctx;
-	(void)nr;
-	(void)a0;
-	(void)a1;
-	(void)a2;
-	(void)a3;
+	if (insn == SD_KVM_HC_VMMCALL)
+		return sd_rt_hypercall(SD_KVM_SYS_VMMCALL, nr, a0, a1, a2, a3);
+	if (insn == SD_KVM_HC_VMCALL)
+		return sd_rt_hypercall(SD_KVM_SYS_VMCALL, nr, a0, a1, a2, a3);
 	return -SD_KVM_ENOSYS;
 }
 
