@@ -127,7 +127,7 @@ static void world_init(struct world *w, u64 span, bool fragmented, u64 nr_frag, 
 		.max_attempts = 8,
 	};
 	rc = sd_host_register(&w->reg, &w->cfg, &w->mem, (w->table_gfn << 12) | SD_REG_ENABLE,
-			      NULL, NULL, NULL);
+			      NULL);
 	if (rc)
 		die("sd_host_register", rc);
 	bl_rlist_init(&w->list);
@@ -414,6 +414,9 @@ static void host_memory(u64 nr, int level, struct mem_row *row)
 	if (!w || !c)
 		die("allocating", -ENOMEM);
 	world_init(w, GIB_PAGES(256), true, nr, false);
+	SD_HOST_OPTS(sd_host_walk_opts, wo, .max_attempts = w->cfg.max_attempts,
+		     .fn = count_runs, .ctx = &runs);
+	SD_HOST_OPTS(sd_host_walk_opts, io, .max_attempts = w->cfg.max_attempts);
 	*row = (struct mem_row){ .regions = nr };
 
 	/* This protocol: the registration record and one chunk of scratch... */
@@ -422,15 +425,13 @@ static void host_memory(u64 nr, int level, struct mem_row *row)
 	scratch = malloc(SD_HOST_SCRATCH_WORDS * sizeof(u64));
 	if (!reg || !scratch)
 		die("allocating", -ENOMEM);
-	rc = sd_host_register(reg, &w->cfg, &w->mem, (w->table_gfn << 12) | SD_REG_ENABLE, NULL,
-			      NULL, NULL);
+	rc = sd_host_register(reg, &w->cfg, &w->mem, (w->table_gfn << 12) | SD_REG_ENABLE, NULL);
 	if (rc)
 		die("sd_host_register", rc);
 	row->proto_bytes = heap_bytes() - h0;
 	/* ...what a whole-table walk allocates (nothing)... */
 	h0 = heap_bytes();
-	rc = sd_host_walk(reg, &w->mem, 0, w->cfg.max_attempts, scratch, count_runs, &runs, NULL,
-			  NULL);
+	rc = sd_host_walk(reg, &w->mem, scratch, &wo);
 	if (rc)
 		die("sd_host_walk", rc);
 	row->walk_bytes = heap_bytes() - h0;
@@ -443,8 +444,7 @@ static void host_memory(u64 nr, int level, struct mem_row *row)
 	if (!incr.seqs || !incr.bits)
 		die("allocating", -ENOMEM);
 	row->proto_incr_bytes = heap_bytes() - h0;
-	rc = sd_host_incr_init(reg, &w->mem, &incr, 0, w->cfg.max_attempts, scratch, NULL, NULL,
-			       NULL, NULL);
+	rc = sd_host_incr_init(reg, &w->mem, &incr, &io);
 	if (rc)
 		die("sd_host_incr_init", rc);
 

@@ -214,24 +214,28 @@ struct result {
 static double run_once(enum op op, struct btable *t, struct sd_host_reg *reg,
 		       struct sd_host_incr *incr, struct result *r)
 {
-	struct sd_host_mem mem = { bt_map, t };
+	struct sd_host_mem mem = { .map = bt_map, .ctx = t };
 	struct sd_host_stats st = { 0 };
 	struct extents e = { 0 };
+	SD_HOST_OPTS(sd_host_walk_opts, count, .fn = count_fn, .ctx = &e, .stats = &st);
+	SD_HOST_OPTS(sd_host_walk_opts, strict, .flags = SD_READ_STRICT, .fn = count_fn, .ctx = &e,
+		     .stats = &st);
+	SD_HOST_OPTS(sd_host_walk_opts, quiet, .stats = &st);
 	double t0 = bench_now_ns(), t1;
 	int rc = 0;
 
 	switch (op) {
 	case OP_WALK:
-		rc = sd_host_walk(reg, &mem, 0, 16, scratch, count_fn, &e, &st, NULL);
+		rc = sd_host_walk(reg, &mem, scratch, &count);
 		break;
 	case OP_STRICT:
-		rc = sd_host_walk(reg, &mem, SD_READ_STRICT, 16, scratch, count_fn, &e, &st, NULL);
+		rc = sd_host_walk(reg, &mem, scratch, &strict);
 		break;
 	case OP_VALIDATE:
-		rc = sd_host_walk(reg, &mem, 0, 16, scratch, NULL, NULL, &st, NULL);
+		rc = sd_host_walk(reg, &mem, scratch, &quiet);
 		break;
 	case OP_SNAPSHOT:
-		rc = sd_host_incr_init(reg, &mem, incr, 0, 16, scratch, NULL, NULL, &st, NULL);
+		rc = sd_host_incr_init(reg, &mem, incr, &quiet);
 		break;
 	case OP_MEMCPY:
 		st.bytes = memcpy_same(t, false);
@@ -311,7 +315,7 @@ static void print_row(const char *span, const char *pattern, const char *what,
 static void bench_span(const char *name, u64 nr, bool fragmented, int reps)
 {
 	struct btable t;
-	struct sd_host_mem mem = { bt_map, &t };
+	struct sd_host_mem mem = { .map = bt_map, .ctx = &t };
 	struct sd_host_cfg cfg;
 	struct sd_host_reg reg = { 0 };
 	struct sd_host_incr incr;
@@ -321,7 +325,7 @@ static void bench_span(const char *name, u64 nr, bool fragmented, int reps)
 
 	bt_build(&t, nr, fragmented, 42);
 	cfg = bt_cfg(&t);
-	rc = sd_host_register(&reg, &cfg, &mem, t.gpa | 1, NULL, NULL, NULL);
+	rc = sd_host_register(&reg, &cfg, &mem, t.gpa | 1, NULL);
 	if (rc) {
 		fprintf(stderr, "bench_host: register: %s\n", sd_err_name(rc));
 		exit(1);
@@ -354,14 +358,14 @@ static void bench_span(const char *name, u64 nr, bool fragmented, int reps)
 		int n = reps * 50;
 		double *v = calloc((size_t)n, sizeof(double));
 		struct sd_host_stats st = { 0 };
+		SD_HOST_OPTS(sd_host_walk_opts, o, .fn = count_fn, .ctx = &walk.ext, .stats = &st);
 		double med, p99, lo;
 
 		for (int i = 0; i < n; i++) {
 			double t0 = bench_now_ns();
 
 			memset(&st, 0, sizeof(st));
-			rc = sd_host_walk_changes(&reg, &mem, &incr, 0, 16, scratch, count_fn,
-						  NULL, &walk.ext, &st, NULL);
+			rc = sd_host_walk_changes(&reg, &mem, &incr, scratch, &o);
 			v[i] = bench_now_ns() - t0;
 			if (rc || st.chunks) {
 				fprintf(stderr, "bench_host: incremental pass: %s, %llu chunks read\n",
@@ -420,12 +424,17 @@ static void bench_heap(u64 nr, u64 changes, u64 regs)
 	u64 tbytes = sd_guest_table_bytes(0, nr, PPC), pbytes = sd_guest_priv_bytes(0, nr, PPC);
 	void *table = map_anon(tbytes), *priv = malloc(pbytes);
 	struct btable bt = { 0 };
-	struct sd_host_mem mem = { bt_map, &bt };
+	struct sd_host_mem mem = { .map = bt_map, .ctx = &bt };
 	struct sd_host_cfg cfg;
 	struct sd_host_reg reg = { 0 };
 	struct sd_host_incr incr;
 	struct extents e = { 0 };
 	struct sd_host_stats st = { 0 };
+	SD_HOST_OPTS(sd_host_register_opts, ro, .stats = &st);
+	SD_HOST_OPTS(sd_host_walk_opts, io, .flags = SD_READ_UNSETTLED_OK, .max_attempts = 64,
+		     .stats = &st);
+	SD_HOST_OPTS(sd_host_walk_opts, wo, .flags = SD_READ_UNSETTLED_OK, .max_attempts = 64,
+		     .fn = count_fn, .ctx = &e, .stats = &st);
 	struct mallinfo2 before, after;
 	u64 handled = 0, passes = 0, unsettled = 0;
 	pthread_t th;
@@ -443,11 +452,11 @@ static void bench_heap(u64 nr, u64 changes, u64 regs)
 	bt.mem = table;
 	bt.gpa = h->g.table_gpa;
 	cfg = bt_cfg(&bt);
-	rc = sd_host_register(&reg, &cfg, &mem, bt.gpa | 1, NULL, NULL, NULL);
+	rc = sd_host_register(&reg, &cfg, &mem, bt.gpa | 1, NULL);
 	incr.nr_chunks = reg.geom.nr_chunks;
 	incr.seqs = calloc(incr.nr_chunks, 4);
 	incr.bits = calloc(sd_host_incr_bit_words(&reg), 8);
-	rc = rc ? rc : sd_host_incr_init(&reg, &mem, &incr, 0, 16, scratch, NULL, NULL, NULL, NULL);
+	rc = rc ? rc : sd_host_incr_init(&reg, &mem, &incr, NULL);
 	if (rc) {
 		fprintf(stderr, "bench_host: heap setup: %s\n", sd_err_name(rc));
 		exit(1);
@@ -465,17 +474,15 @@ static void bench_heap(u64 nr, u64 changes, u64 regs)
 	while (!__atomic_load_n(&h->done, __ATOMIC_ACQUIRE) ||
 	       handled < __atomic_load_n(&h->reg_req, __ATOMIC_ACQUIRE)) {
 		if (handled < __atomic_load_n(&h->reg_req, __ATOMIC_ACQUIRE)) {
-			rc = sd_host_register(&reg, &cfg, &mem, bt.gpa | 1, NULL, &st, NULL);
+			rc = sd_host_register(&reg, &cfg, &mem, bt.gpa | 1, &ro);
 			if (!rc)
-				rc = sd_host_incr_init(&reg, &mem, &incr, SD_READ_UNSETTLED_OK, 64,
-						       scratch, NULL, NULL, &st, NULL);
+				rc = sd_host_incr_init(&reg, &mem, &incr, &io);
 			/* Refused while the table's chunk is mid-update: retried. */
 			if (rc == -SD_ERR_CHUNK_ODD || rc == -SD_ERR_CHUNK_RETRIES)
 				continue;
 			handled++;
 		} else {
-			rc = sd_host_walk_changes(&reg, &mem, &incr, SD_READ_UNSETTLED_OK, 64,
-						  scratch, count_fn, NULL, &e, &st, NULL);
+			rc = sd_host_walk_changes(&reg, &mem, &incr, scratch, &wo);
 			passes++;
 		}
 		if (rc) {

@@ -12,7 +12,6 @@
  */
 #include "reader.h"
 
-#define SD_HDR_OFF(f)	((u64)__builtin_offsetof(struct sd_table_header, f))
 #define SD_HDR_WORDS	(SD_HDR_SIZE / 8)
 
 /* The header as words, for single-copy-atomic loads without type punning through casts. */
@@ -23,151 +22,69 @@ union sd_hdr_words {
 
 _Static_assert(sizeof(union sd_hdr_words) == SD_HDR_SIZE, "header is whole words");
 
-/* Copy the 128-byte header out of guest memory, one 64-bit load per word. */
-static void sd_reg_copy_header(union sd_hdr_words *dst, const void *src)
+/* Copy the 128-byte header at @gpa out of guest memory, once. */
+static int sd_reg_copy_header(const struct sd_host_mem *mem, sd_gpa_t gpa,
+			      union sd_hdr_words *dst, struct sd_errloc *loc)
 {
-	const u64 *s = src;
+	struct sd_host_win w;
+	int rc;
 
-	for (u32 i = 0; i < SD_HDR_WORDS; i++)
-		dst->w[i] = SD_READ_ONCE(s[i]);
+	rc = sd_host_win_open(&w, mem, gpa, SD_HDR_SIZE, false, loc);
+	if (rc)
+		return rc;
+	if (w.base)
+		return sd_host_fetch(&w, true, dst->w, sd_host_at(&w, true, 0), SD_HDR_SIZE, loc);
+	return sd_host_fetch(&w, false, dst->w, sd_host_at(&w, false, 0), SD_HDR_SIZE, loc);
 }
 
 /*
- * Step 6 for chunk @idx (SPEC.md 5.5): under the read rule, load the count
- * (and, for a paused read of an odd chunk, the pending range) and the
- * bitmap words covering the table's pages in this chunk, noting the first
- * clear table bit as the words go by. Like any copy, the note is acted on
- * only after the second count load confirms it. Checks 4.3.1 and 4.3.2
- * (odd, paused) and 4.2.3; the other chunk checks belong to full reads.
+ * Step 6 for chunk @idx (SPEC.md 5.5): under the read rule, copy the count
+ * (and, for a paused read of an odd chunk, the pending range) and the bits
+ * of the table's pages in this chunk; proto/validate.c judges the copy.
  */
 static int sd_reg_check_chunk(struct sd_host_rd *rd, u64 idx)
 {
-	const struct sd_geom *g = rd->g;
-	const struct sd_chunk_desc *d = sd_host_rd_desc(rd, idx);
-	const u64 *bits = (const u64 *)(rd->base + sd_geom_bits_off(g, idx));
-	struct sd_host_stats *st = &rd->acc;
-	bool paused = rd->flags & SD_READ_PAUSED;
-	u32 pages = sd_geom_chunk_pages(g, idx);
-	sd_gfn_t cgfn = sd_geom_chunk_gfn(g, idx);
-	sd_gfn_t tlo = rd->gpa >> SD_PAGE_SHIFT;
-	sd_gfn_t thi = tlo + sd_geom_table_pages(g);
+	struct sd_chunk_desc d;
+	struct sd_rd_copy c = { 0 };
+	u32 lo = 0, hi = 0;
+	int rc;
+
 	/* The caller picked a chunk holding table pages: [lo, hi) is not empty. */
-	u32 lo = (u32)(SD_MAX(tlo, cgfn) - cgfn);
-	u32 hi = (u32)(SD_MIN(thi, cgfn + pages) - cgfn);
-	u64 doff = sd_geom_desc_off(g, idx);
-	bool got_even = false;
-
-	st->chunks++;
-	for (u32 a = 0; a < rd->attempts; a++) {
-		u32 seq, pf = 0, pc = 0, first_clear = hi;
-
-		st->attempts++;
-		st->bytes += 4;
-		seq = sd_seq_read_begin(d);		/* R1 inside: pairs with W2, W0 */
-		if ((seq & 1) && !paused) {
-			st->retries++;
-			sd_cpu_relax();
-			continue;
-		}
-		got_even = true;
-		if (seq & 1) {
-			pf = SD_READ_ONCE(d->pending_first);
-			pc = SD_READ_ONCE(d->pending_count);
-			st->bytes += 8;
-		}
-		for (u32 w = lo >> 6; w <= (hi - 1) >> 6; w++) {
-			u64 x = SD_READ_ONCE(bits[w]);
-			u32 wlo = w << 6;
-			u64 m = sd_word_mask(lo > wlo ? lo - wlo : 0,
-					     hi - wlo >= 64 ? 64 : hi - wlo);
-
-			st->bytes += 8;
-			if (first_clear == hi && (~x & m))
-				first_clear = wlo + (u32)__builtin_ctzll(~x & m);
-		}
-		st->bytes += 4;
-		if (sd_seq_read_retry(d, seq)) {	/* R2 inside: pairs with W1 */
-			st->retries++;
-			sd_cpu_relax();
-			continue;
-		}
-		if (seq & 1) {
-			/* 4.3.1, then 4.3.2: pc <= pages - pf keeps pf + pc from wrapping. */
-			if (pc == 0 || pf >= pages || pc > pages - pf)
-				return sd_fail(rd->loc, SD_ERR_CHUNK_PENDING, idx,
-					       doff + SD_DESC_OFF(pending_first));
-			if (pf < hi && pf + pc > lo)
-				return sd_fail(rd->loc, SD_ERR_TABLE_NOT_SHARED, idx,
-					       doff + SD_DESC_OFF(pending_first));
-		}
-		if (first_clear != hi)
-			return sd_fail(rd->loc, SD_ERR_TABLE_NOT_SHARED, idx,
-				       sd_geom_bits_off(g, idx) + (first_clear >> 6) * 8);
-		return 0;
-	}
-	st->unsettled++;
-	return sd_fail(rd->loc, got_even ? SD_ERR_CHUNK_RETRIES : SD_ERR_CHUNK_ODD, idx,
-		       doff + SD_DESC_OFF(seq));
+	sd_chunk_table_pages(rd->g, idx, rd->gpa, &lo, &hi);
+	if (rd->win.base)
+		rc = sd_rd_rule(rd, idx, SD_RD_TABLE, true, lo, hi, &c);
+	else
+		rc = sd_rd_rule(rd, idx, SD_RD_TABLE, false, lo, hi, &c);
+	if (rc)
+		return rc;
+	d = sd_rd_copy_desc(&c);
+	return sd_validate_table_chunk(rd->g, idx, &d, c.first_clear, rd->gpa,
+				       rd->flags & SD_READ_PAUSED, rd->loc);
 }
 
-int sd_host_register_flags(struct sd_host_reg *reg, const struct sd_host_cfg *cfg,
-			   const struct sd_host_mem *mem, u64 value,
-			   const struct sd_hc_args *hc, u32 flags,
-			   struct sd_host_stats *st, struct sd_errloc *loc)
+/* Steps 3-6 for the value's @gpa: on success *@nr is the new registration. */
+static int sd_reg_read_table(struct sd_host_reg *nr, const struct sd_host_cfg *cfg,
+			     const struct sd_host_mem *mem, const struct sd_hc_args *hc,
+			     const union sd_hdr_words *hw, const struct sd_rd_args *a)
 {
-	struct sd_host_stats dummy = { 0 };
-	struct sd_host_reg nr;
-	union sd_hdr_words hw;
 	struct sd_host_rd rd;
-	struct sd_geom geom;
-	const void *hp;
-	sd_gpa_t gpa = 0;
-	int rc, err = -SD_ERR_MEM_UNBACKED;
-
-	if (!reg || !cfg || !mem || !mem->map)
-		return sd_fail(loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
-	if (!st)
-		st = &dummy;
-
-	/* 1. The value (and the hypercall's reserved argument). */
-	if (hc && hc->reserved)
-		return sd_fail(loc, SD_ERR_REG_RESERVED, SD_LOC_NONE, SD_LOC_NONE);
-	rc = sd_validate_reg_value(value, cfg->phys_bits, &gpa);
-	if (rc < 0)
-		return sd_fail(loc, -rc, SD_LOC_NONE, SD_LOC_NONE);
-	if (rc == 0) {
-		sd_host_unregister(reg);
-		return 0;
-	}
-	if (!(flags & SD_READ_PAUSED) && cfg->max_attempts == 0)
-		return sd_fail(loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
-
-	/* 2. Copy the header once; only the copy is looked at from here on. */
-	hp = mem->map(mem->ctx, gpa, SD_HDR_SIZE, &err);
-	if (!hp)
-		return sd_host_mem_fail(loc, err, 0);
-	sd_reg_copy_header(&hw, hp);
-	st->bytes += SD_HDR_SIZE;
+	int rc;
 
 	/* 3. Validate the copy (4.1). */
-	rc = sd_validate_header(&hw.h, gpa, &cfg->lim, &geom, loc);
+	rc = sd_validate_header(&hw->h, nr->gpa, &cfg->lim, &nr->geom, a->loc);
 	if (rc)
 		return rc;
 
 	/* 4. Hypercall cross-checks. */
-	if (hc && hc->size && hc->size != hw.h.table_size)
-		return sd_fail(loc, SD_ERR_REG_SIZE, SD_LOC_NONE, SD_HDR_OFF(table_size));
-	if (hc && hc->abi_major && hc->abi_major != hw.h.abi_major)
-		return sd_fail(loc, SD_ERR_REG_ABI, SD_LOC_NONE, SD_HDR_OFF(abi_major));
+	if (hc && hc->size && hc->size != hw->h.table_size)
+		return sd_fail(a->loc, SD_ERR_REG_SIZE, SD_LOC_NONE, SD_HDR_OFF(table_size));
+	if (hc && hc->abi_major && hc->abi_major != hw->h.abi_major)
+		return sd_fail(a->loc, SD_ERR_REG_ABI, SD_LOC_NONE, SD_HDR_OFF(abi_major));
 
 	/* 5. The whole table is guest RAM the accessor can reach. */
-	nr.active = true;
-	nr.value = value;
-	nr.gpa = gpa;
-	nr.geom = geom;
-	nr.hdr = hw.h;
-	nr.generation = reg->generation + 1;
-	rc = sd_host_rd_setup(&rd, &nr, mem, flags, cfg->max_attempts, NULL, false, st, loc);
+	nr->active = true;
+	nr->hdr = hw->h;
+	rc = sd_host_rd_setup(&rd, nr, mem, a, NULL, false, true);
 	if (rc)
 		return rc;
 
@@ -175,20 +92,62 @@ int sd_host_register_flags(struct sd_host_reg *reg, const struct sd_host_cfg *cf
 	for (u64 idx = rd.tchunk_lo; idx <= rd.tchunk_hi && !rc; idx++)
 		rc = sd_reg_check_chunk(&rd, idx);
 	sd_host_rd_done(&rd);
+	return rc;
+}
+
+int sd_host_register(struct sd_host_reg *reg, const struct sd_host_cfg *cfg,
+		     const struct sd_host_mem *mem, u64 value,
+		     const struct sd_host_register_opts *opts)
+{
+	struct sd_host_stats dummy = { 0 };
+	const struct sd_hc_args *hc;
+	struct sd_rd_args a = { 0 };
+	struct sd_host_reg nr;
+	union sd_hdr_words hw;
+	sd_gpa_t gpa = 0;
+	int rc;
+
+	if (!sd_opts_ok(opts, sizeof(*opts)))
+		return -SD_ERR_INVAL;
+	a.flags = SD_OPT(opts, flags, 0);
+	a.st = SD_OPT(opts, stats, NULL);
+	a.loc = SD_OPT(opts, loc, NULL);
+	hc = SD_OPT(opts, hc, NULL);
+	if (!reg || !cfg || !mem || (!mem->map && !mem->copy) ||
+	    (a.flags & ~SD_READ_PAUSED) || SD_OPT(opts, reserved, 0))
+		return sd_fail(a.loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	if (!a.st)
+		a.st = &dummy;
+	a.attempts = sd_attempts_or_default(cfg->max_attempts);
+
+	/* 1. The value (and the hypercall's reserved argument). */
+	if (hc && hc->reserved)
+		return sd_fail(a.loc, SD_ERR_REG_RESERVED, SD_LOC_NONE, SD_LOC_NONE);
+	rc = sd_validate_reg_value(value, cfg->phys_bits, &gpa, a.loc);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		sd_host_unregister(reg);
+		return 0;
+	}
+
+	/* 2. Copy the header once; only the copy is looked at from here on. */
+	rc = sd_reg_copy_header(mem, gpa, &hw, a.loc);
+	if (rc)
+		return rc;
+	a.st->bytes += SD_HDR_SIZE;
+
+	/* 3-6, into a new registration. */
+	nr = (struct sd_host_reg){
+		.value = value, .gpa = gpa, .generation = reg->generation + 1,
+	};
+	rc = sd_reg_read_table(&nr, cfg, mem, hc, &hw, &a);
 	if (rc)
 		return rc;
 
 	/* 7. Replace the registration. */
 	*reg = nr;
 	return 0;
-}
-
-int sd_host_register(struct sd_host_reg *reg, const struct sd_host_cfg *cfg,
-		     const struct sd_host_mem *mem, u64 value,
-		     const struct sd_hc_args *hc, struct sd_host_stats *st,
-		     struct sd_errloc *loc)
-{
-	return sd_host_register_flags(reg, cfg, mem, value, hc, 0, st, loc);
 }
 
 void sd_host_unregister(struct sd_host_reg *reg)
@@ -203,8 +162,13 @@ void sd_host_unregister(struct sd_host_reg *reg)
 static u64 sd_reg_field_start(u32 b)
 {
 	static const u8 starts[] = {
-		0x00, 0x08, 0x0a, 0x0c, 0x10, 0x18, 0x20, 0x28, 0x30, 0x34,
-		0x38, 0x40, 0x48, 0x50, 0x58, 0x60, 0x68, 0x70, 0x78,
+		SD_HDR_OFF(magic), SD_HDR_OFF(abi_major), SD_HDR_OFF(abi_minor),
+		SD_HDR_OFF(header_size), SD_HDR_OFF(compat_features),
+		SD_HDR_OFF(incompat_features), SD_HDR_OFF(first_gfn), SD_HDR_OFF(nr_gfns),
+		SD_HDR_OFF(page_shift), SD_HDR_OFF(pages_per_chunk), SD_HDR_OFF(nr_chunks),
+		SD_HDR_OFF(desc_offset), SD_HDR_OFF(bitmap_offset), SD_HDR_OFF(table_size),
+		SD_HDR_OFF(reserved[0]), SD_HDR_OFF(reserved[1]), SD_HDR_OFF(reserved[2]),
+		SD_HDR_OFF(reserved[3]), SD_HDR_OFF(reserved[4]),
 	};
 	u64 f = 0;
 
@@ -219,17 +183,15 @@ int sd_host_check_header(const struct sd_host_reg *reg, const struct sd_host_mem
 {
 	union sd_hdr_words now;
 	const u8 *a, *b;
-	const void *hp;
-	int err = -SD_ERR_MEM_UNBACKED;
+	int rc;
 
-	if (!reg || !mem || !mem->map)
+	if (!reg || !mem || (!mem->map && !mem->copy))
 		return sd_fail(loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
 	if (!reg->active)
 		return sd_fail(loc, SD_ERR_NO_TABLE, SD_LOC_NONE, SD_LOC_NONE);
-	hp = mem->map(mem->ctx, reg->gpa, SD_HDR_SIZE, &err);
-	if (!hp)
-		return sd_host_mem_fail(loc, err, 0);
-	sd_reg_copy_header(&now, hp);
+	rc = sd_reg_copy_header(mem, reg->gpa, &now, loc);
+	if (rc)
+		return rc;
 
 	/* Compared, never used: the registration keeps its own copy. */
 	a = (const u8 *)&now.h;

@@ -7,6 +7,11 @@
  * each count once, 4 bytes per chunk) and keeps O(1) state of its own: the
  * caller's scratch and one open run. Runs go to the caller's callback as
  * soon as they end; nothing is collected.
+ *
+ * An incremental walk with a callback takes a change into the host's bits
+ * only once the callback has accepted the run holding it (sd_run_take), and
+ * when it stops early marks the chunks from the first run not accepted on
+ * as unread (sd_incr_untake): nothing is consumed before it is reported.
  */
 #include "reader.h"
 
@@ -21,7 +26,43 @@ struct sd_run {
 	sd_gfn_t start;
 	u64 n;				/* 0: no run open */
 	enum sd_page_state state;
+	/*
+	 * Incremental walks with a callback: the host's bits (one per page of
+	 * the span from @first_gfn), which take a run's new state once the
+	 * callback accepts it. NULL otherwise.
+	 */
+	u64 *take;
+	sd_gfn_t first_gfn;
 };
+
+/*
+ * The callback accepted the run of @n pages from @start in @state: their
+ * new state is now the host's (@take, one bit per page from @first_gfn).
+ * Out of line and by value: a run whose address left the walk would live
+ * in memory, reloaded after every barrier of the read rule.
+ */
+static SD_NOINLINE void sd_run_take(u64 *take, sd_gfn_t first_gfn, sd_gfn_t start, u64 n,
+				     enum sd_page_state state)
+{
+	/* Pages in transition and unsettled chunks keep their last settled state. */
+	if (state == SD_PAGE_SHARED)
+		sd_bitmap_set_range(take, start - first_gfn, n);
+	else if (state == SD_PAGE_PRIVATE)
+		sd_bitmap_clear_range(take, start - first_gfn, n);
+}
+
+/* Report the open run. On a refusal it stays open: the caller knows what was not taken. */
+static SD_HOT int sd_run_report(struct sd_run *r)
+{
+	int rc;
+
+	if (!r->fn)
+		return 0;
+	rc = r->fn(r->ctx, r->start, r->n, r->state);
+	if (!rc && r->take)
+		sd_run_take(r->take, r->first_gfn, r->start, r->n, r->state);
+	return rc;
+}
 
 static SD_HOT int sd_run_add(struct sd_run *r, sd_gfn_t gfn, u64 n, enum sd_page_state state)
 {
@@ -32,7 +73,7 @@ static SD_HOT int sd_run_add(struct sd_run *r, sd_gfn_t gfn, u64 n, enum sd_page
 			r->n += n;
 			return 0;
 		}
-		rc = r->fn ? r->fn(r->ctx, r->start, r->n, r->state) : 0;
+		rc = sd_run_report(r);
 		if (rc)
 			return rc;
 	}
@@ -46,9 +87,10 @@ static int sd_run_flush(struct sd_run *r)
 {
 	int rc = 0;
 
-	if (r->n && r->fn)
-		rc = r->fn(r->ctx, r->start, r->n, r->state);
-	r->n = 0;
+	if (r->n)
+		rc = sd_run_report(r);
+	if (!rc)
+		r->n = 0;
 	return rc;
 }
 
@@ -153,28 +195,35 @@ static inline bool sd_walk_unsettled_ok(int rc, u32 flags)
 	       (rc == -SD_ERR_CHUNK_ODD || rc == -SD_ERR_CHUNK_RETRIES);
 }
 
-int sd_host_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem, u32 flags,
-		 u32 max_attempts, u64 *scratch, sd_extent_fn fn, void *ctx,
-		 struct sd_host_stats *st, struct sd_errloc *loc)
+/*
+ * A whole-table walk through map() or copy() (@map: a constant wherever
+ * this is expanded). Each accessor gets a function of its own (below), so
+ * that each has one expansion of the read rule and its own @rd, whose
+ * fields then stay in registers: with both expansions in one function, a
+ * 1 TiB summary walk was measurably slower.
+ */
+static SD_HOT int sd_walk_as(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+			     u64 *scratch, const struct sd_rd_args *a, bool map)
 {
-	struct sd_run run = { .fn = fn, .ctx = ctx };
 	struct sd_host_chunk ch;
 	struct sd_host_rd rd;
 	const struct sd_geom *g;
+	struct sd_run run;
 	u64 nr;
 	int rc;
 
-	rc = sd_host_rd_setup(&rd, reg, mem, flags, max_attempts, scratch, true, st, loc);
+	rc = sd_host_rd_setup(&rd, reg, mem, a, scratch, true, false);
 	if (rc)
 		return rc;
+	run = (struct sd_run){ .fn = a->fn, .ctx = a->ctx };
 	g = rd.g;
 	nr = g->nr_chunks;
 	for (u64 idx = 0; idx < nr; idx++) {
 		sd_gfn_t cgfn = rd.first_gfn + (idx << rd.shift);
 
-		rc = sd_host_rd_chunk(&rd, idx, &ch);
+		rc = sd_rd_chunk_as(&rd, idx, map, &ch);
 		if (rc) {
-			if (!sd_walk_unsettled_ok(rc, flags))
+			if (!sd_walk_unsettled_ok(rc, a->flags))
 				goto out;
 			rc = sd_run_add(&run, cgfn, sd_geom_chunk_pages(g, idx), SD_PAGE_UNSETTLED);
 		} else if (ch.summary) {
@@ -193,14 +242,41 @@ out:
 	return rc;
 }
 
+static SD_LOOP_FN int sd_walk_map(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+				    u64 *scratch, const struct sd_rd_args *a)
+{
+	return sd_walk_as(reg, mem, scratch, a, true);
+}
+
+static SD_NOINLINE int sd_walk_copy(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+				     u64 *scratch, const struct sd_rd_args *a)
+{
+	return sd_walk_as(reg, mem, scratch, a, false);
+}
+
+int sd_host_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem, u64 *scratch,
+		 const struct sd_host_walk_opts *opts)
+{
+	struct sd_rd_args a;
+	int rc;
+
+	rc = sd_walk_args(opts, false, &a);
+	if (rc)
+		return rc;
+	if (mem && mem->map)
+		return sd_walk_map(reg, mem, scratch, &a);
+	return sd_walk_copy(reg, mem, scratch, &a);
+}
+
 /* ---- incremental walks (SPEC.md 3.3) ------------------------------------- */
 
 /*
  * One word of the host's copy: bits @m of @nw replace those of *@old, the
- * others are kept. *@old is the host's own memory: it is stored with
- * SD_WRITE_ONCE only so that the compiler keeps one store per word rather
- * than turning the loops below into memcpy/memset calls, which a
- * freestanding build does not have.
+ * others are kept; unless the run builder takes changes only once they are
+ * accepted (r->take), which then stores them. *@old is the host's own
+ * memory: it is stored with SD_WRITE_ONCE only so that the compiler keeps
+ * one store per word rather than turning the loops below into
+ * memcpy/memset calls, which a freestanding build does not have.
  */
 static SD_HOT int sd_incr_word(struct sd_run *r, sd_gfn_t wgfn, u64 *old, u64 nw, u64 m,
 				bool changes)
@@ -208,7 +284,8 @@ static SD_HOT int sd_incr_word(struct sd_run *r, sd_gfn_t wgfn, u64 *old, u64 nw
 	u64 ow = *old;
 
 	nw &= m;
-	SD_WRITE_ONCE(*old, (ow & ~m) | nw);
+	if (!r->take)
+		SD_WRITE_ONCE(*old, (ow & ~m) | nw);
 	if (!r->fn)
 		return 0;
 	if (changes)
@@ -306,8 +383,8 @@ static int sd_incr_check(const struct sd_host_reg *reg, const struct sd_host_inc
  * even count means no window opened since the kept copy (SPEC.md 3.3).
  * A loop of its own, so that a quiet pass is this loop and nothing else.
  */
-static u64 sd_incr_next_changed(const struct sd_chunk_desc *descs, const u32 *seqs,
-				u64 idx, u64 nr, u32 *now)
+static SD_LOOP_FN u64 sd_incr_next_changed(const struct sd_chunk_desc *descs, const u32 *seqs,
+					    u64 idx, u64 nr, u32 *now)
 {
 	for (; idx < nr; idx++) {
 		u32 was = seqs[idx], s = SD_SEQ_LOAD(&descs[idx]);
@@ -320,23 +397,55 @@ static u64 sd_incr_next_changed(const struct sd_chunk_desc *descs, const u32 *se
 	return nr;
 }
 
-int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
-		      struct sd_host_incr *incr, u32 flags, u32 max_attempts, u64 *scratch,
-		      sd_extent_fn fn, void *ctx, struct sd_host_stats *st,
-		      struct sd_errloc *loc)
+/* The same through copy(): one 4-byte copy per chunk; a failed one ends the scan there. */
+static u64 sd_incr_next_changed_copy(const struct sd_host_rd *rd, const u32 *seqs, u64 idx,
+				     u64 nr, u32 *now, int *rc)
 {
-	struct sd_run run = { .fn = fn, .ctx = ctx };
+	for (; idx < nr; idx++) {
+		u32 was = seqs[idx], s;
+
+		*rc = sd_host_fetch(&rd->win, false, &s,
+				    sd_at_add(rd->descs, false,
+					      idx * SD_DESC_SIZE + SD_DESC_OFF(seq)), 4, rd->loc);
+		if (*rc)
+			return idx;
+		if (s != was || (was & 1)) {
+			*now = s;
+			return idx;
+		}
+	}
+	return nr;
+}
+
+/*
+ * A walk with a callback stopped with run @r open (refused by the callback,
+ * or not reported yet) while at chunk @last. Every change before the run
+ * was accepted and taken; from the run's chunk to @last, the chunks' seqs
+ * may stand for changes that were not: make them odd, so that the next
+ * walk re-reads them and reports whatever still differs from the bits.
+ */
+static void sd_incr_untake(u32 *seqs, const struct sd_geom *g, const struct sd_run *r, u64 last)
+{
+	u64 first = r->n ? (r->start - g->first_gfn) >> g->chunk_shift : last;
+
+	for (u64 i = first; i <= last; i++)
+		seqs[i] = SD_INCR_SEQ_UNSETTLED;
+}
+
+/* A first read into @incr through map() or copy() (@map), as sd_walk_as() is. */
+static SD_HOT int sd_incr_init_as(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+				  struct sd_host_incr *incr, const struct sd_rd_args *a, bool map)
+{
 	struct sd_host_chunk ch;
 	struct sd_host_rd rd;
 	const struct sd_geom *g;
+	struct sd_run run;
 	int rc;
 
-	rc = sd_incr_check(reg, incr, loc);
+	rc = sd_host_rd_setup(&rd, reg, mem, a, NULL, false, false);
 	if (rc)
 		return rc;
-	rc = sd_host_rd_setup(&rd, reg, mem, flags, max_attempts, scratch, true, st, loc);
-	if (rc)
-		return rc;
+	run = (struct sd_run){ .fn = a->fn, .ctx = a->ctx };
 	g = rd.g;
 	/* Never matches a generation: a failed init leaves @incr unusable. */
 	incr->generation = ~reg->generation;
@@ -352,8 +461,8 @@ int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *m
 		 * leaves @incr unusable (its generation).
 		 */
 		rd.scratch = old;
-		rc = sd_host_rd_chunk(&rd, idx, &ch);
-		if (rc && sd_walk_unsettled_ok(rc, flags)) {
+		rc = sd_rd_chunk_as(&rd, idx, map, &ch);
+		if (rc && sd_walk_unsettled_ok(rc, a->flags)) {
 			/* Unknown yet: assume private, and re-read next time. */
 			incr->seqs[idx] = SD_INCR_SEQ_UNSETTLED;
 			sd_bitmap_clear_range(old, 0, g->pages_per_chunk);
@@ -377,63 +486,115 @@ out:
 	return rc;
 }
 
-int sd_host_walk_changes(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
-			 struct sd_host_incr *incr, u32 flags, u32 max_attempts,
-			 u64 *scratch, sd_extent_fn fn, sd_chunk_fn chunk_fn, void *ctx,
-			 struct sd_host_stats *st, struct sd_errloc *loc)
+static SD_LOOP_FN int sd_incr_init_map(const struct sd_host_reg *reg,
+					const struct sd_host_mem *mem, struct sd_host_incr *incr,
+					const struct sd_rd_args *a)
 {
-	struct sd_run run = { .fn = fn, .ctx = ctx };
+	return sd_incr_init_as(reg, mem, incr, a, true);
+}
+
+static SD_NOINLINE int sd_incr_init_copy(const struct sd_host_reg *reg,
+					 const struct sd_host_mem *mem, struct sd_host_incr *incr,
+					 const struct sd_rd_args *a)
+{
+	return sd_incr_init_as(reg, mem, incr, a, false);
+}
+
+int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+		      struct sd_host_incr *incr, const struct sd_host_walk_opts *opts)
+{
+	struct sd_rd_args a;
+	int rc;
+
+	rc = sd_walk_args(opts, false, &a);
+	if (rc)
+		return rc;
+	rc = sd_incr_check(reg, incr, a.loc);
+	if (rc)
+		return rc;
+	if (mem && mem->map)
+		return sd_incr_init_map(reg, mem, incr, &a);
+	return sd_incr_init_copy(reg, mem, incr, &a);
+}
+
+/* Re-read changed chunk @idx (count @now just loaded) and report what differs. */
+static int sd_incr_reread(struct sd_host_rd *rd, struct sd_run *run, struct sd_host_incr *incr,
+			  u64 idx, u32 now, const struct sd_rd_args *a)
+{
+	const struct sd_geom *g = rd->g;
+	sd_gfn_t cgfn = sd_geom_chunk_gfn(g, idx);
 	struct sd_host_chunk ch;
+	int rc;
+
+	if (a->chunk_fn) {
+		rc = a->chunk_fn(a->ctx, idx, incr->seqs[idx], now);
+		if (rc)
+			return rc;
+	}
+	rc = sd_host_rd_chunk(rd, idx, &ch);
+	if (rc && sd_walk_unsettled_ok(rc, a->flags)) {
+		incr->seqs[idx] = SD_INCR_SEQ_UNSETTLED;
+		return sd_run_add(run, cgfn, sd_geom_chunk_pages(g, idx), SD_PAGE_UNSETTLED);
+	}
+	if (rc)
+		return rc;
+	/* Taken back by sd_incr_untake() if a change of this chunk is then refused. */
+	incr->seqs[idx] = ch.v.seq;
+	return sd_incr_chunk(run, cgfn, incr->bits + idx * g->words_per_chunk, &ch, true);
+}
+
+int sd_host_walk_changes(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+			 struct sd_host_incr *incr, u64 *scratch,
+			 const struct sd_host_walk_opts *opts)
+{
 	const struct sd_chunk_desc *descs;
+	struct sd_rd_args a;
 	struct sd_host_rd rd;
 	const struct sd_geom *g;
-	u64 loads = 0, nr;
+	struct sd_run run;
+	u64 loads = 0, nr, idx = 0;
 	u32 *seqs;
 	int rc;
 
-	rc = sd_incr_check(reg, incr, loc);
+	rc = sd_walk_args(opts, true, &a);
+	if (rc)
+		return rc;
+	rc = sd_incr_check(reg, incr, a.loc);
 	if (rc)
 		return rc;
 	if (incr->generation != reg->generation)
-		return sd_fail(loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
-	rc = sd_host_rd_setup(&rd, reg, mem, flags, max_attempts, scratch, true, st, loc);
+		return sd_fail(a.loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	rc = sd_host_rd_setup(&rd, reg, mem, &a, scratch, true, false);
 	if (rc)
 		return rc;
 	g = rd.g;
+	/* With a callback, a change is taken only once accepted (sd_run_take). */
+	run = (struct sd_run){ .fn = a.fn, .ctx = a.ctx, .take = a.fn ? incr->bits : NULL,
+			       .first_gfn = g->first_gfn };
 	/* Locals, not loads through pointers: a quiet pass is nothing but this loop. */
 	nr = g->nr_chunks;
-	descs = (const struct sd_chunk_desc *)(rd.base + g->desc_offset);
+	descs = (const struct sd_chunk_desc *)rd.descs.p;	/* map() only; NULL otherwise */
 	seqs = incr->seqs;
-	for (u64 from = 0, idx; from < nr; from = idx + 1) {
-		u32 was, now = 0;
-		sd_gfn_t cgfn;
-		u64 *old;
+	for (u64 from = 0; from < nr; from = idx + 1) {
+		u32 now = 0;
 
-		idx = sd_incr_next_changed(descs, seqs, from, nr, &now);
+		if (rd.win.base)
+			idx = sd_incr_next_changed(descs, seqs, from, nr, &now);
+		else
+			idx = sd_incr_next_changed_copy(&rd, seqs, from, nr, &now, &rc);
 		loads += (idx < nr ? idx + 1 : nr) - from;
+		if (rc)
+			goto out;
 		if (idx == nr)
 			break;
-		was = seqs[idx];
-		if (chunk_fn) {
-			rc = chunk_fn(ctx, idx, was, now);
-			if (rc)
-				goto out;
-		}
-		cgfn = sd_geom_chunk_gfn(g, idx);
-		old = incr->bits + idx * g->words_per_chunk;
-		rc = sd_host_rd_chunk(&rd, idx, &ch);
-		if (rc && sd_walk_unsettled_ok(rc, flags)) {
-			seqs[idx] = SD_INCR_SEQ_UNSETTLED;
-			rc = sd_run_add(&run, cgfn, sd_geom_chunk_pages(g, idx), SD_PAGE_UNSETTLED);
-		} else if (!rc) {
-			seqs[idx] = ch.v.seq;
-			rc = sd_incr_chunk(&run, cgfn, old, &ch, true);
-		}
+		rc = sd_incr_reread(&rd, &run, incr, idx, now, &a);
 		if (rc)
 			goto out;
 	}
 	rc = sd_run_flush(&run);
 out:
+	if (rc && run.take)
+		sd_incr_untake(seqs, g, &run, SD_MIN(idx, nr - 1));
 	rd.acc.bytes += loads * 4;
 	sd_host_rd_done(&rd);
 	return rc;

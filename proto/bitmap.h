@@ -51,9 +51,10 @@ static inline bool sd_bit_test(const u64 *map, u64 i)
 	return (map[i >> 6] >> (i & 63)) & 1;
 }
 
+/* Set, or clear, every bit of [start, start + n). */
 void sd_bitmap_set_range(u64 *map, u64 start, u64 n);
 void sd_bitmap_clear_range(u64 *map, u64 start, u64 n);
-/* Set bits in [start, start + n). */
+/* Number of set bits in [start, start + n). */
 u64 sd_bitmap_weight(const u64 *map, u64 start, u64 n);
 /* First index in [start, end) whose bit equals @value, or @end. */
 u64 sd_bitmap_find(const u64 *map, u64 start, u64 end, bool value);

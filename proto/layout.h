@@ -12,6 +12,19 @@
 #include "sev_donate.h"
 #include "sd_types.h"
 
+/**
+ * struct sd_geom - a table's layout (SPEC.md 1.3), from a validated header
+ * @first_gfn: first guest frame covered
+ * @nr_gfns: frames covered
+ * @nr_chunks: ceil(nr_gfns / pages_per_chunk)
+ * @desc_offset: table byte offset of the descriptor array
+ * @bitmap_offset: table byte offset of the bitmap
+ * @table_size: bytes, a multiple of SD_PAGE_SIZE
+ * @pages_per_chunk: a power of two in [SD_MIN_CHUNK_PAGES, SD_MAX_CHUNK_PAGES]
+ * @chunk_shift: log2(pages_per_chunk)
+ * @words_per_chunk: pages_per_chunk / 64
+ * @header_size: bytes of header
+ */
 struct sd_geom {
 	sd_gfn_t first_gfn;
 	u64 nr_gfns;
@@ -20,8 +33,8 @@ struct sd_geom {
 	u64 bitmap_offset;
 	u64 table_size;
 	u32 pages_per_chunk;
-	u32 chunk_shift;	/* log2(pages_per_chunk) */
-	u32 words_per_chunk;	/* pages_per_chunk / 64 */
+	u32 chunk_shift;
+	u32 words_per_chunk;
 	u32 header_size;
 };
 
@@ -70,7 +83,7 @@ static inline u32 sd_geom_chunk_bytes(const struct sd_geom *g)
 	return g->pages_per_chunk / 8;
 }
 
-/* Number of table pages, and the span-relative index of the first one. */
+/* Number of pages the table occupies (table_size is a multiple of SD_PAGE_SIZE). */
 static inline u64 sd_geom_table_pages(const struct sd_geom *g)
 {
 	return g->table_size >> SD_PAGE_SHIFT;

@@ -14,23 +14,45 @@
 #include "sd_types.h"
 #include "layout.h"
 
-/* What the host knows about the guest, independent of anything the guest wrote. */
+/**
+ * struct sd_limits - what the host knows about the guest, independent of
+ * anything the guest wrote (SPEC.md 4.1)
+ * @ram_first_gfn: lowest frame of guest RAM
+ * @ram_end_gfn: one past the highest frame of guest RAM
+ * @gfn_limit: a span must end at or below this (<= SD_GFN_LIMIT)
+ * @max_table_bytes: the host's bound on table_size
+ */
 struct sd_limits {
-	sd_gfn_t ram_first_gfn;	/* lowest frame of guest RAM */
-	sd_gfn_t ram_end_gfn;	/* one past the highest frame of guest RAM */
-	sd_gfn_t gfn_limit;	/* a span must end at or below this (<= SD_GFN_LIMIT) */
-	u64 max_table_bytes;	/* the host's bound on table_size */
+	sd_gfn_t ram_first_gfn;
+	sd_gfn_t ram_end_gfn;
+	sd_gfn_t gfn_limit;
+	u64 max_table_bytes;
 };
+
+/* Table byte offsets of header and descriptor fields, for error locations. */
+#define SD_HDR_OFF(f)	((u64)__builtin_offsetof(struct sd_table_header, f))
+#define SD_DESC_OFF(f)	((u64)__builtin_offsetof(struct sd_chunk_desc, f))
 
 #define SD_LOC_NONE	(~0ULL)
 
-/* Where a check failed: the error, the chunk (or SD_LOC_NONE), the table byte offset. */
+/**
+ * struct sd_errloc - where a check failed
+ * @err: the error, negative SD_ERR_* (what the call returned)
+ * @chunk: the chunk, or SD_LOC_NONE
+ * @offset: the table byte offset of the field or bitmap word at fault, or
+ *	SD_LOC_NONE
+ */
 struct sd_errloc {
-	int err;		/* negative SD_ERR_* */
+	int err;
 	u64 chunk;
 	u64 offset;
 };
 
+/*
+ * Record a failure: @err is the error as the enum names it (positive
+ * SD_ERR_*); the return value is what the failing call returns (-@err).
+ * Every helper that records an error takes it this way.
+ */
 static inline int sd_fail(struct sd_errloc *loc, int err, u64 chunk, u64 offset)
 {
 	if (loc) {
@@ -50,13 +72,20 @@ int sd_validate_header(const struct sd_table_header *h, sd_gpa_t table_gpa,
 		       const struct sd_limits *lim, struct sd_geom *g,
 		       struct sd_errloc *loc);
 
-/* What one chunk looks like after sd_validate_chunk() accepted it. */
+/**
+ * struct sd_chunk_view - one chunk, as sd_validate_chunk() accepted it
+ * @seq: the count the copy was taken under
+ * @nr_shared: the popcount of the copied bits
+ * @pages: pages this chunk covers
+ * @pending_first: first page of the window (odd chunks, paused reads)
+ * @pending_count: pages in the window; 0 when the chunk is stable
+ */
 struct sd_chunk_view {
 	u32 seq;
-	u32 nr_shared;		/* the popcount of the copied bits */
-	u32 pages;		/* pages this chunk covers */
-	u32 pending_first;	/* in-transition range (odd chunks, paused mode) */
-	u32 pending_count;	/* 0 when the chunk is stable */
+	u32 nr_shared;
+	u32 pages;
+	u32 pending_first;
+	u32 pending_count;
 };
 
 /*
@@ -72,11 +101,47 @@ int sd_validate_chunk(const struct sd_geom *g, u64 idx,
 		      struct sd_chunk_view *v, struct sd_errloc *loc);
 
 /*
+ * The table's own pages in chunk @idx, as chunk-relative pages [*lo, *hi)
+ * of a table registered at @table_gpa; false (and *lo, *hi untouched) when
+ * the chunk holds none. Geometry only: no check.
+ */
+static inline bool sd_chunk_table_pages(const struct sd_geom *g, u64 idx, sd_gpa_t table_gpa,
+					u32 *lo, u32 *hi)
+{
+	sd_gfn_t cgfn = sd_geom_chunk_gfn(g, idx);
+	sd_gfn_t cend = cgfn + sd_geom_chunk_pages(g, idx);
+	sd_gfn_t tlo = table_gpa >> SD_PAGE_SHIFT;
+	sd_gfn_t thi = tlo + sd_geom_table_pages(g);
+
+	if (tlo >= cend || thi <= cgfn)
+		return false;
+	*lo = (u32)(SD_MAX(tlo, cgfn) - cgfn);
+	*hi = (u32)(SD_MIN(thi, cend) - cgfn);
+	return true;
+}
+
+/*
+ * The checks of a chunk holding table pages that need no bitmap beyond
+ * those pages: what a registration makes (SPEC.md 5.5 step 6) and what a
+ * read without the bitmap (3.2) makes of a table chunk. @d is the copied
+ * descriptor (its pending range looked at only when its count is odd);
+ * @first_clear is the first of the chunk's table pages (sd_chunk_table_pages)
+ * whose bit is clear in the copy, or their end when every one is set.
+ * Checks, in order: 4.3.0 (odd while not @paused), 4.3.1 and 4.3.2 (odd),
+ * 4.2.3. Returns 0 or -SD_ERR_CHUNK_ODD / -SD_ERR_CHUNK_PENDING /
+ * -SD_ERR_TABLE_NOT_SHARED.
+ */
+int sd_validate_table_chunk(const struct sd_geom *g, u64 idx, const struct sd_chunk_desc *d,
+			    u32 first_clear, sd_gpa_t table_gpa, bool paused,
+			    struct sd_errloc *loc);
+
+/*
  * Validate a registration value (SPEC.md 5.1) against the guest's physical
  * address width. Returns 1 for an enable request (GPA in *gpa), 0 for an
- * unregister request, or -SD_ERR_REG_RESERVED / -SD_ERR_REG_GPA.
+ * unregister request, or -SD_ERR_REG_RESERVED / -SD_ERR_REG_GPA (located
+ * nowhere: SD_LOC_NONE, SD_LOC_NONE).
  */
-int sd_validate_reg_value(u64 value, u32 phys_bits, sd_gpa_t *gpa);
+int sd_validate_reg_value(u64 value, u32 phys_bits, sd_gpa_t *gpa, struct sd_errloc *loc);
 
 /*
  * Whether @err (positive or negative) is an error a host may answer to a

@@ -25,6 +25,8 @@ void bl_cursor_seek(struct bl_cursor *c, sd_gfn_t gfn)
 {
 	const struct sd_geom *g = &c->reg->geom;
 	u64 p = gfn - g->first_gfn, idx;
+	SD_HOST_OPTS(sd_host_read_opts, o, .max_attempts = c->max_attempts, .stats = &c->st,
+		     .loc = &c->loc);
 	int rc;
 
 	c->use_bits = false;
@@ -36,8 +38,7 @@ void bl_cursor_seek(struct bl_cursor *c, sd_gfn_t gfn)
 	idx = p >> g->chunk_shift;
 	c->lo = sd_geom_chunk_gfn(g, idx);
 	c->n = sd_geom_chunk_pages(g, idx);
-	rc = sd_host_read_chunk(c->reg, c->mem, idx, 0, c->max_attempts, c->scratch, &c->ch,
-				&c->st, &c->loc);
+	rc = sd_host_read_chunk(c->reg, c->mem, idx, c->scratch, &c->ch, &o);
 	if (rc == -SD_ERR_CHUNK_ODD || rc == -SD_ERR_CHUNK_RETRIES)
 		c->fixed = SD_PAGE_UNSETTLED;
 	else if (rc)

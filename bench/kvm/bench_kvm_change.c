@@ -354,13 +354,14 @@ static int kc_msr(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 *val)
 	(void)v;
 	if (msr == SD_MSR_TABLE) {
 		struct sd_errloc loc;
+		SD_HOST_OPTS(sd_host_register_opts, ro, .loc = &loc);
 		int rc;
 
 		if (!write) {
 			*val = k->reg.active ? k->reg.value : 0;
 			return 0;
 		}
-		rc = sd_host_register(&k->reg, &k->cfg, &k->mem, *val, NULL, NULL, &loc);
+		rc = sd_host_register(&k->reg, &k->cfg, &k->mem, *val, &ro);
 		k->reg_status = (u32)-rc;
 		return rc ? -1 : 0;
 	}

@@ -27,8 +27,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				struct sd_host_chunk ch;
 				struct sd_errloc loc;
 				u32 a = (flags & SD_READ_PAUSED) ? 1 : cfg.max_attempts;
-				int rc = sd_host_read_chunk(&reg, &mem, i, flags, cfg.max_attempts,
-							    scratch, &ch, &st, &loc);
+				SD_HOST_OPTS(sd_host_read_opts, o, .flags = flags,
+					     .max_attempts = cfg.max_attempts, .stats = &st,
+					     .loc = &loc);
+				int rc = sd_host_read_chunk(&reg, &mem, i, scratch, &ch, &o);
 
 				if (st.attempts > a || st.bytes > fz_chunk_bytes_bound(&reg, a))
 					__builtin_trap();
@@ -37,12 +39,14 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 					__builtin_trap();
 				if (rc && loc.chunk != SD_LOC_NONE && loc.chunk != i)
 					__builtin_trap();
+				if (!fz_err_possible(&m, rc))
+					__builtin_trap();
 			}
 		}
 		struct sd_host_chunk ch;
 
-		if (sd_host_read_chunk(&reg, &mem, reg.geom.nr_chunks, 0, 1, scratch, &ch, NULL,
-				       NULL) != -SD_ERR_INVAL)
+		if (sd_host_read_chunk(&reg, &mem, reg.geom.nr_chunks, scratch, &ch, NULL) !=
+		    -SD_ERR_INVAL)
 			__builtin_trap();	/* an index past the table */
 	}
 	free(m.img);

@@ -6,7 +6,10 @@
  * Input: a 32-byte parameter block, then a table image. The image sits at
  * guest-physical address params.gpa; everything else is unbacked, except an
  * optional MMIO window and a memory-slot boundary, both from the params, so
- * the accessor's three failures are reachable. Every target checks the
+ * the accessor's failures are reachable. The accessor is map() or, params
+ * flag bit 3, copy(), which then faults on the access flags bits 16-23 say
+ * (0: none), so that a fault anywhere in a call is reachable too. Every
+ * target checks the
  * host's bounds itself (work per chunk, runs inside the span, nothing
  * changed by a failed registration) and traps when one is broken, so the
  * fuzzer reports a broken bound as a crash.
@@ -21,7 +24,8 @@
 struct fz_params {
 	u64 gpa;		/* page-aligned after masking */
 	u32 ram_lo, ram_hi;	/* guest RAM, in pages */
-	u32 flags;		/* bit 0 paused, bit 1 strict, bit 2 hypercall args, bits 8-15 mmio */
+	u32 flags;		/* bit 0 paused, 1 strict, 2 hypercall args, 3 copy(), 8-15 mmio,
+				 * 16-23 the copy() that faults */
 	u32 attempts;		/* 1..8 after masking */
 	u32 vbits;		/* low 12 bits of the registration value */
 	u32 aux;		/* target-specific: mutation seed, hypercall size */
@@ -34,6 +38,7 @@ struct fz_mem {
 	u8 *img;
 	u64 len;
 	sd_gpa_t gpa, mmio_lo, mmio_hi, slot_split;
+	u64 copies, fault_at;	/* copy() calls so far; the one that faults (0: none) */
 };
 
 static const void *fz_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
@@ -53,6 +58,29 @@ static const void *fz_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
 		return NULL;
 	}
 	return m->img + (gpa - m->gpa);
+}
+
+/* The same memory through copy(); call m->fault_at fails as a kernel's copy would. */
+static int fz_copy(void *ctx, void *dst, sd_gpa_t gpa, u64 len)
+{
+	struct fz_mem *m = ctx;
+	const void *src;
+	int err = 0;
+
+	if (++m->copies == m->fault_at)
+		return -14;		/* -EFAULT: host/ names it SD_ERR_MEM_FAULT */
+	src = fz_map(ctx, gpa, len, &err);
+	if (!src)
+		return err;
+	if (dst)
+		memcpy(dst, src, len);
+	return 0;
+}
+
+/* Whether error @rc may come from this input: a fault only where one was injected. */
+static inline bool fz_err_possible(const struct fz_mem *m, int rc)
+{
+	return rc != -SD_ERR_MEM_FAULT || (m->fault_at && m->copies >= m->fault_at);
 }
 
 /* Decode an input; NULL when it is too short. The image is a private, writable copy. */
@@ -75,7 +103,12 @@ static inline u8 *fz_setup(const u8 *data, size_t size, struct fz_params *p, str
 	}
 	if ((p->flags >> 12) & 1)
 		m->slot_split = p->gpa + (((p->flags >> 13) & 7) << 12);
-	*mem = (struct sd_host_mem){ .map = fz_map, .ctx = m };
+	m->copies = 0;
+	m->fault_at = (p->flags >> 16) & 0xff;
+	if (p->flags & 8)
+		*mem = (struct sd_host_mem){ .copy = fz_copy, .ctx = m };
+	else
+		*mem = (struct sd_host_mem){ .map = fz_map, .ctx = m };
 	*cfg = (struct sd_host_cfg){
 		.lim = { .ram_first_gfn = SD_MIN(p->ram_lo, p->ram_hi),
 			 .ram_end_gfn = SD_MAX(p->ram_lo, p->ram_hi),
@@ -101,10 +134,12 @@ static inline int fz_register(const struct fz_params *p, const struct sd_host_cf
 				 .reserved = (p->aux >> 30) & 1 };
 	struct sd_host_reg before = *reg;
 	struct sd_errloc loc;
-	int rc = sd_host_register_flags(reg, cfg, mem, p->gpa | (p->vbits & 0xfff),
-					(p->flags & 4) ? &hc : NULL, fz_read_flags(p) & SD_READ_PAUSED,
-					st, &loc);
+	SD_HOST_OPTS(sd_host_register_opts, o, .flags = fz_read_flags(p) & SD_READ_PAUSED,
+		     .hc = (p->flags & 4) ? &hc : NULL, .stats = st, .loc = &loc);
+	int rc = sd_host_register(reg, cfg, mem, p->gpa | (p->vbits & 0xfff), &o);
 
+	if (!fz_err_possible(mem->ctx, rc))
+		__builtin_trap();
 	if (rc && memcmp(&before, reg, sizeof(before)))
 		__builtin_trap();	/* a failed registration must leave the old one */
 	if (rc && loc.err != rc)

@@ -38,8 +38,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (fz_register(&p, &cfg, &mem, &reg, NULL) == 0 && reg.active) {
 		struct fz_cover c = { .g = &reg.geom };
 		struct sd_host_stats st = { 0 };
-		u32 flags = SD_READ_PAUSED | ((p.flags & 2) ? SD_READ_STRICT : 0);
-		int rc = sd_host_walk(&reg, &mem, flags, 0, scratch, fz_cover, &c, &st, NULL);
+		SD_HOST_OPTS(sd_host_walk_opts, o,
+			     .flags = SD_READ_PAUSED | ((p.flags & 2) ? SD_READ_STRICT : 0),
+			     .fn = fz_cover, .ctx = &c, .stats = &st);
+		int rc = sd_host_walk(&reg, &mem, scratch, &o);
 
 		/* Paused: exactly one attempt per chunk read, and odd counts never fail. */
 		if (st.attempts != st.chunks || st.retries || st.unsettled)

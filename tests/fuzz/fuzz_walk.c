@@ -43,16 +43,21 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		struct fz_runs r = { .g = &reg.geom, .next = 0 };
 		struct sd_host_stats st = { 0 };
 		struct sd_host_incr incr = { .nr_chunks = reg.geom.nr_chunks };
+		SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = cfg.max_attempts,
+			     .fn = fz_run, .ctx = &r, .stats = &st);
+		int rc;
 
-		sd_host_walk(&reg, &mem, flags, cfg.max_attempts, scratch, fz_run, &r, &st, NULL);
+		rc = sd_host_walk(&reg, &mem, scratch, &o);
+		if (!fz_err_possible(&m, rc))
+			__builtin_trap();
 		if (st.chunks > reg.geom.nr_chunks ||
 		    st.attempts > reg.geom.nr_chunks * cfg.max_attempts)
 			__builtin_trap();
 		incr.seqs = calloc(sd_host_incr_seq_entries(&reg), sizeof(u32));
 		incr.bits = calloc(sd_host_incr_bit_words(&reg), sizeof(u64));
 		r = (struct fz_runs){ .g = &reg.geom };
-		if (sd_host_incr_init(&reg, &mem, &incr, flags, cfg.max_attempts, scratch, fz_run,
-				      &r, NULL, NULL) == 0) {
+		o.stats = NULL;
+		if (sd_host_incr_init(&reg, &mem, &incr, &o) == 0) {
 			/* The guest changes some bytes of its table, then the host looks again. */
 			u64 seed = p.aux | 1;
 
@@ -62,8 +67,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			}
 			r = (struct fz_runs){ .g = &reg.geom };
 			st = (struct sd_host_stats){ 0 };
-			sd_host_walk_changes(&reg, &mem, &incr, flags, cfg.max_attempts, scratch,
-					     fz_run, NULL, &r, &st, NULL);
+			o.stats = &st;
+			rc = sd_host_walk_changes(&reg, &mem, &incr, scratch, &o);
+			if (!fz_err_possible(&m, rc))
+				__builtin_trap();
 			if (r.pages > reg.geom.nr_gfns || st.chunks > reg.geom.nr_chunks)
 				__builtin_trap();
 		}

@@ -28,4 +28,15 @@ static inline int collect_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state 
 	return 0;
 }
 
+/* A strict walk, one attempt per chunk (every vCPU stopped), into @co. */
+static inline int collect_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+			       u64 *scratch, struct collect *co, struct sd_host_stats *st,
+			       struct sd_errloc *loc)
+{
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = SD_READ_STRICT, .max_attempts = 1,
+		     .fn = collect_fn, .ctx = co, .stats = st, .loc = loc);
+
+	return sd_host_walk(reg, mem, scratch, &o);
+}
+
 #endif /* SD_KVM_TEST_COLLECT_H */

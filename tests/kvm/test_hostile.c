@@ -315,7 +315,7 @@ static const void *rec_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
 	return sd_vm_mem_map(ctx, gpa, len, err);
 }
 
-static struct sd_host_mem rmem = { rec_map, NULL };
+static struct sd_host_mem rmem = { .map = rec_map };
 
 static void maps_reset(void)
 {
@@ -433,10 +433,13 @@ static struct sd_host_reg current_reg(void)
 static int read_chunk(const struct sd_host_reg *reg, u64 idx, u32 flags, u32 attempts,
 		      struct sd_host_stats *st, struct sd_host_chunk *ch, struct sd_errloc *loc)
 {
+	SD_HOST_OPTS(sd_host_read_opts, o, .flags = flags, .max_attempts = attempts, .stats = st,
+		     .loc = loc);
+
 	memset(st, 0, sizeof(*st));
 	loc->err = 0;
 	loc->chunk = loc->offset = SD_LOC_NONE;
-	return sd_host_read_chunk(reg, &rmem, idx, flags, attempts, scratch, ch, st, loc);
+	return sd_host_read_chunk(reg, &rmem, idx, scratch, ch, &o);
 }
 
 struct hs_run {
@@ -462,9 +465,12 @@ static int collect(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state st)
 static int walk(const struct sd_host_reg *reg, u32 flags, u32 attempts,
 		struct sd_host_stats *st, struct sd_errloc *loc)
 {
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = attempts,
+		     .fn = collect, .ctx = &runs, .stats = st, .loc = loc);
+
 	memset(st, 0, sizeof(*st));
 	runs.n = 0;
-	return sd_host_walk(reg, &rmem, flags, attempts, scratch, collect, &runs, st, loc);
+	return sd_host_walk(reg, &rmem, scratch, &o);
 }
 
 /* Whether the last walk reported exactly the run (gfn, n, state). */
@@ -551,11 +557,14 @@ static void live_reads_of_a_count_stuck_odd_end_after_max_attempts(void)
 	struct sd_host_stats st;
 	struct sd_host_chunk ch;
 	struct sd_errloc loc;
+	SD_HOST_OPTS(sd_host_walk_opts, io, .max_attempts = 1, .stats = &st, .loc = &loc);
+	SD_HOST_OPTS(sd_host_walk_opts, co, .flags = SD_READ_UNSETTLED_OK, .max_attempts = 8,
+		     .fn = collect, .ctx = &runs, .stats = &st, .loc = &loc);
 	int rc;
 
 	TEST_ASSERT(seqs && bits, "calloc");
 	memset(&st, 0, sizeof(st));
-	rc = sd_host_incr_init(&a, &rmem, &incr, 0, 1, scratch, NULL, NULL, &st, &loc);
+	rc = sd_host_incr_init(&a, &rmem, &incr, &io);
 	EXPECT_ERR(rc, 0, "incr_init");
 
 	odd0 = SD_LOAD(rdr.seen[SD_ERR_CHUNK_ODD]);
@@ -591,8 +600,7 @@ static void live_reads_of_a_count_stuck_odd_end_after_max_attempts(void)
 	for (i = 0; i < 2; i++) {
 		memset(&st, 0, sizeof(st));
 		runs.n = 0;
-		rc = sd_host_walk_changes(&a, &rmem, &incr, SD_READ_UNSETTLED_OK, 8, scratch,
-					  collect, NULL, &runs, &st, &loc);
+		rc = sd_host_walk_changes(&a, &rmem, &incr, scratch, &co);
 		EXPECT_ERR(rc, 0, "walk_changes");
 		TEST_ASSERT(runs.n == 1 && has_run(k * HS_PPC, HS_PPC, SD_PAGE_UNSETTLED),
 			    "walk_changes: %u runs", runs.n);

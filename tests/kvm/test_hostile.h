@@ -170,8 +170,9 @@ static void *hs_reader_fn(void *arg)
 			struct sd_host_stats st = { 0 };
 			struct sd_host_chunk ch;
 			struct sd_errloc loc;
-			int rc = sd_host_read_chunk(reg, &rd->mem, idx, flags, HS_READER_ATTEMPTS,
-						    rd->scratch, &ch, &st, &loc);
+			SD_HOST_OPTS(sd_host_read_opts, o, .flags = flags,
+				     .max_attempts = HS_READER_ATTEMPTS, .stats = &st, .loc = &loc);
+			int rc = sd_host_read_chunk(reg, &rd->mem, idx, rd->scratch, &ch, &o);
 			u64 per_attempt = 12 + 8ULL * reg->geom.words_per_chunk;
 
 			/* Each read is bounded, whatever the guest wrote. */

@@ -455,6 +455,10 @@ static void check_exact(struct lr_ctx *c, const char *what)
 	struct sd_host_stats st;
 	struct sd_errloc loc;
 	struct collect co;
+	SD_HOST_OPTS(sd_host_walk_opts, strict, .flags = SD_READ_STRICT, .max_attempts = 1,
+		     .stats = &st, .loc = &loc);
+	SD_HOST_OPTS(sd_host_walk_opts, live, .max_attempts = 1, .fn = collect_fn, .ctx = &co,
+		     .stats = &st, .loc = &loc);
 	u8 *state = calloc(LR_MAX_PAGES, 1), *changed = calloc(LR_MAX_PAGES, 1);
 	u64 p, span;
 	int rc;
@@ -469,8 +473,7 @@ static void check_exact(struct lr_ctx *c, const char *what)
 
 	memset(&st, 0, sizeof(st));
 	co = (struct collect){ state, span, false };
-	rc = sd_host_walk(&reg, &c->reg->mem, SD_READ_STRICT, 1, c->scratch, collect_fn, &co,
-			  &st, &loc);
+	rc = collect_walk(&reg, &c->reg->mem, c->scratch, &co, &st, &loc);
 	TEST_ASSERT(rc == 0 && !co.bad, "%s: walk %s (chunk %llu offset %#llx)", what,
 		    sd_err_name(rc), (unsigned long long)loc.chunk, (unsigned long long)loc.offset);
 	TEST_ASSERT_EQ(st.retries, 0);
@@ -493,14 +496,12 @@ static void check_exact(struct lr_ctx *c, const char *what)
 		c->incr.seqs = calloc(sd_host_incr_seq_entries(&reg), sizeof(u32));
 		c->incr.bits = calloc(sd_host_incr_bit_words(&reg), sizeof(u64));
 		TEST_ASSERT(c->incr.seqs && c->incr.bits, "calloc");
-		rc = sd_host_incr_init(&reg, &c->reg->mem, &c->incr, SD_READ_STRICT, 1, c->scratch,
-				       NULL, NULL, &st, &loc);
+		rc = sd_host_incr_init(&reg, &c->reg->mem, &c->incr, &strict);
 		TEST_ASSERT(rc == 0, "%s: incr_init %s", what, sd_err_name(rc));
 	} else {
 		memset(changed, 0xff, LR_MAX_PAGES);
 		co = (struct collect){ changed, span, false };
-		rc = sd_host_walk_changes(&reg, &c->reg->mem, &c->incr, 0, 1, c->scratch,
-					  collect_fn, NULL, &co, &st, &loc);
+		rc = sd_host_walk_changes(&reg, &c->reg->mem, &c->incr, c->scratch, &live);
 		TEST_ASSERT(rc == 0 && !co.bad, "%s: walk_changes %s", what, sd_err_name(rc));
 		for (p = 0; p < span; p++) {
 			u8 want = c->lr->ledger[p] != c->prev_ledger[p] ? c->lr->ledger[p] : 0xff;
@@ -531,6 +532,8 @@ static u64 check_paused(struct lr_ctx *c, const char *what)
 	struct sd_errloc loc;
 	struct lr_inflight f[LR_VCPUS];
 	struct collect co;
+	SD_HOST_OPTS(sd_host_walk_opts, paused, .flags = SD_READ_PAUSED | SD_READ_STRICT,
+		     .fn = collect_fn, .ctx = &co, .stats = &st, .loc = &loc);
 	u8 *state = calloc(LR_MAX_PAGES, 1);
 	u64 p, span, transition = 0;
 	int rc;
@@ -541,8 +544,7 @@ static u64 check_paused(struct lr_ctx *c, const char *what)
 	memcpy(f, c->lr->inflight, sizeof(f));
 	memset(&st, 0, sizeof(st));
 	co = (struct collect){ state, span, false };
-	rc = sd_host_walk(&reg, &c->reg->mem, SD_READ_PAUSED | SD_READ_STRICT, 1, c->scratch,
-			  collect_fn, &co, &st, &loc);
+	rc = sd_host_walk(&reg, &c->reg->mem, c->scratch, &paused);
 	TEST_ASSERT(rc == 0 && !co.bad, "%s: paused walk %s (chunk %llu offset %#llx)", what,
 		    sd_err_name(rc), (unsigned long long)loc.chunk, (unsigned long long)loc.offset);
 	for (p = 0; p < span; p++) {
@@ -637,8 +639,9 @@ static void *reader_fn(void *arg)
 		for (idx = 0; idx < reg->geom.nr_chunks; idx++) {
 			struct sd_host_chunk ch;
 			struct sd_errloc loc;
-			int rc = sd_host_read_chunk(reg, &c->reg->mem, idx, flags, LIVE_ATTEMPTS,
-						    scratch, &ch, &c->rstats, &loc);
+			SD_HOST_OPTS(sd_host_read_opts, o, .flags = flags,
+				     .max_attempts = LIVE_ATTEMPTS, .stats = &c->rstats, .loc = &loc);
+			int rc = sd_host_read_chunk(reg, &c->reg->mem, idx, scratch, &ch, &o);
 
 			if (rc == -SD_ERR_CHUNK_ODD || rc == -SD_ERR_CHUNK_RETRIES) {
 				c->unsettled_chunks++;

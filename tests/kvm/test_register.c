@@ -494,6 +494,10 @@ static void garbage_registrations_fail_with_their_named_error(void)
 	struct sd_vcpu *v = vm->vcpus[0];
 	struct sd_host_reg reg;
 	struct sd_errloc loc;
+	SD_HOST_OPTS(sd_host_read_opts, live, .max_attempts = 4, .loc = &loc);
+	SD_HOST_OPTS(sd_host_read_opts, strict, .flags = SD_READ_STRICT, .max_attempts = 4,
+		     .loc = &loc);
+	SD_HOST_OPTS(sd_host_read_opts, paused, .flags = SD_READ_PAUSED, .loc = &loc);
 	u64 scratch[SD_HOST_SCRATCH_WORDS];
 	struct sd_host_chunk ch;
 	u64 i, n;
@@ -544,22 +548,20 @@ static void garbage_registrations_fail_with_their_named_error(void)
 
 	/* What the registered table says afterwards is read, and named. */
 	expect_sync(v, ST_LIES);
-	rc = sd_host_read_chunk(&reg, &r->mem, RG_COUNT_CHUNK, 0, 4, scratch, &ch, NULL, &loc);
+	rc = sd_host_read_chunk(&reg, &r->mem, RG_COUNT_CHUNK, scratch, &ch, &live);
 	TEST_ASSERT(rc == -SD_ERR_CHUNK_COUNT && loc.chunk == RG_COUNT_CHUNK,
 		    "count that lies: %s", sd_err_name(rc));
 	/* The last chunk is otherwise all private: only a strict read looks at its bits. */
-	rc = sd_host_read_chunk(&reg, &r->mem, RG_LAST_CHUNK, 0, 4, scratch, &ch, NULL, &loc);
+	rc = sd_host_read_chunk(&reg, &r->mem, RG_LAST_CHUNK, scratch, &ch, &live);
 	TEST_ASSERT(rc == 0 && ch.summary, "summary read: %s", sd_err_name(rc));
-	rc = sd_host_read_chunk(&reg, &r->mem, RG_LAST_CHUNK, SD_READ_STRICT, 4, scratch, &ch,
-				NULL, &loc);
+	rc = sd_host_read_chunk(&reg, &r->mem, RG_LAST_CHUNK, scratch, &ch, &strict);
 	TEST_ASSERT(rc == -SD_ERR_CHUNK_PAD && loc.chunk == RG_LAST_CHUNK,
 		    "padding bit: %s", sd_err_name(rc));
 	/* The vCPU is stopped: a paused read decides the odd chunk, and names its range. */
-	rc = sd_host_read_chunk(&reg, &r->mem, RG_ODD_CHUNK, SD_READ_PAUSED, 1, scratch, &ch,
-				NULL, &loc);
+	rc = sd_host_read_chunk(&reg, &r->mem, RG_ODD_CHUNK, scratch, &ch, &paused);
 	TEST_ASSERT(rc == -SD_ERR_CHUNK_PENDING && loc.chunk == RG_ODD_CHUNK,
 		    "paused read: %s", sd_err_name(rc));
-	rc = sd_host_read_chunk(&reg, &r->mem, RG_ODD_CHUNK, 0, 4, scratch, &ch, NULL, &loc);
+	rc = sd_host_read_chunk(&reg, &r->mem, RG_ODD_CHUNK, scratch, &ch, &live);
 	TEST_ASSERT(rc == -SD_ERR_CHUNK_ODD, "live read: %s", sd_err_name(rc));
 
 	expect_sync(v, ST_HDR_REWRITTEN);

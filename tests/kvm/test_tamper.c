@@ -492,7 +492,7 @@ static void host_scribbles_while_the_guest_writes_at_cpl3(u64 seed, u64 ops)
 	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(r, &reg), 0);
 	TEST_ASSERT(reg.gpa == TS_T2_GPA && reg.generation == 2, "T2 registered");
 	co = (struct collect){ state, TS_SPAN, false };
-	rc = sd_host_walk(&reg, &r->mem, SD_READ_STRICT, 1, scratch, collect_fn, &co, &st, &loc);
+	rc = collect_walk(&reg, &r->mem, scratch, &co, &st, &loc);
 	TEST_ASSERT(rc == 0 && !co.bad, "walk of the new table: %s", sd_err_name(rc));
 	TEST_ASSERT_EQ(st.retries, 0);
 	for (p = 0; p < TS_SPAN; p++)
@@ -747,8 +747,7 @@ static void registration_answers_that_make_no_sense_are_bad_answers(void)
 		int rc;
 
 		TEST_ASSERT(scratch && state, "calloc");
-		rc = sd_host_walk(&reg, &r->mem, SD_READ_STRICT, 1, scratch, collect_fn, &co, NULL,
-				  &loc);
+		rc = collect_walk(&reg, &r->mem, scratch, &co, NULL, &loc);
 		TEST_ASSERT(rc == 0 && !co.bad, "walk: %s", sd_err_name(rc));
 		for (p = 0; p < TL_SPAN; p++)
 			shared += state[p];

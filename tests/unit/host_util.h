@@ -27,7 +27,10 @@ struct tmem {
 	struct tmem_region r[8];
 	int n;
 	u64 maps;		/* map() calls */
-	u64 fails;		/* map() calls that failed */
+	u64 fails;		/* map() and copy() calls that failed */
+	u64 copies;		/* copy() calls, probes included */
+	u64 fault_at;		/* > 0: copy() call number fault_at fails ... */
+	int fault_rc;		/* ... returning this (0: -SD_ERR_MEM_FAULT) */
 };
 
 static inline void tmem_add(struct tmem *m, sd_gpa_t gpa, u64 len, void *ptr, int kind)
@@ -47,15 +50,14 @@ static inline const struct tmem_region *tmem_find(const struct tmem *m, sd_gpa_t
 /*
  * Like a VMM's view of memslots: a range must lie inside one RAM region.
  * One that runs into the next region is SPLIT; one that runs off the end of
- * backed memory is UNBACKED; one that starts in MMIO is MMIO.
+ * backed memory is UNBACKED; one that starts in MMIO is MMIO. Returns where
+ * [gpa, gpa + len) is backed, or NULL with *err set.
  */
-static inline const void *tmem_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
+static inline u8 *tmem_resolve(struct tmem *m, sd_gpa_t gpa, u64 len, int *err)
 {
-	struct tmem *m = ctx;
 	const struct tmem_region *r = tmem_find(m, gpa);
 	sd_gpa_t end;
 
-	m->maps++;
 	if (!r) {
 		*err = -SD_ERR_MEM_UNBACKED;
 		goto fail;
@@ -77,9 +79,54 @@ fail:
 	return NULL;
 }
 
+static inline const void *tmem_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
+{
+	struct tmem *m = ctx;
+
+	m->maps++;
+	return tmem_resolve(m, gpa, len, err);
+}
+
+/*
+ * The copying accessor over the same regions, as a kernel's would be: it
+ * may fail on any call (m->fault_at), and copies a 4-byte count with one
+ * load and anything longer word by word (host/ asks for nothing else).
+ * Loads are SD_READ_ONCE: the memory may be written by another thread.
+ */
+static inline int tmem_copy(void *ctx, void *dst, sd_gpa_t gpa, u64 len)
+{
+	struct tmem *m = ctx;
+	int err = 0;
+	u8 *p;
+
+	if (++m->copies == m->fault_at) {
+		m->fails++;
+		return m->fault_rc ? m->fault_rc : -SD_ERR_MEM_FAULT;
+	}
+	p = tmem_resolve(m, gpa, len, &err);
+	if (!p)
+		return err;
+	if (!dst)
+		return 0;
+	if (len == 4) {
+		assert_true(gpa % 4 == 0);
+		*(u32 *)dst = SD_READ_ONCE(*(u32 *)p);
+		return 0;
+	}
+	assert_true(len % 8 == 0 && gpa % 8 == 0);
+	for (u64 i = 0; i < len / 8; i++)
+		((u64 *)dst)[i] = SD_READ_ONCE(((u64 *)p)[i]);
+	return 0;
+}
+
 static inline struct sd_host_mem tmem_host(struct tmem *m)
 {
 	return (struct sd_host_mem){ .map = tmem_map, .ctx = m };
+}
+
+static inline struct sd_host_mem tmem_host_copy(struct tmem *m)
+{
+	return (struct sd_host_mem){ .copy = tmem_copy, .ctx = m };
 }
 
 /* Memory holding just a tbuild table, and a host configuration it is valid under. */
@@ -93,6 +140,60 @@ static inline struct sd_host_cfg tcfg(const struct tbuild *t, u32 attempts)
 {
 	return (struct sd_host_cfg){ .lim = tbuild_limits(t), .phys_bits = 52,
 				     .max_attempts = attempts };
+}
+
+/*
+ * A table in test memory and everything a host/ suite reads it with: the
+ * map() accessor (@mem), the copy() one over the same memory (@copy), a
+ * configuration it is valid under, a registration, counters, a location,
+ * incremental state, scratch, and two reference page-state arrays.
+ */
+struct tfx {
+	struct tbuild t;
+	struct tmem m;
+	struct sd_host_mem mem;
+	struct sd_host_mem copy;
+	struct sd_host_cfg cfg;
+	struct sd_host_reg reg;
+	struct sd_host_stats st;
+	struct sd_errloc loc;
+	struct sd_host_incr incr;
+	u64 scratch[SD_HOST_SCRATCH_WORDS];
+	u8 *cur, *settled;	/* reference page states */
+};
+
+/* A fixture over a fresh tbuild table; nothing registered yet. */
+static inline struct tfx *tfx_new(sd_gfn_t first, u64 n, u32 ppc, sd_gpa_t gpa, u32 attempts)
+{
+	struct tfx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	tbuild_init(&f->t, first, n, ppc, gpa);
+	tmem_table(&f->m, &f->t);
+	f->mem = tmem_host(&f->m);
+	f->copy = tmem_host_copy(&f->m);
+	f->cfg = tcfg(&f->t, attempts);
+	f->cur = calloc(n, 1);
+	f->settled = calloc(n, 1);
+	return f;
+}
+
+/* Size f->incr for the registration's geometry. */
+static inline void tfx_incr_alloc(struct tfx *f)
+{
+	f->incr.nr_chunks = sd_host_incr_seq_entries(&f->reg);
+	f->incr.seqs = calloc(f->incr.nr_chunks, sizeof(u32));
+	f->incr.bits = calloc(sd_host_incr_bit_words(&f->reg), sizeof(u64));
+}
+
+static inline void tfx_free(struct tfx *f)
+{
+	tbuild_free(&f->t);
+	free(f->incr.seqs);
+	free(f->incr.bits);
+	free(f->cur);
+	free(f->settled);
+	free(f);
 }
 
 /* ---- walk runs ------------------------------------------------------------- */
@@ -109,7 +210,8 @@ struct truns {
 	u64 pages[4];		/* pages reported per state */
 	u64 runs[4];		/* runs reported per state */
 	u64 chunks;		/* chunk_fn calls */
-	int stop_after;		/* > 0: return 99 from that call on */
+	int stop_after;		/* > 0: truns_fn returns 99 from that call on */
+	int chunk_stop_after;	/* > 0: truns_chunk_fn returns 99 from that call on */
 };
 
 static inline void truns_push(struct truns *r, sd_gfn_t gfn, u64 n, int state)
@@ -151,6 +253,8 @@ static inline int truns_chunk_fn(void *ctx, u64 idx, u32 old_seq, u32 new_seq)
 	(void)old_seq;
 	(void)new_seq;
 	r->chunks++;
+	if (r->chunk_stop_after && (u64)r->chunk_stop_after <= r->chunks)
+		return 99;
 	return 0;
 }
 
@@ -210,6 +314,13 @@ static inline void tref_diff_runs(const u8 *a, const u8 *b, sd_gfn_t first_gfn, 
 		truns_push(out, first_gfn + p, q - p, b[p]);
 		p = q;
 	}
+}
+
+/* Runs @v[0..n) taken as reported: their pages' states become the runs' states. */
+static inline void tref_apply_runs(u8 *state, sd_gfn_t first_gfn, const struct trun *v, u64 n)
+{
+	for (u64 i = 0; i < n; i++)
+		memset(state + (v[i].gfn - first_gfn), v[i].state, v[i].n);
 }
 
 /* Page states of a tbuild table (stable view; pending ranges of odd chunks as 2). */

@@ -374,7 +374,7 @@ static struct px *px_new(void)
 		.max_attempts = 4,
 	};
 	assert_int_equal(sd_host_register(&x->reg, &x->cfg, &x->mem, (PX_TABLE_GFN << 12) | 1,
-					  NULL, NULL, NULL), 0);
+					  NULL), 0);
 	return x;
 }
 

@@ -84,9 +84,9 @@ static int ref_register(const struct cvec *v, struct cvec_mem *m, bool paused,
 	memset(r, 0, sizeof(*r));
 	if (v->hc && v->hc_args[2])
 		return sd_fail(loc, SD_ERR_REG_RESERVED, NONE, NONE);
-	rc = sd_validate_reg_value(v->reg, v->maxphyaddr, &gpa);
+	rc = sd_validate_reg_value(v->reg, v->maxphyaddr, &gpa, loc);
 	if (rc <= 0)
-		return rc ? sd_fail(loc, -rc, NONE, NONE) : 0;
+		return rc;
 	rc = cvec_mem_check(m, gpa, SD_HDR_SIZE);
 	if (rc)
 		return sd_fail(loc, -rc, NONE, 0);

@@ -54,10 +54,11 @@ static void fx_free(struct fx *f)
 
 static int fx_register_flags(struct fx *f, u32 flags)
 {
+	SD_HOST_OPTS(sd_host_register_opts, o, .flags = flags, .stats = &f->st, .loc = &f->loc);
+
 	memset(&f->st, 0, sizeof(f->st));
 	memset(&f->loc, 0, sizeof(f->loc));
-	return sd_host_register_flags(&f->reg, &f->cfg, &f->mem, f->t.gpa | SD_REG_ENABLE,
-				      NULL, flags, &f->st, &f->loc);
+	return sd_host_register(&f->reg, &f->cfg, &f->mem, f->t.gpa | SD_REG_ENABLE, &o);
 }
 
 static int fx_register(struct fx *f)
@@ -65,12 +66,22 @@ static int fx_register(struct fx *f)
 	return fx_register_flags(f, 0);
 }
 
+/* Register @value, with hypercall arguments @hc (NULL: the MSR); a failure located in f->loc. */
+static int fx_register_value(struct fx *f, u64 value, const struct sd_hc_args *hc)
+{
+	SD_HOST_OPTS(sd_host_register_opts, o, .hc = hc, .loc = &f->loc);
+
+	return sd_host_register(&f->reg, &f->cfg, &f->mem, value, &o);
+}
+
 static int fx_read(struct fx *f, u64 idx, u32 flags, u32 attempts)
 {
+	SD_HOST_OPTS(sd_host_read_opts, o, .flags = flags, .max_attempts = attempts,
+		     .stats = &f->st, .loc = &f->loc);
+
 	memset(&f->st, 0, sizeof(f->st));
 	memset(&f->loc, 0, sizeof(f->loc));
-	return sd_host_read_chunk(&f->reg, &f->mem, idx, flags, attempts, f->scratch, &f->ch,
-				  &f->st, &f->loc);
+	return sd_host_read_chunk(&f->reg, &f->mem, idx, f->scratch, &f->ch, &o);
 }
 
 static void poke(struct fx *f, u64 off, u32 width, u64 val)
@@ -116,7 +127,7 @@ static void register_value_zero_unregisters(void **state)
 
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
-	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, 0, NULL, NULL, NULL), 0);
+	assert_int_equal(fx_register_value(f, 0, NULL), 0);
 	assert_false(f->reg.active);
 	assert_int_equal(f->reg.generation, 2);
 	assert_int_equal(fx_read(f, 0, 0, 1), -SD_ERR_NO_TABLE);
@@ -159,20 +170,17 @@ static void register_rejects_reserved_value_bits(void **state)
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	before = f->reg;
-	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1 | 2, NULL, NULL,
-				       &f->loc),
-		      f->loc, SD_ERR_REG_RESERVED, SD_LOC_NONE, SD_LOC_NONE);
-	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 0x800, NULL, NULL,
-				       &f->loc),
-		      f->loc, SD_ERR_REG_RESERVED, SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(fx_register_value(f, T_GPA | 1 | 2, NULL), f->loc, SD_ERR_REG_RESERVED,
+		      SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(fx_register_value(f, T_GPA | 0x800, NULL), f->loc, SD_ERR_REG_RESERVED,
+		      SD_LOC_NONE, SD_LOC_NONE);
 	/* Enable clear but a GPA given: malformed, not an unregistration. */
-	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA, NULL, NULL, &f->loc),
-		      f->loc, SD_ERR_REG_RESERVED, SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(fx_register_value(f, T_GPA, NULL), f->loc, SD_ERR_REG_RESERVED,
+		      SD_LOC_NONE, SD_LOC_NONE);
 	/* The hypercall's a3 must be 0, checked before anything is read. */
 	f->m.maps = 0;
-	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &hc, NULL,
-				       &f->loc),
-		      f->loc, SD_ERR_REG_RESERVED, SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(fx_register_value(f, T_GPA | 1, &hc), f->loc, SD_ERR_REG_RESERVED,
+		      SD_LOC_NONE, SD_LOC_NONE);
 	assert_int_equal(f->m.maps, 0);
 	assert_reg_unchanged(&f->reg, &before);
 	fx_free(f);
@@ -184,15 +192,13 @@ static void register_rejects_gpa_beyond_phys_bits(void **state)
 
 	(void)state;
 	f->cfg.phys_bits = 32;
-	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &f->mem, (1ULL << 32) | 1, NULL, NULL,
-				       &f->loc),
-		      f->loc, SD_ERR_REG_GPA, SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(fx_register_value(f, (1ULL << 32) | 1, NULL), f->loc, SD_ERR_REG_GPA,
+		      SD_LOC_NONE, SD_LOC_NONE);
 	assert_false(f->reg.active);
 	assert_int_equal(f->reg.generation, 0);
 	/* Just below the limit is a GPA the accessor then has to answer for. */
-	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &f->mem, 0xfffff001ULL, NULL, NULL,
-				       &f->loc),
-		      f->loc, SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0);
+	assert_sd_err(fx_register_value(f, 0xfffff001ULL, NULL), f->loc, SD_ERR_MEM_UNBACKED,
+		      SD_LOC_NONE, 0);
 	fx_free(f);
 }
 
@@ -203,17 +209,13 @@ static void register_cross_checks_hypercall_size_and_abi(void **state)
 	struct sd_hc_args bad_size = { 8192, 1, 0 }, bad_abi = { 4096, 2, 0 };
 
 	(void)state;
-	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &bad_size, NULL,
-				       &f->loc),
-		      f->loc, SD_ERR_REG_SIZE, SD_LOC_NONE, HOFF(table_size));
-	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &bad_abi, NULL,
-				       &f->loc),
-		      f->loc, SD_ERR_REG_ABI, SD_LOC_NONE, HOFF(abi_major));
+	assert_sd_err(fx_register_value(f, T_GPA | 1, &bad_size), f->loc, SD_ERR_REG_SIZE,
+		      SD_LOC_NONE, HOFF(table_size));
+	assert_sd_err(fx_register_value(f, T_GPA | 1, &bad_abi), f->loc, SD_ERR_REG_ABI,
+		      SD_LOC_NONE, HOFF(abi_major));
 	assert_false(f->reg.active);
-	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &ok, NULL,
-					  NULL), 0);
-	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &none, NULL,
-					  NULL), 0);
+	assert_int_equal(fx_register_value(f, T_GPA | 1, &ok), 0);
+	assert_int_equal(fx_register_value(f, T_GPA | 1, &none), 0);
 	assert_int_equal(f->reg.generation, 2);
 	fx_free(f);
 }
@@ -221,17 +223,46 @@ static void register_cross_checks_hypercall_size_and_abi(void **state)
 static void register_rejects_bad_arguments(void **state)
 {
 	struct fx *f = fx_std();
-	struct sd_host_mem nomap = { 0 };
+	struct sd_host_mem nomap = { .ctx = f };
+	SD_HOST_OPTS(sd_host_register_opts, o, .loc = &f->loc);
 
 	(void)state;
-	assert_sd_err(sd_host_register(NULL, &f->cfg, &f->mem, T_GPA | 1, NULL, NULL, &f->loc),
-		      f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
-	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &nomap, T_GPA | 1, NULL, NULL, &f->loc),
-		      f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(sd_host_register(NULL, &f->cfg, &f->mem, T_GPA | 1, &o), f->loc,
+		      SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(sd_host_register(&f->reg, NULL, &f->mem, T_GPA | 1, &o), f->loc,
+		      SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	/* An accessor with neither map() nor copy(). */
+	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &nomap, T_GPA | 1, &o), f->loc,
+		      SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	/* Only SD_READ_PAUSED means anything to a registration. */
+	assert_sd_err(fx_register_flags(f, SD_READ_STRICT), f->loc, SD_ERR_INVAL, SD_LOC_NONE,
+		      SD_LOC_NONE);
+	assert_sd_err(fx_register_flags(f, 1u << 31), f->loc, SD_ERR_INVAL, SD_LOC_NONE,
+		      SD_LOC_NONE);
+	o.reserved = 1;
+	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &o), f->loc,
+		      SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	assert_false(f->reg.active);
+	assert_int_equal(f->m.maps, 0);
+	/* NULL options: a live MSR registration. */
+	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, NULL), 0);
+	assert_int_equal(f->reg.generation, 1);
+	fx_free(f);
+}
+
+static void register_zero_attempts_mean_the_default(void **state)
+{
+	struct fx *f = fx_std();
+
+	(void)state;
+	/* cfg->max_attempts 0 is SD_HOST_DEFAULT_ATTEMPTS: a stuck table chunk shows it. */
+	tbuild_open(&f->t, 0, 100, 5);
 	f->cfg.max_attempts = 0;
-	assert_sd_err(fx_register(f), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(fx_register(f), f->loc, SD_ERR_CHUNK_ODD, 0, DESC(0));
+	assert_int_equal(f->st.attempts, SD_HOST_DEFAULT_ATTEMPTS);
 	/* A paused registration makes one attempt whatever the budget. */
 	assert_int_equal(fx_register_flags(f, SD_READ_PAUSED), 0);
+	assert_int_equal(f->st.attempts, 1);
 	fx_free(f);
 }
 
@@ -404,7 +435,7 @@ static void register_reports_unbacked_mmio_and_split_memory(void **state)
 	fx_free(f);
 }
 
-/* An accessor answering something other than the three memory errors. */
+/* A map() answering something other than the four memory errors. */
 static const void *odd_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
 {
 	(void)ctx;
@@ -418,9 +449,10 @@ static void register_maps_unknown_accessor_errors_to_unbacked(void **state)
 {
 	struct fx *f = fx_std();
 	struct sd_host_mem odd = { .map = odd_map };
+	SD_HOST_OPTS(sd_host_register_opts, o, .loc = &f->loc);
 
 	(void)state;
-	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &odd, T_GPA | 1, NULL, NULL, &f->loc),
+	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &odd, T_GPA | 1, &o),
 		      f->loc, SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0);
 	fx_free(f);
 }
@@ -713,19 +745,37 @@ static void reader_paused_rejects_bad_pending_ranges(void **state)
 static void reader_rejects_bad_arguments(void **state)
 {
 	struct fx *f = fx_std();
+	SD_HOST_OPTS(sd_host_read_opts, o, .loc = &f->loc);
 
 	(void)state;
 	assert_sd_err(fx_read(f, 0, 0, 1), f->loc, SD_ERR_NO_TABLE, SD_LOC_NONE, SD_LOC_NONE);
 	assert_int_equal(fx_register(f), 0);
 	assert_sd_err(fx_read(f, 16, 0, 1), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
 	assert_sd_err(fx_read(f, ~0ULL, 0, 1), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
-	assert_sd_err(fx_read(f, 0, 0, 0), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
-	assert_int_equal(fx_read(f, 0, SD_READ_PAUSED, 0), 0);
-	assert_sd_err(sd_host_read_chunk(&f->reg, &f->mem, 0, 0, 1, NULL, &f->ch, NULL, &f->loc),
-		      f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
-	assert_sd_err(sd_host_read_chunk(&f->reg, &f->mem, 0, 0, 1, f->scratch, NULL, NULL,
-					 &f->loc),
-		      f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(fx_read(f, 0, 1u << 3, 1), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(sd_host_read_chunk(&f->reg, &f->mem, 0, NULL, &f->ch, &o), f->loc,
+		      SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(sd_host_read_chunk(&f->reg, &f->mem, 0, f->scratch, NULL, &o), f->loc,
+		      SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	/* NULL options: a live read with the default budget. */
+	assert_int_equal(sd_host_read_chunk(&f->reg, &f->mem, 0, f->scratch, &f->ch, NULL), 0);
+	fx_free(f);
+}
+
+static void reader_zero_attempts_mean_the_default(void **state)
+{
+	struct fx *f = fx_std();
+
+	(void)state;
+	assert_int_equal(fx_register(f), 0);
+	tbuild_open(&f->t, 2, 0, 5);
+	assert_sd_err(fx_read(f, 2, 0, 0), f->loc, SD_ERR_CHUNK_ODD, 2, DESC(2));
+	assert_int_equal(f->st.attempts, SD_HOST_DEFAULT_ATTEMPTS);
+	assert_sd_err(fx_read(f, 2, 0, 3), f->loc, SD_ERR_CHUNK_ODD, 2, DESC(2));
+	assert_int_equal(f->st.attempts, 3);
+	/* Paused: one attempt, whatever the budget. */
+	assert_int_equal(fx_read(f, 2, SD_READ_PAUSED, 0), 0);
+	assert_int_equal(f->st.attempts, 1);
 	fx_free(f);
 }
 
@@ -813,12 +863,16 @@ static void walks_report_chunk_errors_with_location(void **state)
 			.nr_chunks = 16, .seqs = calloc(16, 4), .bits = calloc(words, 8),
 		};
 		struct truns r = { 0 };
+		SD_HOST_OPTS(sd_host_walk_opts, quiet, .flags = c->flags, .max_attempts = 2);
+		SD_HOST_OPTS(sd_host_walk_opts, o, .flags = c->flags, .max_attempts = 2,
+			     .fn = truns_fn, .ctx = &r, .loc = &f->loc);
+		SD_HOST_OPTS(sd_host_walk_opts, so, .flags = c->flags | SD_READ_STRICT,
+			     .max_attempts = 2, .fn = truns_fn, .ctx = &r, .loc = &f->loc);
 		int rc;
 
 		tbuild_set(&f->t, 100, 1, true);
 		assert_int_equal(fx_register(f), 0);
-		assert_int_equal(sd_host_incr_init(&f->reg, &f->mem, &incr, c->flags, 2,
-						   f->scratch, NULL, NULL, NULL, NULL), 0);
+		assert_int_equal(sd_host_incr_init(&f->reg, &f->mem, &incr, &quiet), 0);
 		c->corrupt(&f->t);
 
 		rc = fx_read(f, c->chunk, c->flags, 2);
@@ -827,30 +881,25 @@ static void walks_report_chunk_errors_with_location(void **state)
 		assert_sd_err(rc, f->loc, c->err, c->chunk, c->off);
 
 		memset(&f->loc, 0, sizeof(f->loc));
-		assert_sd_err(sd_host_walk(&f->reg, &f->mem, c->flags, 2, f->scratch, truns_fn, &r,
-					   NULL, &f->loc),
-			      f->loc, c->err, c->chunk, c->off);
+		assert_sd_err(sd_host_walk(&f->reg, &f->mem, f->scratch, &o), f->loc, c->err,
+			      c->chunk, c->off);
 		truns_reset(&r);
 		memset(&f->loc, 0, sizeof(f->loc));
-		assert_sd_err(sd_host_walk(&f->reg, &f->mem, c->flags | SD_READ_STRICT, 2,
-					   f->scratch, truns_fn, &r, NULL, &f->loc),
-			      f->loc, c->err, c->chunk, c->off);
+		assert_sd_err(sd_host_walk(&f->reg, &f->mem, f->scratch, &so), f->loc, c->err,
+			      c->chunk, c->off);
 		truns_reset(&r);
 		memset(&f->loc, 0, sizeof(f->loc));
-		assert_sd_err(sd_host_walk_changes(&f->reg, &f->mem, &incr, c->flags, 2, f->scratch,
-						   truns_fn, NULL, &r, NULL, &f->loc),
-			      f->loc, c->err, c->chunk, c->off);
+		assert_sd_err(sd_host_walk_changes(&f->reg, &f->mem, &incr, f->scratch, &o), f->loc,
+			      c->err, c->chunk, c->off);
 		truns_reset(&r);
 		free(incr.bits);
 		incr.bits = calloc(words, 8);
 		memset(&f->loc, 0, sizeof(f->loc));
-		assert_sd_err(sd_host_incr_init(&f->reg, &f->mem, &incr, c->flags, 2, f->scratch,
-						truns_fn, &r, NULL, &f->loc),
-			      f->loc, c->err, c->chunk, c->off);
+		assert_sd_err(sd_host_incr_init(&f->reg, &f->mem, &incr, &o), f->loc, c->err,
+			      c->chunk, c->off);
 		/* A failed init can't be used for an incremental walk. */
-		assert_sd_err(sd_host_walk_changes(&f->reg, &f->mem, &incr, c->flags, 2, f->scratch,
-						   truns_fn, NULL, &r, NULL, &f->loc),
-			      f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+		assert_sd_err(sd_host_walk_changes(&f->reg, &f->mem, &incr, f->scratch, &o), f->loc,
+			      SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
 		truns_reset(&r);
 		free(incr.seqs);
 		free(incr.bits);
@@ -868,6 +917,7 @@ int main(void)
 		cmocka_unit_test(register_rejects_gpa_beyond_phys_bits),
 		cmocka_unit_test(register_cross_checks_hypercall_size_and_abi),
 		cmocka_unit_test(register_rejects_bad_arguments),
+		cmocka_unit_test(register_zero_attempts_mean_the_default),
 		cmocka_unit_test(register_rejects_every_bad_header_field),
 		cmocka_unit_test(register_keeps_reading_the_known_header_fields_only),
 		cmocka_unit_test(register_rejects_span_past_host_gfn_limit),
@@ -890,6 +940,7 @@ int main(void)
 		cmocka_unit_test(reader_paused_decides_odd_chunk),
 		cmocka_unit_test(reader_paused_rejects_bad_pending_ranges),
 		cmocka_unit_test(reader_rejects_bad_arguments),
+		cmocka_unit_test(reader_zero_attempts_mean_the_default),
 		cmocka_unit_test(reader_reports_memory_gone_after_registration),
 		cmocka_unit_test(walks_report_chunk_errors_with_location),
 	};

@@ -85,19 +85,42 @@ static int hfx_teardown(void **state)
 	return 0;
 }
 
-static int hfx_register(struct hfx *f)
+static int hfx_register_flags(struct hfx *f, u32 flags)
 {
+	SD_HOST_OPTS(sd_host_register_opts, o, .flags = flags, .stats = &f->st, .loc = &f->loc);
+
 	memset(&f->st, 0, sizeof(f->st));
 	memset(&f->loc, 0, sizeof(f->loc));
-	return sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, NULL, &f->st, &f->loc);
+	return sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &o);
+}
+
+static int hfx_register(struct hfx *f)
+{
+	return hfx_register_flags(f, 0);
+}
+
+/* A walk reporting into @r; its work and failure into f->st (not reset) and f->loc. */
+static int hfx_walk_more(struct hfx *f, u32 flags, u32 attempts, struct truns *r)
+{
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = attempts,
+		     .fn = truns_fn, .ctx = r, .stats = &f->st, .loc = &f->loc);
+
+	return sd_host_walk(&f->reg, &f->mem, f->scratch, &o);
 }
 
 static int hfx_walk(struct hfx *f, u32 flags, u32 attempts, struct truns *r)
 {
 	memset(&f->st, 0, sizeof(f->st));
 	memset(&f->loc, 0, sizeof(f->loc));
-	return sd_host_walk(&f->reg, &f->mem, flags, attempts, f->scratch, truns_fn, r, &f->st,
-			    &f->loc);
+	return hfx_walk_more(f, flags, attempts, r);
+}
+
+static int hfx_read(struct hfx *f, u64 idx, u32 flags, u32 attempts)
+{
+	SD_HOST_OPTS(sd_host_read_opts, o, .flags = flags, .max_attempts = attempts,
+		     .stats = &f->st, .loc = &f->loc);
+
+	return sd_host_read_chunk(&f->reg, &f->mem, idx, f->scratch, &f->ch, &o);
 }
 
 /* ---- counts that never settle ------------------------------------------------ */
@@ -109,8 +132,7 @@ static void reader_rejects_count_changing_on_every_load(void **state)
 	assert_int_equal(hfx_register(f), 0);
 	hook_mode = HOOK_CHANGING;
 	memset(&f->st, 0, sizeof(f->st));
-	assert_sd_err(sd_host_read_chunk(&f->reg, &f->mem, 2, 0, 6, f->scratch, &f->ch, &f->st,
-					 &f->loc),
+	assert_sd_err(hfx_read(f, 2, 0, 6),
 		      f->loc, SD_ERR_CHUNK_RETRIES, 2, DESC(2));
 	assert_int_equal(f->st.attempts, 6);
 	assert_int_equal(f->st.retries, 6);
@@ -120,14 +142,12 @@ static void reader_rejects_count_changing_on_every_load(void **state)
 	assert_int_equal(f->st.bytes, 6 * (4 + 4 + 32 + 4));
 	/* A uniform chunk's attempts skip the bits. */
 	memset(&f->st, 0, sizeof(f->st));
-	assert_sd_err(sd_host_read_chunk(&f->reg, &f->mem, 4, 0, 6, f->scratch, &f->ch, &f->st,
-					 &f->loc),
+	assert_sd_err(hfx_read(f, 4, 0, 6),
 		      f->loc, SD_ERR_CHUNK_RETRIES, 4, DESC(4));
 	assert_int_equal(f->st.bytes, 6 * 12);
 	/* Paused: one attempt, and a count that moves is still not trusted. */
 	memset(&f->st, 0, sizeof(f->st));
-	assert_sd_err(sd_host_read_chunk(&f->reg, &f->mem, 2, SD_READ_PAUSED, 6, f->scratch,
-					 &f->ch, &f->st, &f->loc),
+	assert_sd_err(hfx_read(f, 2, SD_READ_PAUSED, 6),
 		      f->loc, SD_ERR_CHUNK_RETRIES, 2, DESC(2));
 	assert_int_equal(f->st.attempts, 1);
 }
@@ -140,8 +160,7 @@ static void reader_settles_once_count_stops_changing(void **state)
 	hook_mode = HOOK_CHANGING_FOR_N;
 	hook_n = 5;		/* loads 1-5 move; attempts 1 and 2 fail, 3 settles */
 	memset(&f->st, 0, sizeof(f->st));
-	assert_int_equal(sd_host_read_chunk(&f->reg, &f->mem, 2, 0, 6, f->scratch, &f->ch,
-					    &f->st, &f->loc), 0);
+	assert_int_equal(hfx_read(f, 2, 0, 6), 0);
 	assert_int_equal(f->st.attempts, 3);
 	assert_int_equal(f->st.retries, 2);
 	assert_int_equal(f->st.unsettled, 0);
@@ -155,10 +174,11 @@ static void walks_bound_work_when_no_count_settles(void **state)
 	struct truns r = { 0 };
 	struct sd_host_incr incr = { .nr_chunks = 16, .seqs = calloc(16, 4),
 				     .bits = calloc(64, 8) };
+	SD_HOST_OPTS(sd_host_walk_opts, co, .flags = SD_READ_UNSETTLED_OK, .max_attempts = 7,
+		     .fn = truns_fn, .chunk_fn = truns_chunk_fn, .ctx = &r, .stats = &f->st);
 
 	assert_int_equal(hfx_register(f), 0);
-	assert_int_equal(sd_host_incr_init(&f->reg, &f->mem, &incr, 0, 1, f->scratch, NULL, NULL,
-					   NULL, NULL), 0);
+	assert_int_equal(sd_host_incr_init(&f->reg, &f->mem, &incr, NULL), 0);
 	hook_mode = HOOK_CHANGING;
 
 	/* The first chunk fails the walk, after exactly its budget. */
@@ -182,9 +202,7 @@ static void walks_bound_work_when_no_count_settles(void **state)
 
 	/* The incremental walk sees every count moved, and gives up on each within budget. */
 	memset(&f->st, 0, sizeof(f->st));
-	assert_int_equal(sd_host_walk_changes(&f->reg, &f->mem, &incr, SD_READ_UNSETTLED_OK, 7,
-					      f->scratch, truns_fn, truns_chunk_fn, &r, &f->st,
-					      NULL), 0);
+	assert_int_equal(sd_host_walk_changes(&f->reg, &f->mem, &incr, f->scratch, &co), 0);
 	assert_int_equal(r.chunks, 16);
 	assert_int_equal(f->st.attempts, 16 * 7);
 	assert_int_equal(f->st.bytes, 16 * 4 + 2 * 7 * (12 + 32) + 14 * 7 * 12);
@@ -387,13 +405,11 @@ static void hostile_images_are_rejected_within_bounds(void **state)
 		hfx_setup((void **)&f);
 		c->hurt(f);
 		memset(&f->st, 0, sizeof(f->st));
-		rc = sd_host_register_flags(&f->reg, &f->cfg, &f->mem, T_GPA | 1, NULL, c->flags,
-					    &f->st, &f->loc);
+		rc = hfx_register_flags(f, c->flags);
 		/* Registration: a header, and the table's one chunk within its budget. */
 		assert_true(f->st.bytes <= 128 + f->cfg.max_attempts * ATTEMPT_MAX);
 		if (!rc) {
-			rc = sd_host_walk(&f->reg, &f->mem, c->flags | SD_READ_STRICT, 9,
-					  f->scratch, truns_fn, &r, &f->st, &f->loc);
+			rc = hfx_walk_more(f, c->flags | SD_READ_STRICT, 9, &r);
 			max_bytes = 128 + f->cfg.max_attempts * ATTEMPT_MAX + 16 * 9 * ATTEMPT_MAX;
 			assert_true(f->st.bytes <= max_bytes);
 			assert_true(f->st.attempts <= 1 + 16 * 9);
@@ -474,12 +490,9 @@ static void random_damage_is_bounded_and_agrees_with_reference(void **state)
 		}
 		lim = f->cfg.lim;
 		want = tcheck_image(f->t.mem, f->t.g.table_size, T_GPA, &lim, flags, &rloc, &ref);
-		memset(&f->st, 0, sizeof(f->st));
-		rc = sd_host_register_flags(&f->reg, &f->cfg, &f->mem, T_GPA | 1, NULL, flags,
-					    &f->st, &f->loc);
+		rc = hfx_register_flags(f, flags);
 		if (!rc)
-			rc = sd_host_walk(&f->reg, &f->mem, flags | SD_READ_STRICT, 3, f->scratch,
-					  truns_fn, &r, &f->st, &f->loc);
+			rc = hfx_walk_more(f, flags | SD_READ_STRICT, 3, &r);
 		/* The host's limits bound the table at one page: 16 chunks of at most 64 KiB... */
 		assert_true(f->st.bytes <= 128 + 5 * (24 + 4096) + 16 * 3 * (24 + 4096));
 		if ((rc == 0) != (want == 0))

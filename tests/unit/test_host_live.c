@@ -141,7 +141,7 @@ static int mirror_chunk_fn(void *ctx, u64 idx, u32 old_seq, u32 new_seq)
 	return 0;
 }
 
-static void host_accepts_only_states_the_writer_published(void **state)
+static void live_run(bool copy)
 {
 	struct live *L = calloc(1, sizeof(*L));
 	struct tmem tm;
@@ -155,25 +155,31 @@ static void host_accepts_only_states_the_writer_published(void **state)
 				     .bits = calloc(NR_CHUNKS * WORDS, 8) };
 	u64 scratch[SD_HOST_SCRATCH_WORDS];
 	u64 seed = 7, passes = 0, reads = 0, unsettled_reads = 0;
+	SD_HOST_OPTS(sd_host_walk_opts, io, .max_attempts = 1, .fn = mirror_fn, .ctx = mir);
+	SD_HOST_OPTS(sd_host_walk_opts, wo, .flags = SD_READ_UNSETTLED_OK, .max_attempts = 100,
+		     .fn = mirror_fn, .chunk_fn = mirror_chunk_fn, .ctx = mir, .stats = &wst);
+	SD_HOST_OPTS(sd_host_read_opts, ro, .max_attempts = 100, .stats = &st);
+	SD_HOST_OPTS(sd_host_read_opts, qo, .flags = SD_READ_STRICT, .max_attempts = 1,
+		     .stats = &qst);
 	pthread_t th;
 
-	(void)state;
 	L->samples = calloc(MAX_SAMPLES, sizeof(*L->samples));
 	tbuild_init(&L->t, 0, NR_PAGES, PPC, 0);
 	for (u64 i = 0; i < NR_CHUNKS; i++)
 		memcpy(L->hist[i][0], tbuild_bits(&L->t, i), WORDS * 8);
 	tmem_table(&tm, &L->t);
-	mem = tmem_host(&tm);
+	mem = copy ? tmem_host_copy(&tm) : tmem_host(&tm);
 	cfg = tcfg(&L->t, 100);
-	assert_int_equal(sd_host_register(&reg, &cfg, &mem, 1, NULL, NULL, NULL), 0);
-	assert_int_equal(sd_host_incr_init(&reg, &mem, &incr, 0, 1, scratch, mirror_fn, mir,
-					   NULL, NULL), 0);
+	assert_int_equal(sd_host_register(&reg, &cfg, &mem, 1, NULL), 0);
+	assert_int_equal(sd_host_incr_init(&reg, &mem, &incr, &io), 0);
 
 	assert_int_equal(pthread_create(&th, NULL, writer, L), 0);
 	while (!__atomic_load_n(&L->done, __ATOMIC_ACQUIRE)) {
 		u64 idx = trand(&seed) % NR_CHUNKS;
-		u32 flags = (trand(&seed) & 1) ? SD_READ_STRICT : 0;
-		int rc = sd_host_read_chunk(&reg, &mem, idx, flags, 100, scratch, &ch, &st, NULL);
+		int rc;
+
+		ro.flags = (trand(&seed) & 1) ? SD_READ_STRICT : 0;
+		rc = sd_host_read_chunk(&reg, &mem, idx, scratch, &ch, &ro);
 
 		reads++;
 		if (rc == 0)
@@ -185,10 +191,7 @@ static void host_accepts_only_states_the_writer_published(void **state)
 				 sd_err_name(rc));
 		if (reads % 16 == 0) {
 			memset(mir->reread, 0, sizeof(mir->reread));
-			assert_int_equal(sd_host_walk_changes(&reg, &mem, &incr,
-							      SD_READ_UNSETTLED_OK, 100, scratch,
-							      mirror_fn, mirror_chunk_fn, mir, &wst,
-							      NULL), 0);
+			assert_int_equal(sd_host_walk_changes(&reg, &mem, &incr, scratch, &wo), 0);
 			passes++;
 			for (u64 i = 0; i < NR_CHUNKS; i++)
 				if (mir->reread[i] && !(incr.seqs[i] & 1))
@@ -200,14 +203,12 @@ static void host_accepts_only_states_the_writer_published(void **state)
 	/* Quiet now: every chunk settles at once, and the walk catches up exactly. */
 	for (u64 i = 0; i < NR_CHUNKS; i++) {
 		memset(&qst, 0, sizeof(qst));
-		assert_int_equal(sd_host_read_chunk(&reg, &mem, i, SD_READ_STRICT, 1, scratch, &ch,
-						    &qst, NULL), 0);
+		assert_int_equal(sd_host_read_chunk(&reg, &mem, i, scratch, &ch, &qo), 0);
 		assert_int_equal(qst.attempts, 1);
 		assert_int_equal(ch.v.seq, 2 * PER_CHUNK);
 		sample_add(L, i, ch.v.seq, ch.bits, ch.v.nr_shared);
 	}
-	assert_int_equal(sd_host_walk_changes(&reg, &mem, &incr, 0, 1, scratch, mirror_fn, NULL,
-					      mir, NULL, NULL), 0);
+	assert_int_equal(sd_host_walk_changes(&reg, &mem, &incr, scratch, &io), 0);
 	for (u64 i = 0; i < NR_CHUNKS; i++) {
 		assert_int_equal(incr.seqs[i], 2 * PER_CHUNK);
 		assert_memory_equal(incr.bits + i * WORDS, tbuild_bits(&L->t, i), WORDS * 8);
@@ -224,9 +225,9 @@ static void host_accepts_only_states_the_writer_published(void **state)
 			fail_msg("sample %u: chunk %u seq %u is not a state the writer published",
 				 s, x->idx, x->seq);
 	}
-	print_message("live: %u writer updates; %llu chunk reads (%llu unsettled, %llu retries), "
+	print_message("live (%s): %u writer updates; %llu chunk reads (%llu unsettled, %llu retries), "
 		      "%llu incremental passes (%llu retries); %u accepted copies checked\n",
-		      UPDATES, (unsigned long long)reads, (unsigned long long)unsettled_reads,
+		      copy ? "copy" : "map", UPDATES, (unsigned long long)reads, (unsigned long long)unsettled_reads,
 		      (unsigned long long)st.retries, (unsigned long long)passes,
 		      (unsigned long long)wst.retries, L->nsamples);
 	assert_true(L->nsamples >= NR_CHUNKS);
@@ -239,10 +240,24 @@ static void host_accepts_only_states_the_writer_published(void **state)
 	free(L);
 }
 
+static void host_accepts_only_states_the_writer_published(void **state)
+{
+	(void)state;
+	live_run(false);
+}
+
+/* The same through a copy() accessor, as a kernel reads guest memory. */
+static void copying_host_accepts_only_states_the_writer_published(void **state)
+{
+	(void)state;
+	live_run(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(host_accepts_only_states_the_writer_published),
+		cmocka_unit_test(copying_host_accepts_only_states_the_writer_published),
 	};
 
 	return cmocka_run_group_tests_name("host: live reads against a writer", tests, NULL, NULL);

@@ -8,76 +8,52 @@
  */
 #include "host_util.h"
 
-struct wfx {
-	struct tbuild t;
-	struct tmem m;
-	struct sd_host_mem mem;
-	struct sd_host_cfg cfg;
-	struct sd_host_reg reg;
-	struct sd_host_stats st;
-	struct sd_errloc loc;
-	struct sd_host_incr incr;
-	u64 scratch[SD_HOST_SCRATCH_WORDS];
-	u8 *cur, *settled;	/* reference page states */
-};
-
-static struct wfx *wfx_new(sd_gfn_t first, u64 n, u32 ppc, sd_gpa_t gpa)
+/* A fixture with @gpa's table registered (4 attempts) and its incremental state sized. */
+static struct tfx *wfx_new(sd_gfn_t first, u64 n, u32 ppc, sd_gpa_t gpa)
 {
-	struct wfx *f = calloc(1, sizeof(*f));
+	struct tfx *f = tfx_new(first, n, ppc, gpa, 4);
 
-	assert_non_null(f);
-	tbuild_init(&f->t, first, n, ppc, gpa);
-	tmem_table(&f->m, &f->t);
-	f->mem = tmem_host(&f->m);
-	f->cfg = tcfg(&f->t, 4);
-	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, gpa | 1, NULL, NULL, NULL), 0);
-	f->incr.nr_chunks = sd_host_incr_seq_entries(&f->reg);
-	f->incr.seqs = calloc(f->incr.nr_chunks, sizeof(u32));
-	f->incr.bits = calloc(sd_host_incr_bit_words(&f->reg), sizeof(u64));
-	f->cur = calloc(n, 1);
-	f->settled = calloc(n, 1);
+	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, gpa | 1, NULL), 0);
+	tfx_incr_alloc(f);
 	return f;
 }
 
-static void wfx_free(struct wfx *f)
+static int wfx_walk(struct tfx *f, u32 flags, struct truns *r)
 {
-	tbuild_free(&f->t);
-	free(f->incr.seqs);
-	free(f->incr.bits);
-	free(f->cur);
-	free(f->settled);
-	free(f);
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3, .fn = truns_fn,
+		     .ctx = r, .stats = &f->st, .loc = &f->loc);
+
+	memset(&f->st, 0, sizeof(f->st));
+	return sd_host_walk(&f->reg, &f->mem, f->scratch, &o);
 }
 
-static int wfx_walk(struct wfx *f, u32 flags, struct truns *r)
+static int wfx_init(struct tfx *f, u32 flags, struct truns *r)
 {
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3,
+		     .fn = r ? truns_fn : NULL, .ctx = r, .stats = &f->st, .loc = &f->loc);
+
 	memset(&f->st, 0, sizeof(f->st));
-	return sd_host_walk(&f->reg, &f->mem, flags, 3, f->scratch, truns_fn, r, &f->st, &f->loc);
+	return sd_host_incr_init(&f->reg, &f->mem, &f->incr, &o);
 }
 
-static int wfx_init(struct wfx *f, u32 flags, struct truns *r)
+static int wfx_changes(struct tfx *f, u32 flags, struct truns *r)
 {
-	memset(&f->st, 0, sizeof(f->st));
-	return sd_host_incr_init(&f->reg, &f->mem, &f->incr, flags, 3, f->scratch,
-				 r ? truns_fn : NULL, r, &f->st, &f->loc);
-}
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3, .fn = truns_fn,
+		     .chunk_fn = truns_chunk_fn, .ctx = r, .stats = &f->st, .loc = &f->loc);
 
-static int wfx_changes(struct wfx *f, u32 flags, struct truns *r)
-{
 	memset(&f->st, 0, sizeof(f->st));
-	return sd_host_walk_changes(&f->reg, &f->mem, &f->incr, flags, 3, f->scratch, truns_fn,
-				    truns_chunk_fn, r, &f->st, &f->loc);
+	return sd_host_walk_changes(&f->reg, &f->mem, &f->incr, f->scratch, &o);
 }
 
 /* The runs a whole-table walk must report for the table as it is now. */
-static void want_walk(struct wfx *f, struct truns *want)
+static void want_walk(struct tfx *f, struct truns *want)
 {
 	tref_from_table(&f->t, f->cur);
 	tref_runs(f->cur, f->t.g.first_gfn, f->t.g.nr_gfns, false, want);
 }
 
 /* The runs an incremental walk must report now; then what it will have kept. */
-static void want_changes(struct wfx *f, struct truns *want)
+static void want_changes(struct tfx *f, struct truns *want)
 {
 	tref_from_table(&f->t, f->cur);
 	tref_diff_runs(f->settled, f->cur, f->t.g.first_gfn, f->t.g.nr_gfns, want);
@@ -104,7 +80,7 @@ static void close_window(struct tbuild *t, u64 idx, bool shared)
 
 static void walk_reports_extents_merged_across_chunks(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 }, want = { 0 };
 	static const struct trun expect[] = {
 		{ 3, 1, 1 }, { 250, 12, 1 }, { 512, 258, 1 }, { 1000, 1, 1 }, { 4095, 1, 1 },
@@ -135,12 +111,12 @@ static void walk_reports_extents_merged_across_chunks(void **state)
 	assert_int_equal(f->st.bytes, 16 * (12 + 32));
 	truns_reset(&got);
 	truns_reset(&want);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void walk_paused_reports_transition_between_shared(void **state)
 {
-	struct wfx *f = wfx_new(0, 1000, 128, 0);	/* last chunk: 104 pages */
+	struct tfx *f = wfx_new(0, 1000, 128, 0);	/* last chunk: 104 pages */
 	struct truns got = { 0 }, want = { 0 };
 
 	(void)state;
@@ -161,12 +137,12 @@ static void walk_paused_reports_transition_between_shared(void **state)
 		      f->t.g.desc_offset + 16);
 	truns_reset(&got);
 	truns_reset(&want);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void walk_unsettled_ok_reports_the_whole_chunk(void **state)
 {
-	struct wfx *f = wfx_new(0, 1024, 64, 0);
+	struct tfx *f = wfx_new(0, 1024, 64, 0);
 	struct truns got = { 0 };
 
 	(void)state;
@@ -184,12 +160,12 @@ static void walk_unsettled_ok_reports_the_whole_chunk(void **state)
 	assert_int_equal(f->st.unsettled, 1);
 	assert_int_equal(f->st.attempts, 16 - 1 + 3);
 	truns_reset(&got);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void walk_stops_when_callback_says_so(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { .stop_after = 2 };
 
 	(void)state;
@@ -204,9 +180,8 @@ static void walk_stops_when_callback_says_so(void **state)
 	assert_int_equal(f->st.chunks, 3);
 	truns_reset(&got);
 	/* A NULL callback: read and validate, report nothing. */
-	assert_int_equal(sd_host_walk(&f->reg, &f->mem, 0, 1, f->scratch, NULL, NULL, NULL,
-				      NULL), 0);
-	wfx_free(f);
+	assert_int_equal(sd_host_walk(&f->reg, &f->mem, f->scratch, NULL), 0);
+	tfx_free(f);
 }
 
 /* Random spans, chunk sizes, table places and page states; live, strict and paused. */
@@ -221,7 +196,7 @@ static void walk_random_tables_match_reference(void **state)
 		sd_gfn_t first = trand(&seed) % 5000;
 		struct sd_geom g;
 		sd_gfn_t tg;
-		struct wfx *f;
+		struct tfx *f;
 		struct truns got = { 0 }, want = { 0 };
 		int ops = (int)(trand(&seed) % 40);
 
@@ -271,7 +246,7 @@ static void walk_random_tables_match_reference(void **state)
 		truns_assert_equal(&got, &want);
 		truns_reset(&got);
 		truns_reset(&want);
-		wfx_free(f);
+		tfx_free(f);
 	}
 }
 
@@ -279,7 +254,7 @@ static void walk_random_tables_match_reference(void **state)
 
 static void incr_init_reports_like_walk_and_keeps_the_state(void **state)
 {
-	struct wfx *f = wfx_new(0, 4000, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4000, 256, 0x3000);
 	struct truns got = { 0 }, want = { 0 };
 
 	(void)state;
@@ -296,12 +271,12 @@ static void incr_init_reports_like_walk_and_keeps_the_state(void **state)
 	}
 	truns_reset(&got);
 	truns_reset(&want);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void incr_nothing_changed_reads_only_counts(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 };
 
 	(void)state;
@@ -313,12 +288,12 @@ static void incr_nothing_changed_reads_only_counts(void **state)
 	assert_int_equal(f->st.chunks, 0);
 	assert_int_equal(f->st.bytes, 16 * 4);
 	truns_reset(&got);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void incr_change_and_change_back_reports_no_page(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 };
 
 	(void)state;
@@ -335,12 +310,12 @@ static void incr_change_and_change_back_reports_no_page(void **state)
 	assert_int_equal(got.chunks, 1);
 	assert_int_equal(f->st.chunks, 0);
 	truns_reset(&got);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void incr_merges_changes_across_chunk_boundaries(void **state)
 {
-	struct wfx *f = wfx_new(0, 4000, 256, 0x3000);	/* last chunk: 160 pages */
+	struct tfx *f = wfx_new(0, 4000, 256, 0x3000);	/* last chunk: 160 pages */
 	struct truns got = { 0 };
 
 	(void)state;
@@ -366,7 +341,7 @@ static void incr_merges_changes_across_chunk_boundaries(void **state)
 	assert_int_equal(got.chunks, 4);		/* 0, 1, 2, 15 */
 	assert_int_equal(f->st.chunks, 4);
 	truns_reset(&got);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 /* The core property, randomised: exactly the changed pages, nothing else. */
@@ -378,7 +353,7 @@ static void incr_reports_exactly_the_changed_pages(void **state)
 	for (int round = 0; round < 60; round++) {
 		u32 ppc = 64u << (trand(&seed) % 5);
 		u64 n = 2000 + trand(&seed) % 20000;
-		struct wfx *f = wfx_new(0, n, ppc, 0);
+		struct tfx *f = wfx_new(0, n, ppc, 0);
 		struct truns got = { 0 }, want = { 0 };
 		u64 tpages = f->t.g.table_size >> 12;
 		u8 *before_seq = malloc(f->t.g.nr_chunks * 4);
@@ -410,13 +385,13 @@ static void incr_reports_exactly_the_changed_pages(void **state)
 			truns_reset(&want);
 		}
 		free(before_seq);
-		wfx_free(f);
+		tfx_free(f);
 	}
 }
 
 static void incr_unsettled_chunk_is_reported_then_reread(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 };
 
 	(void)state;
@@ -443,12 +418,12 @@ static void incr_unsettled_chunk_is_reported_then_reread(void **state)
 	assert_int_equal(got.v[1].n, 10);
 	assert_int_equal(f->incr.seqs[4], 4);
 	truns_reset(&got);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void incr_paused_reports_transition_every_time_until_closed(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 }, want = { 0 };
 
 	(void)state;
@@ -480,7 +455,7 @@ static void incr_paused_reports_transition_every_time_until_closed(void **state)
 	assert_int_equal(got.v[0].state, SD_PAGE_PRIVATE);
 	truns_reset(&got);
 	truns_reset(&want);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 static void incr_random_paused_windows_match_reference(void **state)
@@ -491,7 +466,7 @@ static void incr_random_paused_windows_match_reference(void **state)
 	for (int round = 0; round < 40; round++) {
 		u32 ppc = 64u << (trand(&seed) % 4);
 		u64 n = 3000 + trand(&seed) % 10000;
-		struct wfx *f = wfx_new(0, n, ppc, 0);
+		struct tfx *f = wfx_new(0, n, ppc, 0);
 		struct truns got = { 0 }, want = { 0 };
 		u64 tchunks = ((f->t.g.table_size >> 12) - 1) / ppc + 1;
 		u64 tpages = tchunks * ppc;
@@ -526,18 +501,134 @@ static void incr_random_paused_windows_match_reference(void **state)
 			truns_reset(&want);
 		}
 		free(open);
-		wfx_free(f);
+		tfx_free(f);
+	}
+}
+
+/* ---- a walk a callback stops loses no change (issue 13, item 2) -------------- */
+
+/*
+ * The table of the stop tests: 32 chunks of 256 pages. State A, then the
+ * changes to state B: runs that cross one chunk boundary, that cover whole
+ * chunks (read as summaries) and end inside a later one, shared and
+ * private, a chunk changed and changed back, the span's last page.
+ */
+static struct tfx *stop_fixture(bool copy)
+{
+	struct tfx *f = wfx_new(0, 8192, 256, 0x3000);
+
+	if (copy)
+		f->mem = f->copy;
+	tbuild_set(&f->t, 600, 100, true);
+	tbuild_set(&f->t, 4000, 700, true);
+	assert_int_equal(wfx_init(f, 0, NULL), 0);
+	tref_from_table(&f->t, f->settled);
+	tbuild_set(&f->t, 250, 20, true);		/* chunks 0-1 */
+	tbuild_set(&f->t, 620, 10, false);
+	tbuild_set(&f->t, 1000, 3, true);
+	tbuild_set(&f->t, 7 * 256 + 200, 3 * 256, true);	/* chunk 7 into chunk 10 */
+	tbuild_set(&f->t, 4100, 300, false);		/* chunk 16 into chunk 17 */
+	tbuild_set(&f->t, 5000, 5, true);
+	tbuild_set(&f->t, 5000, 5, false);		/* moved, and back */
+	tbuild_set(&f->t, 6000, 1, true);
+	tbuild_set(&f->t, 6002, 1, true);
+	tbuild_set(&f->t, 8191, 1, true);
+	return f;
+}
+
+/*
+ * Walk 1 stopped (by @stop_run or @stop_chunk, 1-based) has reported
+ * @first; the runs it accepted are taken. Then a walk that nothing stops
+ * reports exactly what still differs from them, and a third reports
+ * nothing: every change reported once, none lost.
+ */
+static void stop_check_rest(struct tfx *f, struct truns *first, u64 accepted)
+{
+	struct truns rest = { 0 }, want = { 0 };
+
+	tref_apply_runs(f->settled, f->t.g.first_gfn, first->v, accepted);
+	want_changes(f, &want);
+	assert_int_equal(wfx_changes(f, 0, &rest), 0);
+	truns_assert_equal(&rest, &want);
+	truns_reset(&rest);
+	assert_int_equal(wfx_changes(f, 0, &rest), 0);
+	assert_int_equal(rest.n, 0);
+	assert_int_equal(f->st.chunks, 0);
+	for (u64 i = 0; i < f->t.g.nr_chunks; i++) {
+		assert_int_equal(f->incr.seqs[i], tbuild_desc(&f->t, i)->seq);
+		assert_memory_equal(f->incr.bits + i * 4, tbuild_bits(&f->t, i), 32);
+	}
+	truns_reset(&rest);
+	truns_reset(&want);
+}
+
+static void incr_walk_stopped_at_any_run_loses_no_change(void **state)
+{
+	(void)state;
+
+	for (int copy = 0; copy <= 1; copy++) {
+		struct tfx *f = stop_fixture(copy);
+		struct truns want = { 0 };
+		u64 nruns;
+
+		/* The runs an unstopped walk reports (every one: the reference agrees). */
+		want_changes(f, &want);
+		nruns = want.n;
+		assert_true(nruns >= 8);
+		truns_reset(&want);
+		tfx_free(f);
+
+		for (u64 k = 1; k <= nruns; k++) {
+			struct truns first = { .stop_after = (int)k };
+
+			f = stop_fixture(copy);
+			assert_int_equal(wfx_changes(f, 0, &first), 99);
+			assert_int_equal(first.n, k);
+			/* The run refused (the k-th) is not taken; the k - 1 before it are. */
+			stop_check_rest(f, &first, k - 1);
+			truns_reset(&first);
+			tfx_free(f);
+		}
+	}
+}
+
+static void incr_walk_stopped_at_any_chunk_loses_no_change(void **state)
+{
+	(void)state;
+
+	for (int copy = 0; copy <= 1; copy++) {
+		struct tfx *f = stop_fixture(copy);
+		struct truns all = { 0 };
+		u64 nchunks;
+
+		assert_int_equal(wfx_changes(f, 0, &all), 0);
+		nchunks = all.chunks;
+		assert_true(nchunks >= 10);
+		truns_reset(&all);
+		tfx_free(f);
+
+		for (u64 j = 1; j <= nchunks; j++) {
+			struct truns first = { .chunk_stop_after = (int)j };
+
+			f = stop_fixture(copy);
+			assert_int_equal(wfx_changes(f, 0, &first), 99);
+			assert_int_equal(first.chunks, j);
+			/* Every run reported was accepted. */
+			stop_check_rest(f, &first, first.n);
+			truns_reset(&first);
+			tfx_free(f);
+		}
 	}
 }
 
 static void incr_refuses_state_of_another_registration(void **state)
 {
-	struct wfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
 	struct truns got = { 0 };
 
 	(void)state;
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
-	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, 0x3001, NULL, NULL, NULL), 0);
+	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, 0x3001, NULL), 0);
 	assert_sd_err(wfx_changes(f, 0, &got), f->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
 	assert_int_equal(wfx_init(f, 0, NULL), 0);
 	assert_int_equal(wfx_changes(f, 0, &got), 0);
@@ -548,7 +639,7 @@ static void incr_refuses_state_of_another_registration(void **state)
 	sd_host_unregister(&f->reg);
 	assert_sd_err(wfx_changes(f, 0, &got), f->loc, SD_ERR_NO_TABLE, SD_LOC_NONE, SD_LOC_NONE);
 	truns_reset(&got);
-	wfx_free(f);
+	tfx_free(f);
 }
 
 int main(void)
@@ -568,6 +659,8 @@ int main(void)
 		cmocka_unit_test(incr_paused_reports_transition_every_time_until_closed),
 		cmocka_unit_test(incr_random_paused_windows_match_reference),
 		cmocka_unit_test(incr_refuses_state_of_another_registration),
+		cmocka_unit_test(incr_walk_stopped_at_any_run_loses_no_change),
+		cmocka_unit_test(incr_walk_stopped_at_any_chunk_loses_no_change),
 	};
 
 	return cmocka_run_group_tests_name("host: walks", tests, NULL, NULL);

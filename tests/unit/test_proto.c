@@ -564,11 +564,11 @@ static void reg_value_decodes(void **state)
 	sd_gpa_t gpa = 0;
 
 	(void)state;
-	assert_int_equal(sd_validate_reg_value(0, 48, &gpa), 0);
-	assert_int_equal(sd_validate_reg_value(0x123456000ULL | 1, 48, &gpa), 1);
+	assert_int_equal(sd_validate_reg_value(0, 48, &gpa, NULL), 0);
+	assert_int_equal(sd_validate_reg_value(0x123456000ULL | 1, 48, &gpa, NULL), 1);
 	assert_int_equal(gpa, 0x123456000ULL);
-	assert_int_equal(sd_validate_reg_value((1ULL << 48) - 4096 + 1, 48, &gpa), 1);
-	assert_int_equal(sd_validate_reg_value(1ULL << 63 | 1, 64, &gpa), 1);
+	assert_int_equal(sd_validate_reg_value((1ULL << 48) - 4096 + 1, 48, &gpa, NULL), 1);
+	assert_int_equal(sd_validate_reg_value(1ULL << 63 | 1, 64, &gpa, NULL), 1);
 }
 
 static void reg_value_rejects_reserved_bits(void **state)
@@ -577,19 +577,23 @@ static void reg_value_rejects_reserved_bits(void **state)
 
 	(void)state;
 	for (unsigned b = 1; b < 12; b++)
-		assert_int_equal(sd_validate_reg_value(0x5000 | 1 | (1ULL << b), 48, &gpa),
+		assert_int_equal(sd_validate_reg_value(0x5000 | 1 | (1ULL << b), 48, &gpa, NULL),
 				 -SD_ERR_REG_RESERVED);
 	/* Unregister is exactly 0: a GPA without the enable bit is malformed. */
-	assert_int_equal(sd_validate_reg_value(0x5000, 48, &gpa), -SD_ERR_REG_RESERVED);
+	assert_int_equal(sd_validate_reg_value(0x5000, 48, &gpa, NULL), -SD_ERR_REG_RESERVED);
 }
 
 static void reg_value_rejects_gpa_beyond_phys_bits(void **state)
 {
 	sd_gpa_t gpa;
+	struct sd_errloc loc = { 0, 0, 0 };
 
 	(void)state;
-	assert_int_equal(sd_validate_reg_value((1ULL << 48) | 1, 48, &gpa), -SD_ERR_REG_GPA);
-	assert_int_equal(sd_validate_reg_value((1ULL << 63) | 1, 52, &gpa), -SD_ERR_REG_GPA);
+	assert_sd_err(sd_validate_reg_value((1ULL << 48) | 1, 48, &gpa, &loc), loc, SD_ERR_REG_GPA,
+		      SD_LOC_NONE, SD_LOC_NONE);
+	assert_int_equal(loc.chunk, SD_LOC_NONE);
+	assert_int_equal(loc.offset, SD_LOC_NONE);
+	assert_int_equal(sd_validate_reg_value((1ULL << 63) | 1, 52, &gpa, NULL), -SD_ERR_REG_GPA);
 }
 
 /* ---- bitmap operations ----------------------------------------------------- */

@@ -356,11 +356,13 @@ static int mk_verify(const struct mk_image *im, struct mk_count *cnt)
 				   .phys_bits = 52, .max_attempts = 1 };
 	struct sd_host_reg reg = { 0 };
 	struct sd_errloc loc = { 0 };
-	int rc = sd_host_register(&reg, &cfg, &hmem, mm.gpa | SD_REG_ENABLE, NULL, NULL, &loc);
+	SD_HOST_OPTS(sd_host_register_opts, ro, .loc = &loc);
+	SD_HOST_OPTS(sd_host_walk_opts, wo, .flags = SD_READ_STRICT, .max_attempts = 1,
+		     .fn = mk_count_fn, .ctx = cnt, .loc = &loc);
+	int rc = sd_host_register(&reg, &cfg, &hmem, mm.gpa | SD_REG_ENABLE, &ro);
 
 	if (!rc)
-		rc = sd_host_walk(&reg, &hmem, SD_READ_STRICT, 1, scratch, mk_count_fn, cnt, NULL,
-				  &loc);
+		rc = sd_host_walk(&reg, &hmem, scratch, &wo);
 	if (rc)
 		return cli_usage_error("internal error: the table written is invalid: %s",
 				       sd_err_name(rc));

@@ -375,14 +375,16 @@ static int read_image(const struct read_opts *o, struct cli_image *img, struct s
 	static u64 scratch[SD_HOST_SCRATCH_WORDS];
 	struct sd_host_mem mem = cli_image_mem(img);
 	struct sd_host_cfg cfg = cli_image_cfg(img, o->attempts);
-	u32 flags = SD_READ_STRICT | (o->paused ? SD_READ_PAUSED : 0);
+	u32 paused = o->paused ? SD_READ_PAUSED : 0;
+	SD_HOST_OPTS(sd_host_register_opts, ro, .flags = paused, .stats = st, .loc = loc);
+	SD_HOST_OPTS(sd_host_walk_opts, wo, .flags = SD_READ_STRICT | paused,
+		     .max_attempts = o->attempts, .fn = tally_fn, .ctx = t, .stats = st, .loc = loc);
 	int rc;
 
-	rc = sd_host_register_flags(reg, &cfg, &mem, o->gpa | SD_REG_ENABLE, NULL,
-				    o->paused ? SD_READ_PAUSED : 0, st, loc);
+	rc = sd_host_register(reg, &cfg, &mem, o->gpa | SD_REG_ENABLE, &ro);
 	if (rc)
 		return rc;
-	return sd_host_walk(reg, &mem, flags, o->attempts, scratch, tally_fn, t, st, loc);
+	return sd_host_walk(reg, &mem, scratch, &wo);
 }
 
 static int cmd_check(int argc, char **argv)

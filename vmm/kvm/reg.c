@@ -80,6 +80,8 @@ static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u32 
 	struct sd_vmm_reg_rec *rec = rec_alloc(r), *old;
 	struct sd_host_stats st = { 0 };
 	struct sd_errloc loc = { 0, SD_LOC_NONE, SD_LOC_NONE };
+	SD_HOST_OPTS(sd_host_register_opts, opts, .flags = flags, .hc = hc, .stats = &st,
+		     .loc = &loc);
 	int rc;
 
 	SD_INC(r->nr_attempts);
@@ -99,8 +101,7 @@ static int reg_write(struct sd_vmm_reg *r, struct sd_vmm_reg_attempt *last, u32 
 		old = sd_rcu_dereference(r->cur);
 		rec->reg = old->reg;
 		memset(&st, 0, sizeof(st));
-		rc = sd_host_register_flags(&rec->reg, &r->cfg, &r->mem, value, hc, flags,
-					    &st, &loc);
+		rc = sd_host_register(&rec->reg, &r->cfg, &r->mem, value, &opts);
 		if (rc)
 			break;
 		/*

@@ -144,6 +144,15 @@ static int walk_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state state)
 	return 0;
 }
 
+/* The options of the source's reads: walk_fn, READ_ATTEMPTS per live chunk read. */
+static struct sd_host_walk_opts walk_opts(struct src *s, u32 flags, struct sd_errloc *loc)
+{
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = READ_ATTEMPTS,
+		     .fn = walk_fn, .ctx = s, .loc = loc);
+
+	return o;
+}
+
 /* The mode page @p's last settled state asks for. */
 static u16 settled_type(const struct src *s, u64 p)
 {
@@ -277,6 +286,7 @@ static int incr_alloc(struct src *s, struct sd_mig_status *st)
  */
 static int full_read(struct src *s, u32 flags, struct sd_errloc *loc, struct sd_mig_status *st)
 {
+	struct sd_host_walk_opts o = walk_opts(s, flags, loc);
 	int rc = incr_alloc(s, st);
 
 	if (rc)
@@ -285,9 +295,7 @@ static int full_read(struct src *s, u32 flags, struct sd_errloc *loc, struct sd_
 	if (rc)
 		return rc;
 	s->full_read = true;
-	rc = sd_host_incr_init(&s->reg, &s->mem, &s->incr, flags,
-			       (flags & SD_READ_PAUSED) ? 1 : READ_ATTEMPTS, s->scratch,
-			       walk_fn, s, NULL, loc);
+	rc = sd_host_incr_init(&s->reg, &s->mem, &s->incr, &o);
 	s->full_read = false;
 	if (rc)
 		return rc;
@@ -310,6 +318,7 @@ static int read_changes(struct src *s, u32 flags, struct sd_mig_status *st)
 	for (u32 tries = 0;; tries++) {
 		struct sd_host_reg now;
 		struct sd_errloc loc = { 0 };
+		struct sd_host_walk_opts o = walk_opts(s, flags, &loc);
 		u64 gen = s->reg.generation;
 		bool full;
 		int rc;
@@ -322,9 +331,7 @@ static int read_changes(struct src *s, u32 flags, struct sd_mig_status *st)
 		if (full)
 			rc = full_read(s, flags, &loc, st);
 		else
-			rc = sd_host_walk_changes(&s->reg, &s->mem, &s->incr, flags,
-						  (flags & SD_READ_PAUSED) ? 1 : READ_ATTEMPTS,
-						  s->scratch, walk_fn, NULL, s, NULL, &loc);
+			rc = sd_host_walk_changes(&s->reg, &s->mem, &s->incr, s->scratch, &o);
 		if (rc == -SD_MIG_ERR_SOURCE)	/* ours (out of memory), not the table's */
 			return rc;
 		if (sd_vmm_reg_snapshot(s->d->reg, &now) == 0 && now.generation == s->reg.generation) {
