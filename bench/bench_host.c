@@ -31,6 +31,9 @@
 #include <sys/mman.h>
 #include "bench.h"
 #include "sd_host.h"
+#include "sd_types.h"
+#include "layout.h"
+#include "validate.h"
 #include "sd_guest.h"
 #include "bitmap.h"
 

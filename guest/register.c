@@ -8,6 +8,8 @@
  * them steers anything else.
  */
 #include "sd_guest.h"
+#include "sd_types.h"
+#include "layout.h"
 #include "validate.h"
 
 /* "KVMKVMKVM\0\0\0" as CPUID returns it in EBX, ECX, EDX. */

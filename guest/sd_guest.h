@@ -32,12 +32,11 @@
 #define SD_GUEST_H
 
 #include "sev_donate.h"
-#include "sd_types.h"
-#include "layout.h"
+#include "sd_api_types.h"
 
 /* Storage for one lock; zero is unlocked. What it means is the environment's. */
 struct sd_lock {
-	u32 v;
+	__u32 v;
 };
 
 /*
@@ -54,36 +53,36 @@ void sd_env_unlock(struct sd_lock *l);
 
 /* Guest-private state per chunk. */
 struct sd_guest_chunk {
-	u32 seq;		/* authoritative; the shared seq is a copy */
-	u32 nr_shared;		/* authoritative */
+	__u32 seq;		/* authoritative; the shared seq is a copy */
+	__u32 nr_shared;		/* authoritative */
 	struct sd_lock lock;
-	u32 win_first;		/* open window (begin without commit), chunk-relative */
-	u32 win_count;		/* 0 when no window is open */
-	u32 win_shared;		/* the state the window converts to */
+	__u32 win_first;		/* open window (begin without commit), chunk-relative */
+	__u32 win_count;		/* 0 when no window is open */
+	__u32 win_shared;		/* the state the window converts to */
 };
 
 /* A table this guest keeps. All of it is private except *table. */
 struct sd_guest {
 	struct sd_geom g;
-	u8 *table;		/* the shared table: written, never read */
+	__u8 *table;		/* the shared table: written, never read */
 	sd_gpa_t table_gpa;
 	struct sd_guest_chunk *chunks;	/* nr_chunks */
-	u64 *shadow;		/* private copy of the bitmap */
+	__u64 *shadow;		/* private copy of the bitmap */
 	/* Derived once at init from the above, for the hot path. */
 	struct sd_chunk_desc *descs;	/* table + desc_offset */
-	u64 *bitmap;		/* table + bitmap_offset */
-	u64 self_lo, self_hi;	/* span-relative pages of the table itself */
+	__u64 *bitmap;		/* table + bitmap_offset */
+	__u64 self_lo, self_hi;	/* span-relative pages of the table itself */
 	/*
 	 * The value the host may hold for this table, 0 if it certainly holds
 	 * none: set by a registration the host accepted, and by any answer that
 	 * is not a clean refusal; cleared only by an accepted unregistration.
 	 */
-	u64 reg_value;
+	__u64 reg_value;
 };
 
 /* Bytes of shared table, and of private area, a span needs; 0 if the span is invalid. */
-u64 sd_guest_table_bytes(sd_gfn_t first_gfn, u64 nr_gfns, u32 pages_per_chunk);
-u64 sd_guest_priv_bytes(sd_gfn_t first_gfn, u64 nr_gfns, u32 pages_per_chunk);
+__u64 sd_guest_table_bytes(sd_gfn_t first_gfn, __u64 nr_gfns, __u32 pages_per_chunk);
+__u64 sd_guest_priv_bytes(sd_gfn_t first_gfn, __u64 nr_gfns, __u32 pages_per_chunk);
 
 /*
  * Initialise a table for the span (SPEC.md 2.6): @table (mapped at @table_va,
@@ -93,9 +92,9 @@ u64 sd_guest_priv_bytes(sd_gfn_t first_gfn, u64 nr_gfns, u32 pages_per_chunk);
  * buffer too small), SD_ERR_INVAL (misaligned), SD_ERR_TABLE_PLACEMENT (the
  * table lies outside the span).
  */
-int sd_guest_init(struct sd_guest *g, sd_gfn_t first_gfn, u64 nr_gfns, u32 pages_per_chunk,
-		  void *table_va, sd_gpa_t table_gpa, u64 table_bytes,
-		  void *priv, u64 priv_bytes);
+int sd_guest_init(struct sd_guest *g, sd_gfn_t first_gfn, __u64 nr_gfns, __u32 pages_per_chunk,
+		  void *table_va, sd_gpa_t table_gpa, __u64 table_bytes,
+		  void *priv, __u64 priv_bytes);
 
 /*
  * Open the windows for [gfn, gfn + npages) -> @shared (SPEC.md 2.1 steps
@@ -105,17 +104,17 @@ int sd_guest_init(struct sd_guest *g, sd_gfn_t first_gfn, u64 nr_gfns, u32 pages
  * SD_ERR_TABLE_NOT_SHARED for a request that includes one of the table's own
  * pages (they stay shared, and no window may cover them: SPEC.md 1.6).
  */
-int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared);
+int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, __u64 npages, bool shared);
 
 /*
  * Close the windows sd_guest_begin() opened (steps 4-6), releasing the
  * locks. SD_ERR_BUSY (nothing changed) if the arguments don't match an open
  * begin on every chunk; SD_ERR_EMPTY_RANGE / SD_ERR_RANGE as for begin.
  */
-int sd_guest_commit(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared);
+int sd_guest_commit(struct sd_guest *g, sd_gfn_t gfn, __u64 npages, bool shared);
 
 /* begin + commit with nothing in between, one chunk at a time. */
-int sd_guest_set(struct sd_guest *g, sd_gfn_t gfn, u64 npages, bool shared);
+int sd_guest_set(struct sd_guest *g, sd_gfn_t gfn, __u64 npages, bool shared);
 
 /*
  * Whether @gfn is shared, from private state (-SD_ERR_RANGE outside the
@@ -141,10 +140,10 @@ void sd_guest_copy_state(struct sd_guest *new, const struct sd_guest *old);
  * (guest/x86.h has inline versions).
  */
 struct sd_transport_ops {
-	void (*cpuid)(void *ctx, u32 leaf, u32 regs[4]);		/* eax, ebx, ecx, edx */
-	int (*wrmsr)(void *ctx, u32 msr, u64 val);		/* 0, or -1 on #GP */
-	int (*rdmsr)(void *ctx, u32 msr, u64 *val);		/* 0, or -1 on #GP */
-	s64 (*hypercall)(void *ctx, u64 nr, u64 a0, u64 a1, u64 a2, u64 a3);	/* RAX */
+	void (*cpuid)(void *ctx, __u32 leaf, __u32 regs[4]);		/* eax, ebx, ecx, edx */
+	int (*wrmsr)(void *ctx, __u32 msr, __u64 val);		/* 0, or -1 on #GP */
+	int (*rdmsr)(void *ctx, __u32 msr, __u64 *val);		/* 0, or -1 on #GP */
+	__s64 (*hypercall)(void *ctx, __u64 nr, __u64 a0, __u64 a1, __u64 a2, __u64 a3);	/* RAX */
 };
 
 enum sd_transport_kind {

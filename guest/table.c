@@ -9,6 +9,8 @@
  * geometry and is inside [table, table + table_size) by construction.
  */
 #include "sd_guest.h"
+#include "sd_types.h"
+#include "layout.h"
 #include "bitmap.h"
 #include "seqcount.h"
 

@@ -22,6 +22,9 @@
 #define SD_HOST_READER_H
 
 #include "sd_host.h"
+#include "sd_types.h"
+#include "layout.h"
+#include "validate.h"
 #include "seqcount.h"
 #include "bitmap.h"
 

@@ -49,9 +49,7 @@
 #define SD_HOST_H
 
 #include "sev_donate.h"
-#include "sd_types.h"
-#include "layout.h"
-#include "validate.h"
+#include "sd_api_types.h"
 
 /**
  * SD_HOST_OPTS - declare an options struct: zero-filled, @sz set
@@ -95,9 +93,9 @@
  * loop of 4-byte loads; through @copy it is one copy() call per chunk.
  */
 struct sd_host_mem {
-	const void *(*map)(void *ctx, sd_gpa_t gpa, u64 len, int *err);
+	const void *(*map)(void *ctx, sd_gpa_t gpa, __u64 len, int *err);
 	void *ctx;
-	int (*copy)(void *ctx, void *dst, sd_gpa_t gpa, u64 len);
+	int (*copy)(void *ctx, void *dst, sd_gpa_t gpa, __u64 len);
 };
 
 /* Attempts per chunk a live read makes when its options leave max_attempts 0. */
@@ -117,8 +115,8 @@ struct sd_host_mem {
  */
 struct sd_host_cfg {
 	struct sd_limits lim;
-	u32 phys_bits;
-	u32 max_attempts;
+	__u32 phys_bits;
+	__u32 max_attempts;
 };
 
 /**
@@ -128,9 +126,9 @@ struct sd_host_cfg {
  * @reserved: a3, must be 0 (else SD_ERR_REG_RESERVED)
  */
 struct sd_hc_args {
-	u64 size;
-	u64 abi_major;
-	u64 reserved;
+	__u64 size;
+	__u64 abi_major;
+	__u64 reserved;
 };
 
 /**
@@ -148,11 +146,11 @@ struct sd_hc_args {
  */
 struct sd_host_reg {
 	bool active;
-	u64 value;
+	__u64 value;
 	sd_gpa_t gpa;
 	struct sd_geom geom;
 	struct sd_table_header hdr;
-	u64 generation;
+	__u64 generation;
 };
 
 /**
@@ -168,12 +166,12 @@ struct sd_host_reg {
  * reset), also when it fails.
  */
 struct sd_host_stats {
-	u64 chunks;
-	u64 summary_chunks;
-	u64 attempts;
-	u64 retries;
-	u64 bytes;
-	u64 unsettled;
+	__u64 chunks;
+	__u64 summary_chunks;
+	__u64 attempts;
+	__u64 retries;
+	__u64 bytes;
+	__u64 unsettled;
 };
 
 /*
@@ -203,8 +201,8 @@ struct sd_host_stats {
  */
 struct sd_host_register_opts {
 	size_t sz;
-	u32 flags;
-	u32 reserved;
+	__u32 flags;
+	__u32 reserved;
 	const struct sd_hc_args *hc;
 	struct sd_host_stats *stats;
 	struct sd_errloc *loc;
@@ -232,7 +230,7 @@ struct sd_host_register_opts {
  * argument or options struct.
  */
 int sd_host_register(struct sd_host_reg *reg, const struct sd_host_cfg *cfg,
-		     const struct sd_host_mem *mem, u64 value,
+		     const struct sd_host_mem *mem, __u64 value,
 		     const struct sd_host_register_opts *opts);
 
 /**
@@ -257,7 +255,7 @@ void sd_host_unregister(struct sd_host_reg *reg);
 int sd_host_check_header(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
 			 struct sd_errloc *loc);
 
-/* Scratch for one chunk: a caller-provided array of at least this many u64 (4 KiB). */
+/* Scratch for one chunk: a caller-provided array of at least this many __u64 (4 KiB). */
 #define SD_HOST_SCRATCH_WORDS	(SD_MAX_CHUNK_PAGES / 64)
 
 /**
@@ -271,7 +269,7 @@ int sd_host_check_header(const struct sd_host_reg *reg, const struct sd_host_mem
 struct sd_host_chunk {
 	struct sd_chunk_view v;
 	bool summary;
-	const u64 *bits;
+	const __u64 *bits;
 };
 
 /**
@@ -287,8 +285,8 @@ struct sd_host_chunk {
  */
 struct sd_host_read_opts {
 	size_t sz;
-	u32 flags;
-	u32 max_attempts;
+	__u32 flags;
+	__u32 max_attempts;
 	struct sd_host_stats *stats;
 	struct sd_errloc *loc;
 };
@@ -311,7 +309,7 @@ struct sd_host_read_opts {
  * options struct.
  */
 int sd_host_read_chunk(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
-		       u64 idx, u64 *scratch, struct sd_host_chunk *out,
+		       __u64 idx, __u64 *scratch, struct sd_host_chunk *out,
 		       const struct sd_host_read_opts *opts);
 
 /**
@@ -342,7 +340,7 @@ enum sd_page_state {
  * the run is then not taken as reported (for sd_host_walk_changes(): it
  * is reported again by the next walk).
  */
-typedef int (*sd_extent_fn)(void *ctx, sd_gfn_t gfn, u64 npages, enum sd_page_state state);
+typedef int (*sd_extent_fn)(void *ctx, sd_gfn_t gfn, __u64 npages, enum sd_page_state state);
 
 /**
  * typedef sd_chunk_fn - incremental-walk callback: a chunk about to be re-read
@@ -353,7 +351,7 @@ typedef int (*sd_extent_fn)(void *ctx, sd_gfn_t gfn, u64 npages, enum sd_page_st
  *
  * Return: 0 to go on; any other value stops the walk, which returns it.
  */
-typedef int (*sd_chunk_fn)(void *ctx, u64 idx, u32 old_seq, u32 new_seq);
+typedef int (*sd_chunk_fn)(void *ctx, __u64 idx, __u32 old_seq, __u32 new_seq);
 
 /**
  * struct sd_host_walk_opts - options of sd_host_walk(), sd_host_incr_init()
@@ -378,8 +376,8 @@ typedef int (*sd_chunk_fn)(void *ctx, u64 idx, u32 old_seq, u32 new_seq);
  */
 struct sd_host_walk_opts {
 	size_t sz;
-	u32 flags;
-	u32 max_attempts;
+	__u32 flags;
+	__u32 max_attempts;
 	sd_extent_fn fn;
 	sd_chunk_fn chunk_fn;
 	void *ctx;
@@ -404,7 +402,7 @@ struct sd_host_walk_opts {
  * SD_READ_UNSETTLED_OK a chunk that does not settle is reported as an
  * UNSETTLED run instead).
  */
-int sd_host_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem, u64 *scratch,
+int sd_host_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem, __u64 *scratch,
 		 const struct sd_host_walk_opts *opts);
 
 /**
@@ -425,30 +423,30 @@ int sd_host_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem, u
  * reports every page whose settled state then differs from @bits.
  */
 struct sd_host_incr {
-	u64 nr_chunks;
-	u32 *seqs;
-	u64 *bits;
-	u64 generation;
+	__u64 nr_chunks;
+	__u32 *seqs;
+	__u64 *bits;
+	__u64 generation;
 };
 
 /**
- * sd_host_incr_seq_entries() - u32 entries of incr->seqs @reg's geometry needs
+ * sd_host_incr_seq_entries() - __u32 entries of incr->seqs @reg's geometry needs
  * @reg: an active registration
  *
  * Return: the number of chunks.
  */
-static inline u64 sd_host_incr_seq_entries(const struct sd_host_reg *reg)
+static inline __u64 sd_host_incr_seq_entries(const struct sd_host_reg *reg)
 {
 	return reg->geom.nr_chunks;
 }
 
 /**
- * sd_host_incr_bit_words() - u64 words of incr->bits @reg's geometry needs
+ * sd_host_incr_bit_words() - __u64 words of incr->bits @reg's geometry needs
  * @reg: an active registration
  *
  * Return: nr_chunks * words_per_chunk.
  */
-static inline u64 sd_host_incr_bit_words(const struct sd_host_reg *reg)
+static inline __u64 sd_host_incr_bit_words(const struct sd_host_reg *reg)
 {
 	return reg->geom.nr_chunks * reg->geom.words_per_chunk;
 }
@@ -508,7 +506,7 @@ int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *m
  * @reg's generation or geometry.
  */
 int sd_host_walk_changes(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
-			 struct sd_host_incr *incr, u64 *scratch,
+			 struct sd_host_incr *incr, __u64 *scratch,
 			 const struct sd_host_walk_opts *opts);
 
 #endif /* SD_HOST_H */

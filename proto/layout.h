@@ -11,32 +11,9 @@
 
 #include "sev_donate.h"
 #include "sd_types.h"
+#include "sd_api_types.h"
 
-/**
- * struct sd_geom - a table's layout (SPEC.md 1.3), from a validated header
- * @first_gfn: first guest frame covered
- * @nr_gfns: frames covered
- * @nr_chunks: ceil(nr_gfns / pages_per_chunk)
- * @desc_offset: table byte offset of the descriptor array
- * @bitmap_offset: table byte offset of the bitmap
- * @table_size: bytes, a multiple of SD_PAGE_SIZE
- * @pages_per_chunk: a power of two in [SD_MIN_CHUNK_PAGES, SD_MAX_CHUNK_PAGES]
- * @chunk_shift: log2(pages_per_chunk)
- * @words_per_chunk: pages_per_chunk / 64
- * @header_size: bytes of header
- */
-struct sd_geom {
-	sd_gfn_t first_gfn;
-	u64 nr_gfns;
-	u64 nr_chunks;
-	u64 desc_offset;
-	u64 bitmap_offset;
-	u64 table_size;
-	u32 pages_per_chunk;
-	u32 chunk_shift;
-	u32 words_per_chunk;
-	u32 header_size;
-};
+/* struct sd_geom is in sd_api_types.h (public: the host API returns it). */
 
 /*
  * Fill @g with the layout a conforming writer uses for @nr_gfns frames from

@@ -21,12 +21,7 @@ typedef __s32 s32;
 typedef __s64 s64;
 #endif
 
-/*
- * Typed addresses, as KVM selftests do: a guest frame number, a guest
- * physical address and a host pointer are never interchangeable.
- */
-typedef u64 sd_gfn_t;
-typedef u64 sd_gpa_t;
+#include "sd_api_types.h"	/* sd_gfn_t, sd_gpa_t */
 
 #define SD_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define SD_ALIGN_UP(x, a)	(((x) + ((a) - 1)) & ~((__typeof__(x))(a) - 1))

@@ -13,40 +13,14 @@
 #include "sev_donate.h"
 #include "sd_types.h"
 #include "layout.h"
+#include "sd_api_types.h"	/* struct sd_limits, sd_errloc, sd_chunk_view */
 
-/**
- * struct sd_limits - what the host knows about the guest, independent of
- * anything the guest wrote (SPEC.md 4.1)
- * @ram_first_gfn: lowest frame of guest RAM
- * @ram_end_gfn: one past the highest frame of guest RAM
- * @gfn_limit: a span must end at or below this (<= SD_GFN_LIMIT)
- * @max_table_bytes: the host's bound on table_size
- */
-struct sd_limits {
-	sd_gfn_t ram_first_gfn;
-	sd_gfn_t ram_end_gfn;
-	sd_gfn_t gfn_limit;
-	u64 max_table_bytes;
-};
 
 /* Table byte offsets of header and descriptor fields, for error locations. */
 #define SD_HDR_OFF(f)	((u64)__builtin_offsetof(struct sd_table_header, f))
 #define SD_DESC_OFF(f)	((u64)__builtin_offsetof(struct sd_chunk_desc, f))
 
-#define SD_LOC_NONE	(~0ULL)
 
-/**
- * struct sd_errloc - where a check failed
- * @err: the error, negative SD_ERR_* (what the call returned)
- * @chunk: the chunk, or SD_LOC_NONE
- * @offset: the table byte offset of the field or bitmap word at fault, or
- *	SD_LOC_NONE
- */
-struct sd_errloc {
-	int err;
-	u64 chunk;
-	u64 offset;
-};
 
 /*
  * Record a failure: @err is the error as the enum names it (positive
@@ -72,21 +46,6 @@ int sd_validate_header(const struct sd_table_header *h, sd_gpa_t table_gpa,
 		       const struct sd_limits *lim, struct sd_geom *g,
 		       struct sd_errloc *loc);
 
-/**
- * struct sd_chunk_view - one chunk, as sd_validate_chunk() accepted it
- * @seq: the count the copy was taken under
- * @nr_shared: the popcount of the copied bits
- * @pages: pages this chunk covers
- * @pending_first: first page of the window (odd chunks, paused reads)
- * @pending_count: pages in the window; 0 when the chunk is stable
- */
-struct sd_chunk_view {
-	u32 seq;
-	u32 nr_shared;
-	u32 pages;
-	u32 pending_first;
-	u32 pending_count;
-};
 
 /*
  * Validate chunk @idx from a private copy: @d (its descriptor) and @bits
@@ -159,8 +118,6 @@ static inline bool sd_err_is_host_answer(int value)
 	       (err >= SD_ERR_TABLE_NOT_SHARED && err <= SD_ERR_CHUNK_RETRIES);
 }
 
-/* Stable names and one-line descriptions, e.g. "SD_ERR_HDR_MAGIC". */
-const char *sd_err_name(int err);
-const char *sd_err_desc(int err);
+/* sd_err_name() and sd_err_desc() are in sd_api_types.h (public). */
 
 #endif /* SD_VALIDATE_H */

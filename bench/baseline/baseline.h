@@ -27,6 +27,8 @@
 #include <errno.h>
 #include "sd_types.h"
 #include "sd_host.h"
+#include "layout.h"
+#include "validate.h"
 #include "bitmap.h"
 
 /* ---- KVM_HC_MAP_GPA_RANGE (hypercall 12) arguments, as Linux defines them ---- */

@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sd_host.h"
+#include "sd_types.h"
+#include "layout.h"
+#include "validate.h"
 
 struct fz_params {
 	u64 gpa;		/* page-aligned after masking */

@@ -111,6 +111,7 @@ enum { T_A, T_B, T_SPLIT, T_NR };
 /* ================================ guest ================================== */
 #include "sd_rt.h"
 #include "sd_guest.h"
+#include "layout.h"
 
 static struct sd_guest tabs[T_NR];
 static bool inited[T_NR];
@@ -275,6 +276,8 @@ void guest_main(u32 id)
 #include <time.h>
 #include "sd_kvm.h"
 #include "sd_vmm_reg.h"
+#include "layout.h"
+#include "validate.h"
 #include "test_hostile.h"
 
 extern const char sd_guest_image[], sd_guest_image_end[];

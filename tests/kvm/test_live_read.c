@@ -110,6 +110,7 @@ static inline u64 lr_lane_pages(u32 ppc)
 /* ================================ guest ================================== */
 #include "sd_rt.h"
 #include "sd_guest.h"
+#include "layout.h"
 
 struct lr_state lr;
 
@@ -308,6 +309,8 @@ void guest_main(u32 id)
 #include "sd_kvm.h"
 #include "collect.h"
 #include "sd_vmm_reg.h"
+#include "layout.h"
+#include "validate.h"
 #include "bitmap.h"
 
 extern const char sd_guest_image[], sd_guest_image_end[];

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "sd_host.h"
+#include "sd_types.h"
+#include "validate.h"
 
 #define EXIT_VALID	0
 #define EXIT_INVALID	1
