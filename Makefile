@@ -41,11 +41,15 @@ endif
 BUILD	?= build$(if $(SAN),/san-$(subst $(comma),-,$(SAN)))
 comma	:= ,
 
-WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+# Warnings are errors by default; a packager builds with WERROR= (new
+# compilers add warnings).
+WERROR	?= -Werror
+WARN	:= -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wvla -Wundef -Wformat=2 -Wcast-qual -Wwrite-strings \
 	   -Wmissing-declarations -Wimplicit-fallthrough
 OPT	?= -O2
-BASE_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -Iinclude -Iproto -Iguest -Ihost
+CPPFLAGS ?=
+BASE_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -Iinclude -Iproto -Iguest -Ihost $(CPPFLAGS)
 
 # Userspace: liburcu's barriers (SPEC.md 2.3), except under ThreadSanitizer,
 # which must see the table's deliberate races as C11 atomics (proto/barrier.h).
@@ -112,10 +116,10 @@ CHECK_EXTRA :=
 # Module order matters only in one way: a module may use, in a rule's
 # prerequisites, what an earlier module defined.
 MODULES := \
-	proto guest host \
+	proto guest host lib \
 	vmm/kvm vmm/migrate vmm/cli \
 	bench/baseline bench/kvm bench \
-	tests tests/unit tests/kvm tests/cli tests/migrate tests/fuzz tests/linux tests/nested \
+	tests tests/unit tests/kvm tests/cli tests/migrate tests/packaging tests/fuzz tests/linux tests/nested \
 	tests/model \
 	guest/linux
 CLI_BIN := $(BUILD)/sev-donate

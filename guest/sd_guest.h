@@ -34,6 +34,10 @@
 #include "sev_donate.h"
 #include "sd_api_types.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Storage for one lock; zero is unlocked. What it means is the environment's. */
 struct sd_lock {
 	__u32 v;
@@ -124,12 +128,12 @@ int sd_guest_set(struct sd_guest *g, sd_gfn_t gfn, __u64 npages, bool shared);
 int sd_guest_is_shared(struct sd_guest *g, sd_gfn_t gfn);
 
 /*
- * Copy @old's page states into @new (SPEC.md 5.6 step 4): pages both spans
- * cover take @old's state, pages only @new covers are private, @new's own
- * pages are shared. Rewrites all of @new's table. The caller excludes every
+ * Copy @from's page states into @to (SPEC.md 5.6 step 4): pages both spans
+ * cover take @from's state, pages only @to covers are private, @to's own
+ * pages are shared. Rewrites all of @to's table. The caller excludes every
  * writer of both tables.
  */
-void sd_guest_copy_state(struct sd_guest *new, const struct sd_guest *old);
+void sd_guest_copy_state(struct sd_guest *to, const struct sd_guest *from);
 
 /* ---- registration (SPEC.md 5) -------------------------------------------- */
 
@@ -200,17 +204,21 @@ static inline bool sd_guest_may_be_registered(const struct sd_guest *g)
 }
 
 /*
- * Resize (SPEC.md 5.6 steps 4-5): copy @old's state into @new (already
- * initialised for the new span, typically larger), then register @new. On
- * success @new is the registered table and @old may be released; on a
- * clean refusal @old stays registered and untouched. After an answer that
- * is not clean, @old is registered again to settle which table the host
- * reads: if that succeeds, @new is not registered (its reg_value is 0) and
- * @old is; if not, both may be, and neither may be freed before an
- * accepted sd_guest_unregister(). The caller excludes every writer of @old
- * for the duration (step 3) and converts @old's pages back afterwards (step
+ * Resize (SPEC.md 5.6 steps 4-5): copy @from's state into @to (already
+ * initialised for the new span, typically larger), then register @to. On
+ * success @to is the registered table and @from may be released; on a
+ * clean refusal @from stays registered and untouched. After an answer that
+ * is not clean, @from is registered again to settle which table the host
+ * reads: if that succeeds, @to is not registered (its reg_value is 0) and
+ * @from is; if not, both may be, and neither may be freed before an
+ * accepted sd_guest_unregister(). The caller excludes every writer of @from
+ * for the duration (step 3) and converts @from's pages back afterwards (step
  * 7).
  */
-int sd_guest_resize(struct sd_guest *old, struct sd_guest *new, const struct sd_transport *t);
+int sd_guest_resize(struct sd_guest *from, struct sd_guest *to, const struct sd_transport *t);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* SD_GUEST_H */

@@ -51,14 +51,31 @@
 #include "sev_donate.h"
 #include "sd_api_types.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /**
  * SD_HOST_OPTS - declare an options struct: zero-filled, @sz set
  * @type: the struct's tag, e.g. sd_host_walk_opts
  * @name: the variable to declare
  * @...: designated initialisers of the fields to set
  */
+#if defined(__cplusplus) && defined(__GNUC__)
+/*
+ * C++20's designated initialisers zero the fields not named too, but g++
+ * -Wextra warns about each of them; the fields left out are the point. (The
+ * caller's own semicolon after this one is an empty statement.)
+ */
+#define SD_HOST_OPTS(type, name, ...)						\
+	_Pragma("GCC diagnostic push")						\
+	_Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")	\
+	struct type name = { .sz = sizeof(struct type), __VA_ARGS__ };		\
+	_Pragma("GCC diagnostic pop")
+#else
 #define SD_HOST_OPTS(type, name, ...) \
 	struct type name = { .sz = sizeof(struct type), __VA_ARGS__ }
+#endif
 
 /**
  * struct sd_host_mem - guest memory, as the caller reaches it
@@ -508,5 +525,9 @@ int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *m
 int sd_host_walk_changes(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
 			 struct sd_host_incr *incr, __u64 *scratch,
 			 const struct sd_host_walk_opts *opts);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* SD_HOST_H */

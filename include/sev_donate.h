@@ -23,6 +23,21 @@
 #error "sev-donate tables are little-endian; this header assumes a little-endian host"
 #endif
 
+/*
+ * The layout checks below, in C11 and later, in C++ (which spells it
+ * static_assert), and in C99 (which has neither: an array of negative size
+ * is a compile error there too).
+ */
+#if defined(__cplusplus)
+#define SD_ABI_ASSERT(cond, msg)	static_assert(cond, msg)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define SD_ABI_ASSERT(cond, msg)	_Static_assert(cond, msg)
+#else
+#define SD_ABI_ASSERT__(cond, line)	typedef char sd_abi_assert_##line[(cond) ? 1 : -1]
+#define SD_ABI_ASSERT_(cond, line)	SD_ABI_ASSERT__(cond, line)
+#define SD_ABI_ASSERT(cond, msg)	SD_ABI_ASSERT_(cond, __LINE__)
+#endif
+
 /* ------------------------------------------------------------------------
  * ABI identity (SPEC.md section 1.2, 9)
  */
@@ -108,28 +123,28 @@ struct sd_chunk_desc {
 #define SD_HDR_SIZE		((__u32)sizeof(struct sd_table_header))
 #define SD_DESC_SIZE		((__u32)sizeof(struct sd_chunk_desc))
 
-_Static_assert(sizeof(struct sd_table_header) == 0x80, "header size");
-_Static_assert(__builtin_offsetof(struct sd_table_header, magic) == 0x00, "magic");
-_Static_assert(__builtin_offsetof(struct sd_table_header, abi_major) == 0x08, "abi_major");
-_Static_assert(__builtin_offsetof(struct sd_table_header, abi_minor) == 0x0a, "abi_minor");
-_Static_assert(__builtin_offsetof(struct sd_table_header, header_size) == 0x0c, "header_size");
-_Static_assert(__builtin_offsetof(struct sd_table_header, compat_features) == 0x10, "compat");
-_Static_assert(__builtin_offsetof(struct sd_table_header, incompat_features) == 0x18, "incompat");
-_Static_assert(__builtin_offsetof(struct sd_table_header, first_gfn) == 0x20, "first_gfn");
-_Static_assert(__builtin_offsetof(struct sd_table_header, nr_gfns) == 0x28, "nr_gfns");
-_Static_assert(__builtin_offsetof(struct sd_table_header, page_shift) == 0x30, "page_shift");
-_Static_assert(__builtin_offsetof(struct sd_table_header, pages_per_chunk) == 0x34, "ppc");
-_Static_assert(__builtin_offsetof(struct sd_table_header, nr_chunks) == 0x38, "nr_chunks");
-_Static_assert(__builtin_offsetof(struct sd_table_header, desc_offset) == 0x40, "desc_offset");
-_Static_assert(__builtin_offsetof(struct sd_table_header, bitmap_offset) == 0x48, "bitmap_offset");
-_Static_assert(__builtin_offsetof(struct sd_table_header, table_size) == 0x50, "table_size");
-_Static_assert(__builtin_offsetof(struct sd_table_header, reserved) == 0x58, "reserved");
-_Static_assert(sizeof(struct sd_chunk_desc) == 0x10, "descriptor size");
-_Static_assert(__builtin_offsetof(struct sd_chunk_desc, seq) == 0x0, "seq");
-_Static_assert(__builtin_offsetof(struct sd_chunk_desc, nr_shared) == 0x4, "nr_shared");
-_Static_assert(__builtin_offsetof(struct sd_chunk_desc, pending_first) == 0x8, "pending_first");
-_Static_assert(__builtin_offsetof(struct sd_chunk_desc, pending_count) == 0xc, "pending_count");
-_Static_assert(SD_HDR_SIZE % SD_LAYOUT_ALIGN == 0, "descriptors can follow the header");
+SD_ABI_ASSERT(sizeof(struct sd_table_header) == 0x80, "header size");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, magic) == 0x00, "magic");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, abi_major) == 0x08, "abi_major");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, abi_minor) == 0x0a, "abi_minor");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, header_size) == 0x0c, "header_size");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, compat_features) == 0x10, "compat");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, incompat_features) == 0x18, "incompat");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, first_gfn) == 0x20, "first_gfn");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, nr_gfns) == 0x28, "nr_gfns");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, page_shift) == 0x30, "page_shift");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, pages_per_chunk) == 0x34, "ppc");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, nr_chunks) == 0x38, "nr_chunks");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, desc_offset) == 0x40, "desc_offset");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, bitmap_offset) == 0x48, "bitmap_offset");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, table_size) == 0x50, "table_size");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_table_header, reserved) == 0x58, "reserved");
+SD_ABI_ASSERT(sizeof(struct sd_chunk_desc) == 0x10, "descriptor size");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_chunk_desc, seq) == 0x0, "seq");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_chunk_desc, nr_shared) == 0x4, "nr_shared");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_chunk_desc, pending_first) == 0x8, "pending_first");
+SD_ABI_ASSERT(__builtin_offsetof(struct sd_chunk_desc, pending_count) == 0xc, "pending_count");
+SD_ABI_ASSERT(SD_HDR_SIZE % SD_LAYOUT_ALIGN == 0, "descriptors can follow the header");
 
 /* ------------------------------------------------------------------------
  * Error numbers (SPEC.md section 4). Library calls return 0 or the
