@@ -17,7 +17,7 @@ $(FUZZ_DIR)/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBSD) $(USER_LI
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/fuzz $(USER_INC) -MMD -MP $< tests/fuzz/replay.c -o $@ \
 		$(USER_LIBS) $(LIBSD) $(USER_LDFLAGS) $(USER_LDLIBS)
 
-$(FUZZ_DIR)/gen_stream_seeds: tests/fuzz/gen_stream_seeds.c tests/fuzz/fuzz_stream.h $(USER_LIBS)
+$(FUZZ_DIR)/gen_stream_seeds: tests/fuzz/gen_stream_seeds.c tests/fuzz/fuzz_stream.h $(LIBSD) $(USER_LIBS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/fuzz $(USER_INC) $< -o $@ $(USER_LIBS) $(LIBSD) \
 		$(USER_LDFLAGS) $(USER_LDLIBS)
@@ -35,7 +35,7 @@ fuzz-replay: $(FUZZ_REPLAY) $(FUZZ_SEEDS)/.stamp
 	done
 
 # libFuzzer builds: every source compiled by clang with the fuzzer's instrumentation.
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	       -mpopcnt -msse4.2 -Iinclude -Iproto -Iguest -Ihost -Itests/fuzz -Ivmm/migrate
 FUZZ_LIB_SRCS = $(SD_SRCS) $(SD_ENV_SRCS) $(MIG_SRCS)
 
