@@ -23,7 +23,7 @@ DEPS ?= 1
 deps_for = $(if $(filter $(1),$(or $(MAKECMDGOALS),all)),$(2))
 DEPS_GROUPS := build $(call deps_for,check linux-check linux-module,vm cpu) \
 	$(call deps_for,nested-check,vm nested) \
-	$(call deps_for,fuzz,fuzz) $(call deps_for,model,model) \
+	$(call deps_for,fuzz,fuzz) $(call deps_for,model,model) $(call deps_for,netns-check,net) \
 	$(call deps_for,bench bench-smoke,bench)
 ifeq ($(DEPS)$(filter-out clean help deps,$(or $(MAKECMDGOALS),all)),1)
 else ifneq ($(DEPS),0)
@@ -120,7 +120,7 @@ MODULES := \
 	vmm/kvm vmm/migrate vmm/cli \
 	bench/baseline bench/kvm bench \
 	tests tests/unit tests/kvm tests/cli tests/migrate tests/packaging tests/fuzz tests/linux tests/nested \
-	tests/model \
+	tests/model tests/netns \
 	guest/linux
 CLI_BIN := $(BUILD)/sev-donate
 

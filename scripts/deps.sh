@@ -9,6 +9,7 @@
 #   fuzz     clang and libFuzzer (make fuzz)
 #   model    spin (make model)
 #   bench    gnuplot (make bench's plots)
+#   net      iproute2: ip and tc (make netns-check: two hosts in network namespaces)
 #   all      every group
 #
 # Installed packages are found with dpkg. What is missing is installed with
@@ -26,15 +27,16 @@ pkgs_cpu="qemu-user"
 pkgs_fuzz="clang libfuzzer-14-dev libclang-rt-14-dev"
 pkgs_model="spin"
 pkgs_bench="gnuplot-nox"
+pkgs_net="iproute2 python3"
 norecommends="vm nested"
 
 [ $# -gt 0 ] || set -- build
 groups=
 for g in "$@"; do
 	case $g in
-	all) groups="$groups build vm nested cpu fuzz model bench" ;;
-	build|vm|nested|cpu|fuzz|model|bench) groups="$groups $g" ;;
-	*) echo "deps.sh: unknown group '$g' (build vm nested cpu fuzz model bench all)" >&2; exit 2 ;;
+	all) groups="$groups build vm nested cpu fuzz model bench net" ;;
+	build|vm|nested|cpu|fuzz|model|bench|net) groups="$groups $g" ;;
+	*) echo "deps.sh: unknown group '$g' (build vm nested cpu fuzz model bench net all)" >&2; exit 2 ;;
 	esac
 done
 

@@ -190,10 +190,11 @@ class Proc:
 class Case:
     def __init__(self, name, profile, rate="1gbit", delay_ms=0.0, at=None, do=None,
                  cut=None, down=None, expect="migrated", src_err=None, dst_err=None,
-                 paused=None, src_msg=None, timeout=T_FAIL):
+                 paused=None, src_msg=None, dst_msg=None, timeout=T_FAIL, dst_timeout=None):
         self.__dict__.update(locals())
         del self.__dict__["self"]
         self.relay = delay_ms > 0 or at is not None
+        self.dst_timeout = dst_timeout or (timeout if self.relay else max(timeout, 3000))
 
 
 CASES = [
@@ -228,14 +229,16 @@ CASES = [
          paused=True),
     Case("link cut after END, RESULT lost (destination end down)", None, at="end", cut="dst",
          expect="resumed", src_err="SD_MIG_ERR_TIMEOUT", dst_err="SD_MIG_ERR_TIMEOUT",
-         paused=True, src_msg="RESULT"),
+         paused=True, src_msg="RESULT", dst_msg="waiting for COMMIT"),
     # The destination's host unreachable from the start.
     Case("destination host down from the start (its link down)", None, down="dst",
          expect="resumed", src_err="SD_MIG_ERR_IO", dst_err="SD_MIG_ERR_TIMEOUT",
-         paused=False, src_msg="No route to host", timeout=10000),
+         paused=False, src_msg="No route to host", dst_msg="no source connected", timeout=10000,
+         dst_timeout=3000),
     Case("no route to the destination (the source's link down)", None, down="src",
          expect="resumed", src_err="SD_MIG_ERR_IO", dst_err="SD_MIG_ERR_TIMEOUT",
-         paused=False, src_msg="Network is unreachable", timeout=10000),
+         paused=False, src_msg="Network is unreachable", dst_msg="no source connected",
+         timeout=10000, dst_timeout=3000),
 ]
 
 
@@ -274,7 +277,7 @@ class Runner:
         if not c.relay:
             # The destination listens on its host's address before the source boots; its
             # --timeout covers that wait.
-            dst = self.migrate("dest%d" % n, "dst", *dst_args, str(max(c.timeout, 3000)),
+            dst = self.migrate("dest%d" % n, "dst", *dst_args, str(c.dst_timeout),
                                "--listen", "%s:%d" % (DST_IP, port))
             dst.wait_line("err", r"listening on ", until)
             src = self.migrate("source%d" % n, "src", *src_args, "--connect",
@@ -285,7 +288,7 @@ class Runner:
             # that its --timeout (as short as the source's) is not spent on the source's boot.
             ra = [sys.executable, RELAY, "--listen", "%s:%d" % (DST_IP, port), "--to",
                   "127.0.0.1:%d" % (port + 1), "--delay-ms", str(c.delay_ms),
-                  "--deadline", str(CASE_S - 10), "--idle", "5"]
+                  "--deadline", str(CASE_S - 10), "--idle", "3"]
             if c.at:
                 ra += ["--at", c.at, "--do", c.do or "hold"]
             relay = self.start("relay%d" % n, "dst", ra)
@@ -293,7 +296,7 @@ class Runner:
             src = self.migrate("source%d" % n, "src", *src_args, "--connect",
                                "%s:%d" % (DST_IP, port))
             relay.wait_line("out", r"^relay: source connected", until)
-            dst = self.migrate("dest%d" % n, "dst", *dst_args, str(c.timeout), "--listen",
+            dst = self.migrate("dest%d" % n, "dst", *dst_args, str(c.dst_timeout), "--listen",
                                "127.0.0.1:%d" % (port + 1))
             if c.cut:
                 relay.wait_line("out", r"^relay: at .*: holding", until)
@@ -355,12 +358,14 @@ class Runner:
                  "destination: exit %s, %s %s (want %s): %s" % (dst.rc, d["result"],
                                                               d["error"], c.dst_err,
                                                               d["message"]))
+            want(c.dst_msg is None or c.dst_msg in d["message"],
+                 "destination's message lacks '%s': %s" % (c.dst_msg, d["message"]))
             want(d["pages_checked"] == 0, "the destination ran the guest (%s pages checked)"
                  % d["pages_checked"])
-            note = ("failed as expected: source %s (%s), destination %s; the guest resumed on "
-                    "the source, %d pages checked intact; total %.0f ms"
-                    % (s["error"], s["message"], d["error"], sr["pages_checked"],
-                       s["total_ms"]))
+            note = ("failed as expected: source %s (%s), destination %s (%s); the guest resumed"
+                    " on the source, %d pages checked intact; total %s"
+                    % (s["error"], s["message"], d["error"], d["message"], sr["pages_checked"],
+                       "%.0f ms" % s["total_ms"] if s["total_ms"] is not None else "-"))
         if bad:
             for p in (src, dst) + ((relay,) if relay else ()):
                 print("#   %s stderr: %s" % (p.name, p.text("err").strip()[-400:]))
@@ -436,7 +441,7 @@ def main(argv):
                 passed += 1
                 print("ok %d - %s: %s (%.1f s)" % (n, c.name, note, time.monotonic() - t),
                       flush=True)
-            except Fail as e:
+            except (Fail, KeyError, TypeError, ValueError) as e:
                 failed += 1
                 print("not ok %d - %s: %s (%.1f s)" % (n, c.name, e, time.monotonic() - t),
                       flush=True)

@@ -48,8 +48,11 @@ MARK = object()
 EOF = object()
 
 
+T0 = time.monotonic()
+
+
 def say(msg):
-    print("relay: " + msg, flush=True)
+    print("relay: %s (+%.3f s)" % (msg, time.monotonic() - T0), flush=True)
 
 
 def hostport(text):
