@@ -9,6 +9,8 @@
 #
 #   make netns-check                 every case (root; CI runs it)
 #   make netns-check NETNS_CASES=1,7 only those cases
+#   make netns-check NETNS_RUNS=5    each case 5 times (the profile table
+#                                    gives medians and ranges)
 #
 # Not root, no network namespaces, no tbf or no /dev/kvm: a loud SKIP (the
 # script exits 77, which this target does not count as a failure). Every
@@ -16,10 +18,12 @@
 # on any exit, and those a dead earlier run left behind. Needs iproute2
 # (scripts/deps.sh net, which make runs for this goal).
 NETNS_CASES ?=
+NETNS_RUNS ?= 1
 
 #> netns-check        (root) migrate between two network namespaces: 1 Gbit/s and 100 Mbit/s, 1 and 20 ms round trips, stalls, cuts, an unreachable host
 netns-check: $(CLI_BIN)
-	$(Q)NETNS_CASES=$(NETNS_CASES) timeout -k 30 960 tests/netns/netns-check.py $(CURDIR)/$(CLI_BIN) \
+	$(Q)NETNS_CASES=$(NETNS_CASES) NETNS_RUNS=$(NETNS_RUNS) timeout -k 30 $$((960 * $(NETNS_RUNS))) \
+		tests/netns/netns-check.py $(CURDIR)/$(CLI_BIN) \
 		|| [ $$? -eq 77 ]
 
 .PHONY: netns-check

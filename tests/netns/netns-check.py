@@ -16,7 +16,9 @@ with an exact SD_MIG_ERR_* on each side, the destination never running the
 guest, and the guest resumed on the source and checked intact there.
 
 One line per case, then a table of total time and downtime per link
-profile, then `netns-check: N passed, N failed, N skipped`. Each case has a
+profile (median and range over NETNS_RUNS runs of each case, default 1),
+then `netns-check: N passed, N failed, N skipped`. NETNS_CASES=1,7 runs only
+those cases; NETNS_KEEP=1 keeps every process's output and says where. Each case has a
 deadline (CASE_S), the whole run another (RUN_S); what the run starts it
 kills, and it deletes its namespaces on any exit (signals included), and
 those an earlier run left behind. Not root, no netns, no tbf or no
@@ -375,12 +377,28 @@ class Runner:
         return note
 
 
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
 def profiles_table(figures):
-    print("# link profile             total ms   downtime ms (pause to COMMIT)   passes   MiB")
+    """Per link profile: the median and the range over its runs (NETNS_RUNS)."""
+    by = {}
     for prof, total, hand, passes, sent in figures:
         if prof:
-            print("# %-24s %8.0f   %8.1f                          %6d   %5.1f"
-                  % (prof, total, hand, passes, sent / MIB))
+            by.setdefault(prof, []).append((total, hand, passes, sent / MIB))
+    if not by:
+        return
+    print("# link profile             runs  total ms: median (min-max)   downtime ms "
+          "(pause to COMMIT): median (min-max)   passes   MiB sent")
+    for prof, rows in by.items():
+        col = list(zip(*rows))
+        print("# %-24s %4d  %7.0f (%.0f-%.0f)%s %9.1f (%.1f-%.1f)%s %6s   %s"
+              % (prof, len(rows), median(col[0]), min(col[0]), max(col[0]), "",
+                 median(col[1]), min(col[1]), max(col[1]), "",
+                 "-".join(sorted({"%d" % p for p in col[2]})),
+                 "%.0f-%.0f" % (min(col[3]), max(col[3]))))
 
 
 def prerequisites(cli):
@@ -403,9 +421,11 @@ def main(argv):
     cli = os.path.abspath(argv[1] if len(argv) > 1 else os.environ.get("SD_CLI",
                                                                         "build/sev-donate"))
     only = os.environ.get("NETNS_CASES")	# e.g. "1,7": only these cases
+    runs = int(os.environ.get("NETNS_RUNS") or 1)	# each case this many times
+    keep = os.environ.get("NETNS_KEEP") == "1"	# keep the processes' output
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
         signal.signal(s, on_signal)
-    signal.alarm(RUN_S)
+    signal.alarm(RUN_S * runs)
     try:
         prerequisites(cli)
     except Skip as e:
@@ -432,7 +452,7 @@ def main(argv):
         print("# hosts: namespaces %s (%s, source) and %s (%s, destination), one veth pair;"
               " guest %d MiB, --warmup/--after %d ms, each case within %d s"
               % (hosts.src, SRC_IP, hosts.dst, DST_IP, RAM_MB, MS, CASE_S), flush=True)
-        for n, c in enumerate(CASES, 1):
+        for n, c in [(n, c) for n, c in enumerate(CASES, 1) for _ in range(runs)]:
             if only and str(n) not in only.split(","):
                 continue
             t = time.monotonic()
@@ -448,10 +468,17 @@ def main(argv):
             finally:
                 runner.kill_all()
         profiles_table(runner.figures)
+    except SystemExit as e:
+        # A signal or the run's deadline (RUN_S): counted as a failure, torn down below.
+        print("not ok - %s" % e, flush=True)
+        failed += 1
     finally:
         runner.kill_all()
         hosts.down()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if keep:
+            print("# the processes' output is in %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
     print("# %.0f s in all" % (time.monotonic() - t0))
     print("%s: %d passed, %d failed, 0 skipped" % (TAG, passed, failed), flush=True)
     return 1 if failed else 0
