@@ -335,6 +335,8 @@ class Runner:
             want(d["pages_checked"] == PAGES_CHECKED and d["bad_content"] == 0 and
                  d["bad_state"] == 0, "destination's check: %s pages, %s bad content, %s bad "
                  "state" % (d["pages_checked"], d["bad_content"], d["bad_state"]))
+            if bad:
+                self.explain(src, dst, relay, bad)
             self.figures.append((c.profile, s["total_ms"], s["handover_ms"], s["passes"],
                                  s["bytes_sent"]))
             note = ("migrated, mismatches=0, %d pages checked on the destination; total %.0f ms,"
@@ -369,12 +371,16 @@ class Runner:
                     % (s["error"], s["message"], d["error"], d["message"], sr["pages_checked"],
                        "%.0f ms" % s["total_ms"] if s["total_ms"] is not None else "-"))
         if bad:
-            for p in (src, dst) + ((relay,) if relay else ()):
-                print("#   %s stderr: %s" % (p.name, p.text("err").strip()[-400:]))
-            if relay:
-                print("#   relay: " + relay.text().strip().replace("\n", " | ")[-600:])
-            raise Fail("; ".join(bad))
+            self.explain(src, dst, relay, bad)
         return note
+
+    @staticmethod
+    def explain(src, dst, relay, bad):
+        for p in (src, dst) + ((relay,) if relay else ()):
+            print("#   %s stderr: %s" % (p.name, p.text("err").strip()[-400:]))
+        if relay:
+            print("#   relay: " + relay.text().strip().replace("\n", " | ")[-600:])
+        raise Fail("; ".join(bad))
 
 
 def median(v):
