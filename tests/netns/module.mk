@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # tests/netns/: live migration between two test hosts (issue 17).
 # netns-check.py builds them as two network namespaces joined by a veth pair
 # (192.0.2.1, the source; 192.0.2.2, the destination), runs
