@@ -249,6 +249,7 @@ class Runner:
         self.cli, self.hosts, self.tmp = cli, hosts, tmp
         self.procs = []
         self.figures = []
+        self.runs = 0
 
     def start(self, name, side, argv):
         p = Proc(name, self.hosts.ns(side), argv, self.tmp)
@@ -266,6 +267,8 @@ class Runner:
 
     def run_case(self, n, c):
         until = time.monotonic() + CASE_S
+        self.runs += 1
+        tag = "%d.%d" % (n, self.runs)	# the processes' output files, one set per run
         port = 20000 + 2 * n
         seed = str(100 + n)
         h = self.hosts
@@ -279,10 +282,10 @@ class Runner:
         if not c.relay:
             # The destination listens on its host's address before the source boots; its
             # --timeout covers that wait.
-            dst = self.migrate("dest%d" % n, "dst", *dst_args, str(c.dst_timeout),
+            dst = self.migrate("dest" + tag, "dst", *dst_args, str(c.dst_timeout),
                                "--listen", "%s:%d" % (DST_IP, port))
             dst.wait_line("err", r"listening on ", until)
-            src = self.migrate("source%d" % n, "src", *src_args, "--connect",
+            src = self.migrate("source" + tag, "src", *src_args, "--connect",
                                "%s:%d" % (DST_IP, port))
         else:
             # The relay listens on the destination host's address; the destination VMM,
@@ -293,12 +296,12 @@ class Runner:
                   "--deadline", str(CASE_S - 10), "--idle", "3"]
             if c.at:
                 ra += ["--at", c.at, "--do", c.do or "hold"]
-            relay = self.start("relay%d" % n, "dst", ra)
+            relay = self.start("relay" + tag, "dst", ra)
             relay.wait_line("out", r"^relay: listening on ", until)
-            src = self.migrate("source%d" % n, "src", *src_args, "--connect",
+            src = self.migrate("source" + tag, "src", *src_args, "--connect",
                                "%s:%d" % (DST_IP, port))
             relay.wait_line("out", r"^relay: source connected", until)
-            dst = self.migrate("dest%d" % n, "dst", *dst_args, str(c.dst_timeout), "--listen",
+            dst = self.migrate("dest" + tag, "dst", *dst_args, str(c.dst_timeout), "--listen",
                                "127.0.0.1:%d" % (port + 1))
             if c.cut:
                 relay.wait_line("out", r"^relay: at .*: holding", until)
