@@ -291,9 +291,12 @@ class Runner:
             # The relay listens on the destination host's address; the destination VMM,
             # behind it on that host's loopback, starts once the source has connected, so
             # that its --timeout (as short as the source's) is not spent on the source's boot.
+            # The relay gives up on a quiet connection only after both VMMs' deadlines: they
+            # are what is under test (a peer the scheduler or TCP's backoff holds up for a
+            # few seconds is within --timeout 10000, and must not be cut by the relay).
             ra = [sys.executable, RELAY, "--listen", "%s:%d" % (DST_IP, port), "--to",
                   "127.0.0.1:%d" % (port + 1), "--delay-ms", str(c.delay_ms),
-                  "--deadline", str(CASE_S - 10), "--idle", "3"]
+                  "--deadline", str(CASE_S - 10), "--idle", str(c.timeout / 1000 + 2)]
             if c.at:
                 ra += ["--at", c.at, "--do", c.do or "hold"]
             relay = self.start("relay" + tag, "dst", ra)
