@@ -71,7 +71,7 @@ check "downtime measured, within the source's pause-to-COMMIT bound" "0 < j['han
 # The destination listens on port 0 and says on stderr which port it got.
 dst=$(mktemp) dst_err=$(mktemp)
 # The source boots its guest before it connects: on a loaded machine, longer than --timeout.
-"$bin" migrate --dest --listen 127.0.0.1:0 --accept-timeout 120000 --json --after "$ms" >"$dst" 2>"$dst_err" &
+"$bin" migrate --dest --listen 127.0.0.1:0 --accept-timeout $((120000 * slow)) --json --after "$ms" >"$dst" 2>"$dst_err" &
 dpid=$!
 port=
 for i in $(seq 100); do
@@ -84,6 +84,9 @@ if [ -n "$port" ] && [ "$port" -ne 0 ]; then echo "ok $checks - --listen 127.0.0
 else failed=$((failed + 1)); echo "not ok $checks - --listen 127.0.0.1:0 reported no port"; cat "$dst_err"; port=1; fi
 "$bin" migrate --source --connect "127.0.0.1:$port" --json $ramopt --warmup "$ms" --seed 9 >"$out"
 src_rc=$?
+# A source that never connected: the destination would wait out its accept.
+python3 -c "import json,sys; sys.exit(0 if json.load(open('$out')).get('passes') else 1)" 2>/dev/null ||
+	kill $dpid 2>/dev/null
 wait $dpid
 dst_rc=$?
 check "TCP: the source committed (exit $src_rc)" "j['result'] == 'migrated' and j['source']['committed'] and j['handover_ms'] > 0"
@@ -204,6 +207,9 @@ rm -f "$err"
 "$bin" migrate --demo --inject bogus >"$out" 2>&1; rc=$?
 checks=$((checks + 1))
 if [ $rc -eq 2 ] && grep -q "unknown fault 'bogus'" "$out"; then echo "ok $checks - usage error"; else failed=$((failed + 1)); echo "not ok $checks - usage error (exit $rc)"; cat "$out"; fi
+"$bin" migrate --source --connect 127.0.0.1:1 --accept-timeout 500 >"$out" 2>&1; rc=$?
+checks=$((checks + 1))
+if [ $rc -eq 2 ] && grep -q "accept-timeout is for --dest" "$out"; then echo "ok $checks - --accept-timeout without --dest: usage error"; else failed=$((failed + 1)); echo "not ok $checks - --accept-timeout without --dest (exit $rc)"; cat "$out"; fi
 
 echo "migrate: $checks checks, $failed failed"
 echo "$((checks - failed)) passed, $failed failed"

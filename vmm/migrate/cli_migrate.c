@@ -63,8 +63,10 @@ static const char usage[] =
 	"                    and reading the table, as a descheduled thread would),\n"
 	"                    guest-span-beyond-ram (a hostile guest: its table spans 2x RAM),\n"
 	"                    no-transport (the VMM offers no transport: the guest cannot register)\n"
-	"  --timeout MS      deadline for every accept, connect, send and receive (default 10000)\n"
-	"  --accept-timeout MS  destination: how long to wait for a source to connect\n"
+	"  --timeout MS      deadline for every connect, send and receive, and for the\n"
+	"                    destination's accept (default 10000)\n"
+	"  --accept-timeout MS\n"
+	"                    destination: how long to wait for a source to connect instead\n"
 	"                    (default: --timeout)\n"
 	"  --json            print the report as JSON\n"
 	"  --quiet           no progress lines\n"
@@ -268,7 +270,7 @@ static bool child_finish(struct child *c, void *report, size_t size, u32 ms, boo
  * over a Unix socket. Every wait on them has a deadline: for the
  * destination to listen, for each report, and for each to exit. When the
  * source fails before it reached the destination, the destination is
- * stopped at once (it would wait in accept until --timeout), reaped, and the
+ * stopped at once (it would wait in accept for its deadline), reaped, and the
  * source's error is what the run reports.
  */
 static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_source_report *sr,
@@ -282,7 +284,7 @@ static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_sou
 	u32 src_ms = o->warmup_ms + o->after_ms + o->timeout_ms * 4 + DEMO_SOURCE_MS;
 	struct child dc, sc;
 	int rdy[2], status;
-	bool killed, ready, have_src;
+	bool killed = false, ready, have_src;
 	char c;
 
 	memset(sr, 0, sizeof(*sr));
@@ -556,6 +558,8 @@ int sd_cli_migrate(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!k.mode)
 		return usage_error("say --demo, --source or --dest");
+	if (o.accept_timeout_ms && k.mode != O_DEST)
+		return usage_error("--accept-timeout is for --dest (the demo sets its own)");
 	if ((k.mode == O_SOURCE && !o.connect) || (k.mode == O_DEST && !o.listen))
 		return usage_error("%s", k.mode == O_SOURCE ? "--source needs --connect ADDR"
 							    : "--dest needs --listen ADDR");
