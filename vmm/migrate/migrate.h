@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include "sd_types.h"
 #include "demo_vm.h"
+#include "stream.h"
 
 #define SD_MIG_MAX_PASSES	32
 
@@ -39,6 +40,7 @@ struct sd_mig_opts {
 	u32 timeout_ms;		/* deadline for every accept, connect, send and receive */
 	bool verbose;		/* progress per pass on stderr */
 	struct sd_mig_faults faults;
+	struct sd_mig_ids ids;	/* this side's identity, the peer's key (docs/STREAM.md 3) */
 	/* Destination: called once listening, with the address bound (port 0 resolved). */
 	void (*on_listening)(void *cb_ctx, const char *addr);
 	void *cb_ctx;
