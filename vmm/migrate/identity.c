@@ -124,7 +124,7 @@ int sd_id_write(const struct sd_mig_ids *ids, const char *secret_path, const cha
 }
 
 /* One key file, whole: at most SD_ID_FILE_MAX - 1 bytes, NUL-terminated. */
-static int read_file(const char *path, char *buf, bool secret, char *msg, size_t len)
+static int read_file(const char *path, char *buf, mode_t *mode, char *msg, size_t len)
 {
 	struct stat sb;
 	ssize_t n;
@@ -136,11 +136,7 @@ static int read_file(const char *path, char *buf, bool secret, char *msg, size_t
 		close(fd);
 		return id_fail(msg, len, SD_ID_ERR_IO, path, "not a regular file");
 	}
-	if (secret && (sb.st_mode & 077)) {
-		close(fd);
-		return id_fail(msg, len, SD_ID_ERR_MODE, path, "a secret key others may read "
-			       "(mode %04o; chmod 600 it)", (unsigned)(sb.st_mode & 07777));
-	}
+	*mode = sb.st_mode;
 	n = read(fd, buf, SD_ID_FILE_MAX);
 	close(fd);
 	if (n < 0)
@@ -204,7 +200,8 @@ static int parse_line(char *buf, const char *path, const char *kind, char **f, i
 int sd_id_load_public(const char *path, struct sd_mig_ids *ids, char *msg, size_t msglen)
 {
 	char buf[SD_ID_FILE_MAX], *f[7];
-	int nf, rc = read_file(path, buf, false, msg, msglen);
+	mode_t mode;
+	int nf, rc = read_file(path, buf, &mode, msg, msglen);
 
 	if (!rc)
 		rc = parse_line(buf, path, "public", f, &nf, msg, msglen);
@@ -222,10 +219,14 @@ int sd_id_load_secret(const char *path, struct sd_mig_ids *ids, char *msg, size_
 {
 	char buf[SD_ID_FILE_MAX], *f[7];
 	u8 seed[crypto_sign_SEEDBYTES], pub[crypto_sign_PUBLICKEYBYTES];
-	int nf, rc = read_file(path, buf, true, msg, msglen);
+	mode_t mode;
+	int nf, rc = read_file(path, buf, &mode, msg, msglen);
 
 	if (!rc)
 		rc = parse_line(buf, path, "secret", f, &nf, msg, msglen);
+	if (!rc && (mode & 077))
+		rc = id_fail(msg, msglen, SD_ID_ERR_MODE, path, "a secret key others may read "
+			     "(mode %04o; chmod 600 it)", (unsigned)(mode & 07777));
 	if (!rc && (nf != 6 || !hex32(f[4], seed) || !hex32(f[5], pub)))
 		rc = id_fail(msg, msglen, SD_ID_ERR_FORMAT, path, "want a seed and a public key of "
 			     "64 hex digits each");
