@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 """check-spec.py - SPEC.md and include/sev_donate.h must agree, and so must the
 conformance manifest format and its three implementations.
 

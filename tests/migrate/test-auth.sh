@@ -46,7 +46,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 dest() {
 	port=$1; shift
 	timeout -s KILL "$lim" "$bin" migrate --dest --listen "127.0.0.1:$port" --json \
-		--timeout $((60000 * slow)) "$@" >"$d/dst.json" 2>"$d/dst.err" &
+		--timeout $((5000 * slow)) --accept-timeout $((60000 * slow)) "$@" >"$d/dst.json" 2>"$d/dst.err" &
 	dpid=$!
 	for i in $(seq 200); do grep -q "listening on" "$d/dst.err" && break; sleep 0.05; done
 }

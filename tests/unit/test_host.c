@@ -15,7 +15,6 @@
 #define T_PPC		256
 #define DESC(i)		(0x80ULL + 16 * (i))
 #define BITS(i)		(0x180ULL + 32 * (i))
-#define HOFF(f)		((u64)offsetof(struct sd_table_header, f))
 
 struct fx {
 	struct tbuild t;
@@ -210,9 +209,9 @@ static void register_cross_checks_hypercall_size_and_abi(void **state)
 
 	(void)state;
 	assert_sd_err(fx_register_value(f, T_GPA | 1, &bad_size), f->loc, SD_ERR_REG_SIZE,
-		      SD_LOC_NONE, HOFF(table_size));
+		      SD_LOC_NONE, SD_HDR_OFF(table_size));
 	assert_sd_err(fx_register_value(f, T_GPA | 1, &bad_abi), f->loc, SD_ERR_REG_ABI,
-		      SD_LOC_NONE, HOFF(abi_major));
+		      SD_LOC_NONE, SD_HDR_OFF(abi_major));
 	assert_false(f->reg.active);
 	assert_int_equal(fx_register_value(f, T_GPA | 1, &ok), 0);
 	assert_int_equal(fx_register_value(f, T_GPA | 1, &none), 0);
@@ -353,7 +352,7 @@ static void register_rejects_span_past_host_gfn_limit(void **state)
 
 	(void)state;
 	f->cfg.lim.gfn_limit = T_PAGES - 1;
-	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, HOFF(nr_gfns));
+	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, SD_HDR_OFF(nr_gfns));
 	f->cfg.lim.gfn_limit = T_PAGES;
 	assert_int_equal(fx_register(f), 0);
 	fx_free(f);
@@ -366,12 +365,12 @@ static void register_rejects_geometry_that_misses_ram(void **state)
 	(void)state;
 	/* RAM one page longer than the span, then starting before it. */
 	f->cfg.lim.ram_end_gfn = T_PAGES + 1;
-	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, HOFF(first_gfn));
+	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, SD_HDR_OFF(first_gfn));
 	fx_free(f);
 
 	f = fx_new(16, T_PAGES, T_PPC, 0x20000);
 	f->cfg.lim.ram_first_gfn = 15;
-	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, HOFF(first_gfn));
+	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, SD_HDR_OFF(first_gfn));
 	/* A span larger than RAM (room for hotplug) is fine. */
 	f->cfg.lim.ram_first_gfn = 100;
 	f->cfg.lim.ram_end_gfn = 200;
@@ -386,20 +385,20 @@ static void register_rejects_table_outside_span(void **state)
 
 	(void)state;
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_PLACEMENT, SD_LOC_NONE,
-		      HOFF(table_size));
+		      SD_HDR_OFF(table_size));
 	fx_free(f);
 
 	/* Two pages of table starting at the span's last page. */
 	f = fx_new(0, 16384, 64, 16383ULL << 12);
 	assert_int_equal(f->t.g.table_size, 8192);
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_PLACEMENT, SD_LOC_NONE,
-		      HOFF(table_size));
+		      SD_HDR_OFF(table_size));
 	fx_free(f);
 
 	/* Below a span that starts at page 16. */
 	f = fx_new(16, T_PAGES, T_PPC, 0x1000);
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_PLACEMENT, SD_LOC_NONE,
-		      HOFF(table_size));
+		      SD_HDR_OFF(table_size));
 	fx_free(f);
 }
 
@@ -518,10 +517,10 @@ static void register_failure_keeps_previous_registration(void **state)
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	before = f->reg;
-	poke(f, HOFF(magic), 8, 0);
+	poke(f, SD_HDR_OFF(magic), 8, 0);
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_HDR_MAGIC, SD_LOC_NONE, 0);
 	assert_reg_unchanged(&f->reg, &before);
-	poke(f, HOFF(magic), 8, SD_MAGIC);
+	poke(f, SD_HDR_OFF(magic), 8, SD_MAGIC);
 	tbuild_set(&f->t, 3, 1, false);
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_NOT_SHARED, 0, BITS(0));
 	assert_reg_unchanged(&f->reg, &before);

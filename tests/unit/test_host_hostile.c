@@ -44,7 +44,6 @@ static u32 hook_seq_load(const struct sd_chunk_desc *d)
 #define T_GPA		0x3000ULL
 #define DESC(i)		(0x80ULL + 16 * (i))
 #define BITS(i)		(0x180ULL + 32 * (i))
-#define HOFF(f)		((u64)offsetof(struct sd_table_header, f))
 #define ATTEMPT_MAX	(24 + 32)	/* SPEC.md 3.1: bytes per attempt, 256-page chunks */
 
 struct hfx {
@@ -368,18 +367,18 @@ static const struct himg himgs[] = {
 	{ "pending overflows", hurt_pending_overflow, SD_READ_PAUSED, SD_ERR_CHUNK_PENDING, 2,
 	  DESC(2) + 8 },
 	{ "desc offset overflows", hurt_desc_offset_overflow, 0, SD_ERR_GEOM_DESC, SD_LOC_NONE,
-	  HOFF(desc_offset) },
+	  SD_HDR_OFF(desc_offset) },
 	{ "bitmap offset overflows", hurt_bitmap_offset_overflow, 0, SD_ERR_GEOM_BITMAP,
-	  SD_LOC_NONE, HOFF(bitmap_offset) },
-	{ "span overflows", hurt_span_overflow, 0, SD_ERR_GEOM_SPAN, SD_LOC_NONE, HOFF(nr_gfns) },
+	  SD_LOC_NONE, SD_HDR_OFF(bitmap_offset) },
+	{ "span overflows", hurt_span_overflow, 0, SD_ERR_GEOM_SPAN, SD_LOC_NONE, SD_HDR_OFF(nr_gfns) },
 	{ "descriptors overflow the table", hurt_nr_chunks_overflow, 0, SD_ERR_GEOM_DESC,
-	  SD_LOC_NONE, HOFF(desc_offset) },
+	  SD_LOC_NONE, SD_HDR_OFF(desc_offset) },
 	{ "table size huge", hurt_table_size_huge, 0, SD_ERR_GEOM_TABLE_SIZE, SD_LOC_NONE,
-	  HOFF(table_size) },
+	  SD_HDR_OFF(table_size) },
 	{ "unknown incompat bit", hurt_incompat, 0, SD_ERR_HDR_INCOMPAT, SD_LOC_NONE,
-	  HOFF(incompat_features) },
+	  SD_HDR_OFF(incompat_features) },
 	{ "geometry misses RAM", hurt_ram_bigger_than_span, 0, SD_ERR_GEOM_RAM, SD_LOC_NONE,
-	  HOFF(first_gfn) },
+	  SD_HDR_OFF(first_gfn) },
 	{ "table outside RAM", hurt_table_outside_ram, 0, SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0 },
 	{ "table overlaps end of RAM", hurt_table_overlaps_ram_end, 0, SD_ERR_MEM_UNBACKED,
 	  SD_LOC_NONE, 0 },
@@ -449,13 +448,13 @@ static void host_keeps_its_header_copy_after_guest_rewrites_it(void **state)
 	assert_int_equal(f->reg.geom.nr_gfns, 4096);
 	/* Only a comparison notices, naming the first changed field. */
 	assert_sd_err(sd_host_check_header(&f->reg, &f->mem, &f->loc), f->loc,
-		      SD_ERR_HDR_CHANGED, SD_LOC_NONE, HOFF(magic));
+		      SD_ERR_HDR_CHANGED, SD_LOC_NONE, SD_HDR_OFF(magic));
 	h->magic = SD_MAGIC;
 	assert_sd_err(sd_host_check_header(&f->reg, &f->mem, &f->loc), f->loc,
-		      SD_ERR_HDR_CHANGED, SD_LOC_NONE, HOFF(nr_gfns));
+		      SD_ERR_HDR_CHANGED, SD_LOC_NONE, SD_HDR_OFF(nr_gfns));
 	/* And re-registering now fails, leaving the old registration in place. */
 	assert_sd_err(hfx_register(f), f->loc, SD_ERR_GEOM_NR_CHUNKS, SD_LOC_NONE,
-		      HOFF(nr_chunks));
+		      SD_HDR_OFF(nr_chunks));
 	assert_int_equal(f->reg.generation, 1);
 	truns_reset(&before);
 	truns_reset(&after);
@@ -475,17 +474,17 @@ static void random_damage_is_bounded_and_agrees_with_reference(void **state)
 		struct tcheck_stats ref;
 		struct sd_limits lim;
 		struct sd_errloc rloc;
-		u32 flags = (trand(&seed) & 1) ? SD_READ_PAUSED : 0;
-		int nmut = 1 + (int)(trand(&seed) % 4);
+		u32 flags = (sd_splitmix64(&seed) & 1) ? SD_READ_PAUSED : 0;
+		int nmut = 1 + (int)(sd_splitmix64(&seed) % 4);
 		int rc, want;
 
 		hfx_setup((void **)&f);
 		for (int i = 0; i < nmut; i++) {
-			u64 off = trand(&seed) % 1024;	/* header, descriptors, bitmap */
-			u8 v = (u8)trand(&seed);
+			u64 off = sd_splitmix64(&seed) % 1024;	/* header, descriptors, bitmap */
+			u8 v = (u8)sd_splitmix64(&seed);
 
-			if (trand(&seed) & 1)
-				v = (u8)(1u << (trand(&seed) % 8)) ^ f->t.mem[off];
+			if (sd_splitmix64(&seed) & 1)
+				v = (u8)(1u << (sd_splitmix64(&seed) % 8)) ^ f->t.mem[off];
 			f->t.mem[off] = v;
 		}
 		lim = f->cfg.lim;
