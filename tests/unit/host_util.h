@@ -159,6 +159,7 @@ struct tfx {
 	struct sd_host_stats st;
 	struct sd_errloc loc;
 	struct sd_host_incr incr;
+	struct sd_host_chunk ch;
 	u64 scratch[SD_HOST_SCRATCH_WORDS];
 	u8 *cur, *settled;	/* reference page states */
 };
