@@ -121,7 +121,7 @@ MODULES := \
 	bench/baseline bench/kvm bench \
 	tests tests/unit tests/kvm tests/cli tests/migrate tests/packaging tests/fuzz tests/linux tests/nested \
 	tests/model \
-	guest/linux
+	guest/linux tests/nested/kmod
 CLI_BIN := $(BUILD)/sev-donate
 
 # $(call script_wrapper,PROGRAM,SCRIPT,PREREQUISITES,ARGUMENTS): PROGRAM is a

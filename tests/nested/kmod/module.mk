@@ -1,0 +1,52 @@
+# tests/nested/kmod/: host/ inside a kernel. sd_host_kmod.ko (Kbuild here)
+# builds host/ and proto/ unchanged into a test module whose only accessor
+# is copy() over copy_from_user(); test_host_kmod drives it through
+# /dev/sd_host_kmod with every conformance vector and with real faults.
+# nested-check loads the module in its guest and runs the program there.
+#
+#   make host-kmod                  build the module against the kernel
+#                                   nested-check boots (LINUX_KVER, guest/linux/module.mk)
+#
+# As for sev_donate.ko, Kbuild runs on a mirror of the sources (symlinks)
+# under $(BUILD)/kmod/src, so nothing is written into the tree.
+HOSTKMOD_DIR  := $(BUILD)/kmod
+HOSTKMOD_SRC  := $(HOSTKMOD_DIR)/src
+HOSTKMOD      := $(HOSTKMOD_DIR)/sd_host_kmod.ko
+HOSTKMOD_TEST := $(HOSTKMOD_DIR)/test_host_kmod
+HOSTKMOD_SOURCES := $(wildcard include/*.h) $(wildcard proto/*.[ch]) $(wildcard host/*.[ch]) \
+		    tests/nested/kmod/Kbuild tests/nested/kmod/sd_kmod_dev.c \
+		    tests/nested/kmod/sd_host_kmod.h
+
+define hostkmod_build
+	$(Q)for f in $(HOSTKMOD_SOURCES); do \
+		mkdir -p $(HOSTKMOD_SRC)/$${f%/*} && ln -sfn $(CURDIR)/$$f $(HOSTKMOD_SRC)/$$f; done
+	+$(Q)$(MAKE) --no-print-directory -C $(LINUX_KDIR) M=$(abspath $(HOSTKMOD_SRC))/tests/nested/kmod \
+		SD_WERROR=y CC=$(LINUX_CC) V=$(V) CONFIG_DEBUG_INFO_BTF_MODULES= modules
+	$(Q)ln -sfn src/tests/nested/kmod/sd_host_kmod.ko $(HOSTKMOD)
+endef
+
+#> host-kmod          build tests/nested/kmod's sd_host_kmod.ko (host/ in a kernel module) against the kernel headers
+host-kmod:
+	@if [ -z "$(LINUX_KDIR)" ]; then \
+		echo "host-kmod: no kernel with headers in /boot and /lib/modules/*/build:" \
+		     "apt-get install linux-image-amd64 linux-headers-amd64"; exit 1; fi
+	$(hostkmod_build)
+
+# Where there are no headers, nested-check SKIPs on the missing kernel anyway.
+host-kmod-if-possible:
+	$(if $(LINUX_KDIR),$(hostkmod_build),@echo "host-kmod: SKIP: no kernel headers installed")
+
+$(HOSTKMOD_TEST): tests/nested/kmod/test_host_kmod.c $(TESTLIB) $(LIBSD) $(USER_LIBS)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CCLD    $@")
+	$(Q)$(CC) $(USER_CFLAGS) $(CMOCKA_CFLAGS) -Itests/lib -Itests/unit -Itests/nested/kmod \
+		$(USER_INC) -MMD -MP $< -o $@ $(TESTLIB) $(USER_LIBS) $(LIBSD) $(USER_LDFLAGS) \
+		$(CMOCKA_LIBS) $(USER_LDLIBS) $(URCU_LIBS) -lpthread
+
+all: $(HOSTKMOD_TEST)
+nested-check: host-kmod-if-possible $(HOSTKMOD_TEST)
+# make check builds the module too (where headers exist): a change that breaks
+# host/ in a kernel fails there, not only in CI's nested run.
+CHECK_EXTRA += host-kmod-if-possible
+.PHONY: host-kmod host-kmod-if-possible
+-include $(HOSTKMOD_TEST).d
