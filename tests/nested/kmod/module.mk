@@ -7,8 +7,9 @@
 #   make host-kmod                  build the module against the kernel
 #                                   nested-check boots (LINUX_KVER, guest/linux/module.mk)
 #
-# As for sev_donate.ko, Kbuild runs on a mirror of the sources (symlinks)
-# under $(BUILD)/kmod/src, so nothing is written into the tree.
+# As for sev_donate.ko (guest/linux/module.mk's kbuild_module), Kbuild runs
+# on a mirror of the sources (symlinks) under $(BUILD)/kmod/src, so nothing
+# is written into the tree.
 HOSTKMOD_DIR  := $(BUILD)/kmod
 HOSTKMOD_SRC  := $(HOSTKMOD_DIR)/src
 HOSTKMOD      := $(HOSTKMOD_DIR)/sd_host_kmod.ko
@@ -17,19 +18,11 @@ HOSTKMOD_SOURCES := $(wildcard include/*.h) $(wildcard proto/*.[ch]) $(wildcard 
 		    tests/nested/kmod/Kbuild tests/nested/kmod/sd_kmod_dev.c \
 		    tests/nested/kmod/sd_host_kmod.h
 
-define hostkmod_build
-	$(Q)for f in $(HOSTKMOD_SOURCES); do \
-		mkdir -p $(HOSTKMOD_SRC)/$${f%/*} && ln -sfn $(CURDIR)/$$f $(HOSTKMOD_SRC)/$$f; done
-	+$(Q)$(MAKE) --no-print-directory -C $(LINUX_KDIR) M=$(abspath $(HOSTKMOD_SRC))/tests/nested/kmod \
-		SD_WERROR=y CC=$(LINUX_CC) V=$(V) CONFIG_DEBUG_INFO_BTF_MODULES= modules
-	$(Q)ln -sfn src/tests/nested/kmod/sd_host_kmod.ko $(HOSTKMOD)
-endef
+hostkmod_build = $(call kbuild_module,$(HOSTKMOD_SOURCES),$(HOSTKMOD_SRC),tests/nested/kmod,sd_host_kmod,$(HOSTKMOD))
 
 #> host-kmod          build tests/nested/kmod's sd_host_kmod.ko (host/ in a kernel module) against the kernel headers
 host-kmod:
-	@if [ -z "$(LINUX_KDIR)" ]; then \
-		echo "host-kmod: no kernel with headers in /boot and /lib/modules/*/build:" \
-		     "apt-get install linux-image-amd64 linux-headers-amd64"; exit 1; fi
+	$(call kbuild_need_kdir,host-kmod)
 	$(hostkmod_build)
 
 # Where there are no headers, nested-check SKIPs on the missing kernel anyway.

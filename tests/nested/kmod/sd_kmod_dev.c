@@ -43,7 +43,7 @@
 
 /* One "VM": its memory map, configuration and registration. */
 struct sdk_vm {
-	struct mutex lock;
+	struct mutex lock;		/* held by every ioctl on this file */
 	u32 nr_slots;
 	struct sdk_slot slots[SDK_MAX_SLOTS];
 	struct sd_host_cfg cfg;
@@ -149,6 +149,7 @@ static int sdk_register(struct sdk_vm *vm, struct sdk_register *r)
 	struct sd_hc_args hc = { r->hc_args[0], r->hc_args[1], r->hc_args[2] };
 	struct sd_host_stats st = { 0 };
 	struct sd_errloc loc = sdk_no_loc;
+
 	SD_HOST_OPTS(sd_host_register_opts, o, .flags = r->flags, .hc = r->hc ? &hc : NULL,
 		     .stats = &st, .loc = &loc);
 
@@ -207,6 +208,7 @@ static int sdk_walk(struct sdk_vm *vm, struct sdk_walk *w)
 	struct sdk_walk_ctx c = { .w = w, .runs = u64_to_user_ptr(w->runs) };
 	struct sd_host_stats st = { 0 };
 	struct sd_errloc loc = sdk_no_loc;
+
 	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = w->flags, .max_attempts = w->max_attempts,
 		     .fn = sdk_run_fn, .ctx = &c, .stats = &st, .loc = &loc);
 

@@ -367,6 +367,26 @@ static void protect_table_page(struct km *k, u64 page, int prot)
 	assert_int_equal(mprotect(p, KM_PAGE, prot), 0);
 }
 
+/*
+ * Table page @page readable again: the registration was kept, and a walk
+ * finds what it found before the fault (@all). Frees @all and @k.
+ */
+static void fault_recover_and_free(struct km *k, u64 page, struct truns *all)
+{
+	struct truns runs = { 0 };
+	struct sdk_walk w;
+	struct sdk_loc loc;
+
+	protect_table_page(k, page, PROT_READ | PROT_WRITE);
+	assert_int_equal(km_check_header(k, &loc), 0);
+	assert_int_equal(km_walk(k, SD_READ_STRICT, &w, &runs), 0);
+	truns_assert_equal(&runs, all);
+	truns_reset(all);
+	truns_reset(&runs);
+	km_free(k);
+	free(k);
+}
+
 static void header_page_faults_after_registration(void **state)
 {
 	struct km *k = calloc(1, sizeof(*k));
@@ -387,15 +407,7 @@ static void header_page_faults_after_registration(void **state)
 	assert_int_equal(w.stats.attempts, 1);
 	assert_int_equal(w.stats.bytes, 4);
 	assert_int_equal(runs.n, 0);
-	/* Readable again: the registration was kept, and the walk finds what it found before. */
-	protect_table_page(k, 0, PROT_READ | PROT_WRITE);
-	assert_int_equal(km_check_header(k, &loc), 0);
-	assert_int_equal(km_walk(k, SD_READ_STRICT, &w, &runs), 0);
-	truns_assert_equal(&runs, &all);
-	truns_reset(&all);
-	truns_reset(&runs);
-	km_free(k);
-	free(k);
+	fault_recover_and_free(k, 0, &all);
 }
 
 static void bitmap_page_faults_mid_walk(void **state)
@@ -430,13 +442,7 @@ static void bitmap_page_faults_mid_walk(void **state)
 		assert_true(runs.v[i].gfn + runs.v[i].n <= h->first_gfn + first * h->pages_per_chunk);
 	}
 	truns_reset(&runs);
-	protect_table_page(k, page, PROT_READ | PROT_WRITE);
-	assert_int_equal(km_walk(k, SD_READ_STRICT, &w, &runs), 0);
-	truns_assert_equal(&runs, &all);
-	truns_reset(&all);
-	truns_reset(&runs);
-	km_free(k);
-	free(k);
+	fault_recover_and_free(k, page, &all);
 }
 
 int main(void)
