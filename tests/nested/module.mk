@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # tests/nested/: the KVM suite on a standard KVM. nested-check.py boots
 # Debian's kernel under QEMU TCG with an emulated AMD CPU (SVM, NPT); loads
 # host/ built into a module there and runs every conformance vector through
