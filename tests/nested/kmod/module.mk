@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # tests/nested/kmod/: host/ inside a kernel. sd_host_kmod.ko (Kbuild here)
 # builds host/ and proto/ unchanged into a test module whose only accessor
 # is copy() over copy_from_user(); test_host_kmod drives it through
