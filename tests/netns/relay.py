@@ -16,8 +16,8 @@ outruns the other side is held back by TCP, as by a real link); with
 the round trip gains 2 * D.
 
 The source-to-destination direction is parsed as docs/STREAM.md frames it
-(64-byte HEADER, then records of a 24-byte header and `len` bytes, plain
-framing up to END), only to find --at:
+(HEADER, whose size is at offset 0x0c in every version, then records of a
+24-byte header and `len` bytes, plain framing up to END), only to find --at:
     bytes:N   after N bytes from the source
     pass:N    just before the PASS record of pre-copy pass N
     final     just before the PASS record of the final pass
@@ -40,7 +40,8 @@ import time
 
 CHUNK = 65536
 QUEUE_CHUNKS = 64		# 4 MiB in flight per direction at most
-HEADER_BYTES = 64		# docs/STREAM.md 3
+PREFIX = 16			# docs/STREAM.md 2: magic, major, minor, size; in every version
+HEADER_MAX = 4096		# a HEADER size beyond this: not a stream to parse
 REC_HDR = 24			# docs/STREAM.md 4
 REC_MAX = 262176		# the largest payload docs/STREAM.md 4 allows
 T_PASS, T_END = 1, 7
@@ -90,13 +91,22 @@ class Framer:
         self.mark = mark
         self.buf = bytearray()
         self.base = 0			# stream offset of buf[0]
-        self.next_rec = HEADER_BYTES
+        self.next_rec = None		# the HEADER's size, once its prefix is in
         self.parsing = mark is not None and mark[0] != "bytes"
         self.mark_at = mark[1] if mark and mark[0] == "bytes" else None
         self.marked = mark is None
 
     def _scan(self, end):
         """Find records up to @end; return how far bytes may go out."""
+        if self.parsing and self.next_rec is None:
+            if end < PREFIX:
+                return self.base
+            size = struct.unpack_from("<I", self.buf, 0x0c - self.base)[0]
+            if not PREFIX <= size <= HEADER_MAX:
+                say("stream: HEADER size %d: not parsing" % size)
+                self.parsing = False
+                return end
+            self.next_rec = size
         while self.parsing:
             o = self.next_rec
             if o + REC_HDR > end:

@@ -42,7 +42,7 @@ def record(typ, payload):
 
 def stream():
     """The stream and the offsets of its marks."""
-    s = bytearray(b"SDMIGSRC" + bytes(56))
+    s = bytearray(b"SDMIGSRC" + struct.pack("<HHI", 2, 0, 192) + bytes(176))	# a 2.0 HEADER
     marks = {}
 
     def pas(n, final):
