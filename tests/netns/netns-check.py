@@ -419,7 +419,8 @@ def profiles_table(figures):
         print("# %-24s %4d  %7.0f (%.0f-%.0f)%s %9.1f (%.1f-%.1f)%s %6s   %s"
               % (prof, len(rows), median(col[0]), min(col[0]), max(col[0]), "",
                  median(col[1]), min(col[1]), max(col[1]), "",
-                 "-".join(sorted({"%d" % p for p in col[2]})),
+                 "%d-%d" % (min(col[2]), max(col[2])) if min(col[2]) != max(col[2])
+                 else "%d" % col[2][0],
                  "%.0f-%.0f" % (min(col[3]), max(col[3]))))
 
 
