@@ -65,6 +65,7 @@ check "status changes caught from the counts" "j['resent_for_status'] > 0"
 check "guest on the destination checked all its pages" "j['destination']['verified'] and j['destination']['pages_checked'] == $checked and j['destination']['bad_content'] == 0 and j['destination']['bad_state'] == 0"
 check "source committed, not resumed" "j['source']['committed'] and not j['source']['resumed']"
 check "downtime measured, within the source's pause-to-COMMIT bound" "0 < j['handover_ms'] and 0 < j['downtime_ms'] and j['source']['committed']"
+check "converged under the default limit: the final pass was entered only when the estimate fit 300 ms" "j['max_downtime_ms'] == 300 and j['expected_downtime_ms'] is not None and j['expected_downtime_ms'] <= 300 and j['throttle_pct'] in (0, 20, 30, 40, 50, 60, 70, 80, 90, 99) and j['bandwidth_mib_s'] > 0"
 
 # Two processes over TCP on loopback (--listen / --connect), as across two hosts.
 # The destination listens on port 0 and says on stderr which port it got.
@@ -112,6 +113,9 @@ check "table fails re-validation on the destination" "j['destination']['error'] 
 }
 run 1 --seed 2 --inject dest-die=40
 check "destination killed mid-transfer" "not j['destination']['report'] and j['error'] in ('SD_MIG_ERR_IO', 'SD_MIG_ERR_EOF') and $resumed"
+# A downtime limit no pass can meet: pre-copy throttles, gives up after --passes, guest resumed.
+run 1 --seed 2 --max-downtime 0 --passes 4
+check "--max-downtime 0: SD_MIG_ERR_CONVERGE after 4 passes, never paused" "j['error'] == 'SD_MIG_ERR_CONVERGE' and j['passes'] == 4 and not j['source']['paused'] and j['max_downtime_ms'] == 0 and j['throttle_pct'] >= 20 and $resumed"
 run 1 --seed 2 --dest-ram "$((ram / 2))M"
 check "destination with less RAM: refused before the pause" "j['error'] == 'SD_MIG_ERR_RAM' and not j['source']['paused'] and $resumed"
 [ "$quick" = 1 ] || {

@@ -51,7 +51,10 @@ static const char usage[] =
 	"  --ppc N           table pages per chunk (default 1024)\n"
 	"  --seed N          the guest's random seed (default 1)\n"
 	"  --runs N          demo: migrate N times, seeds N, N+1, ... (default 1)\n"
-	"  --passes N        pre-copy passes at most (default 8)\n"
+	"  --passes N        pre-copy passes at most, then SD_MIG_ERR_CONVERGE (default 16)\n"
+	"  --max-downtime MS the final pass only when what is dirty fits MS at the measured\n"
+	"                    bandwidth; until then the vCPUs are throttled, 20% then 10\n"
+	"                    points more a pass up to 99% (default 300, QEMU's downtime-limit)\n"
 	"  --warmup MS       churn before migrating (default 300)\n"
 	"  --after MS        churn after resuming, before the guest checks itself (default 300)\n"
 	"  --guest BEHAVIOUR resize (move the table 4 times, SPEC.md 5.6), reregister\n"
@@ -418,7 +421,7 @@ static int run_demo(const struct sd_mig_opts *o, u64 dest_ram, u64 runs, bool js
 
 enum { O_DEMO = 256, O_SOURCE, O_DEST, O_CONNECT, O_LISTEN, O_RAM, O_DEST_RAM, O_PPC, O_SEED,
        O_RUNS, O_PASSES, O_WARMUP, O_AFTER, O_INJECT, O_GUEST, O_JSON, O_QUIET, O_HELP,
-       O_TIMEOUT };
+       O_TIMEOUT, O_MAX_DOWNTIME };
 
 static const struct option long_opts[] = {
 	{ "demo", no_argument, NULL, O_DEMO }, { "source", no_argument, NULL, O_SOURCE },
@@ -434,6 +437,7 @@ static const struct option long_opts[] = {
 	{ "guest", required_argument, NULL, O_GUEST }, { "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, O_QUIET }, { "help", no_argument, NULL, O_HELP },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "max-downtime", required_argument, NULL, O_MAX_DOWNTIME },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -494,6 +498,10 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 	case O_AFTER:
 		rc = opt_u64("--after", arg, 0, 600000, &v);
 		o->after_ms = (u32)v;
+		break;
+	case O_MAX_DOWNTIME:
+		rc = opt_u64("--max-downtime", arg, 0, 600000, &v);
+		o->max_downtime_ms = (u32)v;
 		break;
 	case O_TIMEOUT:
 		rc = opt_u64("--timeout", arg, 100, 3600000, &v);

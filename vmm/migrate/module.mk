@@ -16,7 +16,7 @@ USER_LDLIBS += $(SODIUM_LIBS)
 USER_INC += -Ivmm/migrate
 
 # The migration VMMs use the KVM harness (vmm/kvm/) and the CLI's parsers.
-MIGRUN_SRCS := vmm/migrate/demo_vm.c vmm/migrate/source.c vmm/migrate/dest.c \
+MIGRUN_SRCS := vmm/migrate/demo_vm.c vmm/migrate/source.c vmm/migrate/converge.c vmm/migrate/dest.c \
 	       vmm/migrate/report.c vmm/migrate/cli_migrate.c
 MIGRUN_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(MIGRUN_SRCS))
 $(MIGRUN_OBJS): EXTRA_CFLAGS += $(KVM_INC) -Ivmm/cli

@@ -21,6 +21,7 @@ enum kind {
 	K_MS,		/* double milliseconds; NAN when not reached */
 	K_BYTES,	/* JSON: bytes; text: MiB and the ratio to guest RAM */
 	K_GFN,		/* JSON: number or null; text: hex or "none" */
+	K_NUM,		/* a double, one decimal */
 };
 
 struct field {
@@ -42,6 +43,8 @@ struct flat {
 	u64 mismatches, passes, pages_plain, pages_encrypted, pages_transition;
 	u64 resent_for_status, rereads, stale_reads, bytes_sent, ram_bytes;
 	double total_ms, downtime_ms, handover_ms;
+	u64 max_downtime_ms, throttle_pct, throttle_steps, expected_pages;
+	double expected_downtime_ms, bandwidth_mib_s;
 	/* source */
 	bool s_paused, s_committed, s_resumed, s_verified;
 	u64 s_pages, s_bad_content, s_bad_state, s_conversions, s_rewrites, s_resizes, s_regs;
@@ -82,6 +85,19 @@ static const struct field top[] = {
 	  "running on the destination (null: not reached)"),
 	F("handover_ms", "paused until COMMIT", K_MS, handover_ms, "from the pause to COMMIT "
 	  "sent: the source's own bound on downtime (null: not reached)"),
+	F("max_downtime_ms", "downtime limit ms", K_U64, max_downtime_ms, "--max-downtime: the "
+	  "final pass starts only when what is dirty fits it at the measured bandwidth"),
+	F("throttle_pct", "throttle reached %", K_U64, throttle_pct, "the highest vCPU throttle "
+	  "pre-copy used to converge (0: none; QEMU's auto-converge steps: 20, +10, up to 99)"),
+	F("throttle_steps", "throttle steps", K_U64, throttle_steps, "times the throttle was "
+	  "raised"),
+	F("bandwidth_mib_s", "measured bandwidth MiB/s", K_NUM, bandwidth_mib_s, "the last "
+	  "pre-copy pass's send rate (passes of at least 1 MiB)"),
+	F("expected_pages", "dirty at the pause", K_U64, expected_pages, "pages dirty when the "
+	  "source decided (or gave up)"),
+	F("expected_downtime_ms", "expected downtime", K_MS, expected_downtime_ms, "what the "
+	  "source expected the final pass to take: those pages at the bandwidth, plus a table "
+	  "read"),
 };
 
 static const struct field source[] = {
@@ -143,6 +159,8 @@ static const struct field pass[] = {
 	P("unsettled", "unsettled", K_U64, unsettled, "pages of chunks that did not settle "
 	  "(sent encrypted, read again)"),
 	P("rereads", "rereads", K_U64, rereads, "full re-reads of the table in this pass"),
+	P("throttle", "throttle%", K_U64, throttle, "the vCPU throttle during the pass, percent"),
+	P("read_ms", "read ms", K_MS, read_ms, "the dirty log and the table read"),
 	P("ms", "ms", K_MS, ms, "the pass's time"),
 };
 #undef P
@@ -168,6 +186,13 @@ static void flatten(const struct mig_run *m, struct flat *f)
 	f->ram_bytes = m->ram_bytes;
 	f->total_ms = sr->connected ? sr->total_ms : NAN;
 	f->handover_ms = sr->committed ? sr->handover_ms : NAN;
+	f->max_downtime_ms = sr->max_downtime_ms;
+	f->throttle_pct = sr->throttle_pct;
+	f->throttle_steps = sr->throttle_steps;
+	f->bandwidth_mib_s = sr->bandwidth_mib_s;
+	f->expected_pages = sr->expected_pages;
+	f->expected_downtime_ms = sr->passes > 1 && sr->expected_downtime_ms < 1e29 ?
+				  sr->expected_downtime_ms : NAN;
 	f->downtime_ms = dr && dr->resumed && sr->paused ? dr->resume_mono_ms - sr->pause_mono_ms
 							  : NAN;
 	f->s_paused = sr->paused;
@@ -251,6 +276,9 @@ static void json_value(const struct field *f, const void *base)
 		else
 			printf("%.3f", AT(base, f, double));
 		break;
+	case K_NUM:
+		printf("%.1f", AT(base, f, double));
+		break;
 	}
 }
 
@@ -316,6 +344,9 @@ static void text_value(FILE *o, const struct field *f, const void *base, u64 ram
 			fprintf(o, "not reached");
 		else
 			fprintf(o, "%.1f ms", AT(base, f, double));
+		break;
+	case K_NUM:
+		fprintf(o, "%.1f", AT(base, f, double));
 		break;
 	}
 }

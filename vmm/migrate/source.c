@@ -6,9 +6,10 @@
  * Pass 0 sends every page, by a full read of the table (host/'s
  * incremental walk, first read). Every later pass sends the pages KVM's
  * dirty log reports and the pages whose state changed, found from the
- * chunk counts by host/'s incremental walk, never by a rescan. When a pass
- * has little left (or at the pass limit) the vCPUs are paused and the
- * final pass sends the dirty and changed pages and, as TRANSITION records,
+ * chunk counts by host/'s incremental walk, never by a rescan. When what is
+ * dirty fits the downtime limit at the measured bandwidth (converge.c:
+ * otherwise the vCPUs are throttled harder, and at the pass limit the
+ * migration gives up) the vCPUs are paused and the final pass sends the dirty and changed pages and, as TRANSITION records,
  * the pages a paused read finds in transition; then the registration, the
  * vCPU state, END. Private pages go through the SEV stand-in (stream.c).
  * Every pass, the final one included, is one function (src_pass).
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "migrate.h"
+#include "converge.h"
 #include "stream.h"
 #include "transport.h"
 #include "sd_kvm.h"
@@ -44,8 +46,8 @@ void sd_mig_opts_default(struct sd_mig_opts *o)
 	*o = (struct sd_mig_opts){
 		.ram_bytes = 256ULL << 20,
 		.guest = { .seed = 1, .ppc = 1024, .max_range = 256 },
-		.max_passes = 8,
-		.converge_pages = 512,
+		.max_passes = 16,
+		.max_downtime_ms = SD_MIG_DOWNTIME_DEFAULT_MS,
 		.warmup_ms = 300,
 		.after_ms = 300,
 		.timeout_ms = 10000,
@@ -97,6 +99,8 @@ struct src {
 	u64 words;			/* bitmap words for ram_pages */
 	u64 *need;			/* pages to send in this pass */
 	u64 *dirty;			/* the dirty log, this pass */
+	u64 *carry;			/* dirty bits taken by the convergence peek, for the next pass */
+	struct sd_mig_conv conv;
 	u64 *force_enc;			/* pages of chunks that did not settle */
 	u64 *transition;		/* pages in transition (final pass) */
 	u64 *stale;			/* sent in another mode than their last settled state */
@@ -358,7 +362,8 @@ static int read_changes(struct src *s, u32 flags, struct sd_mig_status *st)
 /* One pass, pre-copy or final: read the table, then send what changed and what is dirty. */
 static int src_pass(struct src *s, u32 n, bool final, u64 *count, struct sd_mig_status *st)
 {
-	double t0 = sd_mig_now_ms();
+	double t0 = sd_mig_now_ms(), t1;
+	u64 bytes0;
 	int rc;
 
 	s->pass = &s->r->pass[n];
@@ -369,19 +374,28 @@ static int src_pass(struct src *s, u32 n, bool final, u64 *count, struct sd_mig_
 	rc = sd_mig_put_pass(&s->w, n, final, st);
 	if (rc)
 		return rc;
-	s->pass->dirty = sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->dirty);
+	sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->dirty);
+	bitmap_or(s->dirty, s->carry, s->words);
+	memset(s->carry, 0, s->words * 8);
+	s->pass->dirty = bitmap_count(s->dirty, s->words);
+	s->pass->throttle = s->conv.pct;
 	if (!final)
 		demo_vm_pass_started(s->d, n);
 	rc = read_changes(s, final ? SD_READ_PAUSED : SD_READ_UNSETTLED_OK, st);
 	if (rc)
 		return rc;
+	s->pass->read_ms = sd_mig_now_ms() - t0;
 	s->r->resent_for_status += s->pass->status_changes;
 	bitmap_or(s->need, s->dirty, s->words);
 	resend_stale(s);
 	if (final && s->o->faults.table)
 		sd_bitmap_set_range(s->need, DEMO_TABLE_GPA >> SD_PAGE_SHIFT, 1);
 	*count = bitmap_count(s->need, s->words);
+	bytes0 = s->fio.written;
+	t1 = sd_mig_now_ms();
 	rc = send_needed(s, st);
+	s->pass->bytes = s->fio.written - bytes0;
+	sd_mig_conv_pass(&s->conv, s->pass->bytes, sd_mig_now_ms() - t1, s->pass->read_ms);
 	s->pass->ms = sd_mig_now_ms() - t0;
 	if (!rc && s->o->verbose)
 		fprintf(stderr, "pass %u%s: %llu dirty, %llu status changes, %llu plain, %llu "
@@ -450,13 +464,46 @@ static int src_handover(struct src *s, const struct sd_io *raw, struct sd_mig_st
 	return rc;
 }
 
+/*
+ * Pre-copy passes until what is dirty fits the downtime limit (converge.h);
+ * the throttle ends before the final pause either way.
+ */
+static int precopy(struct src *s, u64 *count, struct sd_mig_status *st)
+{
+	struct sd_mig_conv *c = &s->conv;
+	struct sd_mig_source_report *r = s->r;
+	enum sd_mig_conv_next next = SD_MIG_CONV_CONTINUE;
+	int rc = 0;
+
+	for (u32 n = 0; next == SD_MIG_CONV_CONTINUE; n++) {
+		rc = src_pass(s, n, false, count, st);
+		if (rc)
+			break;
+		/* What the final pass would carry now; the bits go to the next pass. */
+		next = sd_mig_conv_decide(c, n, sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->carry));
+	}
+	sd_mig_conv_stop(c);
+	r->throttle_pct = c->pct_max;
+	r->throttle_steps = c->steps;
+	r->bandwidth_mib_s = c->bw * 1000.0 / (1 << 20);
+	r->expected_downtime_ms = c->est_ms;
+	r->expected_pages = c->est_pages;
+	if (rc || next == SD_MIG_CONV_FINAL)
+		return rc;
+	return sd_mig_fail(st, SD_MIG_ERR_CONVERGE, "pre-copy did not converge in %u passes: %llu "
+			   "pages left would take about %.0f ms at %.0f MiB/s, over the limit of %u ms, "
+			   "with the vCPUs throttled up to %llu%%", r->passes,
+			   (unsigned long long)c->est_pages, c->est_ms, r->bandwidth_mib_s, c->limit_ms,
+			   (unsigned long long)c->pct_max);
+}
+
 static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_status *st)
 {
 	struct sd_io raw = sd_io_conn(conn);
 	struct sd_io io;
 	struct sd_mig_keys keys;
 	struct sd_mig_source_report *r = s->r;
-	u64 prev = ~0ULL, count;
+	u64 count;
 	int rc;
 
 	s->fio = (struct fault_io){ .inner = raw, .f = &s->o->faults, .fd = conn->fd };
@@ -473,15 +520,9 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 	sd_mig_writer_init(&s->w, &io, &keys);
 	/* Pass 0 reads the table in full and sends every page (7.1 step 1). */
 	s->reg.generation = ~0ULL;
-	for (u32 n = 0; n <= s->o->max_passes && n < SD_MIG_MAX_PASSES; n++) {
-		rc = src_pass(s, n, false, &count, st);
-		if (rc)
-			return rc;
-		if (n > 0 && (count <= s->o->converge_pages || n == s->o->max_passes ||
-			      (n >= 2 && count >= prev)))
-			break;
-		prev = count;
-	}
+	rc = precopy(s, &count, st);
+	if (rc)
+		return rc;
 
 	/* The final pass, with every vCPU stopped wherever it is (7.3). */
 	if (s->d->window_at_pause) {
@@ -507,6 +548,7 @@ static void src_free(struct src *s)
 {
 	free(s->need);
 	free(s->dirty);
+	free(s->carry);
 	free(s->force_enc);
 	free(s->transition);
 	free(s->stale);
@@ -520,11 +562,12 @@ static int src_alloc(struct src *s, struct sd_mig_status *st)
 	s->words = (s->d->ram_pages + 63) / 64;
 	s->need = calloc(s->words, 8);
 	s->dirty = calloc(sd_vm_dirty_log_words(s->d->ram), 8);
+	s->carry = calloc(sd_vm_dirty_log_words(s->d->ram), 8);
 	s->force_enc = calloc(s->words, 8);
 	s->transition = calloc(s->words, 8);
 	s->stale = calloc(s->words, 8);
 	s->sent = calloc(s->d->ram_pages, 1);
-	if (!s->need || !s->dirty || !s->force_enc || !s->transition || !s->stale || !s->sent)
+	if (!s->need || !s->dirty || !s->force_enc || !s->transition || !s->stale || !s->sent || !s->carry)
 		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "out of memory for %llu pages",
 				   (unsigned long long)s->d->ram_pages);
 	return 0;
@@ -563,6 +606,10 @@ int sd_mig_source_migrate(struct demo_vm *d, const struct sd_mig_opts *o,
 	s.r = r;
 	s.d = d;
 	s.mem = (struct sd_host_mem){ .map = sd_vm_mem_map, .ctx = d->vm };
+	/* Passes 0..max_passes - 1, then give up; the final pass is one more. */
+	sd_mig_conv_init(&s.conv, d->vm, o->max_downtime_ms,
+			 SD_MIN(o->max_passes, (u32)SD_MIG_MAX_PASSES - 1) - 1);
+	r->max_downtime_ms = o->max_downtime_ms;
 	/* This thread reads the RCU-published registration every pass. */
 	sd_thread_rcu_register();
 	rc = src_alloc(&s, &st);
@@ -581,6 +628,7 @@ int sd_mig_source_migrate(struct demo_vm *d, const struct sd_mig_opts *o,
 	 */
 	conn = (struct sd_mig_conn){ .fd = fd, .timeout_ms = o->timeout_ms };
 	rc = src_migrate(&s, &conn, &st);
+	sd_mig_conv_stop(&s.conv);	/* a failure mid pre-copy: the guest goes on unthrottled */
 	if (rc == -SD_MIG_ERR_IO || rc == -SD_MIG_ERR_EOF)
 		src_why_refused(fd, &st);
 	rc = rc ? -st.err : 0;

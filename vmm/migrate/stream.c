@@ -50,6 +50,7 @@ static const char *const err_names[] = {
 	[SD_MIG_ERR_REFUSED] = "SD_MIG_ERR_REFUSED",
 	[SD_MIG_ERR_SOURCE] = "SD_MIG_ERR_SOURCE",
 	[SD_MIG_ERR_TIMEOUT] = "SD_MIG_ERR_TIMEOUT",
+	[SD_MIG_ERR_CONVERGE] = "SD_MIG_ERR_CONVERGE",
 };
 
 const char *sd_mig_err_name(int err)

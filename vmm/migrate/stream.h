@@ -75,7 +75,8 @@ enum sd_mig_err {
 	SD_MIG_ERR_REFUSED = 16,
 	SD_MIG_ERR_SOURCE = 17,
 	SD_MIG_ERR_TIMEOUT = 18,
-	SD_MIG_ERR_LAST = SD_MIG_ERR_TIMEOUT,
+	SD_MIG_ERR_CONVERGE = 19,
+	SD_MIG_ERR_LAST = SD_MIG_ERR_CONVERGE,
 };
 
 const char *sd_mig_err_name(int err);
