@@ -67,6 +67,12 @@ check "source committed, not resumed" "j['source']['committed'] and not j['sourc
 check "downtime measured, within the source's pause-to-COMMIT bound" "0 < j['handover_ms'] and 0 < j['downtime_ms'] and j['source']['committed']"
 check "converged under the default limit: the final pass was entered only when the estimate fit 300 ms" "j['max_downtime_ms'] == 300 and j['expected_downtime_ms'] is not None and j['expected_downtime_ms'] <= 300 and j['throttle_pct'] in (0, 20, 30, 40, 50, 60, 70, 80, 90, 99) and j['bandwidth_mib_s'] > 0"
 
+# The exit-per-change design (AMD's QEMU region list), paced: same guest, same oracle.
+run 0 --seed 3 --design exit --change-rate 2000/s
+check "design exit: migrated, mismatches=0" "j['design'] == 'exit' and j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['never_received'] == 0"
+check "design exit: every change reported by an exit, one per page, none from a table" "j['exits'] > 0 and j['exits'] >= j['changed_pages'] and j['rereads'] == 0 and j['source']['registrations'] == 0"
+check "design exit: the guest checked all its pages on the destination" "j['destination']['verified'] and j['destination']['pages_checked'] == $checked and j['destination']['bad_content'] == 0"
+
 # Two processes over TCP on loopback (--listen / --connect), as across two hosts.
 # The destination listens on port 0 and says on stderr which port it got.
 dst=$(mktemp) dst_err=$(mktemp)

@@ -73,6 +73,14 @@ struct sd_mig_source_report {
 	double bandwidth_mib_s;		/* the last measured bandwidth */
 	double expected_downtime_ms;	/* the final pass's estimate when it was entered */
 	u64 expected_pages;		/* pages dirty then */
+	/* The two designs side by side (demo.h DEMO_DESIGN_*): what the guest and the VMM paid. */
+	double changes_per_s_idle;	/* page-state changes per second, in the warm-up */
+	double changes_per_s;		/* the same from the migration's start to the pause */
+	double vmm_cpu_ms;		/* the migration thread's CPU, plus the exit handler's */
+	u64 exits;			/* design EXIT: change reports the VMM handled */
+	u64 regions, peak_regions;	/* shared regions at the pause (the list's nodes) */
+	u64 heap_bytes;			/* the VMM's heap in use at the pause (mallinfo2) */
+	u64 peak_rss_bytes;		/* the source process's peak RSS (guest RAM included) */
 	bool connected;			/* reached the destination */
 	double total_ms;
 	double pause_mono_ms;		/* CLOCK_MONOTONIC when the vCPUs were paused */

@@ -31,6 +31,9 @@
 
 #include "migrate.h"
 #include "converge.h"
+#include "exitlist.h"
+#include <malloc.h>
+#include <sys/resource.h>
 #include "stream.h"
 #include "transport.h"
 #include "sd_kvm.h"
@@ -359,6 +362,23 @@ static int read_changes(struct src *s, u32 flags, struct sd_mig_status *st)
 	}
 }
 
+/*
+ * Design EXIT's read: the pages the guest reported since the last pass
+ * (all in pass 0), and each page to send looked up in the region list, as
+ * the QEMU patches' migration loop does.
+ */
+static void xl_read_changes(struct src *s, u32 n)
+{
+	u64 taken = demo_xl_take_changes(s->d->xl, s->need);
+
+	if (n == 0)
+		sd_bitmap_set_range(s->need, 0, s->d->ram_pages);
+	else
+		s->pass->status_changes += taken;
+	bitmap_or(s->need, s->dirty, s->words);
+	demo_xl_states(s->d->xl, s->need, s->incr.bits);
+}
+
 /* One pass, pre-copy or final: read the table, then send what changed and what is dirty. */
 static int src_pass(struct src *s, u32 n, bool final, u64 *count, struct sd_mig_status *st)
 {
@@ -381,7 +401,10 @@ static int src_pass(struct src *s, u32 n, bool final, u64 *count, struct sd_mig_
 	s->pass->throttle = s->conv.pct;
 	if (!final)
 		demo_vm_pass_started(s->d, n);
-	rc = read_changes(s, final ? SD_READ_PAUSED : SD_READ_UNSETTLED_OK, st);
+	if (s->d->xl)
+		xl_read_changes(s, n);
+	else
+		rc = read_changes(s, final ? SD_READ_PAUSED : SD_READ_UNSETTLED_OK, st);
 	if (rc)
 		return rc;
 	s->pass->read_ms = sd_mig_now_ms() - t0;
@@ -497,6 +520,36 @@ static int precopy(struct src *s, u64 *count, struct sd_mig_status *st)
 			   (unsigned long long)c->pct_max);
 }
 
+/* Shared regions (maximal runs) in a bitmap of @npages. */
+static u64 count_runs(const u64 *bits, u64 npages)
+{
+	u64 runs = 0;
+
+	for (u64 p = sd_bitmap_find(bits, 0, npages, true); p < npages;
+	     p = sd_bitmap_find(bits, p, npages, true)) {
+		runs++;
+		p = sd_bitmap_find(bits, p, npages, false);
+	}
+	return runs;
+}
+
+/* The VMM's memory at the pause, against the shared regions the guest has then. */
+static void src_memory(struct src *s)
+{
+	struct mallinfo2 mi = mallinfo2();
+	struct sd_mig_source_report *r = s->r;
+
+	r->heap_bytes = mi.uordblks + mi.hblkhd;
+	if (s->d->xl) {
+		r->regions = demo_xl_regions(s->d->xl);
+		r->peak_regions = s->d->xl->peak_regions;
+	} else {
+		r->regions = count_runs(s->incr.bits, SD_MIN(s->d->ram_pages,
+							    s->reg.geom.nr_gfns));
+		r->peak_regions = r->regions;
+	}
+}
+
 static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_status *st)
 {
 	struct sd_io raw = sd_io_conn(conn);
@@ -534,6 +587,7 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 	r->paused = true;
 	r->pause_mono_ms = sd_mig_now_ms();
 	demo_vm_work(s->d, &r->before);
+	src_memory(s);
 	rc = src_pass(s, r->passes, true, &count, st);
 	if (!rc)
 		rc = src_handover(s, &raw, st);
@@ -567,7 +621,11 @@ static int src_alloc(struct src *s, struct sd_mig_status *st)
 	s->transition = calloc(s->words, 8);
 	s->stale = calloc(s->words, 8);
 	s->sent = calloc(s->d->ram_pages, 1);
-	if (!s->need || !s->dirty || !s->force_enc || !s->transition || !s->stale || !s->sent || !s->carry)
+	/* Design EXIT: the page states the region list gave, where a table read puts them. */
+	if (s->d->xl)
+		s->incr.bits = calloc(s->words, 8);
+	if (!s->need || !s->dirty || !s->force_enc || !s->transition || !s->stale || !s->sent ||
+	    !s->carry || (s->d->xl && !s->incr.bits))
 		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "out of memory for %llu pages",
 				   (unsigned long long)s->d->ram_pages);
 	return 0;
@@ -592,16 +650,43 @@ static void src_why_refused(int fd, struct sd_mig_status *st)
 	}
 }
 
+static double tv_ms(struct timeval t)
+{
+	return (double)t.tv_sec * 1e3 + (double)t.tv_usec / 1e3;
+}
+
+/*
+ * The VMM's CPU time for the migration: this thread's, and the exit
+ * handler's on the vCPU threads (design EXIT; the kernel's part of each
+ * exit is not in it). The process's peak RSS counts guest RAM too.
+ */
+static void src_cpu(struct src *s, const struct rusage *cpu0)
+{
+	struct rusage now, self;
+
+	getrusage(RUSAGE_THREAD, &now);
+	s->r->vmm_cpu_ms = tv_ms(now.ru_utime) - tv_ms(cpu0->ru_utime) + tv_ms(now.ru_stime) -
+			   tv_ms(cpu0->ru_stime);
+	if (s->d->xl) {
+		s->r->exits = s->d->xl->exits;
+		s->r->vmm_cpu_ms += (double)s->d->xl->handler_ns / 1e6;
+	}
+	getrusage(RUSAGE_SELF, &self);
+	s->r->peak_rss_bytes = (u64)self.ru_maxrss * 1024;
+}
+
 int sd_mig_source_migrate(struct demo_vm *d, const struct sd_mig_opts *o,
 			  struct sd_mig_source_report *r)
 {
 	static struct src s;
+	struct rusage cpu0;
 	struct sd_mig_status st = { 0 };
 	struct sd_mig_conn conn;
 	double start = sd_mig_now_ms();
 	int fd, rc;
 
 	memset(&s, 0, sizeof(s));
+	getrusage(RUSAGE_THREAD, &cpu0);
 	s.o = o;
 	s.r = r;
 	s.d = d;
@@ -629,6 +714,7 @@ int sd_mig_source_migrate(struct demo_vm *d, const struct sd_mig_opts *o,
 	conn = (struct sd_mig_conn){ .fd = fd, .timeout_ms = o->timeout_ms };
 	rc = src_migrate(&s, &conn, &st);
 	sd_mig_conv_stop(&s.conv);	/* a failure mid pre-copy: the guest goes on unthrottled */
+	src_cpu(&s, &cpu0);
 	if (rc == -SD_MIG_ERR_IO || rc == -SD_MIG_ERR_EOF)
 		src_why_refused(fd, &st);
 	rc = rc ? -st.err : 0;
@@ -658,6 +744,8 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 {
 	static struct demo_vm d;
 	struct sd_mig_status st = { 0 };
+	struct demo_check w0, w1;
+	double t0, t1;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -673,8 +761,17 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 		r->resumed = true;
 		goto fail;
 	}
+	demo_vm_work(&d, &w0);
+	t0 = sd_mig_now_ms();
 	sd_mig_sleep_ms(o->warmup_ms);
+	demo_vm_work(&d, &w1);
+	t1 = sd_mig_now_ms();
+	if (o->warmup_ms)
+		r->changes_per_s_idle = (double)(w1.changed_pages - w0.changed_pages) * 1e3 / (t1 - t0);
 	rc = sd_mig_source_migrate(&d, o, r);
+	if (r->paused && r->pause_mono_ms > t1)
+		r->changes_per_s = (double)(r->before.changed_pages - w1.changed_pages) * 1e3 /
+				   (r->pause_mono_ms - t1);
 	if (rc == 0) {
 		demo_vm_destroy(&d);	/* the guest lives on the destination */
 		return 0;
