@@ -4,6 +4,6 @@ $(eval $(call script_wrapper,$(MIGRATE_TEST),tests/migrate/test-migrate.sh,$(CLI
 	$(CURDIR)/$(CLI_BIN)))
 
 CHECK_BINS += $(MIGRATE_TEST)
-# About 20 migrations of a 256 MiB guest, each under its own deadlines.
-CHECK_TIMEOUTS += $(MIGRATE_TEST)=900
+# About 22 migrations of a 256 MiB guest, each under its own deadlines.
+CHECK_TIMEOUTS += $(MIGRATE_TEST)=1200
 

@@ -75,7 +75,8 @@ enum sd_mig_conv_next sd_mig_conv_decide(struct sd_mig_conv *c, u32 n, u64 dirty
 
 	c->est_pages = dirty_pages;
 	c->est_ms = c->bw > 0 ? (double)dirty_pages * per_page / c->bw + c->read_ms : 1e30;
-	if (c->est_ms <= c->limit_ms)
+	/* The handover (vCPU state, END, RESULT, COMMIT, the destination's start) gets a tenth. */
+	if (c->est_ms <= c->limit_ms * (1.0 - SD_MIG_HANDOVER_SHARE))
 		return SD_MIG_CONV_FINAL;
 	if (n >= c->max_passes)
 		return SD_MIG_CONV_GIVE_UP;

@@ -6,8 +6,9 @@
  * After every pre-copy pass the source peeks at KVM's dirty log (the bits
  * it takes are carried into the next pass, so nothing is lost) and asks
  * sd_mig_conv_decide() what to do: the final pass, when the pages dirty now
- * would go out within the downtime limit at the bandwidth the passes
- * measured (plus the last table read, which the paused read repeats);
+ * would go out within nine tenths of the downtime limit at the bandwidth
+ * the passes measured, plus the last table read, which the paused read
+ * repeats (the last tenth is the handover's);
  * otherwise one more pass, with the guest's vCPUs throttled one step
  * harder; or, once the passes are used up, give up (SD_MIG_ERR_CONVERGE):
  * the guest then goes on on the source, unthrottled.
@@ -34,6 +35,8 @@ struct sd_vm;
 #define SD_MIG_THROTTLE_INCREMENT	10	/* QEMU's cpu-throttle-increment */
 #define SD_MIG_THROTTLE_MAX		99	/* QEMU's upper bound */
 #define SD_MIG_THROTTLE_PERIOD_MS	10	/* QEMU's throttle timeslice */
+/* The share of the limit kept for the handover after the final pass's pages. */
+#define SD_MIG_HANDOVER_SHARE		0.1
 /* A pass must send this much for its bandwidth to count (smaller ones fit the socket's buffer). */
 #define SD_MIG_BW_MIN_BYTES		(1ULL << 20)
 
