@@ -113,6 +113,7 @@ struct src {
 	struct fault_io fio;
 	bool final;			/* the final pass: vCPUs paused */
 	bool full_read;			/* the read running is a full one (sd_host_incr_init) */
+	double injected_ms;		/* this pass's read-delay test fault: not the read's cost */
 };
 
 static int walk_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state state)
@@ -333,8 +334,10 @@ static int read_changes(struct src *s, u32 flags, struct sd_mig_status *st)
 		if (sd_vmm_reg_snapshot(s->d->reg, &s->reg))
 			return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "the guest has no table registered");
 		full = s->reg.generation != gen;
-		if (s->o->faults.read_delay_ms && !(flags & SD_READ_PAUSED))
+		if (s->o->faults.read_delay_ms && !(flags & SD_READ_PAUSED)) {
 			sd_mig_sleep_ms(s->o->faults.read_delay_ms);	/* test fault */
+			s->injected_ms += s->o->faults.read_delay_ms;
+		}
 		if (full)
 			rc = full_read(s, flags, &loc, st);
 		else
@@ -389,6 +392,7 @@ static int src_pass(struct src *s, u32 n, bool final, u64 *count, struct sd_mig_
 	s->pass = &s->r->pass[n];
 	s->r->passes = n + 1;
 	s->final = final;
+	s->injected_ms = 0;
 	memset(s->need, 0, s->words * 8);
 	memset(s->force_enc, 0, s->words * 8);
 	rc = sd_mig_put_pass(&s->w, n, final, st);
@@ -407,7 +411,8 @@ static int src_pass(struct src *s, u32 n, bool final, u64 *count, struct sd_mig_
 		rc = read_changes(s, final ? SD_READ_PAUSED : SD_READ_UNSETTLED_OK, st);
 	if (rc)
 		return rc;
-	s->pass->read_ms = sd_mig_now_ms() - t0;
+	/* What a paused read will cost again (the final pass's): without the test's delay. */
+	s->pass->read_ms = SD_MAX(sd_mig_now_ms() - t0 - s->injected_ms, 0.0);
 	s->r->resent_for_status += s->pass->status_changes;
 	bitmap_or(s->need, s->dirty, s->words);
 	resend_stale(s);
