@@ -303,8 +303,6 @@ static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_sou
 	dopt.listen = addr;
 	dopt.ram_bytes = dest_ram;
 	dopt.verbose = false;
-	/* The source connects once its guest booted and warmed up: allow for both. */
-	dopt.accept_ms = o->timeout_ms + DEMO_BOOT_MS + o->warmup_ms;
 	so.connect = addr;
 	if (child_start(&dc, true, &dopt, rdy[1], dr, sizeof(*dr))) {
 		perror("sev-donate migrate: fork");
