@@ -41,6 +41,7 @@ struct cli_image {
 	const u8 *base;		/* NULL when the file is empty */
 	void *map;		/* the mapping, for munmap */
 	u64 size;
+	struct sd_host_flat flat;	/* what cli_image_mem() reads: all of it */
 };
 
 /* Open and map @path; prints its own error and returns EXIT_USAGE on failure. */
@@ -56,5 +57,6 @@ int cli_report_invalid(int rc, const struct sd_errloc *loc, sd_gpa_t gpa,
 		       const struct cli_image *img, bool json, bool paused);
 
 int cmd_make_image(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif /* SD_CLI_H */

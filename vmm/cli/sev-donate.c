@@ -160,20 +160,10 @@ void cli_image_close(struct cli_image *img)
 	img->base = NULL;
 }
 
-static const void *cli_image_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
-{
-	const struct cli_image *img = ctx;
-
-	if (gpa >= img->size || len > img->size - gpa) {
-		*err = -SD_ERR_MEM_UNBACKED;
-		return NULL;
-	}
-	return img->base + gpa;
-}
-
 struct sd_host_mem cli_image_mem(struct cli_image *img)
 {
-	return (struct sd_host_mem){ .map = cli_image_map, .ctx = img };
+	img->flat = (struct sd_host_flat){ .base = img->base, .gpa = 0, .bytes = img->size };
+	return sd_host_mem_flat(&img->flat);
 }
 
 struct sd_host_cfg cli_image_cfg(const struct cli_image *img, u32 attempts)
@@ -502,6 +492,7 @@ static const char main_help[] =
 	"  check       register and read a table in an image as a host would\n"
 	"  dump        print the shared extents of a table in an image\n"
 	"  migrate     live-migrate a guest that keeps its table (needs /dev/kvm)\n"
+	"  keygen      write a platform identity (Ed25519 key pair) for migrations\n"
 	"\n"
 	"sev-donate COMMAND --help describes each command; sev-donate --version says which\n"
 	"version this is. The manual: man sev-donate.\n"
@@ -519,10 +510,11 @@ int main(int argc, char **argv)
 		{ "check", cmd_check },
 		{ "dump", cmd_dump },
 		{ "migrate", sd_cli_migrate },	/* vmm/migrate/cli_migrate.c */
+		{ "keygen", cmd_keygen },	/* keygen.c */
 	};
 
 	if (argc < 2)
-		return cli_usage_error("no command given (make-image, check, dump, migrate; see --help)");
+		return cli_usage_error("no command given (make-image, check, dump, migrate, keygen; see --help)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		fputs(main_help, stdout);
 		return 0;
@@ -543,6 +535,6 @@ int main(int argc, char **argv)
 			return rc;
 		}
 	}
-	return cli_usage_error("unknown command '%s' (make-image, check, dump, migrate; see --help)",
+	return cli_usage_error("unknown command '%s' (make-image, check, dump, migrate, keygen; see --help)",
 			       argv[1]);
 }

@@ -21,6 +21,7 @@
 #include "migrate.h"
 #include "report.h"
 #include "stream.h"
+#include "identity.h"
 #include "transport.h"
 #include "sd_kvm.h"
 /* A source's passes and its guest's check, beyond what --timeout bounds. */
@@ -30,8 +31,10 @@ int sd_cli_migrate(int argc, char **argv);
 
 static const char usage[] =
 	"usage: sev-donate migrate --demo [options]\n"
-	"       sev-donate migrate --source --connect ADDR [options]\n"
-	"       sev-donate migrate --dest --listen ADDR [--ram SIZE] [options]\n"
+	"       sev-donate migrate --source --connect ADDR --identity FILE --peer-key FILE\n"
+	"                          [options]\n"
+	"       sev-donate migrate --dest --listen ADDR --identity FILE [--peer-key FILE]\n"
+	"                          [--ram SIZE] [options]\n"
 	"\n"
 	"Live-migrate the demo guest: two vCPUs that keep an encryption-status table\n"
 	"and churn page states and contents while the VMM migrates them, pass by pass,\n"
@@ -46,6 +49,14 @@ static const char usage[] =
 	"                    stderr where it listens (\"listening on HOST:PORT\")\n"
 	"  --connect ADDR    unix:PATH, HOST:PORT or [V6]:PORT\n"
 	"  --listen ADDR     unix:PATH or [HOST:]PORT; port 0 picks a free one\n"
+	"  --identity FILE   this platform's secret key (sev-donate keygen); the side\n"
+	"                    proves it holds it (docs/STREAM.md 3)\n"
+	"  --peer-key FILE   the peer's public key: the source sends to no destination\n"
+	"                    but the one holding it (required); a destination given it\n"
+	"                    accepts only that source (else any source that signs).\n"
+	"                    A wrong key ends the migration before any page is sent\n"
+	"                    (SD_MIG_ERR_PEER_KEY, SD_MIG_ERR_PEER_SIG); --demo makes\n"
+	"                    its own pair of identities\n"
 	"  --ram SIZE        guest RAM (source), most RAM accepted (destination); default 256M\n"
 	"  --dest-ram SIZE   demo: the destination's RAM (default: --ram)\n"
 	"  --ppc N           table pages per chunk (default 1024)\n"
@@ -72,7 +83,11 @@ static const char usage[] =
 	"                    --source and --dest must say the same\n"
 	"  --change-rate N   the guest paces its page-state changes to N per second (N or\n"
 	"                    N/s; default 0: as fast as it goes)\n"
-	"  --timeout MS      deadline for every accept, connect, send and receive (default 10000)\n"
+	"  --timeout MS      deadline for every connect, send and receive, and for the\n"
+	"                    destination's accept (default 10000)\n"
+	"  --accept-timeout MS\n"
+	"                    destination: how long to wait for a source to connect instead\n"
+	"                    (default: --timeout)\n"
 	"  --json            print the report as JSON\n"
 	"  --quiet           no progress lines\n"
 	"\n"
@@ -275,7 +290,7 @@ static bool child_finish(struct child *c, void *report, size_t size, u32 ms, boo
  * over a Unix socket. Every wait on them has a deadline: for the
  * destination to listen, for each report, and for each to exit. When the
  * source fails before it reached the destination, the destination is
- * stopped at once (it would wait in accept until --timeout), reaped, and the
+ * stopped at once (it would wait in accept for its deadline), reaped, and the
  * source's error is what the run reports.
  */
 static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_source_report *sr,
@@ -289,7 +304,7 @@ static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_sou
 	u32 src_ms = o->warmup_ms + o->after_ms + o->timeout_ms * 4 + DEMO_SOURCE_MS;
 	struct child dc, sc;
 	int rdy[2], status;
-	bool killed, ready, have_src;
+	bool killed = false, ready, have_src;
 	char c;
 
 	memset(sr, 0, sizeof(*sr));
@@ -303,7 +318,15 @@ static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_sou
 	dopt.listen = addr;
 	dopt.ram_bytes = dest_ram;
 	dopt.verbose = false;
+	/*
+	 * The source connects only after booting its guest and the warm-up,
+	 * which a loaded machine can stretch past --timeout: here the
+	 * destination waits for it as long as we wait for the source, and we
+	 * stop it at once if the source ends without connecting.
+	 */
+	dopt.accept_timeout_ms = src_ms;
 	so.connect = addr;
+	sd_id_demo_pair(&so.ids, &dopt.ids);	/* the demo's own pair of identities */
 	if (child_start(&dc, true, &dopt, rdy[1], dr, sizeof(*dr))) {
 		perror("sev-donate migrate: fork");
 		return -1;
@@ -429,7 +452,8 @@ static int run_demo(const struct sd_mig_opts *o, u64 dest_ram, u64 runs, bool js
 
 enum { O_DEMO = 256, O_SOURCE, O_DEST, O_CONNECT, O_LISTEN, O_RAM, O_DEST_RAM, O_PPC, O_SEED,
        O_RUNS, O_PASSES, O_WARMUP, O_AFTER, O_INJECT, O_GUEST, O_JSON, O_QUIET, O_HELP,
-       O_TIMEOUT, O_MAX_DOWNTIME, O_DESIGN, O_CHANGE_RATE };
+       O_TIMEOUT, O_MAX_DOWNTIME, O_DESIGN, O_CHANGE_RATE, O_ACCEPT_TIMEOUT, O_IDENTITY,
+       O_PEER_KEY };
 
 static const struct option long_opts[] = {
 	{ "demo", no_argument, NULL, O_DEMO }, { "source", no_argument, NULL, O_SOURCE },
@@ -448,6 +472,9 @@ static const struct option long_opts[] = {
 	{ "max-downtime", required_argument, NULL, O_MAX_DOWNTIME },
 	{ "design", required_argument, NULL, O_DESIGN },
 	{ "change-rate", required_argument, NULL, O_CHANGE_RATE },
+	{ "accept-timeout", required_argument, NULL, O_ACCEPT_TIMEOUT },
+	{ "identity", required_argument, NULL, O_IDENTITY },
+	{ "peer-key", required_argument, NULL, O_PEER_KEY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -456,6 +483,7 @@ struct cmd {
 	int mode;		/* O_DEMO, O_SOURCE or O_DEST */
 	bool json, quiet, help;
 	u64 dest_ram, runs;
+	const char *identity, *peer_key;	/* key files (docs/STREAM.md 8) */
 };
 
 /* A number option in [lo, hi]: 0, or the usage error's exit status. */
@@ -535,6 +563,10 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 		rc = opt_u64("--timeout", arg, 100, 3600000, &v);
 		o->timeout_ms = (u32)v;
 		break;
+	case O_ACCEPT_TIMEOUT:
+		rc = opt_u64("--accept-timeout", arg, 100, 86400000, &v);
+		o->accept_timeout_ms = (u32)v;
+		break;
 	case O_INJECT:
 		if (!parse_inject(o, arg))
 			return usage_error("--inject: unknown fault '%s'", arg);
@@ -544,6 +576,8 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 			return usage_error("--guest: unknown behaviour '%s' (resize, reregister, "
 					   "window-at-pause)", arg);
 		break;
+	case O_IDENTITY: k->identity = arg; break;
+	case O_PEER_KEY: k->peer_key = arg; break;
 	case O_JSON: k->json = true; break;
 	case O_QUIET: k->quiet = true; break;
 	case O_HELP: k->help = true; break;
@@ -551,6 +585,28 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 		return -1;
 	}
 	return rc;
+}
+
+/* --identity and --peer-key: a missing or bad key file is a usage error, by name. */
+static int load_ids(const struct cmd *k, struct sd_mig_ids *ids)
+{
+	char msg[512];
+	int rc;
+
+	if (k->mode == O_DEMO)
+		return k->identity || k->peer_key ?
+		       usage_error("--demo makes its own pair of identities (no --identity or "
+				   "--peer-key)") : 0;
+	if (!k->identity || (k->mode == O_SOURCE && !k->peer_key))
+		return usage_error("%s", !k->identity ? "--source and --dest need --identity FILE "
+				   "(sev-donate keygen)" : "--source needs --peer-key FILE: the "
+				   "destination's public key (it sends to no other)");
+	if (sodium_init() < 0)
+		return usage_error("libsodium failed to initialise");
+	rc = sd_id_load_secret(k->identity, ids, msg, sizeof(msg));
+	if (!rc && k->peer_key)
+		rc = sd_id_load_public(k->peer_key, ids, msg, sizeof(msg));
+	return rc ? usage_error("%s", msg) : 0;
 }
 
 int sd_cli_migrate(int argc, char **argv)
@@ -578,6 +634,8 @@ int sd_cli_migrate(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!k.mode)
 		return usage_error("say --demo, --source or --dest");
+	if (o.accept_timeout_ms && k.mode != O_DEST)
+		return usage_error("--accept-timeout is for --dest (the demo sets its own)");
 	if ((k.mode == O_SOURCE && !o.connect) || (k.mode == O_DEST && !o.listen))
 		return usage_error("%s", k.mode == O_SOURCE ? "--source needs --connect ADDR"
 							    : "--dest needs --listen ADDR");
@@ -585,6 +643,9 @@ int sd_cli_migrate(int argc, char **argv)
 						   o.guest.window_at_pause || o.guest.beyond))
 		return usage_error("--design exit: the guest keeps no table to resize, re-register, "
 				   "hold a window in or span past RAM");
+	rc = load_ids(&k, &o.ids);
+	if (rc)
+		return rc;
 	if (!sd_kvm_available()) {
 		fprintf(stderr, "sev-donate migrate: %s: the migration needs KVM with it (open "
 			"/dev/kvm as root, on a host with KVM)\n", sd_kvm_caps()->missing);
