@@ -7,3 +7,11 @@ CHECK_BINS += $(MIGRATE_TEST)
 # About 20 migrations of a 256 MiB guest, each under its own deadlines.
 CHECK_TIMEOUTS += $(MIGRATE_TEST)=900
 
+
+# A guest that keeps moving (issue 17): 20 hops between two long-lived VMMs.
+HOPS_TEST := $(BUILD)/tests/test-hops
+$(eval $(call script_wrapper,$(HOPS_TEST),tests/migrate/test-hops.sh,$(CLI_BIN),\
+	$(CURDIR)/$(CLI_BIN)))
+CHECK_BINS += $(HOPS_TEST)
+# 20 hops of a 128 MiB guest, about 3 s each here; each wait inside has its own deadline.
+CHECK_TIMEOUTS += $(HOPS_TEST)=600

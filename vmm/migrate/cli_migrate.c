@@ -18,6 +18,7 @@
 
 #include "sev_donate.h"
 #include "cli.h"
+#include "hops.h"
 #include "migrate.h"
 #include "report.h"
 #include "stream.h"
@@ -51,6 +52,11 @@ static const char usage[] =
 	"  --ppc N           table pages per chunk (default 1024)\n"
 	"  --seed N          the guest's random seed (default 1)\n"
 	"  --runs N          demo: migrate N times, seeds N, N+1, ... (default 1)\n"
+	"  --hops N          demo: migrate one guest N times between two long-lived VMMs,\n"
+	"                    A->B->A...: each destination is the next hop's source; the\n"
+	"                    table, registration, ledger and every page are checked at\n"
+	"                    every hop, and the VMMs' heap, fds, threads and RSS are\n"
+	"                    reported after hop 1 and hop N (1 to 1000)\n"
 	"  --passes N        pre-copy passes at most (default 8)\n"
 	"  --warmup MS       churn before migrating (default 300)\n"
 	"  --after MS        churn after resuming, before the guest checks itself (default 300)\n"
@@ -418,7 +424,7 @@ static int run_demo(const struct sd_mig_opts *o, u64 dest_ram, u64 runs, bool js
 
 enum { O_DEMO = 256, O_SOURCE, O_DEST, O_CONNECT, O_LISTEN, O_RAM, O_DEST_RAM, O_PPC, O_SEED,
        O_RUNS, O_PASSES, O_WARMUP, O_AFTER, O_INJECT, O_GUEST, O_JSON, O_QUIET, O_HELP,
-       O_TIMEOUT };
+       O_TIMEOUT, O_HOPS };
 
 static const struct option long_opts[] = {
 	{ "demo", no_argument, NULL, O_DEMO }, { "source", no_argument, NULL, O_SOURCE },
@@ -434,6 +440,7 @@ static const struct option long_opts[] = {
 	{ "guest", required_argument, NULL, O_GUEST }, { "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, O_QUIET }, { "help", no_argument, NULL, O_HELP },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "hops", required_argument, NULL, O_HOPS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -441,7 +448,8 @@ static const struct option long_opts[] = {
 struct cmd {
 	int mode;		/* O_DEMO, O_SOURCE or O_DEST */
 	bool json, quiet, help;
-	u64 dest_ram, runs;
+	u64 dest_ram, runs, hops;
+	bool injected;
 };
 
 /* A number option in [lo, hi]: 0, or the usage error's exit status. */
@@ -483,6 +491,7 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 		break;
 	case O_SEED: rc = opt_u64("--seed", arg, 0, ~0ULL, &o->guest.seed); break;
 	case O_RUNS: rc = opt_u64("--runs", arg, 1, 1000, &k->runs); break;
+	case O_HOPS: rc = opt_u64("--hops", arg, 1, SD_MIG_MAX_HOPS, &k->hops); break;
 	case O_PASSES:
 		rc = opt_u64("--passes", arg, 1, SD_MIG_MAX_PASSES - 1, &v);
 		o->max_passes = (u32)v;
@@ -502,6 +511,7 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 	case O_INJECT:
 		if (!parse_inject(o, arg))
 			return usage_error("--inject: unknown fault '%s'", arg);
+		k->injected = true;
 		break;
 	case O_GUEST:
 		if (!parse_guest(o, arg))
@@ -545,6 +555,8 @@ int sd_cli_migrate(int argc, char **argv)
 	if ((k.mode == O_SOURCE && !o.connect) || (k.mode == O_DEST && !o.listen))
 		return usage_error("%s", k.mode == O_SOURCE ? "--source needs --connect ADDR"
 							    : "--dest needs --listen ADDR");
+	if (k.hops && (k.mode != O_DEMO || k.runs > 1 || k.dest_ram || k.injected))
+		return usage_error("--hops goes with --demo, without --runs, --dest-ram or --inject");
 	if (!sd_kvm_available()) {
 		fprintf(stderr, "sev-donate migrate: %s: the migration needs KVM with it (open "
 			"/dev/kvm as root, on a host with KVM)\n", sd_kvm_caps()->missing);
@@ -560,5 +572,7 @@ int sd_cli_migrate(int argc, char **argv)
 		return run_dest(&o, k.json);
 	if (k.mode == O_SOURCE)
 		return run_source(&o, k.json);
+	if (k.hops)
+		return sd_mig_run_hops(&o, (u32)k.hops, k.json);
 	return run_demo(&o, k.dest_ram, k.runs, k.json);
 }

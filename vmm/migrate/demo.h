@@ -80,6 +80,13 @@ struct demo_state {
 	 */
 	u64 window_hold;
 	u64 in_window;
+	/*
+	 * A check while the guest keeps running (a guest that migrates again
+	 * and again checks itself at every hop): the VMM bumps check_request;
+	 * each vCPU, between operations, checks its lane once for each new
+	 * value and reports it (DEMO_ST_VERIFIED), then goes on churning.
+	 */
+	u64 check_request;
 };
 
 /* The window a guest asked to hold one open opens: in the table's chunk, past the table. */

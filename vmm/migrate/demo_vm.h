@@ -90,6 +90,13 @@ int demo_vm_wait_ready(struct demo_vm *d, u32 ms, struct sd_mig_status *st);
  */
 int demo_vm_check(struct demo_vm *d, u32 after_ms, u32 deadline_ms, struct demo_check *out,
 		  struct sd_mig_status *st);
+/*
+ * The same check while the guest goes on running (demo.h check_request):
+ * every vCPU checks its lane once and reports it; wait at most
+ * @deadline_ms for all of them. 0, or -SD_MIG_ERR_TIMEOUT.
+ */
+int demo_vm_selfcheck(struct demo_vm *d, u32 deadline_ms, struct demo_check *out,
+		      struct sd_mig_status *st);
 /* A pre-copy pass starts: a resizing guest is asked to move its table in passes 1..resizes. */
 void demo_vm_pass_started(struct demo_vm *d, u32 pass);
 /*
