@@ -68,7 +68,12 @@ static const char usage[] =
 	"                    read-delay=MS (the source sleeps between taking the registration\n"
 	"                    and reading the table, as a descheduled thread would),\n"
 	"                    guest-span-beyond-ram (a hostile guest: its table spans 2x RAM),\n"
-	"                    no-transport (the VMM offers no transport: the guest cannot register)\n"
+	"                    no-transport (the VMM offers no transport: the guest cannot register),\n"
+	"                    crash=ROLE:POINT (that side raises SIGKILL there; ROLE source or\n"
+	"                    dest; POINT rec=N, pass=N, final, registration, vcpu, end,\n"
+	"                    result, commit, or for dest commit-unread: docs/RELIABILITY.md),\n"
+	"                    commit-lost (the source's COMMIT goes out on a connection that\n"
+	"                    dies before it arrives)\n"
 	"  --timeout MS      deadline for every accept, connect, send and receive (default 10000)\n"
 	"  --json            print the report as JSON\n"
 	"  --quiet           no progress lines\n"
@@ -107,6 +112,10 @@ static bool parse_inject(struct sd_mig_opts *o, const char *s)
 		o->faults.dest_die = (s64)v;
 	else if (!strncmp(s, "read-delay=", 11) && cli_parse_u64(s + 11, &v) && v <= 10000)
 		o->faults.read_delay_ms = (u32)v;
+	else if (!strncmp(s, "crash=", 6))
+		return sd_mig_crash_parse(&o->faults, s + 6);
+	else if (!strcmp(s, "commit-lost"))
+		o->faults.commit_lost = true;
 	else if (!strcmp(s, "guest-span-beyond-ram"))
 		o->guest.beyond = true;
 	else if (!strcmp(s, "no-transport"))

@@ -416,10 +416,13 @@ void mig_report_dest_json(int rc, const struct sd_mig_dest_report *dr)
 	json_str(dr->msg);
 	printf(", \"mismatches\": %llu, \"pages_plain\": %llu, \"pages_encrypted\": %llu, "
 	       "\"pages_transition\": %llu, \"pages_checked\": %llu, \"bad_content\": %llu, "
-	       "\"bad_state\": %llu}\n", (unsigned long long)dr->oracle.mismatches,
+	       "\"bad_state\": %llu, \"records\": %llu, \"never_received\": %llu, \"resumed\": %s, "
+	       "\"verified\": %s}\n", (unsigned long long)dr->oracle.mismatches,
 	       (unsigned long long)dr->pages_plain, (unsigned long long)dr->pages_encrypted,
 	       (unsigned long long)dr->pages_transition, (unsigned long long)dr->check.pages,
-	       (unsigned long long)dr->check.bad_content, (unsigned long long)dr->check.bad_state);
+	       (unsigned long long)dr->check.bad_content, (unsigned long long)dr->check.bad_state,
+	       (unsigned long long)dr->records, (unsigned long long)dr->oracle.never_received,
+	       dr->resumed ? "true" : "false", dr->check.verified ? "true" : "false");
 }
 
 void mig_report_dest_text(int rc, const struct sd_mig_dest_report *dr)
