@@ -282,10 +282,26 @@ def main():
         report(f"{side} killed {at * 1000:.0f} ms after it connected, seed {400 + i} "
                f"({phase})", bad, r, w)
 
-    print("crash: %d points (%d chosen, %d timed), %d passed, %d failed; the guest ran on "
-          "the destination %d, on the source %d, nowhere %d; by phase: %s" %
-          (n, n - 1 - TIMED, TIMED, n - failed, failed, where["destination"], where["source"],
-           where["nowhere"], ", ".join(f"{k} {v}" for k, v in sorted(phases.items()))))
+    # Crash points that are not one: a usage error, named, before anything runs.
+    for bogus in ("crash=source:bogus", "crash=source:commit-unread", "crash=dest:rec=0",
+                  "crash=both:end", "crash=dest:pass=x"):
+        p = subprocess.run([binary, "migrate", "--demo", "--inject", bogus], capture_output=True,
+                           text=True, timeout=30)
+        n += 1
+        if p.returncode == 2 and f"unknown fault '{bogus}'" in p.stderr:
+            print(f"ok {n} - --inject {bogus}: usage error")
+        else:
+            failed += 1
+            print(f"not ok {n} - --inject {bogus}: exit {p.returncode}, {p.stderr!r}")
+    usage = 5
+
+    points = n - usage - 1
+    print("crash: %d points (%d chosen, %d timed, and the lost COMMIT), an undisturbed run and "
+          "%d usage checks: %d passed, %d failed; the guest ran on the destination %d, on the "
+          "source %d, nowhere %d; by phase: %s" %
+          (points, points - 1 - TIMED, TIMED, usage, n - failed, failed, where["destination"],
+           where["source"], where["nowhere"],
+           ", ".join(f"{k} {v}" for k, v in sorted(phases.items()))))
     print(f"{n - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
