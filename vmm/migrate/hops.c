@@ -253,7 +253,7 @@ static int vmm_main(struct vmm *v)
 /*
  * mallinfo2 counts the chunks parked in malloc's per-thread caches as in
  * use, and how many sit there depends on which threads freed what: with
- * them, the figure drifts by a few hundred bytes a hop with nothing
+ * them, the figure drifts by about a kilobyte a hop with nothing
  * leaked. So the run starts again, once, with the caches off (a glibc
  * tunable, read only at start-up): then the heap in use is what the VMM
  * holds. If that cannot be done, the run goes on and says so.
@@ -429,7 +429,7 @@ static void hop_print(struct hops_run *h, u32 hop, const struct peer *snd, const
 		printf("%s{\"hop\": %u, \"from\": \"%c\", \"to\": \"%c\", \"ok\": %s, \"why\": ",
 		       hop > 1 ? ", " : "", hop, snd->name, rcv->name, why ? "false" : "true");
 		if (why)
-			printf("\"%s\"", why);
+			mig_json_str(why);
 		else
 			printf("null");
 		printf(", \"registration_sent\": %llu, \"registration_received\": %llu, ",
