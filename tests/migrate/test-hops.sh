@@ -58,7 +58,7 @@ for k in ('after_first', 'after_last'):
     v = j['vmm'][k]
     print('# after hop %d: ' % v['hop'] + '; '.join('%s heap %d B, %d fds, %d threads, RSS %d KiB' % (v[w]['vmm'], v[w]['heap_bytes'], v[w]['fds'], v[w]['threads'], v[w]['rss_kib']) for w in ('a', 'b', 'total')))
 if all(j['vmm'][k][w]['heap_bytes'] == 0 for k in ('after_first', 'after_last') for w in ('a', 'b')):
-    print('# heap in use: mallinfo2 says 0 (a sanitizer allocator, which glibc cannot see): only fds and threads were compared')
+    print('# heap in use: mallinfo2 says 0 under a sanitizer allocator (glibc sees none of it): the heap comparison proves nothing here; fds and threads still do')
 " "$out" 2>/dev/null
 
 # Usage: --hops is a demo of its own.
