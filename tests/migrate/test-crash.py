@@ -62,6 +62,9 @@ def finish(p):
         return "hung"
 
 
+KEYS = None                         # the two platforms' identity files (sev-donate keygen)
+
+
 def migrate(binary, seed, dest_args=(), src_args=(), kill=None):
     """One migration between two processes; kill = (side, seconds after the source connected)."""
     r = Run()
@@ -72,13 +75,15 @@ def migrate(binary, seed, dest_args=(), src_args=(), kill=None):
     with open(files["d.json"], "w") as dj, open(files["d.err"], "w") as de, \
          open(files["s.json"], "w") as sj, open(files["s.err"], "w") as se:
         dest = spawn([binary, "migrate", "--dest", "--listen", "unix:" + sock] + common +
+                     ["--identity", KEYS + "/dst", "--peer-key", KEYS + "/src.pub"] +
                      list(dest_args), dj, de)
         until = time.monotonic() + 10
         while not os.path.exists(sock) and time.monotonic() < until and dest.poll() is None:
             time.sleep(0.01)
         t0 = time.monotonic()
         src = spawn([binary, "migrate", "--source", "--connect", "unix:" + sock] + common +
-                    ["--warmup", "100", "--seed", str(seed)] + list(src_args), sj, se)
+                    ["--warmup", "100", "--seed", str(seed), "--identity", KEYS + "/src",
+                     "--peer-key", KEYS + "/dst.pub"] + list(src_args), sj, se)
         r.killed = None
         if kill:
             side, at = kill
@@ -205,6 +210,11 @@ def main():
     if not (os.access("/dev/kvm", os.R_OK) and os.access("/dev/kvm", os.W_OK)):
         print("SKIP: /dev/kvm not available")
         sys.exit(77)
+    global KEYS
+    KEYS = tempfile.mkdtemp(prefix="sd-crash-keys-")
+    for k in ("src", "dst"):
+        subprocess.run([binary, "keygen", "--out", os.path.join(KEYS, k)], check=True,
+                       stdout=subprocess.DEVNULL, timeout=30)
     n = failed = 0
     where = {"destination": 0, "source": 0, "nowhere": 0}
     phases = {}
@@ -303,6 +313,9 @@ def main():
            where["source"], where["nowhere"],
            ", ".join(f"{k} {v}" for k, v in sorted(phases.items()))))
     print(f"{n - failed} passed, {failed} failed")
+    for k in ("src", "dst", "src.pub", "dst.pub"):
+        os.unlink(os.path.join(KEYS, k))
+    os.rmdir(KEYS)
     sys.exit(1 if failed else 0)
 
 

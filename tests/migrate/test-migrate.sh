@@ -32,7 +32,12 @@ if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 fi
 checks=0 failed=0
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+# Platform identities (docs/STREAM.md 3, 8): source, destination, and the fake peers' own.
+keys=$(mktemp -d)
+trap 'rm -f "$out"; rm -rf "$keys"' EXIT
+for k in src dst fake; do "$bin" keygen --out "$keys/$k" >/dev/null || exit 1; done
+srcid="--identity $keys/src --peer-key $keys/dst.pub"
+dstid="--identity $keys/dst --peer-key $keys/src.pub"
 
 # check NAME PYTHON-EXPR: evaluate EXPR with j = the parsed JSON of the last run.
 check() {
@@ -71,7 +76,7 @@ check "downtime measured, within the source's pause-to-COMMIT bound" "0 < j['han
 # The destination listens on port 0 and says on stderr which port it got.
 dst=$(mktemp) dst_err=$(mktemp)
 # The source boots its guest before it connects: on a loaded machine, longer than --timeout.
-"$bin" migrate --dest --listen 127.0.0.1:0 --accept-timeout 120000 --json --after "$ms" >"$dst" 2>"$dst_err" &
+"$bin" migrate --dest --listen 127.0.0.1:0 $dstid --accept-timeout $((120000 * slow)) --json --after "$ms" >"$dst" 2>"$dst_err" &
 dpid=$!
 port=
 for i in $(seq 100); do
@@ -82,8 +87,11 @@ done
 checks=$((checks + 1))
 if [ -n "$port" ] && [ "$port" -ne 0 ]; then echo "ok $checks - --listen 127.0.0.1:0 reports the port it got ($port)"
 else failed=$((failed + 1)); echo "not ok $checks - --listen 127.0.0.1:0 reported no port"; cat "$dst_err"; port=1; fi
-"$bin" migrate --source --connect "127.0.0.1:$port" --json $ramopt --warmup "$ms" --seed 9 >"$out"
+"$bin" migrate --source --connect "127.0.0.1:$port" $srcid --json $ramopt --warmup "$ms" --seed 9 >"$out"
 src_rc=$?
+# A source that never connected: the destination would wait out its accept.
+python3 -c "import json,sys; sys.exit(0 if json.load(open('$out')).get('passes') else 1)" 2>/dev/null ||
+	kill $dpid 2>/dev/null
 wait $dpid
 dst_rc=$?
 check "TCP: the source committed (exit $src_rc)" "j['result'] == 'migrated' and j['source']['committed'] and j['handover_ms'] > 0"
@@ -149,9 +157,9 @@ check "a hostile table spanning 2x RAM, pages past RAM converted: ignored, migra
 # Misbehaving peers (tests/migrate/fake_peer.py).
 here=$(dirname "$0")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bin" migrate --dest --listen "127.0.0.1:$port" --json >"$out" 2>/dev/null &
+"$bin" migrate --dest --listen "127.0.0.1:$port" --identity "$keys/dst" --json >"$out" 2>/dev/null &
 dpid=$!
-reply=$(python3 "$here/fake_peer.py" tiny-source "127.0.0.1:$port")
+reply=$(python3 "$here/fake_peer.py" tiny-source "127.0.0.1:$port" "$keys/fake")
 wait $dpid
 check "a source announcing 4 KiB of RAM: the destination refuses, names it, starts nothing" "j['result'] == 'failed' and j['error'] == 'SD_MIG_ERR_RANGE'"
 checks=$((checks + 1))
@@ -159,9 +167,9 @@ case $reply in "9 SD_MIG_ERR_RANGE:"*) echo "ok $checks - the tiny source got RE
 	*) failed=$((failed + 1)); echo "not ok $checks - the tiny source got: $reply";; esac
 [ "$quick" = 1 ] || {
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 "$here/fake_peer.py" mute-dest "$port" >/dev/null &
+python3 "$here/fake_peer.py" mute-dest "$port" "$keys/fake" >/dev/null &
 fpid=$!
-"$bin" migrate --source --connect "127.0.0.1:$port" --json $ramopt --warmup 100 --after 100 --timeout $((2000 * slow)) --seed 3 >"$out"
+"$bin" migrate --source --connect "127.0.0.1:$port" --identity "$keys/src" --peer-key "$keys/fake.pub" --json $ramopt --warmup 100 --after 100 --timeout $((2000 * slow)) --seed 3 >"$out"
 kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
 check "a destination that never answers: the source times out, after the pause, and resumes the guest intact" "j['error'] == 'SD_MIG_ERR_TIMEOUT' and j['source']['paused'] and $resumed"
 }
@@ -185,16 +193,16 @@ errhas() {	# errhas NAME TEXT: the last run's stderr holds TEXT
 expect "a demo whose guest cannot register" 1 $((30 * slow)) --demo --json $ramopt --warmup 100 --after 100 --inject no-transport
 check "no transport: the source's error, the destination stopped, the guest resumed intact" "j['error'] == 'SD_MIG_ERR_SOURCE' and 'SD_ERR_UNSUPPORTED' in j['message'] and not j['destination']['report'] and 'never connected' in j['destination']['message'] and not j['source']['paused'] and $resumed"
 errhas "no transport: the reason is on stderr" "could not register its table: SD_ERR_UNSUPPORTED"
-expect "a destination that no source reaches" 1 30 --dest --listen 127.0.0.1:0 --timeout 500 --json
+expect "a destination that no source reaches" 1 30 --dest --listen 127.0.0.1:0 --identity "$keys/dst" --timeout 500 --json
 check "no source: a timeout, nothing run" "j['result'] == 'failed' and j['error'] == 'SD_MIG_ERR_TIMEOUT' and j['bad_content'] == 0"
 errhas "no source: the reason is on stderr" "within 500 ms"
-expect "--accept-timeout bounds the wait for a source, not --timeout" 1 30 --dest --listen 127.0.0.1:0 --timeout 600000 --accept-timeout 400 --json
+expect "--accept-timeout bounds the wait for a source, not --timeout" 1 30 --dest --listen 127.0.0.1:0 --identity "$keys/dst" --timeout 600000 --accept-timeout 400 --json
 check "accept-timeout: a timeout, nothing run" "j['result'] == 'failed' and j['error'] == 'SD_MIG_ERR_TIMEOUT' and j['bad_content'] == 0"
 errhas "accept-timeout: the reason names its deadline" "within 400 ms"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 "$here/fake_peer.py" silent-dest "$port" &
 fpid=$!
-expect "a destination that accepts and never speaks" 1 $((60 * slow)) --source --connect "127.0.0.1:$port" --json $ramopt --warmup 100 --after 100 --timeout $((1000 * slow)) --seed 3
+expect "a destination that accepts and never speaks" 1 $((60 * slow)) --source --connect "127.0.0.1:$port" $srcid --json $ramopt --warmup 100 --after 100 --timeout $((1000 * slow)) --seed 3
 kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
 check "silent destination: the source gives up waiting for HELLO, before any pause, and resumes the guest intact" "j['error'] == 'SD_MIG_ERR_TIMEOUT' and 'HELLO' in j['message'] and not j['source']['paused'] and $resumed"
 errhas "silent destination: the reason is on stderr" "SD_MIG_ERR_TIMEOUT"
@@ -204,6 +212,9 @@ rm -f "$err"
 "$bin" migrate --demo --inject bogus >"$out" 2>&1; rc=$?
 checks=$((checks + 1))
 if [ $rc -eq 2 ] && grep -q "unknown fault 'bogus'" "$out"; then echo "ok $checks - usage error"; else failed=$((failed + 1)); echo "not ok $checks - usage error (exit $rc)"; cat "$out"; fi
+"$bin" migrate --source --connect 127.0.0.1:1 --accept-timeout 500 >"$out" 2>&1; rc=$?
+checks=$((checks + 1))
+if [ $rc -eq 2 ] && grep -q "accept-timeout is for --dest" "$out"; then echo "ok $checks - --accept-timeout without --dest: usage error"; else failed=$((failed + 1)); echo "not ok $checks - --accept-timeout without --dest (exit $rc)"; cat "$out"; fi
 
 echo "migrate: $checks checks, $failed failed"
 echo "$((checks - failed)) passed, $failed failed"

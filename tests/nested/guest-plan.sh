@@ -4,6 +4,9 @@
 # chrooted into the host's root filesystem (init.sh): the project's own
 # test programs, as the normal build made them, on the guest's KVM.
 #
+#   phase kmod:    host/ in Debian's kernel: insmod tests/nested/kmod's
+#                  sd_host_kmod.ko, then test_host_kmod (every conformance
+#                  vector, live and paused, and real faults) through it.
 #   phase stock:   Debian's kvm and kvm_amd; every tests/kvm program and the
 #                  migration tests (TCG is slow: a 64 MiB demo guest, no extra
 #                  seeds, peer deadlines x10, and without the five full
@@ -35,6 +38,17 @@ run() {
 		$build/tests/test-migrate=1200 tests/nested/demo-hc.sh=600" \
 		python3 tests/run-tests.py --timeout 300 "$@"
 }
+
+echo "NESTED: phase kmod"
+if insmod "$build/kmod/sd_host_kmod.ko" && [ -c /dev/sd_host_kmod ]; then
+	result load-host-kmod pass
+	run "$build/kmod/test_host_kmod" || rc=1
+	rmmod sd_host_kmod && result unload-host-kmod pass || { result unload-host-kmod fail; rc=1; }
+else
+	result load-host-kmod fail
+	rc=1
+fi
+[ "$plan" = kmod ] && exit $rc
 
 echo "NESTED: phase stock"
 if modprobe kvm_amd && [ -c /dev/kvm ]; then

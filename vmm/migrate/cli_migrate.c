@@ -22,6 +22,7 @@
 #include "migrate.h"
 #include "report.h"
 #include "stream.h"
+#include "identity.h"
 #include "transport.h"
 #include "sd_kvm.h"
 /* A source's passes and its guest's check, beyond what --timeout bounds. */
@@ -31,8 +32,10 @@ int sd_cli_migrate(int argc, char **argv);
 
 static const char usage[] =
 	"usage: sev-donate migrate --demo [options]\n"
-	"       sev-donate migrate --source --connect ADDR [options]\n"
-	"       sev-donate migrate --dest --listen ADDR [--ram SIZE] [options]\n"
+	"       sev-donate migrate --source --connect ADDR --identity FILE --peer-key FILE\n"
+	"                          [options]\n"
+	"       sev-donate migrate --dest --listen ADDR --identity FILE [--peer-key FILE]\n"
+	"                          [--ram SIZE] [options]\n"
 	"\n"
 	"Live-migrate the demo guest: two vCPUs that keep an encryption-status table\n"
 	"and churn page states and contents while the VMM migrates them, pass by pass,\n"
@@ -47,6 +50,14 @@ static const char usage[] =
 	"                    stderr where it listens (\"listening on HOST:PORT\")\n"
 	"  --connect ADDR    unix:PATH, HOST:PORT or [V6]:PORT\n"
 	"  --listen ADDR     unix:PATH or [HOST:]PORT; port 0 picks a free one\n"
+	"  --identity FILE   this platform's secret key (sev-donate keygen); the side\n"
+	"                    proves it holds it (docs/STREAM.md 3)\n"
+	"  --peer-key FILE   the peer's public key: the source sends to no destination\n"
+	"                    but the one holding it (required); a destination given it\n"
+	"                    accepts only that source (else any source that signs).\n"
+	"                    A wrong key ends the migration before any page is sent\n"
+	"                    (SD_MIG_ERR_PEER_KEY, SD_MIG_ERR_PEER_SIG); --demo makes\n"
+	"                    its own pair of identities\n"
 	"  --ram SIZE        guest RAM (source), most RAM accepted (destination); default 256M\n"
 	"  --dest-ram SIZE   demo: the destination's RAM (default: --ram)\n"
 	"  --ppc N           table pages per chunk (default 1024)\n"
@@ -74,8 +85,10 @@ static const char usage[] =
 	"                    result, commit, or for dest commit-unread: docs/RELIABILITY.md),\n"
 	"                    commit-lost (the source's COMMIT goes out on a connection that\n"
 	"                    dies before it arrives)\n"
-	"  --timeout MS      deadline for every accept, connect, send and receive (default 10000)\n"
-	"  --accept-timeout MS  destination: how long to wait for a source to connect\n"
+	"  --timeout MS      deadline for every connect, send and receive, and for the\n"
+	"                    destination's accept (default 10000)\n"
+	"  --accept-timeout MS\n"
+	"                    destination: how long to wait for a source to connect instead\n"
 	"                    (default: --timeout)\n"
 	"  --json            print the report as JSON\n"
 	"  --quiet           no progress lines\n"
@@ -283,7 +296,7 @@ static bool child_finish(struct child *c, void *report, size_t size, u32 ms, boo
  * over a Unix socket. Every wait on them has a deadline: for the
  * destination to listen, for each report, and for each to exit. When the
  * source fails before it reached the destination, the destination is
- * stopped at once (it would wait in accept until --timeout), reaped, and the
+ * stopped at once (it would wait in accept for its deadline), reaped, and the
  * source's error is what the run reports.
  */
 static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_source_report *sr,
@@ -297,7 +310,7 @@ static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_sou
 	u32 src_ms = o->warmup_ms + o->after_ms + o->timeout_ms * 4 + DEMO_SOURCE_MS;
 	struct child dc, sc;
 	int rdy[2], status;
-	bool killed, ready, have_src;
+	bool killed = false, ready, have_src;
 	char c;
 
 	memset(sr, 0, sizeof(*sr));
@@ -319,6 +332,7 @@ static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_sou
 	 */
 	dopt.accept_timeout_ms = src_ms;
 	so.connect = addr;
+	sd_id_demo_pair(&so.ids, &dopt.ids);	/* the demo's own pair of identities */
 	if (child_start(&dc, true, &dopt, rdy[1], dr, sizeof(*dr))) {
 		perror("sev-donate migrate: fork");
 		return -1;
@@ -442,7 +456,7 @@ static int run_demo(const struct sd_mig_opts *o, u64 dest_ram, u64 runs, bool js
 
 enum { O_DEMO = 256, O_SOURCE, O_DEST, O_CONNECT, O_LISTEN, O_RAM, O_DEST_RAM, O_PPC, O_SEED,
        O_RUNS, O_PASSES, O_WARMUP, O_AFTER, O_INJECT, O_GUEST, O_JSON, O_QUIET, O_HELP,
-       O_TIMEOUT, O_ACCEPT_TIMEOUT, O_HOPS };
+       O_TIMEOUT, O_ACCEPT_TIMEOUT, O_IDENTITY, O_PEER_KEY, O_HOPS };
 
 static const struct option long_opts[] = {
 	{ "demo", no_argument, NULL, O_DEMO }, { "source", no_argument, NULL, O_SOURCE },
@@ -459,6 +473,8 @@ static const struct option long_opts[] = {
 	{ "quiet", no_argument, NULL, O_QUIET }, { "help", no_argument, NULL, O_HELP },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "accept-timeout", required_argument, NULL, O_ACCEPT_TIMEOUT },
+	{ "identity", required_argument, NULL, O_IDENTITY },
+	{ "peer-key", required_argument, NULL, O_PEER_KEY },
 	{ "hops", required_argument, NULL, O_HOPS },
 	{ NULL, 0, NULL, 0 },
 };
@@ -469,6 +485,7 @@ struct cmd {
 	bool json, quiet, help;
 	u64 dest_ram, runs, hops;
 	bool injected;
+	const char *identity, *peer_key;	/* key files (docs/STREAM.md 8) */
 };
 
 /* A number option in [lo, hi]: 0, or the usage error's exit status. */
@@ -541,6 +558,8 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 			return usage_error("--guest: unknown behaviour '%s' (resize, reregister, "
 					   "window-at-pause)", arg);
 		break;
+	case O_IDENTITY: k->identity = arg; break;
+	case O_PEER_KEY: k->peer_key = arg; break;
 	case O_JSON: k->json = true; break;
 	case O_QUIET: k->quiet = true; break;
 	case O_HELP: k->help = true; break;
@@ -548,6 +567,28 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 		return -1;
 	}
 	return rc;
+}
+
+/* --identity and --peer-key: a missing or bad key file is a usage error, by name. */
+static int load_ids(const struct cmd *k, struct sd_mig_ids *ids)
+{
+	char msg[512];
+	int rc;
+
+	if (k->mode == O_DEMO)
+		return k->identity || k->peer_key ?
+		       usage_error("--demo makes its own pair of identities (no --identity or "
+				   "--peer-key)") : 0;
+	if (!k->identity || (k->mode == O_SOURCE && !k->peer_key))
+		return usage_error("%s", !k->identity ? "--source and --dest need --identity FILE "
+				   "(sev-donate keygen)" : "--source needs --peer-key FILE: the "
+				   "destination's public key (it sends to no other)");
+	if (sodium_init() < 0)
+		return usage_error("libsodium failed to initialise");
+	rc = sd_id_load_secret(k->identity, ids, msg, sizeof(msg));
+	if (!rc && k->peer_key)
+		rc = sd_id_load_public(k->peer_key, ids, msg, sizeof(msg));
+	return rc ? usage_error("%s", msg) : 0;
 }
 
 int sd_cli_migrate(int argc, char **argv)
@@ -575,11 +616,16 @@ int sd_cli_migrate(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!k.mode)
 		return usage_error("say --demo, --source or --dest");
+	if (o.accept_timeout_ms && k.mode != O_DEST)
+		return usage_error("--accept-timeout is for --dest (the demo sets its own)");
 	if ((k.mode == O_SOURCE && !o.connect) || (k.mode == O_DEST && !o.listen))
 		return usage_error("%s", k.mode == O_SOURCE ? "--source needs --connect ADDR"
 							    : "--dest needs --listen ADDR");
 	if (k.hops && (k.mode != O_DEMO || k.runs > 1 || k.dest_ram || k.injected))
 		return usage_error("--hops goes with --demo, without --runs, --dest-ram or --inject");
+	rc = load_ids(&k, &o.ids);
+	if (rc)
+		return rc;
 	if (!sd_kvm_available()) {
 		fprintf(stderr, "sev-donate migrate: %s: the migration needs KVM with it (open "
 			"/dev/kvm as root, on a host with KVM)\n", sd_kvm_caps()->missing);

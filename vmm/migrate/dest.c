@@ -121,17 +121,20 @@ static int dst_accept(struct dst *t, struct sd_mig_status *st)
 static int dst_migrate(struct dst *t, struct sd_mig_conn *conn, struct sd_mig_status *st)
 {
 	struct sd_io io = sd_io_conn(conn);
-	struct sd_mig_keys keys;
+	struct sd_mig_hs hs;
 	struct sd_mig_rec rec;
 	u64 ram_bytes;
 	u32 nr_vcpus;
 	int rc;
 
-	rc = sd_mig_send_hello(&io, t->o->ram_bytes, &keys, st);
+	/* Authenticated (docs/STREAM.md 3); a refusal is answered with RESULT. */
+	rc = sd_mig_send_hello(&io, t->o->ram_bytes, &t->o->ids, &hs, st);
 	if (!rc)
-		rc = sd_mig_recv_header(&io, t->o->ram_bytes, &keys, &ram_bytes, &nr_vcpus, st);
+		rc = sd_mig_recv_header(&io, t->o->ram_bytes, &hs, &ram_bytes, &nr_vcpus, st);
+	if (!rc)
+		rc = sd_mig_send_auth(&io, &hs, st);
 	if (rc)
-		return rc;
+		goto refuse;
 	rc = demo_vm_create(t->d, ram_bytes, nr_vcpus, &t->o->guest, st);
 	if (rc)
 		goto refuse;
@@ -142,7 +145,7 @@ static int dst_migrate(struct dst *t, struct sd_mig_conn *conn, struct sd_mig_st
 				 (unsigned long long)t->d->ram_pages);
 		goto refuse;
 	}
-	sd_mig_reader_init(&t->rd, &io, &keys, ram_bytes, nr_vcpus);
+	sd_mig_reader_init(&t->rd, &io, &hs.keys, ram_bytes, nr_vcpus);
 	do {
 		rc = sd_mig_next(&t->rd, &rec, st);
 		if (!rc)
@@ -193,7 +196,7 @@ int sd_mig_dest_receive(struct demo_vm *d, const struct sd_mig_opts *o,
 	}
 	if (o->on_listening)
 		o->on_listening(o->cb_ctx, bound);
-	/* --timeout covers the wait for a source too: nobody comes, nothing runs. */
+	/* The wait for a source has a deadline too (--accept-timeout, else --timeout). */
 	fd = sd_mig_accept(lfd, bound, o->accept_timeout_ms ? o->accept_timeout_ms : o->timeout_ms,
 			   &st);
 	close(lfd);

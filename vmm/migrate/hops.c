@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "hops.h"
+#include "identity.h"
 #include "report.h"
 #include "stream.h"
 #include "transport.h"
@@ -575,6 +576,7 @@ static bool hops_stop(struct hops_run *h, struct peer p[2], struct hop_msg *fin)
 int sd_mig_run_hops(const struct sd_mig_opts *o, u32 hops, bool json)
 {
 	static struct peer p[2];
+	static struct sd_mig_opts po[2];
 	char dir[] = "/tmp/sd-hops-XXXXXX", addr[2][64];
 	u64 lane = ((o->ram_bytes >> SD_PAGE_SHIFT) - (DEMO_WORK_GPA >> SD_PAGE_SHIFT)) / DEMO_VCPUS;
 	struct hops_run h = { .o = o, .hops = hops, .json = json, .want_pages = lane * DEMO_VCPUS };
@@ -588,8 +590,11 @@ int sd_mig_run_hops(const struct sd_mig_opts *o, u32 hops, bool json)
 	}
 	for (int i = 0; i < 2; i++)
 		snprintf(addr[i], sizeof(addr[i]), "unix:%s/%c", dir, 'a' + i);
-	if (peer_start(&p[0], 'A', addr[0], addr[1], o, -1) ||
-	    peer_start(&p[1], 'B', addr[1], addr[0], o, p[0].ctl.fd)) {
+	/* Two platforms that expect each other, both ways: each is source and destination. */
+	po[0] = po[1] = *o;
+	sd_id_demo_pair(&po[0].ids, &po[1].ids);
+	if (peer_start(&p[0], 'A', addr[0], addr[1], &po[0], -1) ||
+	    peer_start(&p[1], 'B', addr[1], addr[0], &po[1], p[0].ctl.fd)) {
 		perror("sev-donate migrate: fork");
 		return 1;
 	}

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include "sd_types.h"
 #include "demo_vm.h"
+#include "stream.h"
 
 #define SD_MIG_MAX_PASSES	32
 
@@ -72,6 +73,7 @@ struct sd_mig_opts {
 	u32 accept_timeout_ms;	/* destination: for the source to connect (0: timeout_ms) */
 	bool verbose;		/* progress per pass on stderr */
 	struct sd_mig_faults faults;
+	struct sd_mig_ids ids;	/* this side's identity, the peer's key (docs/STREAM.md 3) */
 	/* Destination: called once listening, with the address bound (port 0 resolved). */
 	void (*on_listening)(void *cb_ctx, const char *addr);
 	void *cb_ctx;

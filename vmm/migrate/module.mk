@@ -3,7 +3,8 @@
 # transport (build/libsdmig.a, linked by tests); the source and destination
 # VMMs and the demo guest they migrate (linked into the CLI as `sev-donate
 # migrate`).
-MIG_SRCS := vmm/migrate/stream.c vmm/migrate/transport.c
+MIG_SRCS := vmm/migrate/stream.c vmm/migrate/handshake.c vmm/migrate/identity.c \
+	    vmm/migrate/transport.c
 MIG_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(MIG_SRCS))
 LIBSDMIG := $(BUILD)/libsdmig.a
 SODIUM_LIBS := $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium)

@@ -464,23 +464,26 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 {
 	struct sd_io raw = sd_io_conn(conn);
 	struct sd_io io;
-	struct sd_mig_keys keys;
+	struct sd_mig_hs hs;
 	struct sd_mig_source_report *r = s->r;
 	u64 prev = ~0ULL, count;
 	int rc;
 
 	s->fio = (struct fault_io){ .inner = raw, .f = &s->o->faults, .fd = conn->fd };
 	io = (struct sd_io){ .read = raw.read, .write = fault_write, .ctx = &s->fio };
-	rc = sd_mig_recv_hello(&raw, s->d->ram_pages << SD_PAGE_SHIFT, &keys, st);
+	/* Authenticated (docs/STREAM.md 3): no page leaves before AUTH is verified. */
+	rc = sd_mig_recv_hello(&raw, s->d->ram_pages << SD_PAGE_SHIFT, &s->o->ids, &hs, st);
 	if (!rc)
 		rc = sd_mig_send_header(&raw, s->d->ram_pages << SD_PAGE_SHIFT, s->d->nr_vcpus,
-					&keys, st);
+					&hs, st);
+	if (!rc)
+		rc = sd_mig_recv_auth(&raw, &hs, st);
 	if (rc)
 		return rc;
 
 	sd_vm_dirty_log_enable(s->d->vm, s->d->ram, true);
 	sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->dirty);
-	sd_mig_writer_init(&s->w, &io, &keys);
+	sd_mig_writer_init(&s->w, &io, &hs.keys);
 	/* Pass 0 reads the table in full and sends every page (7.1 step 1). */
 	s->reg.generation = ~0ULL;
 	for (u32 n = 0; n <= s->o->max_passes && n < SD_MIG_MAX_PASSES; n++) {
