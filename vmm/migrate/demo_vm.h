@@ -7,7 +7,8 @@
  * Threads: the vCPU threads run the guest (demo_vm_start); everything else
  * here is called from one VMM thread. The ready rendezvous and the check's
  * counters are the only state the vCPU threads write (under ready_lock, or
- * with atomics, read after the join).
+ * with atomics, read after the join or, by demo_vm_selfcheck, once each
+ * vCPU's verified flag is set with release).
  */
 #ifndef SD_DEMO_VM_H
 #define SD_DEMO_VM_H
