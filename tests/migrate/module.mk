@@ -14,8 +14,8 @@ $(eval $(call script_wrapper,$(KEYGEN_TEST),tests/migrate/test-keygen.sh,$(CLI_B
 	$(CURDIR)/$(CLI_BIN)))
 
 CHECK_BINS += $(MIGRATE_TEST) $(AUTH_TEST) $(KEYGEN_TEST)
-# About 20 migrations of a 256 MiB guest, each under its own deadlines.
-CHECK_TIMEOUTS += $(MIGRATE_TEST)=900
+# About 22 migrations of a 256 MiB guest, each under its own deadlines.
+CHECK_TIMEOUTS += $(MIGRATE_TEST)=1200
 # Five refused migrations of a 64 MiB guest (about 15 s), each process under timeout(1).
 CHECK_TIMEOUTS += $(AUTH_TEST)=300 $(KEYGEN_TEST)=120
 

@@ -58,7 +58,7 @@ else
 	exit 1
 fi
 echo "NESTED: modules $(grep -E '^(kvm|kvm_amd|irqbypass|ccp) ' /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
-SD_EXPECT_VMMCALL=1 MIGRATE_RAM=64 MIGRATE_RUNS=0 MIGRATE_MS=100 MIGRATE_SLOW=10 MIGRATE_QUICK=1 \
+SD_EXPECT_VMMCALL=1 MIGRATE_RAM=64 MIGRATE_RUNS=0 MIGRATE_MS=100 MIGRATE_SLOW=10 MIGRATE_QUICK=1 MIGRATE_DOWNTIME=60000 \
 	run $kvm_tests "$build/tests/test-migrate" || rc=1
 
 [ "$plan" = full ] || exit $rc

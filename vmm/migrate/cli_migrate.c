@@ -68,7 +68,10 @@ static const char usage[] =
 	"                    table, registration, ledger and every page are checked at\n"
 	"                    every hop, and the VMMs' heap, fds, threads and RSS are\n"
 	"                    reported after hop 1 and hop N (1 to 1000)\n"
-	"  --passes N        pre-copy passes at most (default 8)\n"
+	"  --passes N        pre-copy passes at most, then SD_MIG_ERR_CONVERGE (default 16)\n"
+	"  --max-downtime MS the final pass only when what is dirty fits MS at the measured\n"
+	"                    bandwidth; until then the vCPUs are throttled, 20% then 10\n"
+	"                    points more a pass up to 99% (default 300, QEMU's downtime-limit)\n"
 	"  --warmup MS       churn before migrating (default 300)\n"
 	"  --after MS        churn after resuming, before the guest checks itself (default 300)\n"
 	"  --guest BEHAVIOUR resize (move the table 4 times, SPEC.md 5.6), reregister\n"
@@ -85,6 +88,12 @@ static const char usage[] =
 	"                    result, commit, or for dest commit-unread: docs/RELIABILITY.md),\n"
 	"                    commit-lost (the source's COMMIT goes out on a connection that\n"
 	"                    dies before it arrives)\n"
+	"  --design D        table (this protocol), or exit (the merged design: the guest\n"
+	"                    reports every page-state change by an exit, one per page, and\n"
+	"                    the VMM keeps AMD's QEMU region list and migrates from it);\n"
+	"                    --source and --dest must say the same\n"
+	"  --change-rate N   the guest paces its page-state changes to N per second (N or\n"
+	"                    N/s; default 0: as fast as it goes)\n"
 	"  --timeout MS      deadline for every connect, send and receive, and for the\n"
 	"                    destination's accept (default 10000)\n"
 	"  --accept-timeout MS\n"
@@ -402,7 +411,8 @@ static int run_dest(const struct sd_mig_opts *o, bool json)
 static int run_source(const struct sd_mig_opts *o, bool json)
 {
 	static struct sd_mig_source_report sr;
-	struct mig_run m = { .seed = o->guest.seed, .ram_bytes = o->ram_bytes, .sr = &sr };
+	struct mig_run m = { .seed = o->guest.seed, .ram_bytes = o->ram_bytes, .sr = &sr,
+			     .design = o->guest.design };
 
 	m.rc = sd_mig_run_source(o, &sr);
 	if (json) {
@@ -425,7 +435,8 @@ static int run_demo(const struct sd_mig_opts *o, u64 dest_ram, u64 runs, bool js
 		static struct sd_mig_source_report sr;
 		static struct sd_mig_dest_report dr;
 		struct sd_mig_opts ro = *o;
-		struct mig_run m = { .sr = &sr, .dr = &dr, .ram_bytes = o->ram_bytes };
+		struct mig_run m = { .sr = &sr, .dr = &dr, .ram_bytes = o->ram_bytes,
+				     .design = o->guest.design };
 
 		ro.guest.seed = o->guest.seed + i;
 		m.seed = ro.guest.seed;
@@ -456,7 +467,8 @@ static int run_demo(const struct sd_mig_opts *o, u64 dest_ram, u64 runs, bool js
 
 enum { O_DEMO = 256, O_SOURCE, O_DEST, O_CONNECT, O_LISTEN, O_RAM, O_DEST_RAM, O_PPC, O_SEED,
        O_RUNS, O_PASSES, O_WARMUP, O_AFTER, O_INJECT, O_GUEST, O_JSON, O_QUIET, O_HELP,
-       O_TIMEOUT, O_ACCEPT_TIMEOUT, O_IDENTITY, O_PEER_KEY, O_HOPS };
+       O_TIMEOUT, O_MAX_DOWNTIME, O_DESIGN, O_CHANGE_RATE, O_ACCEPT_TIMEOUT, O_IDENTITY,
+       O_PEER_KEY, O_HOPS };
 
 static const struct option long_opts[] = {
 	{ "demo", no_argument, NULL, O_DEMO }, { "source", no_argument, NULL, O_SOURCE },
@@ -472,6 +484,9 @@ static const struct option long_opts[] = {
 	{ "guest", required_argument, NULL, O_GUEST }, { "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, O_QUIET }, { "help", no_argument, NULL, O_HELP },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "max-downtime", required_argument, NULL, O_MAX_DOWNTIME },
+	{ "design", required_argument, NULL, O_DESIGN },
+	{ "change-rate", required_argument, NULL, O_CHANGE_RATE },
 	{ "accept-timeout", required_argument, NULL, O_ACCEPT_TIMEOUT },
 	{ "identity", required_argument, NULL, O_IDENTITY },
 	{ "peer-key", required_argument, NULL, O_PEER_KEY },
@@ -539,6 +554,28 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 	case O_AFTER:
 		rc = opt_u64("--after", arg, 0, 600000, &v);
 		o->after_ms = (u32)v;
+		break;
+	case O_DESIGN:
+		if (!strcmp(arg, "table") || !strcmp(arg, "exit"))
+			o->guest.design = arg[0] == 'e' ? DEMO_DESIGN_EXIT : DEMO_DESIGN_TABLE;
+		else
+			return usage_error("--design: '%s' is not table or exit", arg);
+		break;
+	case O_CHANGE_RATE: {
+		char num[24];
+		size_t len = strcspn(arg, "/");
+
+		if (len >= sizeof(num) || (arg[len] && strcmp(arg + len, "/s")))
+			return usage_error("--change-rate: '%s' is not N or N/s", arg);
+		memcpy(num, arg, len);
+		num[len] = 0;
+		rc = opt_u64("--change-rate", num, 0, 10000000, &v);
+		o->guest.change_rate = (u32)v;
+		break;
+	}
+	case O_MAX_DOWNTIME:
+		rc = opt_u64("--max-downtime", arg, 0, 600000, &v);
+		o->max_downtime_ms = (u32)v;
 		break;
 	case O_TIMEOUT:
 		rc = opt_u64("--timeout", arg, 100, 3600000, &v);
@@ -621,8 +658,14 @@ int sd_cli_migrate(int argc, char **argv)
 	if ((k.mode == O_SOURCE && !o.connect) || (k.mode == O_DEST && !o.listen))
 		return usage_error("%s", k.mode == O_SOURCE ? "--source needs --connect ADDR"
 							    : "--dest needs --listen ADDR");
-	if (k.hops && (k.mode != O_DEMO || k.runs > 1 || k.dest_ram || k.injected))
-		return usage_error("--hops goes with --demo, without --runs, --dest-ram or --inject");
+	if (k.hops && (k.mode != O_DEMO || k.runs > 1 || k.dest_ram || k.injected ||
+		       o.guest.design == DEMO_DESIGN_EXIT))
+		return usage_error("--hops goes with --demo, without --runs, --dest-ram, --inject or "
+				   "--design exit");
+	if (o.guest.design == DEMO_DESIGN_EXIT && (o.guest.resizes || o.guest.reregister ||
+						   o.guest.window_at_pause || o.guest.beyond))
+		return usage_error("--design exit: the guest keeps no table to resize, re-register, "
+				   "hold a window in or span past RAM");
 	rc = load_ids(&k, &o.ids);
 	if (rc)
 		return rc;

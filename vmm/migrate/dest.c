@@ -20,6 +20,7 @@
 #include "transport.h"
 #include "sd_kvm.h"
 #include "sd_vmm_reg.h"
+#include "exitlist.h"
 
 /* What the destination keeps while it receives. */
 struct dst {
@@ -102,9 +103,19 @@ static int dst_accept(struct dst *t, struct sd_mig_status *st)
 	struct demo_oracle *or = &t->r->oracle;
 	int rc;
 
-	if (!t->reg_value)
+	if (t->d->xl) {
+		/* Design EXIT: no table; the region list is rebuilt from the modes received. */
+		if (t->reg_value)
+			return sd_mig_fail(st, SD_MIG_ERR_TABLE, "a registration, but the design "
+					   "keeps no table");
+		if (demo_xl_seed(t->d->xl, t->mode, SD_REC_PLAIN))
+			return sd_mig_fail(st, SD_MIG_ERR_RANGE, "out of memory for the region list");
+		rc = 0;
+	} else if (!t->reg_value) {
 		return sd_mig_fail(st, SD_MIG_ERR_TABLE, "the guest has no table registered");
-	rc = sd_vmm_reg_restore(t->d->reg, t->reg_value, &att);
+	} else {
+		rc = sd_vmm_reg_restore(t->d->reg, t->reg_value, &att);
+	}
 	if (rc)
 		return sd_mig_fail(st, SD_MIG_ERR_TABLE, "the registration failed re-validation: "
 				   "%s at chunk %lld offset %#llx", sd_err_name(rc),

@@ -52,6 +52,7 @@ static const char *const err_names[] = {
 	[SD_MIG_ERR_TIMEOUT] = "SD_MIG_ERR_TIMEOUT",
 	[SD_MIG_ERR_PEER_KEY] = "SD_MIG_ERR_PEER_KEY",
 	[SD_MIG_ERR_PEER_SIG] = "SD_MIG_ERR_PEER_SIG",
+	[SD_MIG_ERR_CONVERGE] = "SD_MIG_ERR_CONVERGE",
 };
 
 const char *sd_mig_err_name(int err)

@@ -80,7 +80,8 @@ enum sd_mig_err {
 	SD_MIG_ERR_TIMEOUT = 18,
 	SD_MIG_ERR_PEER_KEY = 19,
 	SD_MIG_ERR_PEER_SIG = 20,
-	SD_MIG_ERR_LAST = SD_MIG_ERR_PEER_SIG,
+	SD_MIG_ERR_CONVERGE = 21,
+	SD_MIG_ERR_LAST = SD_MIG_ERR_CONVERGE,
 };
 
 const char *sd_mig_err_name(int err);
