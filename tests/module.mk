@@ -5,3 +5,5 @@ CHECK_BINS += tests/check-spec.py tests/check-stream.py tests/conformance/check-
 CHECK_BINS += tests/runner/test-runner.sh
 # scripts/deps.sh against a fake dpkg and apt-get.
 CHECK_BINS += tests/scripts/test-deps.sh
+# The version in one place (sd_version.h): debian/changelog agrees.
+CHECK_BINS += tests/scripts/test-version.sh
