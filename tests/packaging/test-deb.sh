@@ -23,15 +23,9 @@ for t in dpkg-buildpackage:dpkg-dev dh:debhelper dh_dkms:dh-dkms lintian:lintian
 	echo "SKIP: no ${t%%:*} (Debian package ${t#*:}; scripts/deps.sh deb installs what this test needs)"
 	exit 77
 done
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-checks=0 failed=0
-ok() {
-	checks=$((checks + 1))
-	if [ "$2" -eq 0 ]; then echo "ok $checks - $1"; else failed=$((failed + 1)); echo "not ok $checks - $1"; [ -s "$d/out" ] && sed 's/^/  | /' "$d/out" | tail -30; fi
-}
-version=$(sed -n 's/^#define SD_LIB_VERSION_\(MAJOR\|MINOR\|PATCH\)[[:space:]]*\([0-9]*\).*/\2/p' \
-	"$root/include/sd_version.h" | paste -sd.)
+. "$root/tests/lib/checks.sh"
+checks_begin
+version=$(sd_version "$root")
 major=${version%%.*}
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
@@ -200,5 +194,4 @@ tree_state >"$d/state.after"
 diff "$d/state.before" "$d/state.after" >"$d/out"
 ok "the source tree is as it was (git status, no build products in it or beside it)" $?
 
-echo "deb: $checks checks, $failed failed"
-[ "$failed" -eq 0 ]
+checks_end deb

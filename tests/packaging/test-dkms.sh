@@ -35,15 +35,9 @@ if [ -z "$kver" ] || [ ! -f "/lib/modules/$kver/build/Makefile" ]; then
 	     "apt-get install linux-headers-amd64)"
 	exit 77
 fi
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-checks=0 failed=0
-ok() {
-	checks=$((checks + 1))
-	if [ "$2" -eq 0 ]; then echo "ok $checks - $1"; else failed=$((failed + 1)); echo "not ok $checks - $1"; [ -s "$d/out" ] && sed 's/^/  | /' "$d/out" | tail -30; fi
-}
-version=$(sed -n 's/^#define SD_LIB_VERSION_\(MAJOR\|MINOR\|PATCH\)[[:space:]]*\([0-9]*\).*/\2/p' \
-	"$root/include/sd_version.h" | paste -sd.)
+. "$root/tests/lib/checks.sh"
+checks_begin
+version=$(sd_version "$root")
 echo "# dkms $(dkms --version | sed 's/^dkms-//'), kernel headers $kver (running kernel $(uname -r))"
 
 src=$d/src
@@ -94,5 +88,4 @@ ok "dkms remove --all" $?
 status >"$d/out"
 [ ! -s "$d/out" ] && [ ! -e "$d/dkms/sev-donate" ]; ok "dkms status: nothing left" $?
 
-echo "dkms: $checks checks, $failed failed"
-[ "$failed" -eq 0 ]
+checks_end dkms

@@ -5,15 +5,9 @@
 # packages' version from it), and nothing else in debian/, the manual or the
 # DKMS template writes a version of its own (they get it from make).
 root=$(cd "$(dirname "$0")/../.." && pwd)
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-checks=0 failed=0
-ok() {
-	checks=$((checks + 1))
-	if [ "$2" -eq 0 ]; then echo "ok $checks - $1"; else failed=$((failed + 1)); echo "not ok $checks - $1"; sed 's/^/  | /' "$d/out"; fi
-}
-version=$(sed -n 's/^#define SD_LIB_VERSION_\(MAJOR\|MINOR\|PATCH\)[[:space:]]*\([0-9]*\).*/\2/p' \
-	"$root/include/sd_version.h" | paste -sd.)
+. "$root/tests/lib/checks.sh"
+checks_begin
+version=$(sd_version "$root")
 echo "version: $version" >"$d/out"
 echo "$version" | grep -qE '^[0-9]+\.[0-9]+\.[0-9]+$'; ok "sd_version.h: $version" $?
 # The first line of debian/changelog: "sev-donate (VERSION) DIST; urgency=...".
@@ -26,5 +20,4 @@ echo "debian/changelog: '$cl'" >"$d/out"
 grep -rnF "$version" "$root/debian" "$root/docs/man" "$root/guest/linux/dkms.conf.in" |
 	grep -v "^$root/debian/changelog:\|^$root/debian/libsev-donate1.symbols:" >"$d/out"
 [ ! -s "$d/out" ]; ok "no other copy of $version in debian/, docs/man/, dkms.conf.in" $?
-echo "version: $checks checks, $failed failed"
-[ "$failed" -eq 0 ]
+checks_end version
