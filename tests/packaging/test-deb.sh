@@ -18,7 +18,7 @@ if [ -n "$san" ]; then
 	echo "SKIP: a sanitizer build ($san): the packages are built with the distribution's flags"
 	exit 77
 fi
-for t in dpkg-buildpackage:dpkg-dev dh:debhelper dh_dkms:dh-dkms lintian:lintian fakeroot:fakeroot; do
+for t in dpkg-buildpackage:dpkg-dev dh:debhelper dh_dkms:dh-dkms lintian:lintian; do
 	command -v "${t%%:*}" >/dev/null 2>&1 && continue
 	echo "SKIP: no ${t%%:*} (Debian package ${t#*:}; scripts/deps.sh deb installs what this test needs)"
 	exit 77
