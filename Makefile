@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # Makefile - sev-donate. Plain make; `make help` lists every target.
 #
 # Each directory adds its pieces in its own module.mk, read in the order

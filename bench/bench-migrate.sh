@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # bench-migrate.sh SEV_DONATE - issue 7 section 4: the demo migration's
 # figures (pages sent by mode, resends caused by state changes, passes,
 # total time, downtime), medians over seeded runs. Writes

@@ -65,6 +65,7 @@ struct world {
 	void *priv;
 	sd_gfn_t table_gfn;
 	sd_gfn_t hi;			/* layouts and samples stay below (the table is above) */
+	struct sd_host_flat flat;	/* only the table is backed: host/ reads nothing else */
 	struct sd_host_mem mem;
 	struct sd_host_cfg cfg;
 	struct sd_host_reg reg;
@@ -72,20 +73,6 @@ struct world {
 	struct bl_encmap map;
 	struct bl_pattern pat;
 };
-
-static const void *world_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
-{
-	struct world *w = ctx;
-	u64 off = gpa - (w->table_gfn << 12);
-
-	/* Only the table is backed: host/ never reads anything else. */
-	if (gpa < (w->table_gfn << 12) || off > w->g.g.table_size ||
-	    len > w->g.g.table_size - off) {
-		*err = -SD_ERR_MEM_UNBACKED;
-		return NULL;
-	}
-	return w->table + off;
-}
 
 static void die(const char *what, int rc)
 {
@@ -119,7 +106,8 @@ static void world_init(struct world *w, u64 span, bool fragmented, u64 nr_frag, 
 		if (rc)
 			die("sd_guest_set", rc);
 	}
-	w->mem = (struct sd_host_mem){ .map = world_map, .ctx = w };
+	w->flat = (struct sd_host_flat){ w->table, w->table_gfn << SD_PAGE_SHIFT, w->g.g.table_size };
+	w->mem = sd_host_mem_flat(&w->flat);
 	w->cfg = (struct sd_host_cfg){
 		.lim = { .ram_first_gfn = 0, .ram_end_gfn = span, .gfn_limit = SD_GFN_LIMIT,
 			 .max_table_bytes = tb },
@@ -479,7 +467,7 @@ static void host_memory(u64 nr, int level, struct mem_row *row)
 		die("allocating", -ENOMEM);
 	for (u64 i = 0; i < ops; i++) {
 		do
-			pos[i] = LOW_GFN + bl_rand(&rng) % (w->hi - LOW_GFN);
+			pos[i] = LOW_GFN + sd_splitmix64(&rng) % (w->hi - LOW_GFN);
 		while (pattern_has(&w->pat, pos[i]));
 	}
 	t0 = bench_now_ns();

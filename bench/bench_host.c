@@ -36,19 +36,11 @@
 #include "validate.h"
 #include "sd_guest.h"
 #include "bitmap.h"
+#include "sd_rand.h"
 
 #define GIB_PAGES	(1ULL << 18)
 #define TIB_PAGES	(1ULL << 28)
 #define PPC		SD_DEFAULT_CHUNK_PAGES
-
-static u64 rnd(u64 *s)
-{
-	u64 z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 static void *map_anon(size_t len)
 {
@@ -72,6 +64,7 @@ struct btable {
 	u64 *nonuniform;	/* indices of chunks with 0 < nr_shared < pages */
 	u64 nr_nonuniform;
 	u64 shared_pages;
+	struct sd_host_flat flat;	/* the table, for bt_mem() */
 };
 
 static u64 *bt_bitmap(struct btable *t)
@@ -103,6 +96,7 @@ static void bt_build(struct btable *t, u64 nr, bool fragmented, u64 seed)
 	tpages = sd_geom_table_pages(&t->g);
 	t->mem = map_anon(t->g.table_size);
 	t->gpa = (nr - tpages) << SD_PAGE_SHIFT;
+	t->flat = (struct sd_host_flat){ t->mem, t->gpa, t->g.table_size };
 	t->touched = calloc(t->g.nr_chunks, 1);
 	t->nonuniform = calloc(t->g.nr_chunks, sizeof(u64));
 	t->nr_nonuniform = 0;
@@ -114,10 +108,10 @@ static void bt_build(struct btable *t, u64 nr, bool fragmented, u64 seed)
 	bt_share(t, nr - tpages, tpages);
 	if (fragmented) {
 		for (u64 p = 0;;) {
-			p += 1 + rnd(&seed) % 128;
+			p += 1 + sd_splitmix64(&seed) % 128;
 			if (p >= nr - tpages)
 				break;
-			bt_share(t, p, SD_MIN(1 + rnd(&seed) % 32, nr - tpages - p));
+			bt_share(t, p, SD_MIN(1 + sd_splitmix64(&seed) % 32, nr - tpages - p));
 			p += 32;
 		}
 	} else {
@@ -126,7 +120,7 @@ static void bt_build(struct btable *t, u64 nr, bool fragmented, u64 seed)
 
 		bt_share(t, 4 * GIB_PAGES - sw, sw);
 		for (int i = 0; i < 40; i++)
-			bt_share(t, rnd(&seed) % (nr - tpages), 1);
+			bt_share(t, sd_splitmix64(&seed) % (nr - tpages), 1);
 	}
 	for (u64 c = 0; c < t->g.nr_chunks; c++) {
 		u32 pages = sd_geom_chunk_pages(&t->g, c), pop;
@@ -148,16 +142,13 @@ static void bt_free(struct btable *t)
 	free(t->nonuniform);
 }
 
-static const void *bt_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
+/*
+ * The accessor: only the table is backed, host/ never reads anything else.
+ * It reads t->flat when used, so it may be made before the table is built.
+ */
+static struct sd_host_mem bt_mem(struct btable *t)
 {
-	struct btable *t = ctx;
-
-	if (gpa < t->gpa || gpa - t->gpa > t->g.table_size ||
-	    len > t->g.table_size - (gpa - t->gpa)) {
-		*err = -SD_ERR_MEM_UNBACKED;
-		return NULL;
-	}
-	return t->mem + (gpa - t->gpa);
+	return sd_host_mem_flat(&t->flat);
 }
 
 static struct sd_host_cfg bt_cfg(const struct btable *t)
@@ -217,7 +208,7 @@ struct result {
 static double run_once(enum op op, struct btable *t, struct sd_host_reg *reg,
 		       struct sd_host_incr *incr, struct result *r)
 {
-	struct sd_host_mem mem = { .map = bt_map, .ctx = t };
+	struct sd_host_mem mem = bt_mem(t);
 	struct sd_host_stats st = { 0 };
 	struct extents e = { 0 };
 	SD_HOST_OPTS(sd_host_walk_opts, count, .fn = count_fn, .ctx = &e, .stats = &st);
@@ -318,7 +309,7 @@ static void print_row(const char *span, const char *pattern, const char *what,
 static void bench_span(const char *name, u64 nr, bool fragmented, int reps)
 {
 	struct btable t;
-	struct sd_host_mem mem = { .map = bt_map, .ctx = &t };
+	struct sd_host_mem mem = bt_mem(&t);
 	struct sd_host_cfg cfg;
 	struct sd_host_reg reg = { 0 };
 	struct sd_host_incr incr;
@@ -410,9 +401,9 @@ static void *heap_writer(void *arg)
 	u64 every = h->changes / h->regs_wanted;
 
 	for (u64 i = 1; i <= h->changes; i++) {
-		u64 gfn = rnd(&seed) % (nr - tpages - 32);
+		u64 gfn = sd_splitmix64(&seed) % (nr - tpages - 32);
 
-		if (sd_guest_set(&h->g, gfn, 1 + rnd(&seed) % 32, rnd(&seed) & 1))
+		if (sd_guest_set(&h->g, gfn, 1 + sd_splitmix64(&seed) % 32, sd_splitmix64(&seed) & 1))
 			h->set_errors++;
 		if (i % every == 0)
 			__atomic_add_fetch(&h->reg_req, 1, __ATOMIC_RELEASE);
@@ -427,7 +418,7 @@ static void bench_heap(u64 nr, u64 changes, u64 regs)
 	u64 tbytes = sd_guest_table_bytes(0, nr, PPC), pbytes = sd_guest_priv_bytes(0, nr, PPC);
 	void *table = map_anon(tbytes), *priv = malloc(pbytes);
 	struct btable bt = { 0 };
-	struct sd_host_mem mem = { .map = bt_map, .ctx = &bt };
+	struct sd_host_mem mem = bt_mem(&bt);
 	struct sd_host_cfg cfg;
 	struct sd_host_reg reg = { 0 };
 	struct sd_host_incr incr;
@@ -454,6 +445,7 @@ static void bench_heap(u64 nr, u64 changes, u64 regs)
 	bt.g = h->g.g;
 	bt.mem = table;
 	bt.gpa = h->g.table_gpa;
+	bt.flat = (struct sd_host_flat){ bt.mem, bt.gpa, bt.g.table_size };
 	cfg = bt_cfg(&bt);
 	rc = sd_host_register(&reg, &cfg, &mem, bt.gpa | 1, NULL);
 	incr.nr_chunks = reg.geom.nr_chunks;

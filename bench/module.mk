@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # bench/: every bench/bench_*.c is one program; `make bench` runs them all
 # through bench/run.sh. BENCH_QUICK=1 asks each for a reduced run.
 # Benchmarks measure; they never fail on a number. bench/kvm/ (read before

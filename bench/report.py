@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 """report.py - turn the benchmarks' JSON into bench/results.md, results.json and read_cost.png.
 
     python3 bench/report.py BENCH_OUT DEST COMMAND

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # run.sh - run benchmark programs; each prints its own table and writes
 # $BENCH_OUT/<name>.json. A benchmark that fails to run is reported, but a
 # number never fails the run. Exit status 77 means "skipped" (a KVM

@@ -24,23 +24,13 @@
 #include <sev-donate/sd_host.h>
 #include <sev-donate/sd_version.h>
 
-/* Guest memory: the image, mapped. Every address host/ asks for is guest-controlled. */
-struct image {
-	const unsigned char *base;
-	uint64_t size;
-};
-
-static const void *image_map(void *ctx, sd_gpa_t gpa, __u64 len, int *err)
-{
-	const struct image *im = ctx;
-
-	/* No sum that can wrap: gpa <= size first, then len <= what is left. */
-	if (gpa > im->size || len > im->size - gpa) {
-		*err = -SD_ERR_MEM_UNBACKED;
-		return NULL;
-	}
-	return im->base + gpa;
-}
+/*
+ * Guest memory here is one flat mapping of the image, so the library's own
+ * accessor serves (sd_host_mem_flat). A VMM whose RAM is several memory
+ * slots writes its own map() or copy() (sd_host.h: struct sd_host_mem;
+ * docs/VMM-INTEGRATION.md): every address host/ asks it for comes from the
+ * guest's table.
+ */
 
 struct counts {
 	uint64_t runs, pages;
@@ -61,8 +51,8 @@ static int print_run(void *ctx, sd_gfn_t gfn, __u64 npages, enum sd_page_state s
 int main(int argc, char **argv)
 {
 	static __u64 scratch[SD_HOST_SCRATCH_WORDS];
-	struct image im;
-	struct sd_host_mem mem = { .map = image_map, .ctx = &im };
+	struct sd_host_flat im;
+	struct sd_host_mem mem = sd_host_mem_flat(&im);
 	struct sd_host_reg reg = { 0 };
 	struct sd_host_cfg cfg;
 	struct sd_errloc loc = { 0, SD_LOC_NONE, SD_LOC_NONE };
@@ -95,12 +85,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: mmap %s: %s\n", argv[0], argv[1], strerror(errno));
 		return 2;
 	}
-	im.base = p;
-	im.size = (uint64_t)sb.st_size;
+	im = (struct sd_host_flat){ .base = p, .gpa = 0, .bytes = (uint64_t)sb.st_size };
 
 	/* What the host knows of the guest: all of the image is RAM. */
 	cfg = (struct sd_host_cfg){
-		.lim = { .ram_first_gfn = 0, .ram_end_gfn = im.size >> SD_PAGE_SHIFT,
+		.lim = { .ram_first_gfn = 0, .ram_end_gfn = im.bytes >> SD_PAGE_SHIFT,
 			 .gfn_limit = SD_GFN_LIMIT, .max_table_bytes = 64ULL << 20 },
 		.phys_bits = 52,
 	};

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # guest/: the guest-side writer. Freestanding; needs two environment hooks.
 SD_SRCS += guest/table.c guest/register.c
 FS_ALLOWED += sd_env_lock sd_env_unlock

@@ -55,27 +55,31 @@
 extern "C" {
 #endif
 
+#if defined(__cplusplus) && defined(__GNUC__)
+/*
+ * C++20's designated initialisers zero the fields not named too, but g++
+ * -Wextra warns about each of them; the fields left out are the point. (The
+ * caller's own semicolon after SD_HOST_OPTS is then an empty statement.)
+ */
+#define SD_HOST_OPTS_BEGIN_							\
+	_Pragma("GCC diagnostic push")						\
+	_Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")
+#define SD_HOST_OPTS_END_	; _Pragma("GCC diagnostic pop")
+#else
+#define SD_HOST_OPTS_BEGIN_
+#define SD_HOST_OPTS_END_
+#endif
+
 /**
  * SD_HOST_OPTS - declare an options struct: zero-filled, @sz set
  * @type: the struct's tag, e.g. sd_host_walk_opts
  * @name: the variable to declare
  * @...: designated initialisers of the fields to set
  */
-#if defined(__cplusplus) && defined(__GNUC__)
-/*
- * C++20's designated initialisers zero the fields not named too, but g++
- * -Wextra warns about each of them; the fields left out are the point. (The
- * caller's own semicolon after this one is an empty statement.)
- */
 #define SD_HOST_OPTS(type, name, ...)						\
-	_Pragma("GCC diagnostic push")						\
-	_Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"")	\
-	struct type name = { .sz = sizeof(struct type), __VA_ARGS__ };		\
-	_Pragma("GCC diagnostic pop")
-#else
-#define SD_HOST_OPTS(type, name, ...) \
-	struct type name = { .sz = sizeof(struct type), __VA_ARGS__ }
-#endif
+	SD_HOST_OPTS_BEGIN_							\
+	struct type name = { .sz = sizeof(struct type), __VA_ARGS__ }		\
+	SD_HOST_OPTS_END_
 
 /**
  * struct sd_host_mem - guest memory, as the caller reaches it
@@ -114,6 +118,35 @@ struct sd_host_mem {
 	void *ctx;
 	int (*copy)(void *ctx, void *dst, sd_gpa_t gpa, __u64 len);
 };
+
+/**
+ * struct sd_host_flat - guest memory held in one flat buffer
+ * @base: the buffer, readable for @bytes bytes
+ * @gpa: the guest-physical address of @base[0]
+ * @bytes: the buffer's length
+ *
+ * For a VMM whose guest RAM (or the part of it a table may use) is one
+ * mapping, an mmap'd RAM image, or a table copied out of the guest.
+ */
+struct sd_host_flat {
+	const void *base;
+	sd_gpa_t gpa;
+	__u64 bytes;
+};
+
+/**
+ * sd_host_mem_flat() - an accessor over a flat buffer
+ * @flat: the buffer; must stay valid, and unchanged in place, while the
+ *	returned accessor is used
+ *
+ * The accessor's map() hands out pointers into @flat->base for ranges
+ * wholly inside [@flat->gpa, @flat->gpa + @flat->bytes) and answers
+ * -SD_ERR_MEM_UNBACKED for any other, checked so that no sum can wrap
+ * however hostile the table's sizes and offsets are.
+ *
+ * Return: a struct sd_host_mem whose @ctx is @flat.
+ */
+struct sd_host_mem sd_host_mem_flat(struct sd_host_flat *flat);
 
 /* Attempts per chunk a live read makes when its options leave max_attempts 0. */
 #define SD_HOST_DEFAULT_ATTEMPTS	16

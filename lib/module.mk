@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # lib/: libsev-donate, the library other projects link (proto/, guest/ and
 # host/ built position-independent), its pkg-config file, and installing
 # everything:

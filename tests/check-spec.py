@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 """check-spec.py - SPEC.md and include/sev_donate.h must agree, and so must the
 conformance manifest format and its three implementations.
 
@@ -13,7 +14,10 @@ is what gen_vectors.py writes), what tests/lib/cvec.c parses and what
 tests/conformance/model_reader.py parses; and 10.6's coverage list against
 the MANIFEST's verdicts and the errors host/ can return.
 """
-import os, re, subprocess, sys, tempfile
+import os, re, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mdtables  # noqa: E402  (the Markdown table reader check-stream.py uses too)
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 spec = open(os.path.join(root, "SPEC.md")).read().splitlines()
@@ -22,41 +26,10 @@ errname = open(os.path.join(root, "proto/errname.c")).read()
 
 def table_after(marker):
     """Rows (lists of cells) of the Markdown table following an HTML comment."""
-    i = spec.index(marker) + 1
-    rows = []
-    while i < len(spec) and not spec[i].startswith("|"):
-        i += 1
-    while i < len(spec) and spec[i].startswith("|"):
-        cells = [c.strip().strip("`") for c in spec[i].strip("|").split("|")]
-        if not set(spec[i]) <= set("|-: "):
-            rows.append(cells)
-        i += 1
-    return rows[1:], i
+    return mdtables.table_after(spec, marker)
 
-asserts, problems = [], []
-nlayout = 0
-for line in spec:
-    m = re.match(r"<!-- layout: (struct \w+) -->", line)
-    if not m:
-        continue
-    st = m.group(1)
-    rows, end = table_after(line)
-    expect = 0
-    for off, size, field, *_ in rows:
-        off, size = int(off, 0), int(size, 0)
-        if off != expect:
-            problems.append(f"{st}: {field} at {off:#x}, previous field ends at {expect:#x}")
-        asserts.append(f'_Static_assert(__builtin_offsetof({st}, {field}) == {off:#x}, "{st}.{field} offset");')
-        asserts.append(f'_Static_assert(sizeof((({st} *)0)->{field}) == {size}, "{st}.{field} size");')
-        expect = off + size
-        nlayout += 1
-    total = re.search(r"Total: (\d+) bytes", "\n".join(spec[end:end + 3]))
-    if not total:
-        problems.append(f"{st}: no 'Total: N bytes' line after its table")
-    else:
-        asserts.append(f'_Static_assert(sizeof({st}) == {total.group(1)}, "{st} size");')
-        if int(total.group(1)) != expect:
-            problems.append(f"{st}: rows end at {expect}, total says {total.group(1)}")
+
+asserts, problems, nlayout = mdtables.layout_asserts(spec)
 
 errs, _ = table_after("<!-- errors -->")
 spec_errs = {}
@@ -149,15 +122,7 @@ for name in sorted(set(re.findall(r"\bSD_ERR_[A-Z_]+\b", host_src)) & set(spec_e
 if not cov:
     problems.append("SPEC.md 10.6 has no vector coverage list")
 
-src = '#include "sev_donate.h"\n' + "\n".join(asserts) + "\n"
-with tempfile.NamedTemporaryFile("w", suffix=".c", delete=False) as f:
-    f.write(src)
-cc = os.environ.get("CC", "cc")
-r = subprocess.run([cc, "-std=c11", "-fsyntax-only", "-I", os.path.join(root, "include"), f.name],
-                   capture_output=True, text=True)
-os.unlink(f.name)
-if r.returncode:
-    problems += [l for l in r.stderr.splitlines() if "static assertion" in l or "error" in l]
+problems += mdtables.compile(["sev_donate.h"], asserts, [os.path.join(root, "include")])
 
 print(f"check-spec: {nlayout} layout rows, {len(spec_errs)} error numbers, "
       f"{len(consts)} constants compared against include/sev_donate.h")

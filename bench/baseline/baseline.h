@@ -30,6 +30,7 @@
 #include "layout.h"
 #include "validate.h"
 #include "bitmap.h"
+#include "sd_rand.h"
 
 /* ---- KVM_HC_MAP_GPA_RANGE (hypercall 12) arguments, as Linux defines them ---- */
 #define BL_HC_MAP_GPA_RANGE		12
@@ -219,15 +220,5 @@ void bl_pattern_sort(struct bl_pattern *p);
 /* 0 if sorted, non-empty, disjoint and never adjacent; else -EINVAL. */
 int bl_pattern_check(const struct bl_pattern *p);
 void bl_pattern_free(struct bl_pattern *p);
-
-/* splitmix64, the generators' PRNG. */
-static inline u64 bl_rand(u64 *s)
-{
-	u64 z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 #endif /* SD_BASELINE_H */

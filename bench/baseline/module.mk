@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # bench/baseline/: models of the designs this protocol replaces (the QEMU
 # patches' shared-region list, the host-kept KVM_GET_PAGE_ENC_BITMAP bitmap),
 # the protocol's per-page lookup through host/, and the shared-memory

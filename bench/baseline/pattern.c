@@ -108,8 +108,8 @@ int bl_pattern_scatter(struct bl_pattern *p, const struct bl_interval *iv, u32 n
 		if (slot < BL_SMALL_MAX_PAGES + 2)
 			return -EINVAL;
 		for (u64 k = 0; k < share[i]; k++) {
-			u64 n = 1 + bl_rand(seed) % BL_SMALL_MAX_PAGES;
-			u64 off = bl_rand(seed) % (slot - n);	/* ends at least a page early */
+			u64 n = 1 + sd_splitmix64(seed) % BL_SMALL_MAX_PAGES;
+			u64 off = sd_splitmix64(seed) % (slot - n);	/* ends at least a page early */
 
 			rc = bl_pattern_push(p, iv[i].lo + k * slot + off, n);
 			if (rc)

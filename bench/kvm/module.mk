@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # bench/kvm/: benchmarks in a real KVM guest. Each bench/kvm/bench_*.c is,
 # like a tests/kvm/ test, one file holding the guest code (SD_KVM_GUEST)
 # and the host main(); the guest half is built with vmm/kvm/module.mk's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # find-kernel.sh - print the newest kernel release that has both an image in
 # /boot and its headers (Debian's linux-image-amd64 and linux-headers-amd64
 # install a matching pair). Prints nothing, and exits 1, if there is none.

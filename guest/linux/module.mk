@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # guest/linux/: sev_donate.ko, an out-of-tree module built by the kernel's
 # Kbuild from guest/linux/Kbuild, which compiles guest/*.c and proto/*.c
 # unchanged, against the headers of the newest kernel that has both an image

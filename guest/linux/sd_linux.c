@@ -963,17 +963,9 @@ static void sdl_table_free(void)
 	sdl.table = NULL;
 }
 
-static int __init sdl_init(void)
+/* The module's parameters, checked before anything is allocated. */
+static int __init sdl_check_params(void)
 {
-	sd_gfn_t first;
-	u64 nr;
-	int err;
-
-	mutex_init(&sdl.reg_mutex);
-	mutex_init(&sdl.churn_mutex);
-	mutex_init(&sdl.convert_mutex);
-	sdl_lockdep_init();
-
 	if (!is_power_of_2(ppc) || ppc < SD_MIN_CHUNK_PAGES || ppc > SD_MAX_CHUNK_PAGES) {
 		pr_err("ppc=%u: a power of two from %u to %u\n", ppc, SD_MIN_CHUNK_PAGES,
 		       SD_MAX_CHUNK_PAGES);
@@ -989,15 +981,27 @@ static int __init sdl_init(void)
 		pr_err("transport=%s: msr or auto\n", transport);
 		return -EINVAL;
 	}
-	err = sdl_span(&first, &nr);
+	return 0;
+}
+
+/*
+ * The table for the span of System RAM, [*first, *first + *nr): allocated,
+ * made shared and initialised. On failure nothing is left allocated (or
+ * what could not be made private again is leaked, and said so).
+ */
+static int __init sdl_table_init(sd_gfn_t *first, u64 *nr)
+{
+	int err = sdl_span(first, nr);
+
 	if (err) {
 		pr_err("no System RAM resource found\n");
 		return err;
 	}
-	sdl.table_bytes = sd_guest_table_bytes(first, nr, ppc);
-	sdl.priv_bytes = sd_guest_priv_bytes(first, nr, ppc);
+	sdl.table_bytes = sd_guest_table_bytes(*first, *nr, ppc);
+	sdl.priv_bytes = sd_guest_priv_bytes(*first, *nr, ppc);
 	if (!sdl.table_bytes || !sdl.priv_bytes) {
-		pr_err("no table for span 0x%llx+0x%llx with %u pages per chunk\n", first, nr, ppc);
+		pr_err("no table for span 0x%llx+0x%llx with %u pages per chunk\n", *first, *nr,
+		       ppc);
 		return -EINVAL;
 	}
 	/* Physically contiguous: the buddy allocator's largest block bounds the span. */
@@ -1025,13 +1029,39 @@ static int __init sdl_init(void)
 		sdl.table = NULL;
 		goto fail_free;
 	}
-	err = sd_guest_init(&sdl.g, first, nr, ppc, sdl.table, sdl.table_gpa, sdl.table_bytes,
+	err = sd_guest_init(&sdl.g, *first, *nr, ppc, sdl.table, sdl.table_gpa, sdl.table_bytes,
 			    sdl.priv, sdl.priv_bytes);
 	if (err) {
 		pr_err("sd_guest_init: %s\n", sd_err_name(err));
 		err = -EINVAL;
 		goto fail_free;
 	}
+	return 0;
+
+fail_free:
+	sdl_table_free();
+	kvfree(sdl.priv);
+	sdl.priv = NULL;
+	return err;
+}
+
+static int __init sdl_init(void)
+{
+	sd_gfn_t first;
+	u64 nr;
+	int err;
+
+	mutex_init(&sdl.reg_mutex);
+	mutex_init(&sdl.churn_mutex);
+	mutex_init(&sdl.convert_mutex);
+	sdl_lockdep_init();
+
+	err = sdl_check_params();
+	if (err)
+		return err;
+	err = sdl_table_init(&first, &nr);
+	if (err)
+		return err;
 	err = sdl_ledger_init();
 	if (err)
 		goto fail_free;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # tests/cli/: the CLI's own tests, and the programs on emulated CPUs.
 CLI_TEST := $(BUILD)/tests/test-cli
 $(eval $(call script_wrapper,$(CLI_TEST),tests/cli/test-cli.sh,$(CLI_BIN),$(CURDIR)/$(CLI_BIN)))

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # test-cli.sh - the sev-donate CLI: every subcommand, its exit codes, its
 # one-line errors and its JSON (parsed with python3, checked field by field).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # test-cpu-features.sh BUILD [SAN] - the programs on CPUs without the features the
 # build may use, emulated by qemu-user (qemu-x86_64 -cpu ...):
 #   - without POPCNT, which the default build uses (CPU_FLAGS=-mpopcnt), a

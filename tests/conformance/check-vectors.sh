@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # Regenerate the conformance vectors from SPEC.md's model and compare them
 # byte for byte with the committed ones.
 if ! command -v python3 >/dev/null 2>&1; then

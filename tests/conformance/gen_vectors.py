@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 """gen_vectors.py - the sev-donate conformance vectors, from SPEC.md alone.
 
 Writes tests/conformance/vectors/*.bin and tests/conformance/MANIFEST. This

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 """model_reader.py - a host reader for the conformance vectors, from SPEC.md alone.
 
 An independent implementation of SPEC.md sections 4 and 5.5 and of the

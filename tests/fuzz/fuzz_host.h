@@ -42,6 +42,8 @@ struct fz_mem {
 	u64 len;
 	sd_gpa_t gpa, mmio_lo, mmio_hi, slot_split;
 	u64 copies, fault_at;	/* copy() calls so far; the one that faults (0: none) */
+	struct sd_host_flat flat;	/* the image: what is backed */
+	struct sd_host_mem flat_mem;
 };
 
 static const void *fz_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
@@ -56,11 +58,8 @@ static const void *fz_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
 		*err = -SD_ERR_MEM_SPLIT;
 		return NULL;
 	}
-	if (gpa < m->gpa || gpa - m->gpa > m->len || len > m->len - (gpa - m->gpa)) {
-		*err = -SD_ERR_MEM_UNBACKED;
-		return NULL;
-	}
-	return m->img + (gpa - m->gpa);
+	/* The rest is the library's own flat accessor over the image. */
+	return m->flat_mem.map(m->flat_mem.ctx, gpa, len, err);
 }
 
 /* The same memory through copy(); call m->fault_at fails as a kernel's copy would. */
@@ -98,6 +97,8 @@ static inline u8 *fz_setup(const u8 *data, size_t size, struct fz_params *p, str
 	m->img = malloc(m->len ? m->len : 1);
 	memcpy(m->img, data + sizeof(*p), m->len);
 	m->gpa = p->gpa;
+	m->flat = (struct sd_host_flat){ m->img, m->gpa, m->len };
+	m->flat_mem = sd_host_mem_flat(&m->flat);
 	/* An MMIO window and a slot boundary somewhere near the image, when asked for. */
 	m->mmio_lo = m->mmio_hi = m->slot_split = 0;
 	if ((p->flags >> 8) & 1) {

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 """mkseeds.py - seed corpora for the host/ fuzz targets, from the conformance vectors.
 
 Each seed is the 32-byte parameter block of tests/fuzz/fuzz_host.h followed by a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # tests/fuzz/: libFuzzer targets (make fuzz), and their replay under make check.
 #
 #   make fuzz FUZZ_SECONDS=N    build with clang -fsanitize=fuzzer,address,undefined and run

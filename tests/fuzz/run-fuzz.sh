@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # run-fuzz.sh DIR SECONDS TARGET... - run each libFuzzer target for SECONDS
 # from its seeds (and regressions), keep the corpus it grows, print the
 # numbers RELIABILITY.md records, and fail on any crash (its input is in

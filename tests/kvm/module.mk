@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # tests/kvm/: tests on real /dev/kvm. Each tests/kvm/test_*.c holds both the
 # guest code (under SD_KVM_GUEST) and the host main(); vmm/kvm/module.mk says
 # how such a file becomes a program. Without /dev/kvm each prints

@@ -1345,7 +1345,7 @@ int main(int argc, char **argv)
 	hs_reader_stop(&rdr);
 
 	printf("hostile: live reader: %llu passes, %llu chunk reads, %llu attempts, %llu retries, "
-	       "%llu bytes, %llu unsettled;", (unsigned long long)rdr.passes,
+	       "%llu bytes, %llu unsettled;", (unsigned long long)rdr.loop.passes,
 	       (unsigned long long)rdr.reads, (unsigned long long)rdr.st.attempts,
 	       (unsigned long long)rdr.st.retries, (unsigned long long)rdr.st.bytes,
 	       (unsigned long long)rdr.st.unsettled);

@@ -26,6 +26,7 @@
 
 #include "sd_kvm.h"
 #include "sd_vmm_reg.h"
+#include "reader_loop.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 /* The sanitizer runtimes' own count (declared here: gcc ships no header for it). */
@@ -118,8 +119,7 @@ struct hs_reader {
 	struct sd_host_mem mem;		/* its own accessor: the plain one */
 	pthread_t thread;
 	bool stop;
-	u64 passes;			/* complete passes over a registered table */
-	u64 no_table;			/* passes that found no registration */
+	struct rl_loop loop;		/* passes, and passes that found no registration */
 	u64 reads;
 	u64 seen[SD_ERR_MAX + 1];	/* results by error number; [0] = accepted */
 	struct sd_host_stats st;	/* every read's work, summed */
@@ -147,68 +147,54 @@ static inline bool hs_live_error_ok(int err)
 	}
 }
 
+/* One live read of chunk @idx, checked against the bounds every read keeps. */
+static void hs_read_one(void *ctx, const struct sd_host_reg *reg, u64 idx, u32 flags)
+{
+	struct hs_reader *rd = ctx;
+	struct sd_host_stats st = { 0 };
+	struct sd_host_chunk ch;
+	struct sd_errloc loc;
+	SD_HOST_OPTS(sd_host_read_opts, o, .flags = flags,
+		     .max_attempts = HS_READER_ATTEMPTS, .stats = &st, .loc = &loc);
+	int rc = sd_host_read_chunk(reg, &rd->mem, idx, rd->scratch, &ch, &o);
+	u64 per_attempt = 12 + 8ULL * reg->geom.words_per_chunk;
+
+	/* Each read is bounded, whatever the guest wrote. */
+	TEST_ASSERT(hs_live_error_ok(-rc), "live read of chunk %llu: %s",
+		    (unsigned long long)idx, sd_err_name(rc));
+	TEST_ASSERT(st.chunks == 1 && st.attempts >= 1 &&
+		    st.attempts <= HS_READER_ATTEMPTS &&
+		    st.bytes <= st.attempts * per_attempt &&
+		    st.unsettled == (rc == -SD_ERR_CHUNK_ODD ||
+				     rc == -SD_ERR_CHUNK_RETRIES),
+		    "chunk %llu: chunks %llu attempts %llu bytes %llu "
+		    "unsettled %llu",
+		    (unsigned long long)idx, (unsigned long long)st.chunks,
+		    (unsigned long long)st.attempts, (unsigned long long)st.bytes,
+		    (unsigned long long)st.unsettled);
+	rd->st.chunks += st.chunks;
+	rd->st.summary_chunks += st.summary_chunks;
+	rd->st.attempts += st.attempts;
+	rd->st.retries += st.retries;
+	rd->st.bytes += st.bytes;
+	rd->st.unsettled += st.unsettled;
+	SD_INC(rd->seen[-rc]);
+	SD_INC(rd->reads);
+}
+
 static void *hs_reader_fn(void *arg)
 {
 	struct hs_reader *rd = arg;
-	u64 pass = 0;
 
-	sd_thread_rcu_register();
-	while (!SD_LOAD(rd->stop)) {
-		const struct sd_host_reg *reg;
-		u32 flags = (pass & 1) ? SD_READ_STRICT : 0;	/* alternate */
-		u64 idx;
-
-		sd_vmm_reg_read_lock();
-		reg = sd_vmm_reg_current(rd->reg);
-		if (!reg->active) {
-			sd_vmm_reg_read_unlock();
-			SD_INC(rd->no_table);
-			sched_yield();
-			continue;
-		}
-		for (idx = 0; idx < reg->geom.nr_chunks && !SD_LOAD(rd->stop); idx++) {
-			struct sd_host_stats st = { 0 };
-			struct sd_host_chunk ch;
-			struct sd_errloc loc;
-			SD_HOST_OPTS(sd_host_read_opts, o, .flags = flags,
-				     .max_attempts = HS_READER_ATTEMPTS, .stats = &st, .loc = &loc);
-			int rc = sd_host_read_chunk(reg, &rd->mem, idx, rd->scratch, &ch, &o);
-			u64 per_attempt = 12 + 8ULL * reg->geom.words_per_chunk;
-
-			/* Each read is bounded, whatever the guest wrote. */
-			TEST_ASSERT(hs_live_error_ok(-rc), "live read of chunk %llu: %s",
-				    (unsigned long long)idx, sd_err_name(rc));
-			TEST_ASSERT(st.chunks == 1 && st.attempts >= 1 &&
-				    st.attempts <= HS_READER_ATTEMPTS &&
-				    st.bytes <= st.attempts * per_attempt &&
-				    st.unsettled == (rc == -SD_ERR_CHUNK_ODD ||
-						     rc == -SD_ERR_CHUNK_RETRIES),
-				    "chunk %llu: chunks %llu attempts %llu bytes %llu "
-				    "unsettled %llu",
-				    (unsigned long long)idx, (unsigned long long)st.chunks,
-				    (unsigned long long)st.attempts, (unsigned long long)st.bytes,
-				    (unsigned long long)st.unsettled);
-			rd->st.chunks += st.chunks;
-			rd->st.summary_chunks += st.summary_chunks;
-			rd->st.attempts += st.attempts;
-			rd->st.retries += st.retries;
-			rd->st.bytes += st.bytes;
-			rd->st.unsettled += st.unsettled;
-			SD_INC(rd->seen[-rc]);
-			SD_INC(rd->reads);
-		}
-		sd_vmm_reg_read_unlock();
-		pass++;
-		SD_INC(rd->passes);
-		sched_yield();
-	}
-	sd_thread_rcu_unregister();
+	rl_run(&rd->loop);
 	return NULL;
 }
 
 static inline void hs_reader_start(struct hs_reader *rd, struct sd_vmm_reg *reg, struct sd_vm *vm)
 {
 	rd->reg = reg;
+	rd->loop = (struct rl_loop){ .reg = reg, .stop = &rd->stop, .stop_in_pass = true,
+				     .chunk = hs_read_one, .ctx = rd };
 	rd->mem.map = sd_vm_mem_map;
 	rd->mem.ctx = vm;
 	TEST_ASSERT(pthread_create(&rd->thread, NULL, hs_reader_fn, rd) == 0, "reader");
@@ -228,9 +214,9 @@ static inline void hs_reader_stop(struct hs_reader *rd)
  */
 static inline void hs_reader_two_passes(struct hs_reader *rd)
 {
-	u64 start = SD_LOAD(rd->passes), spins = 0;
+	u64 start = SD_LOAD(rd->loop.passes), spins = 0;
 
-	while (SD_LOAD(rd->passes) < start + 3) {
+	while (SD_LOAD(rd->loop.passes) < start + 3) {
 		TEST_ASSERT(++spins < 100000000ULL, "the live reader made no progress");
 		sched_yield();
 	}

@@ -309,6 +309,7 @@ void guest_main(u32 id)
 #include "sd_kvm.h"
 #include "collect.h"
 #include "sd_vmm_reg.h"
+#include "reader_loop.h"
 #include "layout.h"
 #include "validate.h"
 #include "bitmap.h"
@@ -336,7 +337,9 @@ struct lr_ctx {
 	/* the live reader */
 	pthread_t reader;
 	bool reader_stop;
-	u64 snapshots, compared_chunks, raced_chunks, unsettled_chunks, no_table_reads;
+	struct rl_loop loop;	/* its passes (snapshots), and those that found no table */
+	u64 reader_scratch[SD_HOST_SCRATCH_WORDS];	/* the reader's own */
+	u64 compared_chunks, raced_chunks, unsettled_chunks;
 	u64 live_mismatches;
 	struct sd_host_stats rstats;
 	/* main's checks */
@@ -618,50 +621,30 @@ static void live_compare(struct lr_ctx *c, const struct sd_host_reg *reg, u64 id
 	c->compared_chunks++;
 }
 
+/* One live read of chunk @idx, compared with the guest's ledger. */
+static void reader_chunk(void *ctx, const struct sd_host_reg *reg, u64 idx, u32 flags)
+{
+	struct lr_ctx *c = ctx;
+	struct sd_host_chunk ch;
+	struct sd_errloc loc;
+	SD_HOST_OPTS(sd_host_read_opts, o, .flags = flags, .max_attempts = LIVE_ATTEMPTS,
+		     .stats = &c->rstats, .loc = &loc);
+	int rc = sd_host_read_chunk(reg, &c->reg->mem, idx, c->reader_scratch, &ch, &o);
+
+	if (rc == -SD_ERR_CHUNK_ODD || rc == -SD_ERR_CHUNK_RETRIES) {
+		c->unsettled_chunks++;
+		return;
+	}
+	TEST_ASSERT(rc == 0, "live read of chunk %llu: %s at offset %#llx",
+		    (unsigned long long)idx, sd_err_name(rc), (unsigned long long)loc.offset);
+	live_compare(c, reg, idx, &ch);
+}
+
 static void *reader_fn(void *arg)
 {
 	struct lr_ctx *c = arg;
-	u64 *scratch = calloc(SD_HOST_SCRATCH_WORDS, sizeof(u64));
-	u64 pass = 0;
 
-	TEST_ASSERT(scratch, "calloc");
-	sd_thread_rcu_register();
-	while (!SD_LOAD(c->reader_stop)) {
-		const struct sd_host_reg *reg;
-		u32 flags = (pass & 1) ? SD_READ_STRICT : 0;
-		u64 idx;
-
-		sd_vmm_reg_read_lock();
-		reg = sd_vmm_reg_current(c->reg);
-		if (!reg->active) {
-			sd_vmm_reg_read_unlock();
-			SD_INC(c->no_table_reads);
-			sched_yield();
-			continue;
-		}
-		for (idx = 0; idx < reg->geom.nr_chunks; idx++) {
-			struct sd_host_chunk ch;
-			struct sd_errloc loc;
-			SD_HOST_OPTS(sd_host_read_opts, o, .flags = flags,
-				     .max_attempts = LIVE_ATTEMPTS, .stats = &c->rstats, .loc = &loc);
-			int rc = sd_host_read_chunk(reg, &c->reg->mem, idx, scratch, &ch, &o);
-
-			if (rc == -SD_ERR_CHUNK_ODD || rc == -SD_ERR_CHUNK_RETRIES) {
-				c->unsettled_chunks++;
-				continue;
-			}
-			TEST_ASSERT(rc == 0, "live read of chunk %llu: %s at offset %#llx",
-				    (unsigned long long)idx, sd_err_name(rc),
-				    (unsigned long long)loc.offset);
-			live_compare(c, reg, idx, &ch);
-		}
-		sd_vmm_reg_read_unlock();
-		c->snapshots++;
-		pass++;
-		sched_yield();
-	}
-	sd_thread_rcu_unregister();
-	free(scratch);
+	rl_run(&c->loop);
 	return NULL;
 }
 
@@ -736,6 +719,8 @@ int main(void)
 	TEST_ASSERT_EQ(sd_vmm_reg_status(c->reg), 0);
 	TEST_ASSERT_EQ(c->reg->nr_ok, 1);
 	check_exact(c, "registered");
+	c->loop = (struct rl_loop){ .reg = c->reg, .stop = &c->reader_stop, .chunk = reader_chunk,
+				    .ctx = c };
 	TEST_ASSERT(pthread_create(&c->reader, NULL, reader_fn, c) == 0, "reader");
 
 	/* An open window, seen by a paused read: exactly its pages in transition. */
@@ -785,10 +770,10 @@ int main(void)
 	TEST_ASSERT_EQ(sd_vmm_reg_snapshot(c->reg, &reg), -SD_ERR_NO_TABLE);
 	TEST_ASSERT_EQ(reg.generation, 3);
 	{
-		u64 before = SD_LOAD(c->no_table_reads);
+		u64 before = SD_LOAD(c->loop.no_table);
 
 		/* The reader sees it too (it polls; this is a hang guard, not a timer). */
-		for (p = 0; SD_LOAD(c->no_table_reads) == before; p++) {
+		for (p = 0; SD_LOAD(c->loop.no_table) == before; p++) {
 			TEST_ASSERT(p < 100000000ULL, "the reader never saw the unregistration");
 			sched_yield();
 		}
@@ -811,7 +796,7 @@ int main(void)
 	       (unsigned long long)c->reg->nr_ok);
 	printf("live-read: vcpus=%u changes=%llu snapshots=%llu retries=%llu in_transition=%llu "
 	       "mismatches=%llu\n", LR_VCPUS, (unsigned long long)changes,
-	       (unsigned long long)c->snapshots, (unsigned long long)c->rstats.retries,
+	       (unsigned long long)c->loop.passes, (unsigned long long)c->rstats.retries,
 	       (unsigned long long)c->in_transition, (unsigned long long)c->mismatches);
 	TEST_ASSERT(c->mismatches == 0, "%llu mismatches (seed %llu)",
 		    (unsigned long long)c->mismatches, (unsigned long long)seed);

@@ -31,6 +31,7 @@
 #include "sd_kvm_abi.h"
 #include "sev_donate.h"
 #include "sd_types.h"
+#include "validate.h"
 
 #define MIB		(1ULL << 20)
 /*
@@ -81,7 +82,7 @@ struct rg_case {
 };
 
 #define NOLOC	(~0ULL)
-#define H(f)	((u32)__builtin_offsetof(struct sd_table_header, f))
+#define H(f)	SD_HDR_OFF(f)	/* short, for the table below */
 
 static const struct rg_case rg_cases[] = {
 	{ "hdr_bad_magic", SD_ERR_HDR_MAGIC, K_HDR, H(magic), 8, 0, 0x00 },

@@ -502,7 +502,7 @@ static void host_scribbles_while_the_guest_writes_at_cpl3(u64 seed, u64 ops)
 	TEST_ASSERT_EQ(mismatches, 0);
 
 	printf("tamper: live reader during the attack: %llu passes, %llu chunk reads, "
-	       "%llu attempts, %llu bytes;", (unsigned long long)rdr->passes,
+	       "%llu attempts, %llu bytes;", (unsigned long long)rdr->loop.passes,
 	       (unsigned long long)rdr->reads, (unsigned long long)rdr->st.attempts,
 	       (unsigned long long)rdr->st.bytes);
 	for (i = 0; i <= SD_ERR_MAX; i++)

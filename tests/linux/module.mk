@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # tests/linux/: sev_donate.ko in a real Linux guest under QEMU (linux-check.py)
 # and the host-side oracle it compares with (sdimage.py, tested by
 # test_sdimage.py without QEMU).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 """fake_peer.py - a misbehaving migration peer (docs/STREAM.md), for tests.
 
     fake_peer.py tiny-source HOST:PORT   connect to a destination, announce 4 KiB of RAM,

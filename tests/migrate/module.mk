@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # tests/migrate/: live migration on /dev/kvm (SKIP without).
 MIGRATE_TEST := $(BUILD)/tests/test-migrate
 $(eval $(call script_wrapper,$(MIGRATE_TEST),tests/migrate/test-migrate.sh,$(CLI_BIN),\

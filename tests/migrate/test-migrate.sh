@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # test-migrate.sh SEV_DONATE - live migration on /dev/kvm (issue 6): a
 # seeded migration with churn, several more seeds, and every injected
 # fault, each asserting the exact outcome from the JSON summary.
@@ -69,7 +70,8 @@ check "downtime measured, within the source's pause-to-COMMIT bound" "0 < j['han
 # Two processes over TCP on loopback (--listen / --connect), as across two hosts.
 # The destination listens on port 0 and says on stderr which port it got.
 dst=$(mktemp) dst_err=$(mktemp)
-"$bin" migrate --dest --listen 127.0.0.1:0 --json --after "$ms" >"$dst" 2>"$dst_err" &
+# The source boots its guest before it connects: on a loaded machine, longer than --timeout.
+"$bin" migrate --dest --listen 127.0.0.1:0 --accept-timeout 120000 --json --after "$ms" >"$dst" 2>"$dst_err" &
 dpid=$!
 port=
 for i in $(seq 100); do
@@ -186,6 +188,9 @@ errhas "no transport: the reason is on stderr" "could not register its table: SD
 expect "a destination that no source reaches" 1 30 --dest --listen 127.0.0.1:0 --timeout 500 --json
 check "no source: a timeout, nothing run" "j['result'] == 'failed' and j['error'] == 'SD_MIG_ERR_TIMEOUT' and j['bad_content'] == 0"
 errhas "no source: the reason is on stderr" "within 500 ms"
+expect "--accept-timeout bounds the wait for a source, not --timeout" 1 30 --dest --listen 127.0.0.1:0 --timeout 600000 --accept-timeout 400 --json
+check "accept-timeout: a timeout, nothing run" "j['result'] == 'failed' and j['error'] == 'SD_MIG_ERR_TIMEOUT' and j['bad_content'] == 0"
+errhas "accept-timeout: the reason names its deadline" "within 400 ms"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 "$here/fake_peer.py" silent-dest "$port" &
 fpid=$!

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # tests/model/: spin models of the writer and reader protocols (SPEC.md 2, 3, 4),
 # described in docs/RELIABILITY.md ("Model check").
 #

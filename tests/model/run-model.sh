@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # run-model.sh - exhaustive spin verification of the protocol models.
 #
 #   tests/model/run-model.sh OUTDIR [NAME...]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # tests/nested/: the KVM suite on a standard KVM. nested-check.py boots
 # Debian's kernel under QEMU TCG with an emulated AMD CPU (SVM, NPT) and
 # runs there, on Debian's kvm_amd, the very programs `make check` runs on

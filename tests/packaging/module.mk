@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # tests/packaging/: make install as a packager runs it, and the installed
 # tree as a consumer meets it (examples/, headers in C and C++, exports).
 INSTALL_TEST := $(BUILD)/tests/test-install

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # test-runner.sh - the test runner's own deadlines (tests/run-tests.py): a
 # program that sleeps past its deadline is killed with its process group and
 # reported as TIMEOUT, counts as failed, and the run goes on to the next one.

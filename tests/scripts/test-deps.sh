@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # test-deps.sh - scripts/deps.sh against a fake dpkg, apt-get and id: what it
 # installs as root, what it tells anyone else, and that it stays quiet when
 # everything is there.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # test-readme.sh BUILD - the README's examples run as written: every command
 # line of each block marked `<!-- readme-test: NAME ... -->`, in order, in a
 # scratch directory, with BUILD's sev-donate first on PATH. Each must exit 0,

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "sd_test.h"
 #include "sd_host.h"
+#include "sd_rand.h"
 
 /* ---- guest memory as a host sees it -------------------------------------- */
 
@@ -158,6 +159,7 @@ struct tfx {
 	struct sd_host_stats st;
 	struct sd_errloc loc;
 	struct sd_host_incr incr;
+	struct sd_host_chunk ch;
 	u64 scratch[SD_HOST_SCRATCH_WORDS];
 	u8 *cur, *settled;	/* reference page states */
 };
@@ -336,16 +338,6 @@ static inline void tref_from_table(struct tbuild *t, u8 *state)
 		    rel - d->pending_first < d->pending_count)
 			state[p] = 2;
 	}
-}
-
-/* splitmix64: a small seeded generator for the randomised tests. */
-static inline u64 trand(u64 *s)
-{
-	u64 z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
 }
 
 #endif /* SD_HOST_UTIL_H */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # tests/unit/: CMocka suites. Every tests/unit/test_*.c is one program,
 # linked with the test support library (tests/lib/) and libsd.a.
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))

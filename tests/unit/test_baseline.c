@@ -234,15 +234,15 @@ static void rlist_map_gpa_range_follows_encrypted_bit(void **state)
 /* A random range: mostly short, sometimes up to 64 pages, rarely up to the whole span. */
 static void rand_range(u64 *seed, u64 n, u64 *start, u64 *end)
 {
-	u64 r = trand(seed), len;
+	u64 r = sd_splitmix64(seed), len;
 
 	if ((r & 63) == 0)
-		len = 1 + trand(seed) % n;
+		len = 1 + sd_splitmix64(seed) % n;
 	else if ((r & 7) < 3)
-		len = 1 + trand(seed) % 64;
+		len = 1 + sd_splitmix64(seed) % 64;
 	else
-		len = 1 + trand(seed) % 4;
-	*start = trand(seed) % n;
+		len = 1 + sd_splitmix64(seed) % 4;
+	*start = sd_splitmix64(seed) % n;
 	if (len > n - *start)
 		len = n - *start;
 	*end = *start + len;
@@ -260,7 +260,7 @@ static void rlist_matches_reference_under_random_splits_and_merges(void **state)
 	bl_rlist_init(&l);
 	for (int i = 0; i < 20000; i++) {
 		u64 s, e;
-		bool shared = trand(&seed) & 1;
+		bool shared = sd_splitmix64(&seed) & 1;
 
 		rand_range(&seed, n, &s, &e);
 		assert_int_equal(bl_rlist_map_gpa_range(&l, s << 12, e - s,
@@ -297,7 +297,7 @@ static void encmap_matches_reference_and_copies_out(void **state)
 	assert_int_equal(m.bytes, (n + 63) / 64 * 8);
 	for (int i = 0; i < 5000; i++) {
 		u64 s, e;
-		bool shared = trand(&seed) & 1;
+		bool shared = sd_splitmix64(&seed) & 1;
 
 		rand_range(&seed, n, &s, &e);
 		u64 attrs = shared ? 0 : BL_MAP_GPA_RANGE_ENCRYPTED;
@@ -403,7 +403,7 @@ static void cursor_agrees_with_region_list_for_same_state(void **state)
 	assert_int_equal(bl_rlist_add(&l, 5 * PX_PPC, 6 * PX_PPC), 0);
 	for (int i = 0; i < 3000; i++) {
 		u64 s, e;
-		bool sh = trand(&seed) & 1;
+		bool sh = sd_splitmix64(&seed) & 1;
 
 		/* The lower quarter: the rest stays uniform. */
 		rand_range(&seed, work / 4, &s, &e);

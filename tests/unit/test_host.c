@@ -15,44 +15,13 @@
 #define T_PPC		256
 #define DESC(i)		(0x80ULL + 16 * (i))
 #define BITS(i)		(0x180ULL + 32 * (i))
-#define HOFF(f)		((u64)offsetof(struct sd_table_header, f))
 
-struct fx {
-	struct tbuild t;
-	struct tmem m;
-	struct sd_host_mem mem;
-	struct sd_host_cfg cfg;
-	struct sd_host_reg reg;
-	struct sd_host_stats st;
-	struct sd_errloc loc;
-	struct sd_host_chunk ch;
-	u64 scratch[SD_HOST_SCRATCH_WORDS];
-};
-
-static struct fx *fx_new(sd_gfn_t first, u64 n, u32 ppc, sd_gpa_t gpa)
+static struct tfx *fx_std(void)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	tbuild_init(&f->t, first, n, ppc, gpa);
-	tmem_table(&f->m, &f->t);
-	f->mem = tmem_host(&f->m);
-	f->cfg = tcfg(&f->t, 4);
-	return f;
+	return tfx_new(0, T_PAGES, T_PPC, T_GPA, 4);
 }
 
-static struct fx *fx_std(void)
-{
-	return fx_new(0, T_PAGES, T_PPC, T_GPA);
-}
-
-static void fx_free(struct fx *f)
-{
-	tbuild_free(&f->t);
-	free(f);
-}
-
-static int fx_register_flags(struct fx *f, u32 flags)
+static int fx_register_flags(struct tfx *f, u32 flags)
 {
 	SD_HOST_OPTS(sd_host_register_opts, o, .flags = flags, .stats = &f->st, .loc = &f->loc);
 
@@ -61,20 +30,20 @@ static int fx_register_flags(struct fx *f, u32 flags)
 	return sd_host_register(&f->reg, &f->cfg, &f->mem, f->t.gpa | SD_REG_ENABLE, &o);
 }
 
-static int fx_register(struct fx *f)
+static int fx_register(struct tfx *f)
 {
 	return fx_register_flags(f, 0);
 }
 
 /* Register @value, with hypercall arguments @hc (NULL: the MSR); a failure located in f->loc. */
-static int fx_register_value(struct fx *f, u64 value, const struct sd_hc_args *hc)
+static int fx_register_value(struct tfx *f, u64 value, const struct sd_hc_args *hc)
 {
 	SD_HOST_OPTS(sd_host_register_opts, o, .hc = hc, .loc = &f->loc);
 
 	return sd_host_register(&f->reg, &f->cfg, &f->mem, value, &o);
 }
 
-static int fx_read(struct fx *f, u64 idx, u32 flags, u32 attempts)
+static int fx_read(struct tfx *f, u64 idx, u32 flags, u32 attempts)
 {
 	SD_HOST_OPTS(sd_host_read_opts, o, .flags = flags, .max_attempts = attempts,
 		     .stats = &f->st, .loc = &f->loc);
@@ -84,7 +53,7 @@ static int fx_read(struct fx *f, u64 idx, u32 flags, u32 attempts)
 	return sd_host_read_chunk(&f->reg, &f->mem, idx, f->scratch, &f->ch, &o);
 }
 
-static void poke(struct fx *f, u64 off, u32 width, u64 val)
+static void poke(struct tfx *f, u64 off, u32 width, u64 val)
 {
 	memcpy(f->t.mem + off, &val, width);
 }
@@ -99,7 +68,7 @@ static void assert_reg_unchanged(const struct sd_host_reg *a, const struct sd_ho
 
 static void register_accepts_valid_table(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 	struct sd_geom g;
 
 	(void)state;
@@ -118,12 +87,12 @@ static void register_accepts_valid_table(void **state)
 	assert_int_equal(f->st.retries, 0);
 	/* Two map() calls: the header, then the whole table. */
 	assert_int_equal(f->m.maps, 2);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void register_value_zero_unregisters(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
@@ -138,13 +107,13 @@ static void register_value_zero_unregisters(void **state)
 	sd_host_unregister(&f->reg);
 	assert_false(f->reg.active);
 	assert_int_equal(f->reg.generation, 4);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void register_table_spanning_two_chunks_reads_both(void **state)
 {
 	/* 64-page chunks, 16384 pages: 256 chunks, a two-page table at page 63-64. */
-	struct fx *f = fx_new(0, 16384, 64, 63ULL << 12);
+	struct tfx *f = tfx_new(0, 16384, 64, 63ULL << 12, 4);
 
 	(void)state;
 	assert_int_equal(f->t.g.table_size, 8192);
@@ -156,14 +125,14 @@ static void register_table_spanning_two_chunks_reads_both(void **state)
 	tbuild_set(&f->t, 64, 1, false);
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_NOT_SHARED, 1,
 		      f->t.g.bitmap_offset + 8);
-	fx_free(f);
+	tfx_free(f);
 }
 
 /* ---- registration: the value and the hypercall arguments ------------------ */
 
 static void register_rejects_reserved_value_bits(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 	struct sd_hc_args hc = { 0, 0, 1 };
 	struct sd_host_reg before;
 
@@ -183,12 +152,12 @@ static void register_rejects_reserved_value_bits(void **state)
 		      SD_LOC_NONE, SD_LOC_NONE);
 	assert_int_equal(f->m.maps, 0);
 	assert_reg_unchanged(&f->reg, &before);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void register_rejects_gpa_beyond_phys_bits(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	f->cfg.phys_bits = 32;
@@ -199,30 +168,30 @@ static void register_rejects_gpa_beyond_phys_bits(void **state)
 	/* Just below the limit is a GPA the accessor then has to answer for. */
 	assert_sd_err(fx_register_value(f, 0xfffff001ULL, NULL), f->loc, SD_ERR_MEM_UNBACKED,
 		      SD_LOC_NONE, 0);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void register_cross_checks_hypercall_size_and_abi(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 	struct sd_hc_args ok = { 4096, 1, 0 }, none = { 0, 0, 0 };
 	struct sd_hc_args bad_size = { 8192, 1, 0 }, bad_abi = { 4096, 2, 0 };
 
 	(void)state;
 	assert_sd_err(fx_register_value(f, T_GPA | 1, &bad_size), f->loc, SD_ERR_REG_SIZE,
-		      SD_LOC_NONE, HOFF(table_size));
+		      SD_LOC_NONE, SD_HDR_OFF(table_size));
 	assert_sd_err(fx_register_value(f, T_GPA | 1, &bad_abi), f->loc, SD_ERR_REG_ABI,
-		      SD_LOC_NONE, HOFF(abi_major));
+		      SD_LOC_NONE, SD_HDR_OFF(abi_major));
 	assert_false(f->reg.active);
 	assert_int_equal(fx_register_value(f, T_GPA | 1, &ok), 0);
 	assert_int_equal(fx_register_value(f, T_GPA | 1, &none), 0);
 	assert_int_equal(f->reg.generation, 2);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void register_rejects_bad_arguments(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 	struct sd_host_mem nomap = { .ctx = f };
 	SD_HOST_OPTS(sd_host_register_opts, o, .loc = &f->loc);
 
@@ -247,12 +216,12 @@ static void register_rejects_bad_arguments(void **state)
 	/* NULL options: a live MSR registration. */
 	assert_int_equal(sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, NULL), 0);
 	assert_int_equal(f->reg.generation, 1);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void register_zero_attempts_mean_the_default(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	/* cfg->max_attempts 0 is SD_HOST_DEFAULT_ATTEMPTS: a stuck table chunk shows it. */
@@ -263,7 +232,7 @@ static void register_zero_attempts_mean_the_default(void **state)
 	/* A paused registration makes one attempt whatever the budget. */
 	assert_int_equal(fx_register_flags(f, SD_READ_PAUSED), 0);
 	assert_int_equal(f->st.attempts, 1);
-	fx_free(f);
+	tfx_free(f);
 }
 
 /* ---- registration: every header check (4.1), through sd_host_register ----- */
@@ -315,7 +284,7 @@ static void register_rejects_every_bad_header_field(void **state)
 	(void)state;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(hdr_cases); i++) {
 		const struct hdr_case *c = &hdr_cases[i];
-		struct fx *f = fx_std();
+		struct tfx *f = fx_std();
 		int rc;
 
 		poke(f, c->off, c->width, c->val);
@@ -328,14 +297,14 @@ static void register_rejects_every_bad_header_field(void **state)
 		/* Only the header was read: nothing of the table. */
 		assert_int_equal(f->st.bytes, 128);
 		assert_int_equal(f->m.maps, 1);
-		fx_free(f);
+		tfx_free(f);
 	}
 }
 
 static void register_keeps_reading_the_known_header_fields_only(void **state)
 {
 	/* Minor, compat bits, reserved words and a bigger header are all accepted. */
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	poke(f, 0x0a, 2, 7);
@@ -344,70 +313,70 @@ static void register_keeps_reading_the_known_header_fields_only(void **state)
 	poke(f, 0x0c, 4, 0x80);
 	assert_int_equal(fx_register(f), 0);
 	assert_int_equal(f->reg.hdr.abi_minor, 7);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void register_rejects_span_past_host_gfn_limit(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	f->cfg.lim.gfn_limit = T_PAGES - 1;
-	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, HOFF(nr_gfns));
+	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, SD_HDR_OFF(nr_gfns));
 	f->cfg.lim.gfn_limit = T_PAGES;
 	assert_int_equal(fx_register(f), 0);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void register_rejects_geometry_that_misses_ram(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	/* RAM one page longer than the span, then starting before it. */
 	f->cfg.lim.ram_end_gfn = T_PAGES + 1;
-	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, HOFF(first_gfn));
-	fx_free(f);
+	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, SD_HDR_OFF(first_gfn));
+	tfx_free(f);
 
-	f = fx_new(16, T_PAGES, T_PPC, 0x20000);
+	f = tfx_new(16, T_PAGES, T_PPC, 0x20000, 4);
 	f->cfg.lim.ram_first_gfn = 15;
-	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, HOFF(first_gfn));
+	assert_sd_err(fx_register(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, SD_HDR_OFF(first_gfn));
 	/* A span larger than RAM (room for hotplug) is fine. */
 	f->cfg.lim.ram_first_gfn = 100;
 	f->cfg.lim.ram_end_gfn = 200;
 	assert_int_equal(fx_register(f), 0);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void register_rejects_table_outside_span(void **state)
 {
 	/* The table at page 5000 of a 4096-page span. */
-	struct fx *f = fx_new(0, T_PAGES, T_PPC, 5000ULL << 12);
+	struct tfx *f = tfx_new(0, T_PAGES, T_PPC, 5000ULL << 12, 4);
 
 	(void)state;
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_PLACEMENT, SD_LOC_NONE,
-		      HOFF(table_size));
-	fx_free(f);
+		      SD_HDR_OFF(table_size));
+	tfx_free(f);
 
 	/* Two pages of table starting at the span's last page. */
-	f = fx_new(0, 16384, 64, 16383ULL << 12);
+	f = tfx_new(0, 16384, 64, 16383ULL << 12, 4);
 	assert_int_equal(f->t.g.table_size, 8192);
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_PLACEMENT, SD_LOC_NONE,
-		      HOFF(table_size));
-	fx_free(f);
+		      SD_HDR_OFF(table_size));
+	tfx_free(f);
 
 	/* Below a span that starts at page 16. */
-	f = fx_new(16, T_PAGES, T_PPC, 0x1000);
+	f = tfx_new(16, T_PAGES, T_PPC, 0x1000, 4);
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_PLACEMENT, SD_LOC_NONE,
-		      HOFF(table_size));
-	fx_free(f);
+		      SD_HDR_OFF(table_size));
+	tfx_free(f);
 }
 
 /* ---- registration: guest memory (4.4) ------------------------------------ */
 
 static void register_reports_unbacked_mmio_and_split_memory(void **state)
 {
-	struct fx *f = fx_new(0, 16384, 64, 0x40000);	/* two-page table */
+	struct tfx *f = tfx_new(0, 16384, 64, 0x40000, 4);	/* two-page table */
 	u8 *m = f->t.mem;
 
 	(void)state;
@@ -432,7 +401,7 @@ static void register_reports_unbacked_mmio_and_split_memory(void **state)
 	f->m.n = 0;
 	tmem_add(&f->m, 0x40000, 8192, m, TMEM_RAM);
 	assert_int_equal(fx_register(f), 0);
-	fx_free(f);
+	tfx_free(f);
 }
 
 /* A map() answering something other than the four memory errors. */
@@ -447,33 +416,33 @@ static const void *odd_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
 
 static void register_maps_unknown_accessor_errors_to_unbacked(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 	struct sd_host_mem odd = { .map = odd_map };
 	SD_HOST_OPTS(sd_host_register_opts, o, .loc = &f->loc);
 
 	(void)state;
 	assert_sd_err(sd_host_register(&f->reg, &f->cfg, &odd, T_GPA | 1, &o),
 		      f->loc, SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0);
-	fx_free(f);
+	tfx_free(f);
 }
 
 /* ---- registration: the table's own chunks (4.2.3, 4.5) --------------------- */
 
 static void register_rejects_private_table_page(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	tbuild_set(&f->t, 3, 1, false);
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_NOT_SHARED, 0, BITS(0));
 	assert_int_equal(f->st.chunks, 1);
 	assert_false(f->reg.active);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void register_rejects_table_chunk_stuck_odd(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	tbuild_open(&f->t, 0, 100, 5);
@@ -483,12 +452,12 @@ static void register_rejects_table_chunk_stuck_odd(void **state)
 	assert_int_equal(f->st.retries, 9);
 	assert_int_equal(f->st.unsettled, 1);
 	assert_int_equal(f->st.bytes, 128 + 9 * 4);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void register_paused_decides_odd_table_chunk(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	/* A window elsewhere in the table's chunk: fine when paused. */
@@ -507,32 +476,32 @@ static void register_paused_decides_odd_table_chunk(void **state)
 	assert_sd_err(fx_register_flags(f, SD_READ_PAUSED), f->loc, SD_ERR_CHUNK_PENDING, 0,
 		      DESC(0) + 8);
 	assert_int_equal(f->reg.generation, 1);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void register_failure_keeps_previous_registration(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 	struct sd_host_reg before;
 
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
 	before = f->reg;
-	poke(f, HOFF(magic), 8, 0);
+	poke(f, SD_HDR_OFF(magic), 8, 0);
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_HDR_MAGIC, SD_LOC_NONE, 0);
 	assert_reg_unchanged(&f->reg, &before);
-	poke(f, HOFF(magic), 8, SD_MAGIC);
+	poke(f, SD_HDR_OFF(magic), 8, SD_MAGIC);
 	tbuild_set(&f->t, 3, 1, false);
 	assert_sd_err(fx_register(f), f->loc, SD_ERR_TABLE_NOT_SHARED, 0, BITS(0));
 	assert_reg_unchanged(&f->reg, &before);
-	fx_free(f);
+	tfx_free(f);
 }
 
 /* ---- the header after registration ----------------------------------------- */
 
 static void check_header_reports_first_changed_field(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 	static const struct { u64 off; u32 width; u64 at; } cases[] = {
 		{ 0x00, 1, 0x00 }, { 0x0b, 1, 0x0a }, { 0x0c, 4, 0x0c }, { 0x13, 1, 0x10 },
 		{ 0x2f, 1, 0x28 }, { 0x36, 2, 0x34 }, { 0x50, 8, 0x50 }, { 0x6c, 2, 0x68 },
@@ -557,14 +526,14 @@ static void check_header_reports_first_changed_field(void **state)
 	f->m.n = 0;
 	assert_sd_err(sd_host_check_header(&f->reg, &f->mem, &f->loc), f->loc,
 		      SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0);
-	fx_free(f);
+	tfx_free(f);
 }
 
 /* ---- the chunk reader ------------------------------------------------------ */
 
 static void reader_copies_a_stable_chunk(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	tbuild_set(&f->t, 256 + 10, 70, true);		/* chunk 1, pages 10..79 */
@@ -581,12 +550,12 @@ static void reader_copies_a_stable_chunk(void **state)
 	assert_int_equal(f->st.bytes, 4 + 4 + 32 + 4);
 	assert_int_equal(f->st.attempts, 1);
 	assert_int_equal(f->st.summary_chunks, 0);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void reader_skips_bitmap_of_uniform_chunks_unless_strict(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	tbuild_set(&f->t, 512, 256, true);		/* chunk 2 all shared */
@@ -603,12 +572,12 @@ static void reader_skips_bitmap_of_uniform_chunks_unless_strict(void **state)
 		assert_int_equal(f->st.bytes, 12 + 32);
 		assert_int_equal(f->st.summary_chunks, 0);
 	}
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void reader_summary_trusts_uniform_count_strict_checks_bits(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
@@ -623,12 +592,12 @@ static void reader_summary_trusts_uniform_count_strict_checks_bits(void **state)
 	assert_sd_err(fx_read(f, 0, 0, 1), f->loc, SD_ERR_TABLE_NOT_SHARED, 0, BITS(0));
 	assert_sd_err(fx_read(f, 0, SD_READ_STRICT, 1), f->loc, SD_ERR_CHUNK_COUNT, 0,
 		      DESC(0) + 4);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void reader_rejects_count_that_lies(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
@@ -641,13 +610,13 @@ static void reader_rejects_count_that_lies(void **state)
 	tbuild_desc(&f->t, 5)->nr_shared = 0xffffffffu;
 	assert_sd_err(fx_read(f, 5, SD_READ_PAUSED, 1), f->loc, SD_ERR_CHUNK_COUNT, 5,
 		      DESC(5) + 4);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void reader_rejects_bit_past_span_end(void **state)
 {
 	/* 4000 pages: the last chunk (15) covers 160 pages. */
-	struct fx *f = fx_new(0, 4000, T_PPC, T_GPA);
+	struct tfx *f = tfx_new(0, 4000, T_PPC, T_GPA, 4);
 
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
@@ -662,12 +631,12 @@ static void reader_rejects_bit_past_span_end(void **state)
 	tbuild_open(&f->t, 15, 500, 0);
 	assert_sd_err(fx_read(f, 15, SD_READ_PAUSED, 1), f->loc, SD_ERR_CHUNK_PAD, 15,
 		      BITS(15) + 24);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void reader_rejects_private_table_page(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
@@ -675,12 +644,12 @@ static void reader_rejects_private_table_page(void **state)
 	tbuild_set(&f->t, 200, 1, true);	/* keep the chunk non-uniform */
 	assert_sd_err(fx_read(f, 0, 0, 1), f->loc, SD_ERR_TABLE_NOT_SHARED, 0, BITS(0));
 	assert_false(f->ch.summary);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void reader_rejects_odd_count_after_retries(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
@@ -692,12 +661,12 @@ static void reader_rejects_odd_count_after_retries(void **state)
 	assert_int_equal(f->st.unsettled, 1);
 	/* Odd on every attempt: only the count was ever loaded. */
 	assert_int_equal(f->st.bytes, 7 * 4);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void reader_paused_decides_odd_chunk(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
@@ -714,12 +683,12 @@ static void reader_paused_decides_odd_chunk(void **state)
 	/* The count is not checked while a window is open (the writer may be mid-way). */
 	tbuild_desc(&f->t, 2)->nr_shared = 12345;
 	assert_int_equal(fx_read(f, 2, SD_READ_PAUSED, 1), 0);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void reader_paused_rejects_bad_pending_ranges(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 	static const u32 bad[][2] = {
 		{ 0, 0 }, { 256, 1 }, { 255, 2 }, { 1, 0xffffffffu }, { 0xffffffffu, 1 },
 	};
@@ -739,12 +708,12 @@ static void reader_paused_rejects_bad_pending_ranges(void **state)
 		      DESC(0) + 8);
 	tbuild_open(&f->t, 0, 4, 4);
 	assert_int_equal(fx_read(f, 0, SD_READ_PAUSED, 1), 0);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void reader_rejects_bad_arguments(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 	SD_HOST_OPTS(sd_host_read_opts, o, .loc = &f->loc);
 
 	(void)state;
@@ -759,12 +728,12 @@ static void reader_rejects_bad_arguments(void **state)
 		      SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
 	/* NULL options: a live read with the default budget. */
 	assert_int_equal(sd_host_read_chunk(&f->reg, &f->mem, 0, f->scratch, &f->ch, NULL), 0);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void reader_zero_attempts_mean_the_default(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
@@ -776,12 +745,12 @@ static void reader_zero_attempts_mean_the_default(void **state)
 	/* Paused: one attempt, whatever the budget. */
 	assert_int_equal(fx_read(f, 2, SD_READ_PAUSED, 0), 0);
 	assert_int_equal(f->st.attempts, 1);
-	fx_free(f);
+	tfx_free(f);
 }
 
 static void reader_reports_memory_gone_after_registration(void **state)
 {
-	struct fx *f = fx_std();
+	struct tfx *f = fx_std();
 
 	(void)state;
 	assert_int_equal(fx_register(f), 0);
@@ -792,7 +761,7 @@ static void reader_reports_memory_gone_after_registration(void **state)
 	assert_sd_err(fx_read(f, 0, 0, 1), f->loc, SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0);
 	/* Nothing was loaded from guest memory. */
 	assert_int_equal(f->st.bytes, 0);
-	fx_free(f);
+	tfx_free(f);
 }
 
 /* ---- walks report the same errors, at the same place ---------------------- */
@@ -857,7 +826,7 @@ static void walks_report_chunk_errors_with_location(void **state)
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(walk_err_cases); i++) {
 		const struct walk_err_case *c = &walk_err_cases[i];
 		/* 4000 pages so that chunk 15 has padding; the offsets are the same. */
-		struct fx *f = fx_new(0, 4000, T_PPC, T_GPA);
+		struct tfx *f = tfx_new(0, 4000, T_PPC, T_GPA, 4);
 		u64 words = 16 * 4;
 		struct sd_host_incr incr = {
 			.nr_chunks = 16, .seqs = calloc(16, 4), .bits = calloc(words, 8),
@@ -903,7 +872,7 @@ static void walks_report_chunk_errors_with_location(void **state)
 		truns_reset(&r);
 		free(incr.seqs);
 		free(incr.bits);
-		fx_free(f);
+		tfx_free(f);
 	}
 }
 

@@ -44,31 +44,15 @@ static u32 hook_seq_load(const struct sd_chunk_desc *d)
 #define T_GPA		0x3000ULL
 #define DESC(i)		(0x80ULL + 16 * (i))
 #define BITS(i)		(0x180ULL + 32 * (i))
-#define HOFF(f)		((u64)offsetof(struct sd_table_header, f))
 #define ATTEMPT_MAX	(24 + 32)	/* SPEC.md 3.1: bytes per attempt, 256-page chunks */
 
-struct hfx {
-	struct tbuild t;
-	struct tmem m;
-	struct sd_host_mem mem;
-	struct sd_host_cfg cfg;
-	struct sd_host_reg reg;
-	struct sd_host_stats st;
-	struct sd_errloc loc;
-	struct sd_host_chunk ch;
-	u64 scratch[SD_HOST_SCRATCH_WORDS];
-};
 
 static int hfx_setup(void **state)
 {
-	struct hfx *f = calloc(1, sizeof(*f));
+	struct tfx *f = tfx_new(0, 4096, 256, T_GPA, 5);
 
-	tbuild_init(&f->t, 0, 4096, 256, T_GPA);
 	tbuild_set(&f->t, 700, 40, true);		/* chunk 2 non-uniform */
 	tbuild_set(&f->t, 1024, 256, true);		/* chunk 4 all shared */
-	tmem_table(&f->m, &f->t);
-	f->mem = tmem_host(&f->m);
-	f->cfg = tcfg(&f->t, 5);
 	hook_mode = HOOK_OFF;
 	hook_loads = 0;
 	*state = f;
@@ -77,15 +61,14 @@ static int hfx_setup(void **state)
 
 static int hfx_teardown(void **state)
 {
-	struct hfx *f = *state;
+	struct tfx *f = *state;
 
 	hook_mode = HOOK_OFF;
-	tbuild_free(&f->t);
-	free(f);
+	tfx_free(f);
 	return 0;
 }
 
-static int hfx_register_flags(struct hfx *f, u32 flags)
+static int hfx_register_flags(struct tfx *f, u32 flags)
 {
 	SD_HOST_OPTS(sd_host_register_opts, o, .flags = flags, .stats = &f->st, .loc = &f->loc);
 
@@ -94,13 +77,13 @@ static int hfx_register_flags(struct hfx *f, u32 flags)
 	return sd_host_register(&f->reg, &f->cfg, &f->mem, T_GPA | 1, &o);
 }
 
-static int hfx_register(struct hfx *f)
+static int hfx_register(struct tfx *f)
 {
 	return hfx_register_flags(f, 0);
 }
 
 /* A walk reporting into @r; its work and failure into f->st (not reset) and f->loc. */
-static int hfx_walk_more(struct hfx *f, u32 flags, u32 attempts, struct truns *r)
+static int hfx_walk_more(struct tfx *f, u32 flags, u32 attempts, struct truns *r)
 {
 	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = attempts,
 		     .fn = truns_fn, .ctx = r, .stats = &f->st, .loc = &f->loc);
@@ -108,14 +91,14 @@ static int hfx_walk_more(struct hfx *f, u32 flags, u32 attempts, struct truns *r
 	return sd_host_walk(&f->reg, &f->mem, f->scratch, &o);
 }
 
-static int hfx_walk(struct hfx *f, u32 flags, u32 attempts, struct truns *r)
+static int hfx_walk(struct tfx *f, u32 flags, u32 attempts, struct truns *r)
 {
 	memset(&f->st, 0, sizeof(f->st));
 	memset(&f->loc, 0, sizeof(f->loc));
 	return hfx_walk_more(f, flags, attempts, r);
 }
 
-static int hfx_read(struct hfx *f, u64 idx, u32 flags, u32 attempts)
+static int hfx_read(struct tfx *f, u64 idx, u32 flags, u32 attempts)
 {
 	SD_HOST_OPTS(sd_host_read_opts, o, .flags = flags, .max_attempts = attempts,
 		     .stats = &f->st, .loc = &f->loc);
@@ -127,7 +110,7 @@ static int hfx_read(struct hfx *f, u64 idx, u32 flags, u32 attempts)
 
 static void reader_rejects_count_changing_on_every_load(void **state)
 {
-	struct hfx *f = *state;
+	struct tfx *f = *state;
 
 	assert_int_equal(hfx_register(f), 0);
 	hook_mode = HOOK_CHANGING;
@@ -154,7 +137,7 @@ static void reader_rejects_count_changing_on_every_load(void **state)
 
 static void reader_settles_once_count_stops_changing(void **state)
 {
-	struct hfx *f = *state;
+	struct tfx *f = *state;
 
 	assert_int_equal(hfx_register(f), 0);
 	hook_mode = HOOK_CHANGING_FOR_N;
@@ -170,7 +153,7 @@ static void reader_settles_once_count_stops_changing(void **state)
 
 static void walks_bound_work_when_no_count_settles(void **state)
 {
-	struct hfx *f = *state;
+	struct tfx *f = *state;
 	struct truns r = { 0 };
 	struct sd_host_incr incr = { .nr_chunks = 16, .seqs = calloc(16, 4),
 				     .bits = calloc(64, 8) };
@@ -221,7 +204,7 @@ static void walks_bound_work_when_no_count_settles(void **state)
 
 static void counts_stuck_odd_cost_one_load_per_attempt(void **state)
 {
-	struct hfx *f = *state;
+	struct tfx *f = *state;
 	struct truns r = { 0 };
 
 	assert_int_equal(hfx_register(f), 0);
@@ -248,48 +231,48 @@ static void counts_stuck_odd_cost_one_load_per_attempt(void **state)
 
 struct himg {
 	const char *what;
-	void (*hurt)(struct hfx *f);
+	void (*hurt)(struct tfx *f);
 	u32 flags;
 	int err;
 	u64 chunk, off;
 };
 
-static void hurt_popcount(struct hfx *f)
+static void hurt_popcount(struct tfx *f)
 {
 	tbuild_desc(&f->t, 2)->nr_shared = 41;
 }
 
-static void hurt_bit_flipped(struct hfx *f)
+static void hurt_bit_flipped(struct tfx *f)
 {
 	tbuild_bits(&f->t, 9)[3] ^= 1ULL << 17;		/* no window, no count */
 }
 
-static void hurt_pending_outside(struct hfx *f)
+static void hurt_pending_outside(struct tfx *f)
 {
 	tbuild_open(&f->t, 2, 200, 57);
 }
 
-static void hurt_pending_overflow(struct hfx *f)
+static void hurt_pending_overflow(struct tfx *f)
 {
 	tbuild_open(&f->t, 2, 0x80000000u, 0x80000001u);
 }
 
-static void hurt_desc_offset_overflow(struct hfx *f)
+static void hurt_desc_offset_overflow(struct tfx *f)
 {
 	tbuild_hdr(&f->t)->desc_offset = 0xfffffffffffffff0ULL;
 }
 
-static void hurt_bitmap_offset_overflow(struct hfx *f)
+static void hurt_bitmap_offset_overflow(struct tfx *f)
 {
 	tbuild_hdr(&f->t)->bitmap_offset = 0xfffffffffffff000ULL;
 }
 
-static void hurt_span_overflow(struct hfx *f)
+static void hurt_span_overflow(struct tfx *f)
 {
 	tbuild_hdr(&f->t)->first_gfn = 0xffffffffffffff00ULL;
 }
 
-static void hurt_nr_chunks_overflow(struct hfx *f)
+static void hurt_nr_chunks_overflow(struct tfx *f)
 {
 	/* A span that would need 2^40 / 256 chunks: more descriptors than the table holds. */
 	tbuild_hdr(&f->t)->nr_gfns = 1ULL << 40;
@@ -297,22 +280,22 @@ static void hurt_nr_chunks_overflow(struct hfx *f)
 	f->cfg.lim.ram_end_gfn = 4096;
 }
 
-static void hurt_table_size_huge(struct hfx *f)
+static void hurt_table_size_huge(struct tfx *f)
 {
 	tbuild_hdr(&f->t)->table_size = 1ULL << 62;
 }
 
-static void hurt_incompat(struct hfx *f)
+static void hurt_incompat(struct tfx *f)
 {
 	tbuild_hdr(&f->t)->incompat_features = 1ULL << 5;
 }
 
-static void hurt_ram_bigger_than_span(struct hfx *f)
+static void hurt_ram_bigger_than_span(struct tfx *f)
 {
 	f->cfg.lim.ram_end_gfn = 8192;
 }
 
-static void hurt_table_outside_ram(struct hfx *f)
+static void hurt_table_outside_ram(struct tfx *f)
 {
 	/* The span covers 4096 pages, but RAM (memory the host backs) ends before the table. */
 	f->cfg.lim.ram_end_gfn = 2;
@@ -320,38 +303,38 @@ static void hurt_table_outside_ram(struct hfx *f)
 	f->m.n = 0;
 }
 
-static void hurt_table_overlaps_ram_end(struct hfx *f)
+static void hurt_table_overlaps_ram_end(struct tfx *f)
 {
 	f->m.r[0].len = 2048;
 }
 
-static void hurt_truncated(struct hfx *f)
+static void hurt_truncated(struct tfx *f)
 {
 	f->m.r[0].len = 128;		/* the header is all there is */
 }
 
-static void hurt_mmio(struct hfx *f)
+static void hurt_mmio(struct tfx *f)
 {
 	f->m.r[0].kind = TMEM_MMIO;
 }
 
-static void hurt_split(struct hfx *f)
+static void hurt_split(struct tfx *f)
 {
 	f->m.r[0].len = 1024;
 	tmem_add(&f->m, T_GPA + 1024, 3072, f->t.mem + 1024, TMEM_RAM);
 }
 
-static void hurt_table_private(struct hfx *f)
+static void hurt_table_private(struct tfx *f)
 {
 	tbuild_set(&f->t, 3, 1, false);
 }
 
-static void hurt_table_in_window(struct hfx *f)
+static void hurt_table_in_window(struct tfx *f)
 {
 	tbuild_open(&f->t, 0, 0, 100);
 }
 
-static void hurt_pad(struct hfx *f)
+static void hurt_pad(struct tfx *f)
 {
 	/* A 4000-page span: the last chunk (15) has 160 pages. */
 	tbuild_hdr(&f->t)->nr_gfns = 4000;
@@ -368,18 +351,18 @@ static const struct himg himgs[] = {
 	{ "pending overflows", hurt_pending_overflow, SD_READ_PAUSED, SD_ERR_CHUNK_PENDING, 2,
 	  DESC(2) + 8 },
 	{ "desc offset overflows", hurt_desc_offset_overflow, 0, SD_ERR_GEOM_DESC, SD_LOC_NONE,
-	  HOFF(desc_offset) },
+	  SD_HDR_OFF(desc_offset) },
 	{ "bitmap offset overflows", hurt_bitmap_offset_overflow, 0, SD_ERR_GEOM_BITMAP,
-	  SD_LOC_NONE, HOFF(bitmap_offset) },
-	{ "span overflows", hurt_span_overflow, 0, SD_ERR_GEOM_SPAN, SD_LOC_NONE, HOFF(nr_gfns) },
+	  SD_LOC_NONE, SD_HDR_OFF(bitmap_offset) },
+	{ "span overflows", hurt_span_overflow, 0, SD_ERR_GEOM_SPAN, SD_LOC_NONE, SD_HDR_OFF(nr_gfns) },
 	{ "descriptors overflow the table", hurt_nr_chunks_overflow, 0, SD_ERR_GEOM_DESC,
-	  SD_LOC_NONE, HOFF(desc_offset) },
+	  SD_LOC_NONE, SD_HDR_OFF(desc_offset) },
 	{ "table size huge", hurt_table_size_huge, 0, SD_ERR_GEOM_TABLE_SIZE, SD_LOC_NONE,
-	  HOFF(table_size) },
+	  SD_HDR_OFF(table_size) },
 	{ "unknown incompat bit", hurt_incompat, 0, SD_ERR_HDR_INCOMPAT, SD_LOC_NONE,
-	  HOFF(incompat_features) },
+	  SD_HDR_OFF(incompat_features) },
 	{ "geometry misses RAM", hurt_ram_bigger_than_span, 0, SD_ERR_GEOM_RAM, SD_LOC_NONE,
-	  HOFF(first_gfn) },
+	  SD_HDR_OFF(first_gfn) },
 	{ "table outside RAM", hurt_table_outside_ram, 0, SD_ERR_MEM_UNBACKED, SD_LOC_NONE, 0 },
 	{ "table overlaps end of RAM", hurt_table_overlaps_ram_end, 0, SD_ERR_MEM_UNBACKED,
 	  SD_LOC_NONE, 0 },
@@ -397,7 +380,7 @@ static void hostile_images_are_rejected_within_bounds(void **state)
 	(void)state;
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(himgs); i++) {
 		const struct himg *c = &himgs[i];
-		struct hfx *f;
+		struct tfx *f;
 		struct truns r = { 0 };
 		u64 max_bytes;
 		int rc;
@@ -427,7 +410,7 @@ static void hostile_images_are_rejected_within_bounds(void **state)
 
 static void host_keeps_its_header_copy_after_guest_rewrites_it(void **state)
 {
-	struct hfx *f = *state;
+	struct tfx *f = *state;
 	struct truns before = { 0 }, after = { 0 };
 	struct sd_table_header *h = tbuild_hdr(&f->t);
 	struct sd_host_stats st_before;
@@ -449,13 +432,13 @@ static void host_keeps_its_header_copy_after_guest_rewrites_it(void **state)
 	assert_int_equal(f->reg.geom.nr_gfns, 4096);
 	/* Only a comparison notices, naming the first changed field. */
 	assert_sd_err(sd_host_check_header(&f->reg, &f->mem, &f->loc), f->loc,
-		      SD_ERR_HDR_CHANGED, SD_LOC_NONE, HOFF(magic));
+		      SD_ERR_HDR_CHANGED, SD_LOC_NONE, SD_HDR_OFF(magic));
 	h->magic = SD_MAGIC;
 	assert_sd_err(sd_host_check_header(&f->reg, &f->mem, &f->loc), f->loc,
-		      SD_ERR_HDR_CHANGED, SD_LOC_NONE, HOFF(nr_gfns));
+		      SD_ERR_HDR_CHANGED, SD_LOC_NONE, SD_HDR_OFF(nr_gfns));
 	/* And re-registering now fails, leaving the old registration in place. */
 	assert_sd_err(hfx_register(f), f->loc, SD_ERR_GEOM_NR_CHUNKS, SD_LOC_NONE,
-		      HOFF(nr_chunks));
+		      SD_HDR_OFF(nr_chunks));
 	assert_int_equal(f->reg.generation, 1);
 	truns_reset(&before);
 	truns_reset(&after);
@@ -470,22 +453,22 @@ static void random_damage_is_bounded_and_agrees_with_reference(void **state)
 
 	(void)state;
 	for (int round = 0; round < 3000; round++) {
-		struct hfx *f;
+		struct tfx *f;
 		struct truns r = { 0 };
 		struct tcheck_stats ref;
 		struct sd_limits lim;
 		struct sd_errloc rloc;
-		u32 flags = (trand(&seed) & 1) ? SD_READ_PAUSED : 0;
-		int nmut = 1 + (int)(trand(&seed) % 4);
+		u32 flags = (sd_splitmix64(&seed) & 1) ? SD_READ_PAUSED : 0;
+		int nmut = 1 + (int)(sd_splitmix64(&seed) % 4);
 		int rc, want;
 
 		hfx_setup((void **)&f);
 		for (int i = 0; i < nmut; i++) {
-			u64 off = trand(&seed) % 1024;	/* header, descriptors, bitmap */
-			u8 v = (u8)trand(&seed);
+			u64 off = sd_splitmix64(&seed) % 1024;	/* header, descriptors, bitmap */
+			u8 v = (u8)sd_splitmix64(&seed);
 
-			if (trand(&seed) & 1)
-				v = (u8)(1u << (trand(&seed) % 8)) ^ f->t.mem[off];
+			if (sd_splitmix64(&seed) & 1)
+				v = (u8)(1u << (sd_splitmix64(&seed) % 8)) ^ f->t.mem[off];
 			f->t.mem[off] = v;
 		}
 		lim = f->cfg.lim;

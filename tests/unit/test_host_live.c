@@ -60,9 +60,9 @@ static void *writer(void *arg)
 		u32 pages = chunk_pages(idx);
 		/* Never page 0 of chunk 0: the table lives there. */
 		u32 lo = idx == 0 ? 1 : 0;
-		u32 first = lo + (u32)(trand(&seed) % (pages - lo));
-		u32 count = 1 + (u32)(trand(&seed) % SD_MIN(pages - first, 70u));
-		bool shared = trand(&seed) & 1;
+		u32 first = lo + (u32)(sd_splitmix64(&seed) % (pages - lo));
+		u32 count = 1 + (u32)(sd_splitmix64(&seed) % SD_MIN(pages - first, 70u));
+		bool shared = sd_splitmix64(&seed) & 1;
 		struct sd_chunk_desc *d = tbuild_desc(&L->t, idx);
 		u64 *bits = tbuild_bits(&L->t, idx);
 		u64 nw[WORDS];
@@ -175,10 +175,10 @@ static void live_run(bool copy)
 
 	assert_int_equal(pthread_create(&th, NULL, writer, L), 0);
 	while (!__atomic_load_n(&L->done, __ATOMIC_ACQUIRE)) {
-		u64 idx = trand(&seed) % NR_CHUNKS;
+		u64 idx = sd_splitmix64(&seed) % NR_CHUNKS;
 		int rc;
 
-		ro.flags = (trand(&seed) & 1) ? SD_READ_STRICT : 0;
+		ro.flags = (sd_splitmix64(&seed) & 1) ? SD_READ_STRICT : 0;
 		rc = sd_host_read_chunk(&reg, &mem, idx, scratch, &ch, &ro);
 
 		reads++;

@@ -191,24 +191,24 @@ static void walk_random_tables_match_reference(void **state)
 
 	(void)state;
 	for (int round = 0; round < 150; round++) {
-		u32 ppc = 64u << (trand(&seed) % 6);
-		u64 n = 1 + trand(&seed) % 30000;
-		sd_gfn_t first = trand(&seed) % 5000;
+		u32 ppc = 64u << (sd_splitmix64(&seed) % 6);
+		u64 n = 1 + sd_splitmix64(&seed) % 30000;
+		sd_gfn_t first = sd_splitmix64(&seed) % 5000;
 		struct sd_geom g;
 		sd_gfn_t tg;
 		struct tfx *f;
 		struct truns got = { 0 }, want = { 0 };
-		int ops = (int)(trand(&seed) % 40);
+		int ops = (int)(sd_splitmix64(&seed) % 40);
 
 		assert_int_equal(sd_geom_compute(&g, first, n, ppc), 0);
 		if ((g.table_size >> 12) > n)
 			continue;
-		tg = first + trand(&seed) % (n - (g.table_size >> 12) + 1);
+		tg = first + sd_splitmix64(&seed) % (n - (g.table_size >> 12) + 1);
 		f = wfx_new(first, n, ppc, tg << 12);
 		for (int i = 0; i < ops; i++) {
-			u64 a = trand(&seed) % n;
-			u64 len = 1 + trand(&seed) % SD_MIN(n - a, (u64)3 * ppc);
-			bool sh = trand(&seed) & 1;
+			u64 a = sd_splitmix64(&seed) % n;
+			u64 len = 1 + sd_splitmix64(&seed) % SD_MIN(n - a, (u64)3 * ppc);
+			bool sh = sd_splitmix64(&seed) & 1;
 
 			/* Never make the table private: that is a different test. */
 			if (!sh && a < tg - first + (g.table_size >> 12) && a + len > tg - first)
@@ -227,11 +227,11 @@ static void walk_random_tables_match_reference(void **state)
 		/* Windows left open on chunks without table pages: a paused walk decides them. */
 		for (u64 idx = 0; idx < g.nr_chunks; idx++) {
 			u32 pages = sd_geom_chunk_pages(&g, idx);
-			u32 pf = (u32)(trand(&seed) % pages);
-			u32 pc = 1 + (u32)(trand(&seed) % (pages - pf));
+			u32 pf = (u32)(sd_splitmix64(&seed) % pages);
+			u32 pc = 1 + (u32)(sd_splitmix64(&seed) % (pages - pf));
 			u64 rel_t = tg - first;
 
-			if ((trand(&seed) & 3) || (rel_t >> g.chunk_shift) == idx ||
+			if ((sd_splitmix64(&seed) & 3) || (rel_t >> g.chunk_shift) == idx ||
 			    ((rel_t + (g.table_size >> 12) - 1) >> g.chunk_shift) == idx)
 				continue;
 			tbuild_open(&f->t, idx, pf, pc);
@@ -351,8 +351,8 @@ static void incr_reports_exactly_the_changed_pages(void **state)
 
 	(void)state;
 	for (int round = 0; round < 60; round++) {
-		u32 ppc = 64u << (trand(&seed) % 5);
-		u64 n = 2000 + trand(&seed) % 20000;
+		u32 ppc = 64u << (sd_splitmix64(&seed) % 5);
+		u64 n = 2000 + sd_splitmix64(&seed) % 20000;
 		struct tfx *f = wfx_new(0, n, ppc, 0);
 		struct truns got = { 0 }, want = { 0 };
 		u64 tpages = f->t.g.table_size >> 12;
@@ -362,16 +362,16 @@ static void incr_reports_exactly_the_changed_pages(void **state)
 		want_changes(f, &want);			/* sync the reference */
 		truns_reset(&want);
 		for (int pass = 0; pass < 12; pass++) {
-			int ops = (int)(trand(&seed) % 30);
+			int ops = (int)(sd_splitmix64(&seed) % 30);
 			u64 moved = 0;
 
 			for (u64 i = 0; i < f->t.g.nr_chunks; i++)
 				((u32 *)before_seq)[i] = tbuild_desc(&f->t, i)->seq;
 			for (int i = 0; i < ops; i++) {
-				u64 a = tpages + trand(&seed) % (n - tpages);
-				u64 len = 1 + trand(&seed) % SD_MIN(n - a, (u64)2 * ppc + 3);
+				u64 a = tpages + sd_splitmix64(&seed) % (n - tpages);
+				u64 len = 1 + sd_splitmix64(&seed) % SD_MIN(n - a, (u64)2 * ppc + 3);
 
-				tbuild_set(&f->t, a, len, trand(&seed) & 1);
+				tbuild_set(&f->t, a, len, sd_splitmix64(&seed) & 1);
 			}
 			for (u64 i = 0; i < f->t.g.nr_chunks; i++)
 				moved += ((u32 *)before_seq)[i] != tbuild_desc(&f->t, i)->seq;
@@ -464,8 +464,8 @@ static void incr_random_paused_windows_match_reference(void **state)
 
 	(void)state;
 	for (int round = 0; round < 40; round++) {
-		u32 ppc = 64u << (trand(&seed) % 4);
-		u64 n = 3000 + trand(&seed) % 10000;
+		u32 ppc = 64u << (sd_splitmix64(&seed) % 4);
+		u64 n = 3000 + sd_splitmix64(&seed) % 10000;
 		struct tfx *f = wfx_new(0, n, ppc, 0);
 		struct truns got = { 0 }, want = { 0 };
 		u64 tchunks = ((f->t.g.table_size >> 12) - 1) / ppc + 1;
@@ -477,21 +477,21 @@ static void incr_random_paused_windows_match_reference(void **state)
 		truns_reset(&want);
 		for (int pass = 0; pass < 10; pass++) {
 			for (int i = 0; i < 20; i++) {
-				u64 a = tpages + trand(&seed) % (n - tpages);
+				u64 a = tpages + sd_splitmix64(&seed) % (n - tpages);
 				u64 idx = a / ppc;
 				u32 pages = sd_geom_chunk_pages(&f->t.g, idx);
 				u32 rel = (u32)(a % ppc);
 
 				if (open[idx]) {
-					close_window(&f->t, idx, trand(&seed) & 1);
+					close_window(&f->t, idx, sd_splitmix64(&seed) & 1);
 					open[idx] = 0;
-				} else if (trand(&seed) % 3 == 0) {
+				} else if (sd_splitmix64(&seed) % 3 == 0) {
 					tbuild_open(&f->t, idx, rel,
-						    1 + (u32)(trand(&seed) % (pages - rel)));
+						    1 + (u32)(sd_splitmix64(&seed) % (pages - rel)));
 					open[idx] = 1;
 				} else {
-					tbuild_set(&f->t, a, 1 + trand(&seed) % (pages - rel),
-						   trand(&seed) & 1);
+					tbuild_set(&f->t, a, 1 + sd_splitmix64(&seed) % (pages - rel),
+						   sd_splitmix64(&seed) & 1);
 				}
 			}
 			want_changes(f, &want);

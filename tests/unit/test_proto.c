@@ -10,7 +10,6 @@
 #include "sd_test.h"
 
 #define GIB_PAGES	(1ULL << 18)
-#define HOFF(f)		((u64)offsetof(struct sd_table_header, f))
 
 /* ---- geometry ---------------------------------------------------------- */
 
@@ -172,7 +171,7 @@ static void hdr_rejects_bad_magic(void **state)
 	struct hfix *f = *state;
 
 	tbuild_hdr(&f->t)->magic ^= 1ULL << 63;
-	assert_sd_err(hvalidate(f), f->loc, SD_ERR_HDR_MAGIC, SD_LOC_NONE, HOFF(magic));
+	assert_sd_err(hvalidate(f), f->loc, SD_ERR_HDR_MAGIC, SD_LOC_NONE, SD_HDR_OFF(magic));
 }
 
 static void hdr_rejects_other_major(void **state)
@@ -180,9 +179,9 @@ static void hdr_rejects_other_major(void **state)
 	struct hfix *f = *state;
 
 	tbuild_hdr(&f->t)->abi_major = 2;
-	assert_sd_err(hvalidate(f), f->loc, SD_ERR_HDR_MAJOR, SD_LOC_NONE, HOFF(abi_major));
+	assert_sd_err(hvalidate(f), f->loc, SD_ERR_HDR_MAJOR, SD_LOC_NONE, SD_HDR_OFF(abi_major));
 	tbuild_hdr(&f->t)->abi_major = 0;
-	assert_sd_err(hvalidate(f), f->loc, SD_ERR_HDR_MAJOR, SD_LOC_NONE, HOFF(abi_major));
+	assert_sd_err(hvalidate(f), f->loc, SD_ERR_HDR_MAJOR, SD_LOC_NONE, SD_HDR_OFF(abi_major));
 }
 
 static void hdr_accepts_newer_minor_compat_bits_and_reserved(void **state)
@@ -203,7 +202,7 @@ static void hdr_rejects_bad_header_size(void **state)
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(bad); i++) {
 		tbuild_hdr(&f->t)->header_size = bad[i];
 		assert_sd_err(hvalidate(f), f->loc, SD_ERR_HDR_SIZE, SD_LOC_NONE,
-			      HOFF(header_size));
+			      SD_HDR_OFF(header_size));
 	}
 }
 
@@ -215,7 +214,7 @@ static void hdr_accepts_larger_header_before_descriptors(void **state)
 	assert_int_equal(hvalidate(f), 0);
 	/* A bigger header from a later minor must end before the descriptors. */
 	tbuild_hdr(&f->t)->header_size = 136;
-	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_DESC, SD_LOC_NONE, HOFF(desc_offset));
+	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_DESC, SD_LOC_NONE, SD_HDR_OFF(desc_offset));
 }
 
 static void hdr_rejects_unknown_incompat_bits(void **state)
@@ -225,7 +224,7 @@ static void hdr_rejects_unknown_incompat_bits(void **state)
 	for (unsigned b = 0; b < 64; b += 21) {
 		tbuild_hdr(&f->t)->incompat_features = 1ULL << b;
 		assert_sd_err(hvalidate(f), f->loc, SD_ERR_HDR_INCOMPAT, SD_LOC_NONE,
-			      HOFF(incompat_features));
+			      SD_HDR_OFF(incompat_features));
 	}
 }
 
@@ -235,7 +234,7 @@ static void hdr_rejects_page_shift(void **state)
 
 	tbuild_hdr(&f->t)->page_shift = 21;
 	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_PAGE_SHIFT, SD_LOC_NONE,
-		      HOFF(page_shift));
+		      SD_HDR_OFF(page_shift));
 }
 
 static void hdr_rejects_chunk_size(void **state)
@@ -244,13 +243,13 @@ static void hdr_rejects_chunk_size(void **state)
 
 	tbuild_hdr(&f->t)->pages_per_chunk = 1000;
 	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_CHUNK, SD_LOC_NONE,
-		      HOFF(pages_per_chunk));
+		      SD_HDR_OFF(pages_per_chunk));
 	tbuild_hdr(&f->t)->pages_per_chunk = 65536;
 	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_CHUNK, SD_LOC_NONE,
-		      HOFF(pages_per_chunk));
+		      SD_HDR_OFF(pages_per_chunk));
 	tbuild_hdr(&f->t)->pages_per_chunk = 0;
 	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_CHUNK, SD_LOC_NONE,
-		      HOFF(pages_per_chunk));
+		      SD_HDR_OFF(pages_per_chunk));
 }
 
 static void hdr_rejects_empty_span(void **state)
@@ -258,7 +257,7 @@ static void hdr_rejects_empty_span(void **state)
 	struct hfix *f = *state;
 
 	tbuild_hdr(&f->t)->nr_gfns = 0;
-	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_EMPTY, SD_LOC_NONE, HOFF(nr_gfns));
+	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_EMPTY, SD_LOC_NONE, SD_HDR_OFF(nr_gfns));
 }
 
 static void hdr_rejects_span_past_limit(void **state)
@@ -267,14 +266,14 @@ static void hdr_rejects_span_past_limit(void **state)
 
 	/* Beyond the host's limit for this guest... */
 	f->lim.gfn_limit = 16383;
-	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, HOFF(nr_gfns));
+	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, SD_HDR_OFF(nr_gfns));
 	/* ...and a huge claimed geometry whose sum would wrap. */
 	f->lim.gfn_limit = ~0ULL;
 	tbuild_hdr(&f->t)->first_gfn = ~0ULL - 10;
-	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, HOFF(nr_gfns));
+	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, SD_HDR_OFF(nr_gfns));
 	tbuild_hdr(&f->t)->first_gfn = 0;
 	tbuild_hdr(&f->t)->nr_gfns = ~0ULL;
-	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, HOFF(nr_gfns));
+	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_SPAN, SD_LOC_NONE, SD_HDR_OFF(nr_gfns));
 }
 
 static void hdr_rejects_wrong_chunk_count(void **state)
@@ -283,10 +282,10 @@ static void hdr_rejects_wrong_chunk_count(void **state)
 
 	tbuild_hdr(&f->t)->nr_chunks = 15;
 	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_NR_CHUNKS, SD_LOC_NONE,
-		      HOFF(nr_chunks));
+		      SD_HDR_OFF(nr_chunks));
 	tbuild_hdr(&f->t)->nr_chunks = 1ULL << 60;
 	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_NR_CHUNKS, SD_LOC_NONE,
-		      HOFF(nr_chunks));
+		      SD_HDR_OFF(nr_chunks));
 }
 
 static void hdr_rejects_bad_table_size(void **state)
@@ -298,7 +297,7 @@ static void hdr_rejects_bad_table_size(void **state)
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(bad); i++) {
 		tbuild_hdr(&f->t)->table_size = bad[i];
 		assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_TABLE_SIZE, SD_LOC_NONE,
-			      HOFF(table_size));
+			      SD_HDR_OFF(table_size));
 	}
 }
 
@@ -317,7 +316,7 @@ static void hdr_rejects_misplaced_descriptors(void **state)
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(bad); i++) {
 		h->desc_offset = bad[i];
 		assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_DESC, SD_LOC_NONE,
-			      HOFF(desc_offset));
+			      SD_HDR_OFF(desc_offset));
 	}
 }
 
@@ -338,7 +337,7 @@ static void hdr_rejects_misplaced_bitmap(void **state)
 	for (unsigned i = 0; i < SD_ARRAY_SIZE(bad); i++) {
 		h->bitmap_offset = bad[i];
 		assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_BITMAP, SD_LOC_NONE,
-			      HOFF(bitmap_offset));
+			      SD_HDR_OFF(bitmap_offset));
 	}
 }
 
@@ -360,12 +359,12 @@ static void hdr_rejects_span_not_covering_ram(void **state)
 	struct hfix *f = *state;
 
 	f->lim.ram_end_gfn = 16385;
-	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, HOFF(first_gfn));
+	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, SD_HDR_OFF(first_gfn));
 	f->lim.ram_end_gfn = 16384;
 	tbuild_hdr(&f->t)->first_gfn = 1;
 	tbuild_hdr(&f->t)->nr_gfns = 16383;
 	tbuild_hdr(&f->t)->nr_chunks = 16;
-	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, HOFF(first_gfn));
+	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_RAM, SD_LOC_NONE, SD_HDR_OFF(first_gfn));
 }
 
 static void hdr_rejects_table_outside_span(void **state)
@@ -375,10 +374,10 @@ static void hdr_rejects_table_outside_span(void **state)
 
 	f->t.gpa = 16384ULL << 12;		/* starts at the span's end */
 	assert_sd_err(hvalidate(f), f->loc, SD_ERR_TABLE_PLACEMENT, SD_LOC_NONE,
-		      HOFF(table_size));
+		      SD_HDR_OFF(table_size));
 	f->t.gpa = (16384ULL - pages + 1) << 12;	/* last page hangs over */
 	assert_sd_err(hvalidate(f), f->loc, SD_ERR_TABLE_PLACEMENT, SD_LOC_NONE,
-		      HOFF(table_size));
+		      SD_HDR_OFF(table_size));
 	f->t.gpa = (16384ULL - pages) << 12;	/* ends exactly at the end: fine */
 	assert_int_equal(hvalidate(f), 0);
 	/* Below a span that starts above zero. */
@@ -387,7 +386,7 @@ static void hdr_rejects_table_outside_span(void **state)
 	f->lim.ram_end_gfn = 0x10 + 16384;
 	f->t.gpa = 0x0f000;
 	assert_sd_err(hvalidate(f), f->loc, SD_ERR_TABLE_PLACEMENT, SD_LOC_NONE,
-		      HOFF(table_size));
+		      SD_HDR_OFF(table_size));
 }
 
 static void hdr_checks_in_spec_order(void **state)
@@ -399,9 +398,9 @@ static void hdr_checks_in_spec_order(void **state)
 	h->page_shift = 13;
 	h->table_size = 5;
 	assert_sd_err(hvalidate(f), f->loc, SD_ERR_GEOM_PAGE_SHIFT, SD_LOC_NONE,
-		      HOFF(page_shift));
+		      SD_HDR_OFF(page_shift));
 	h->magic = 0;
-	assert_sd_err(hvalidate(f), f->loc, SD_ERR_HDR_MAGIC, SD_LOC_NONE, HOFF(magic));
+	assert_sd_err(hvalidate(f), f->loc, SD_ERR_HDR_MAGIC, SD_LOC_NONE, SD_HDR_OFF(magic));
 }
 
 /* ---- chunk validation ---------------------------------------------------- */

@@ -41,6 +41,7 @@ struct cli_image {
 	const u8 *base;		/* NULL when the file is empty */
 	void *map;		/* the mapping, for munmap */
 	u64 size;
+	struct sd_host_flat flat;	/* what cli_image_mem() reads: all of it */
 };
 
 /* Open and map @path; prints its own error and returns EXIT_USAGE on failure. */

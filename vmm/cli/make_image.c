@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "sd_guest.h"
+#include "sd_rand.h"
 
 enum pattern { PAT_TYPICAL, PAT_FRAGMENTED, PAT_ALL_PRIVATE, PAT_ALL_SHARED, PAT_RANDOM };
 
@@ -52,16 +53,6 @@ static const char make_image_help[] =
 	"  --json             print one JSON object (table_gpa, table_bytes, ...)\n"
 	"\n"
 	"Exit status: 0 written, 2 usage or I/O error.\n";
-
-/* splitmix64 */
-static u64 rnd(u64 *s)
-{
-	u64 z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 static int share_one(struct sd_guest *g, sd_gfn_t gfn, u64 n)
 {
@@ -112,11 +103,11 @@ static int fill_typical(struct sd_guest *g, u64 nr, sd_gfn_t table_gfn, u64 *see
 			return rc;
 	}
 	/* The decrypted .bss: a few pages just above a kernel loaded at 16 MiB. */
-	rc = share(g, nr > 64 * MIB_PAGES ? 16 * MIB_PAGES + 4096 + rnd(seed) % 1024 :
-		   rnd(seed) % (nr - 8), 8);
+	rc = share(g, nr > 64 * MIB_PAGES ? 16 * MIB_PAGES + 4096 + sd_splitmix64(seed) % 1024 :
+		   sd_splitmix64(seed) % (nr - 8), 8);
 	/* Per-CPU paravirt pages (steal time, async PF, PV EOI) of 4 vCPUs, DMA pages. */
 	for (int i = 0; !rc && i < 4 * 3 + 24; i++)
-		rc = share(g, rnd(seed) % nr, 1);
+		rc = share(g, sd_splitmix64(seed) % nr, 1);
 	return rc;
 }
 
@@ -126,10 +117,10 @@ static int fill_fragmented(struct sd_guest *g, u64 nr, u64 *seed)
 	int rc = 0;
 
 	while (!rc) {
-		p += 1 + rnd(seed) % 128;		/* a private run */
+		p += 1 + sd_splitmix64(seed) % 128;		/* a private run */
 		if (p >= nr)
 			break;
-		rc = share(g, p, SD_MIN(1 + rnd(seed) % 32, nr - p));
+		rc = share(g, p, SD_MIN(1 + sd_splitmix64(seed) % 32, nr - p));
 		p += 32;
 	}
 	return rc;
@@ -140,7 +131,7 @@ static int fill_random(struct sd_guest *g, u64 nr, u64 *seed)
 	int rc = 0;
 
 	for (sd_gfn_t base = 0; base < nr && !rc; base += 64) {
-		u64 w = rnd(seed);
+		u64 w = sd_splitmix64(seed);
 
 		if (nr - base < 64)
 			w &= (1ULL << (nr - base)) - 1;
@@ -170,23 +161,6 @@ static int mk_count_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state state)
 	c->pages += n;
 	c->extents++;
 	return 0;
-}
-
-struct mk_mem {
-	const u8 *table;
-	sd_gpa_t gpa;
-	u64 bytes;
-};
-
-static const void *mk_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
-{
-	const struct mk_mem *m = ctx;
-
-	if (gpa < m->gpa || gpa - m->gpa > m->bytes || len > m->bytes - (gpa - m->gpa)) {
-		*err = -SD_ERR_MEM_UNBACKED;
-		return NULL;
-	}
-	return m->table + (gpa - m->gpa);
 }
 
 /* What the command line asked for. */
@@ -295,7 +269,7 @@ static int mk_layout(const struct mk_opts *o, struct mk_image *im, u64 *rng)
 	/* The table goes at the end of RAM (random: anywhere). */
 	im->table_gfn = im->nr - (im->table_bytes >> SD_PAGE_SHIFT);
 	if (o->pat == PAT_RANDOM)
-		im->table_gfn = rnd(rng) % (im->table_gfn + 1);
+		im->table_gfn = sd_splitmix64(rng) % (im->table_gfn + 1);
 	return 0;
 }
 
@@ -350,8 +324,8 @@ static int mk_fill(const struct mk_opts *o, struct mk_image *im, u64 *rng)
 static int mk_verify(const struct mk_image *im, struct mk_count *cnt)
 {
 	static u64 scratch[SD_HOST_SCRATCH_WORDS];
-	struct mk_mem mm = { im->map, im->table_gfn << SD_PAGE_SHIFT, im->table_bytes };
-	struct sd_host_mem hmem = { .map = mk_map, .ctx = &mm };
+	struct sd_host_flat flat = { im->map, im->table_gfn << SD_PAGE_SHIFT, im->table_bytes };
+	struct sd_host_mem hmem = sd_host_mem_flat(&flat);
 	struct sd_host_cfg cfg = { .lim = { 0, im->nr, SD_GFN_LIMIT, im->table_bytes },
 				   .phys_bits = 52, .max_attempts = 1 };
 	struct sd_host_reg reg = { 0 };
@@ -359,7 +333,7 @@ static int mk_verify(const struct mk_image *im, struct mk_count *cnt)
 	SD_HOST_OPTS(sd_host_register_opts, ro, .loc = &loc);
 	SD_HOST_OPTS(sd_host_walk_opts, wo, .flags = SD_READ_STRICT, .max_attempts = 1,
 		     .fn = mk_count_fn, .ctx = cnt, .loc = &loc);
-	int rc = sd_host_register(&reg, &cfg, &hmem, mm.gpa | SD_REG_ENABLE, &ro);
+	int rc = sd_host_register(&reg, &cfg, &hmem, flat.gpa | SD_REG_ENABLE, &ro);
 
 	if (!rc)
 		rc = sd_host_walk(&reg, &hmem, scratch, &wo);

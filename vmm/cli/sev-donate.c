@@ -160,20 +160,10 @@ void cli_image_close(struct cli_image *img)
 	img->base = NULL;
 }
 
-static const void *cli_image_map(void *ctx, sd_gpa_t gpa, u64 len, int *err)
-{
-	const struct cli_image *img = ctx;
-
-	if (gpa >= img->size || len > img->size - gpa) {
-		*err = -SD_ERR_MEM_UNBACKED;
-		return NULL;
-	}
-	return img->base + gpa;
-}
-
 struct sd_host_mem cli_image_mem(struct cli_image *img)
 {
-	return (struct sd_host_mem){ .map = cli_image_map, .ctx = img };
+	img->flat = (struct sd_host_flat){ .base = img->base, .gpa = 0, .bytes = img->size };
+	return sd_host_mem_flat(&img->flat);
 }
 
 struct sd_host_cfg cli_image_cfg(const struct cli_image *img, u32 attempts)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # vmm/kvm/: the VMM library on /dev/kvm, the test guest's runtime, and how a
 # KVM test program is built. Read after proto/, guest/ and host/, so SD_SRCS
 # already lists them.

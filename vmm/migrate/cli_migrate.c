@@ -64,6 +64,8 @@ static const char usage[] =
 	"                    guest-span-beyond-ram (a hostile guest: its table spans 2x RAM),\n"
 	"                    no-transport (the VMM offers no transport: the guest cannot register)\n"
 	"  --timeout MS      deadline for every accept, connect, send and receive (default 10000)\n"
+	"  --accept-timeout MS  destination: how long to wait for a source to connect\n"
+	"                    (default: --timeout)\n"
 	"  --json            print the report as JSON\n"
 	"  --quiet           no progress lines\n"
 	"\n"
@@ -294,6 +296,13 @@ static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_sou
 	dopt.listen = addr;
 	dopt.ram_bytes = dest_ram;
 	dopt.verbose = false;
+	/*
+	 * The source connects only after booting its guest and the warm-up,
+	 * which a loaded machine can stretch past --timeout: here the
+	 * destination waits for it as long as we wait for the source, and we
+	 * stop it at once if the source ends without connecting.
+	 */
+	dopt.accept_timeout_ms = src_ms;
 	so.connect = addr;
 	if (child_start(&dc, true, &dopt, rdy[1], dr, sizeof(*dr))) {
 		perror("sev-donate migrate: fork");
@@ -418,7 +427,7 @@ static int run_demo(const struct sd_mig_opts *o, u64 dest_ram, u64 runs, bool js
 
 enum { O_DEMO = 256, O_SOURCE, O_DEST, O_CONNECT, O_LISTEN, O_RAM, O_DEST_RAM, O_PPC, O_SEED,
        O_RUNS, O_PASSES, O_WARMUP, O_AFTER, O_INJECT, O_GUEST, O_JSON, O_QUIET, O_HELP,
-       O_TIMEOUT };
+       O_TIMEOUT, O_ACCEPT_TIMEOUT };
 
 static const struct option long_opts[] = {
 	{ "demo", no_argument, NULL, O_DEMO }, { "source", no_argument, NULL, O_SOURCE },
@@ -434,6 +443,7 @@ static const struct option long_opts[] = {
 	{ "guest", required_argument, NULL, O_GUEST }, { "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, O_QUIET }, { "help", no_argument, NULL, O_HELP },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "accept-timeout", required_argument, NULL, O_ACCEPT_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -498,6 +508,10 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 	case O_TIMEOUT:
 		rc = opt_u64("--timeout", arg, 100, 3600000, &v);
 		o->timeout_ms = (u32)v;
+		break;
+	case O_ACCEPT_TIMEOUT:
+		rc = opt_u64("--accept-timeout", arg, 100, 86400000, &v);
+		o->accept_timeout_ms = (u32)v;
 		break;
 	case O_INJECT:
 		if (!parse_inject(o, arg))

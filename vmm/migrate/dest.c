@@ -188,7 +188,8 @@ int sd_mig_dest_receive(struct demo_vm *d, const struct sd_mig_opts *o,
 	if (o->on_listening)
 		o->on_listening(o->cb_ctx, bound);
 	/* --timeout covers the wait for a source too: nobody comes, nothing runs. */
-	fd = sd_mig_accept(lfd, bound, o->timeout_ms, &st);
+	fd = sd_mig_accept(lfd, bound, o->accept_timeout_ms ? o->accept_timeout_ms : o->timeout_ms,
+			   &st);
 	close(lfd);
 	if (!strncmp(bound, "unix:", 5))
 		unlink(bound + 5);

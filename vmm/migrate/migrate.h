@@ -37,6 +37,7 @@ struct sd_mig_opts {
 	u32 warmup_ms;		/* source: churn before migrating */
 	u32 after_ms;		/* churn after resuming, before the guest checks itself */
 	u32 timeout_ms;		/* deadline for every accept, connect, send and receive */
+	u32 accept_timeout_ms;	/* destination: for the source to connect (0: timeout_ms) */
 	bool verbose;		/* progress per pass on stderr */
 	struct sd_mig_faults faults;
 	/* Destination: called once listening, with the address bound (port 0 resolved). */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
 # vmm/migrate/: the migration stream (docs/STREAM.md), its SEV stand-in and its
 # transport (build/libsdmig.a, linked by tests); the source and destination
 # VMMs and the demo guest they migrate (linked into the CLI as `sev-donate

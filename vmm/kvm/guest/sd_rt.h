@@ -13,6 +13,7 @@
 #include "sd_types.h"
 #include "barrier.h"
 #include "sd_kvm_abi.h"
+#include "sd_rand.h"
 
 /* The test's guest entry point, at CPL 3, once per vCPU. */
 void guest_main(u32 vcpu_id);
@@ -117,11 +118,7 @@ struct sd_rt_rng {
 
 static inline u64 sd_rt_rand(struct sd_rt_rng *r)
 {
-	u64 z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return sd_splitmix64(&r->s);
 }
 
 /* Uniform-enough in [0, n), n > 0. */
