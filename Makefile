@@ -123,7 +123,7 @@ MODULES := \
 	bench/baseline bench/kvm bench \
 	tests tests/unit tests/kvm tests/cli tests/migrate tests/packaging tests/fuzz tests/linux tests/nested \
 	tests/model \
-	guest/linux
+	guest/linux tests/nested/kmod
 CLI_BIN := $(BUILD)/sev-donate
 
 # $(call script_wrapper,PROGRAM,SCRIPT,PREREQUISITES,ARGUMENTS): PROGRAM is a
@@ -203,8 +203,10 @@ all: $(LIBSD) $(BINS) $(CHECK_BINS)
 clean:
 	rm -rf build
 	rm -f guest/linux/*.ko guest/linux/*.mod guest/linux/*.mod.c guest/linux/modules.order \
-	      guest/linux/Module.symvers guest/*.o guest/linux/*.o proto/*.o
-	find guest proto -name '.*.cmd' -delete
+	      guest/linux/Module.symvers guest/*.o guest/linux/*.o proto/*.o host/*.o \
+	      tests/nested/kmod/*.ko tests/nested/kmod/*.mod tests/nested/kmod/*.mod.c \
+	      tests/nested/kmod/*.o tests/nested/kmod/modules.order tests/nested/kmod/Module.symvers
+	find guest proto host tests/nested/kmod -name '.*.cmd' -delete
 
 help:
 	@sed -n 's/^#> //p' $(MAKEFILE_LIST)

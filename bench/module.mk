@@ -19,7 +19,15 @@ BENCH_MIGRATE := $(BUILD)/bench/bench_migrate
 $(eval $(call script_wrapper,$(BENCH_MIGRATE),bench/bench-migrate.sh,$(CLI_BIN),$(CURDIR)/$(CLI_BIN)))
 BENCH_EXTRA_BINS += $(BENCH_MIGRATE)
 
-# A full run writes bench/results.{md,json} and bench/read_cost.png (committed);
+# Both designs end to end, the change-rate sweep and the RAM scaling (bench/e2e.py).
+BENCH_E2E := $(BUILD)/bench/bench_e2e
+$(BENCH_E2E): bench/e2e.py $(CLI_BIN)
+	@mkdir -p $(dir $@)
+	$(Q)printf '#!/bin/sh\nexec python3 %s/bench/e2e.py %s\n' "$(CURDIR)" "$(CURDIR)/$(CLI_BIN)" > $@
+	$(Q)chmod +x $@
+BENCH_EXTRA_BINS += $(BENCH_E2E)
+
+# A full run writes bench/results.{md,json}, bench/read_cost.png and e2e_*.png (committed);
 # a BENCH_QUICK=1 run (under a minute) or bench-smoke the same files in $(BUILD)/bench.
 BENCH_DEST := $(if $(filter 0,$(BENCH_QUICK)),bench,$(BUILD)/bench)
 

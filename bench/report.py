@@ -5,8 +5,8 @@
     python3 bench/report.py BENCH_OUT DEST COMMAND
 
 BENCH_OUT holds what the programs wrote (bench_guest.json, bench_host.json,
-bench_baseline.json, bench_kvm_change.json, bench_migrate.json); DEST gets the
-three results files. `make bench` runs it; a full run writes into bench/ (and is
+bench_baseline.json, bench_kvm_change.json, bench_migrate.json, bench_e2e.json
+with its section bench_e2e.md and plots e2e_*.png); DEST gets the results files. `make bench` runs it; a full run writes into bench/ (and is
 committed), a BENCH_QUICK or BENCH_SMOKE run into BENCH_OUT. Missing inputs (a
 benchmark skipped without /dev/kvm) leave their section saying so.
 """
@@ -238,7 +238,21 @@ if mig:
 else:
     md += ["SKIP: the migration benchmark did not run (no /dev/kvm).", ""]
 
-res["sources"] = {"guest": guest, "host": host, "baseline": base, "kvm": kvm, "migrate": mig}
+# ---- 5. end to end, both designs (bench/e2e.py writes the section) --------------------------
+e2e = load("bench_e2e")
+md += ["## 5. End to end: this protocol against an exit per change", ""]
+if e2e:
+    md += open(os.path.join(src, "bench_e2e.md")).read().split("\n")
+    res["e2e"] = e2e["side_by_side"]
+    os.makedirs(dest, exist_ok=True)
+    for png in ("e2e_rate.png", "e2e_scaling.png"):
+        if os.path.exists(os.path.join(src, png)) and os.path.abspath(src) != os.path.abspath(dest):
+            shutil.copy(os.path.join(src, png), os.path.join(dest, png))
+else:
+    md += ["SKIP: the end-to-end benchmark did not run (no /dev/kvm).", ""]
+
+res["sources"] = {"guest": guest, "host": host, "baseline": base, "kvm": kvm, "migrate": mig,
+                  "e2e": e2e}
 os.makedirs(dest, exist_ok=True)
 open(os.path.join(dest, "results.md"), "w").write("\n".join(md))
 json.dump(res, open(os.path.join(dest, "results.json"), "w"), indent=1)

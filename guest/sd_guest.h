@@ -97,8 +97,9 @@ struct sd_guest_chunk {
  * @self_hi: the page after the table's last
  * @reg_value: the value the host may hold for this table, 0 if it
  *	certainly holds none: set by a registration the host accepted, and by
- *	any answer that is not a clean refusal; cleared only by an accepted
- *	unregistration
+ *	any answer that is not a clean refusal; cleared by an accepted
+ *	unregistration, and by sd_guest_resize() for the table the host no
+ *	longer reads
  *
  * All of it is private memory except what @table points to.
  */
@@ -140,7 +141,8 @@ __u64 sd_guest_priv_bytes(sd_gfn_t first_gfn, __u64 nr_gfns, __u32 pages_per_chu
  * @first_gfn: the span's first frame
  * @nr_gfns: frames in the span
  * @pages_per_chunk: as for sd_guest_table_bytes()
- * @table_va: the table, mapped here, already converted to shared
+ * @table_va: the table, mapped here (8-byte aligned), already converted to
+ *	shared
  * @table_gpa: the table's guest-physical address (page-aligned)
  * @table_bytes: its size, at least sd_guest_table_bytes()
  * @priv: the private area, 8-byte aligned
@@ -150,7 +152,8 @@ __u64 sd_guest_priv_bytes(sd_gfn_t first_gfn, __u64 nr_gfns, __u32 pages_per_chu
  * private.
  *
  * Return: 0; -SD_ERR_GEOM_* for an invalid span, -SD_ERR_NOSPACE for a
- * buffer too small, -SD_ERR_INVAL for a misaligned one,
+ * buffer too small, -SD_ERR_INVAL for a NULL or misaligned pointer or an
+ * unaligned @table_gpa,
  * -SD_ERR_TABLE_PLACEMENT when the table lies outside the span.
  */
 int sd_guest_init(struct sd_guest *g, sd_gfn_t first_gfn, __u64 nr_gfns, __u32 pages_per_chunk,
@@ -184,9 +187,10 @@ int sd_guest_begin(struct sd_guest *g, sd_gfn_t gfn, __u64 npages, bool shared);
  *
  * SPEC.md 2.1 steps 4-6, releasing the chunk locks.
  *
- * Return: 0; -SD_ERR_BUSY (nothing changed) if the arguments do not match
- * an open begin on every chunk; -SD_ERR_EMPTY_RANGE or -SD_ERR_RANGE as
- * for sd_guest_begin().
+ * Return: 0; -SD_ERR_BUSY if the arguments do not match an open begin on
+ * every chunk (nothing changed: the windows stay open and their chunk
+ * locks held); -SD_ERR_EMPTY_RANGE, -SD_ERR_RANGE or
+ * -SD_ERR_TABLE_NOT_SHARED as for sd_guest_begin().
  */
 int sd_guest_commit(struct sd_guest *g, sd_gfn_t gfn, __u64 npages, bool shared);
 
@@ -309,8 +313,9 @@ int sd_guest_register(struct sd_guest *g, const struct sd_transport *t);
  * not unregister (a crash kexec, SPEC.md 5.7), then registers @g. Not for a
  * replacement (sd_guest_resize() switches tables with one write).
  *
- * Return: a failed 0's error as it is, with nothing registered; otherwise
- * as sd_guest_register().
+ * Return: the 0's error as it is when that write fails, and @g is then not
+ * registered (after an answer that is not clean, the host may still hold
+ * the previous kernel's table); otherwise as sd_guest_register().
  */
 int sd_guest_register_fresh(struct sd_guest *g, const struct sd_transport *t);
 

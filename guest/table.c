@@ -310,8 +310,8 @@ void sd_guest_copy_state(struct sd_guest *new, const struct sd_guest *old)
 	u64 orel_end = hi > lo ? hi - old->g.first_gfn : 0;
 	u64 p = hi > lo ? lo - old->g.first_gfn : orel_end;
 
-	if (hi > lo)
-		sd_bitmap_clear_range(new->shadow, lo - new->g.first_gfn, hi - lo);
+	/* Every page private first: pages only @new covers keep nothing of before. */
+	sd_bitmap_clear_range(new->shadow, 0, new->g.nr_gfns);
 	/* Runs of shared pages in the old span, re-based onto the new one. */
 	while (p < orel_end) {
 		u64 s = sd_bitmap_find(old->shadow, p, orel_end, true);

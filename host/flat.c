@@ -14,7 +14,8 @@ static const void *flat_map(void *ctx, sd_gpa_t gpa, __u64 len, int *err)
 {
 	const struct sd_host_flat *f = ctx;
 
-	if (gpa < f->gpa || gpa - f->gpa > f->bytes || len > f->bytes - (gpa - f->gpa)) {
+	if (!f->base || gpa < f->gpa || gpa - f->gpa > f->bytes ||
+	    len > f->bytes - (gpa - f->gpa)) {
 		*err = -SD_ERR_MEM_UNBACKED;
 		return 0;
 	}

@@ -136,13 +136,14 @@ struct sd_host_flat {
 
 /**
  * sd_host_mem_flat() - an accessor over a flat buffer
- * @flat: the buffer; must stay valid, and unchanged in place, while the
- *	returned accessor is used
+ * @flat: the buffer; must outlive the returned accessor, which reads
+ *	*@flat on every call (a change to it applies from the next call)
  *
  * The accessor's map() hands out pointers into @flat->base for ranges
  * wholly inside [@flat->gpa, @flat->gpa + @flat->bytes) and answers
- * -SD_ERR_MEM_UNBACKED for any other, checked so that no sum can wrap
- * however hostile the table's sizes and offsets are.
+ * -SD_ERR_MEM_UNBACKED for any other (and for every range when
+ * @flat->base is NULL), checked so that no sum can wrap however hostile
+ * the table's sizes and offsets are.
  *
  * Return: a struct sd_host_mem whose @ctx is @flat.
  */

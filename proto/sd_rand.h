@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * sd_rand.h - splitmix64 (Steele, Lea and Flood, 2014): the one seeded
- * generator every part of the project uses where a reproducible stream of
- * numbers is wanted (make-image's patterns, the demo guest's churn, the
- * benchmarks' layouts, the randomised tests). Not for anything secret.
+ * sd_rand.h - splitmix64 (Steele, Lea and Flood, 2014): the seeded
+ * generator that make-image's patterns, the demo guest's churn, the
+ * benchmarks' layouts and the randomised host tests share, so that a seed
+ * means the same stream everywhere. Not for anything secret.
  * Freestanding: no libc.
  */
 #ifndef SD_RAND_H

@@ -25,22 +25,32 @@ KMOD_SOURCES := $(wildcard include/*.h) $(wildcard proto/*.[ch]) $(wildcard gues
 
 # Kbuild tracks its own dependencies, so the target always runs and rebuilds
 # only what changed. No BTF: the headers package has no vmlinux to base it on.
-define kmod_make
-	$(Q)$(MAKE) --no-print-directory -C $(LINUX_KDIR) M=$(abspath $(KMOD_SRC))/guest/linux \
-		SD_WERROR=y CC=$(LINUX_CC) V=$(V) CONFIG_DEBUG_INFO_BTF_MODULES= $(1)
+# Also used for tests/nested/kmod's module:
+#   $(call kbuild_make,MIRROR,DIR,TARGETS)  Kbuild TARGETS for M=MIRROR/DIR
+#   $(call kbuild_module,SOURCES,MIRROR,DIR,NAME,LINK)  mirror SOURCES (symlinks),
+#                         build DIR/NAME.ko there, and link it at LINK (a file
+#                         in MIRROR's parent directory)
+#   $(call kbuild_need_kdir,TARGET)  fail TARGET, saying why, without headers
+define kbuild_make
+	+$(Q)$(MAKE) --no-print-directory -C $(LINUX_KDIR) M=$(abspath $(1))/$(2) \
+		SD_WERROR=y CC=$(LINUX_CC) V=$(V) CONFIG_DEBUG_INFO_BTF_MODULES= $(3)
 endef
-define kmod_build
-	$(Q)for f in $(KMOD_SOURCES); do \
-		mkdir -p $(KMOD_SRC)/$${f%/*} && ln -sfn $(CURDIR)/$$f $(KMOD_SRC)/$$f; done
-	$(call kmod_make,modules)
-	$(Q)ln -sfn src/guest/linux/sev_donate.ko $(KMOD)
+define kbuild_module
+	$(Q)for f in $(1); do \
+		mkdir -p $(2)/$${f%/*} && ln -sfn $(CURDIR)/$$f $(2)/$$f; done
+	$(call kbuild_make,$(2),$(3),modules)
+	$(Q)ln -sfn $(patsubst $(dir $(5))%,%,$(2))/$(3)/$(4).ko $(5)
 endef
+define kbuild_need_kdir
+	@if [ -z "$(LINUX_KDIR)" ]; then \
+		echo "$(1): no kernel with headers in /boot and /lib/modules/*/build:" \
+		     "apt-get install linux-image-amd64 linux-headers-amd64"; exit 1; fi
+endef
+kmod_build = $(call kbuild_module,$(KMOD_SOURCES),$(KMOD_SRC),guest/linux,sev_donate,$(KMOD))
 
 #> linux-module       build guest/linux/sev_donate.ko against the installed kernel headers
 linux-module:
-	@if [ -z "$(LINUX_KDIR)" ]; then \
-		echo "linux-module: no kernel with headers in /boot and /lib/modules/*/build:" \
-		     "apt-get install linux-image-amd64 linux-headers-amd64"; exit 1; fi
+	$(call kbuild_need_kdir,linux-module)
 	$(kmod_build)
 
 # For `make check`: build the module where headers exist; where they don't,
@@ -50,7 +60,7 @@ linux-module-if-possible:
 
 #> linux-module-install  install the module for LINUX_KVER (Kbuild's modules_install, then depmod)
 linux-module-install: linux-module
-	$(call kmod_make,modules_install)
+	$(call kbuild_make,$(KMOD_SRC),guest/linux,modules_install)
 	$(Q)depmod $(LINUX_KVER)
 
 CHECK_EXTRA += linux-module-if-possible

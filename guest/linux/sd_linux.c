@@ -142,6 +142,7 @@ static struct sdl {
 
 	void *table;
 	u64 table_bytes;
+	bool table_decrypted;	/* set_memory_decrypted() succeeded on it */
 	sd_gpa_t table_gpa;
 	void *priv;
 	u64 priv_bytes;
@@ -955,12 +956,14 @@ static void sdl_table_free(void)
 	if (!sdl.table)
 		return;
 	/* Back to private before the page allocator may hand the pages out again. */
-	err = set_memory_encrypted((unsigned long)sdl.table, sdl.table_bytes >> PAGE_SHIFT);
+	err = sdl.table_decrypted ?
+	      set_memory_encrypted((unsigned long)sdl.table, sdl.table_bytes >> PAGE_SHIFT) : 0;
 	if (err)
 		pr_err("table pages left shared (%d): leaking them\n", err);
 	else
 		free_pages_exact(sdl.table, sdl.table_bytes);
 	sdl.table = NULL;
+	sdl.table_decrypted = false;
 }
 
 /* The module's parameters, checked before anything is allocated. */
@@ -1029,6 +1032,7 @@ static int __init sdl_table_init(sd_gfn_t *first, u64 *nr)
 		sdl.table = NULL;
 		goto fail_free;
 	}
+	sdl.table_decrypted = true;
 	err = sd_guest_init(&sdl.g, *first, *nr, ppc, sdl.table, sdl.table_gpa, sdl.table_bytes,
 			    sdl.priv, sdl.priv_bytes);
 	if (err) {

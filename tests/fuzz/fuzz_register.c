@@ -22,7 +22,12 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 		if (st.chunks > tchunks || st.attempts > tchunks * cfg.max_attempts)
 			__builtin_trap();
-		/* The fault the input injects was meant for the registration: none after it. */
+		/*
+		 * The header checks run without the fault the input injects; the
+		 * re-registration below meets it where it would have come next.
+		 */
+		u64 fault_left = m.fault_at > m.copies ? m.fault_at - m.copies : 0;
+
 		m.fault_at = 0;
 		if (sd_host_check_header(&reg, &mem, &loc) != 0)
 			__builtin_trap();	/* nothing changed the header */
@@ -31,6 +36,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			__builtin_trap();
 		/* Registering the same value again, and unregistering, behave. */
 		m.img[p.aux % SD_HDR_SIZE] ^= 1;
+		if (fault_left)
+			m.fault_at = m.copies + fault_left;
 		u64 gen = reg.generation;
 
 		if (fz_register(&p, &cfg, &mem, &reg, NULL) == 0 && reg.generation != gen + 1)

@@ -4,7 +4,7 @@
 #   make fuzz FUZZ_SECONDS=N    build with clang -fsanitize=fuzzer,address,undefined and run
 #                               every target N seconds (default 20) from its seed corpus
 #   make fuzz-replay            replay seeds and tests/fuzz/regressions/<target>/ (make check)
-FUZZ_TARGETS := register chunk walk paused stream
+FUZZ_TARGETS := register chunk walk paused stream handshake
 FUZZ_SECONDS ?= 20
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz

@@ -4,7 +4,17 @@ MIGRATE_TEST := $(BUILD)/tests/test-migrate
 $(eval $(call script_wrapper,$(MIGRATE_TEST),tests/migrate/test-migrate.sh,$(CLI_BIN),\
 	$(CURDIR)/$(CLI_BIN)))
 
-CHECK_BINS += $(MIGRATE_TEST)
-# About 20 migrations of a 256 MiB guest, each under its own deadlines.
-CHECK_TIMEOUTS += $(MIGRATE_TEST)=900
+# Authenticated peers (docs/STREAM.md 3): wrong keys, a replayed HELLO, version-1 peers.
+AUTH_TEST := $(BUILD)/tests/test-auth
+$(eval $(call script_wrapper,$(AUTH_TEST),tests/migrate/test-auth.sh,$(CLI_BIN),\
+	$(CURDIR)/$(CLI_BIN)))
+# Key files (docs/STREAM.md 8): keygen, and every bad file refused by name; no KVM needed.
+KEYGEN_TEST := $(BUILD)/tests/test-keygen
+$(eval $(call script_wrapper,$(KEYGEN_TEST),tests/migrate/test-keygen.sh,$(CLI_BIN),\
+	$(CURDIR)/$(CLI_BIN)))
 
+CHECK_BINS += $(MIGRATE_TEST) $(AUTH_TEST) $(KEYGEN_TEST)
+# About 22 migrations of a 256 MiB guest, each under its own deadlines.
+CHECK_TIMEOUTS += $(MIGRATE_TEST)=1200
+# Five refused migrations of a 64 MiB guest (about 15 s), each process under timeout(1).
+CHECK_TIMEOUTS += $(AUTH_TEST)=300 $(KEYGEN_TEST)=120

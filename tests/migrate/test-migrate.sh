@@ -11,6 +11,9 @@
 #                    the stream or the oracle rather than KVM (a table refused
 #                    at the end, a page in the wrong mode, a resize, a span past
 #                    RAM, a destination that never answers); tests/nested sets it
+#   MIGRATE_DOWNTIME=MS  --max-downtime for the runs that should converge (default
+#                    300, the CLI's); tests/nested raises it: under TCG a page costs
+#                    a thousand times more
 #   MIGRATE_SLOW=n   multiply the deadlines the fault cases give a peer (and
 #                    their kill limits) by n (default 1): a guest under TCG
 #                    takes seconds to boot and register
@@ -22,7 +25,8 @@ ms=${MIGRATE_MS:-200}
 pages=$((ram * 256))
 checked=$((pages - 4096))		# the lanes start at 16 MiB (vmm/migrate/demo.h)
 cut_mid=$((ram * 156250))		# about 15% into pass 0
-ramopt="--ram ${ram}M"
+downtime=${MIGRATE_DOWNTIME:-300}
+ramopt="--ram ${ram}M --max-downtime $downtime"
 slow=${MIGRATE_SLOW:-1}
 quick=${MIGRATE_QUICK:-0}
 [ "$quick" = 1 ] && echo "# MIGRATE_QUICK=1: left out: inject table, wrong-mode, guest resize, guest-span-beyond-ram, mute destination"
@@ -32,7 +36,12 @@ if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 fi
 checks=0 failed=0
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+# Platform identities (docs/STREAM.md 3, 8): source, destination, and the fake peers' own.
+keys=$(mktemp -d)
+trap 'rm -f "$out"; rm -rf "$keys"' EXIT
+for k in src dst fake; do "$bin" keygen --out "$keys/$k" >/dev/null || exit 1; done
+srcid="--identity $keys/src --peer-key $keys/dst.pub"
+dstid="--identity $keys/dst --peer-key $keys/src.pub"
 
 # check NAME PYTHON-EXPR: evaluate EXPR with j = the parsed JSON of the last run.
 check() {
@@ -66,12 +75,19 @@ check "status changes caught from the counts" "j['resent_for_status'] > 0"
 check "guest on the destination checked all its pages" "j['destination']['verified'] and j['destination']['pages_checked'] == $checked and j['destination']['bad_content'] == 0 and j['destination']['bad_state'] == 0"
 check "source committed, not resumed" "j['source']['committed'] and not j['source']['resumed']"
 check "downtime measured, within the source's pause-to-COMMIT bound" "0 < j['handover_ms'] and 0 < j['downtime_ms'] and j['source']['committed']"
+check "converged under the limit: the final pass was entered only when the estimate fit $downtime ms" "j['max_downtime_ms'] == $downtime and j['expected_downtime_ms'] is not None and j['expected_downtime_ms'] <= $downtime and j['throttle_pct'] in (0, 20, 30, 40, 50, 60, 70, 80, 90, 99) and j['bandwidth_mib_s'] > 0"
+
+# The exit-per-change design (AMD's QEMU region list), paced: same guest, same oracle.
+run 0 --seed 3 --design exit --change-rate 2000/s
+check "design exit: migrated, mismatches=0" "j['design'] == 'exit' and j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['never_received'] == 0"
+check "design exit: every change reported by an exit, one per page, none from a table" "j['exits'] > 0 and j['exits'] >= j['changed_pages'] and j['rereads'] == 0 and j['source']['registrations'] == 0"
+check "design exit: the guest checked all its pages on the destination" "j['destination']['verified'] and j['destination']['pages_checked'] == $checked and j['destination']['bad_content'] == 0"
 
 # Two processes over TCP on loopback (--listen / --connect), as across two hosts.
 # The destination listens on port 0 and says on stderr which port it got.
 dst=$(mktemp) dst_err=$(mktemp)
 # The source boots its guest before it connects: on a loaded machine, longer than --timeout.
-"$bin" migrate --dest --listen 127.0.0.1:0 --accept-timeout 120000 --json --after "$ms" >"$dst" 2>"$dst_err" &
+"$bin" migrate --dest --listen 127.0.0.1:0 $dstid --accept-timeout $((120000 * slow)) --json --after "$ms" >"$dst" 2>"$dst_err" &
 dpid=$!
 port=
 for i in $(seq 100); do
@@ -82,8 +98,11 @@ done
 checks=$((checks + 1))
 if [ -n "$port" ] && [ "$port" -ne 0 ]; then echo "ok $checks - --listen 127.0.0.1:0 reports the port it got ($port)"
 else failed=$((failed + 1)); echo "not ok $checks - --listen 127.0.0.1:0 reported no port"; cat "$dst_err"; port=1; fi
-"$bin" migrate --source --connect "127.0.0.1:$port" --json $ramopt --warmup "$ms" --seed 9 >"$out"
+"$bin" migrate --source --connect "127.0.0.1:$port" $srcid --json $ramopt --warmup "$ms" --seed 9 >"$out"
 src_rc=$?
+# A source that never connected: the destination would wait out its accept.
+python3 -c "import json,sys; sys.exit(0 if json.load(open('$out')).get('passes') else 1)" 2>/dev/null ||
+	kill $dpid 2>/dev/null
 wait $dpid
 dst_rc=$?
 check "TCP: the source committed (exit $src_rc)" "j['result'] == 'migrated' and j['source']['committed'] and j['handover_ms'] > 0"
@@ -114,6 +133,9 @@ check "table fails re-validation on the destination" "j['destination']['error'] 
 }
 run 1 --seed 2 --inject dest-die=40
 check "destination killed mid-transfer" "not j['destination']['report'] and j['error'] in ('SD_MIG_ERR_IO', 'SD_MIG_ERR_EOF') and $resumed"
+# A downtime limit no pass can meet: pre-copy throttles, gives up after --passes, guest resumed.
+run 1 --seed 2 --max-downtime 0 --passes 4
+check "--max-downtime 0: SD_MIG_ERR_CONVERGE after 4 passes, never paused" "j['error'] == 'SD_MIG_ERR_CONVERGE' and j['passes'] == 4 and not j['source']['paused'] and j['max_downtime_ms'] == 0 and j['throttle_pct'] >= 20 and $resumed"
 run 1 --seed 2 --dest-ram "$((ram / 2))M"
 check "destination with less RAM: refused before the pause" "j['error'] == 'SD_MIG_ERR_RAM' and not j['source']['paused'] and $resumed"
 [ "$quick" = 1 ] || {
@@ -149,9 +171,9 @@ check "a hostile table spanning 2x RAM, pages past RAM converted: ignored, migra
 # Misbehaving peers (tests/migrate/fake_peer.py).
 here=$(dirname "$0")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bin" migrate --dest --listen "127.0.0.1:$port" --json >"$out" 2>/dev/null &
+"$bin" migrate --dest --listen "127.0.0.1:$port" --identity "$keys/dst" --json >"$out" 2>/dev/null &
 dpid=$!
-reply=$(python3 "$here/fake_peer.py" tiny-source "127.0.0.1:$port")
+reply=$(python3 "$here/fake_peer.py" tiny-source "127.0.0.1:$port" "$keys/fake")
 wait $dpid
 check "a source announcing 4 KiB of RAM: the destination refuses, names it, starts nothing" "j['result'] == 'failed' and j['error'] == 'SD_MIG_ERR_RANGE'"
 checks=$((checks + 1))
@@ -159,9 +181,9 @@ case $reply in "9 SD_MIG_ERR_RANGE:"*) echo "ok $checks - the tiny source got RE
 	*) failed=$((failed + 1)); echo "not ok $checks - the tiny source got: $reply";; esac
 [ "$quick" = 1 ] || {
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 "$here/fake_peer.py" mute-dest "$port" >/dev/null &
+python3 "$here/fake_peer.py" mute-dest "$port" "$keys/fake" >/dev/null &
 fpid=$!
-"$bin" migrate --source --connect "127.0.0.1:$port" --json $ramopt --warmup 100 --after 100 --timeout $((2000 * slow)) --seed 3 >"$out"
+"$bin" migrate --source --connect "127.0.0.1:$port" --identity "$keys/src" --peer-key "$keys/fake.pub" --json $ramopt --warmup 100 --after 100 --timeout $((2000 * slow)) --seed 3 >"$out"
 kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
 check "a destination that never answers: the source times out, after the pause, and resumes the guest intact" "j['error'] == 'SD_MIG_ERR_TIMEOUT' and j['source']['paused'] and $resumed"
 }
@@ -185,16 +207,16 @@ errhas() {	# errhas NAME TEXT: the last run's stderr holds TEXT
 expect "a demo whose guest cannot register" 1 $((30 * slow)) --demo --json $ramopt --warmup 100 --after 100 --inject no-transport
 check "no transport: the source's error, the destination stopped, the guest resumed intact" "j['error'] == 'SD_MIG_ERR_SOURCE' and 'SD_ERR_UNSUPPORTED' in j['message'] and not j['destination']['report'] and 'never connected' in j['destination']['message'] and not j['source']['paused'] and $resumed"
 errhas "no transport: the reason is on stderr" "could not register its table: SD_ERR_UNSUPPORTED"
-expect "a destination that no source reaches" 1 30 --dest --listen 127.0.0.1:0 --timeout 500 --json
+expect "a destination that no source reaches" 1 30 --dest --listen 127.0.0.1:0 --identity "$keys/dst" --timeout 500 --json
 check "no source: a timeout, nothing run" "j['result'] == 'failed' and j['error'] == 'SD_MIG_ERR_TIMEOUT' and j['bad_content'] == 0"
 errhas "no source: the reason is on stderr" "within 500 ms"
-expect "--accept-timeout bounds the wait for a source, not --timeout" 1 30 --dest --listen 127.0.0.1:0 --timeout 600000 --accept-timeout 400 --json
+expect "--accept-timeout bounds the wait for a source, not --timeout" 1 30 --dest --listen 127.0.0.1:0 --identity "$keys/dst" --timeout 600000 --accept-timeout 400 --json
 check "accept-timeout: a timeout, nothing run" "j['result'] == 'failed' and j['error'] == 'SD_MIG_ERR_TIMEOUT' and j['bad_content'] == 0"
 errhas "accept-timeout: the reason names its deadline" "within 400 ms"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 "$here/fake_peer.py" silent-dest "$port" &
 fpid=$!
-expect "a destination that accepts and never speaks" 1 $((60 * slow)) --source --connect "127.0.0.1:$port" --json $ramopt --warmup 100 --after 100 --timeout $((1000 * slow)) --seed 3
+expect "a destination that accepts and never speaks" 1 $((60 * slow)) --source --connect "127.0.0.1:$port" $srcid --json $ramopt --warmup 100 --after 100 --timeout $((1000 * slow)) --seed 3
 kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
 check "silent destination: the source gives up waiting for HELLO, before any pause, and resumes the guest intact" "j['error'] == 'SD_MIG_ERR_TIMEOUT' and 'HELLO' in j['message'] and not j['source']['paused'] and $resumed"
 errhas "silent destination: the reason is on stderr" "SD_MIG_ERR_TIMEOUT"
@@ -204,6 +226,9 @@ rm -f "$err"
 "$bin" migrate --demo --inject bogus >"$out" 2>&1; rc=$?
 checks=$((checks + 1))
 if [ $rc -eq 2 ] && grep -q "unknown fault 'bogus'" "$out"; then echo "ok $checks - usage error"; else failed=$((failed + 1)); echo "not ok $checks - usage error (exit $rc)"; cat "$out"; fi
+"$bin" migrate --source --connect 127.0.0.1:1 --accept-timeout 500 >"$out" 2>&1; rc=$?
+checks=$((checks + 1))
+if [ $rc -eq 2 ] && grep -q "accept-timeout is for --dest" "$out"; then echo "ok $checks - --accept-timeout without --dest: usage error"; else failed=$((failed + 1)); echo "not ok $checks - --accept-timeout without --dest (exit $rc)"; cat "$out"; fi
 
 echo "migrate: $checks checks, $failed failed"
 echo "$((checks - failed)) passed, $failed failed"

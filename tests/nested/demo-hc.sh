@@ -11,7 +11,7 @@
 bin=${SD_CLI:-build/sev-donate}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-SD_VMM_REG_TRANSPORTS=hc "$bin" migrate --demo --json --ram 64M --warmup 100 --after 100 \
+SD_VMM_REG_TRANSPORTS=hc "$bin" migrate --demo --json --ram 64M --warmup 100 --after 100 --max-downtime 60000 \
 	--seed 7 >"$out"
 rc=$?
 python3 - "$out" "$rc" <<'PY'

@@ -4,6 +4,9 @@
 # chrooted into the host's root filesystem (init.sh): the project's own
 # test programs, as the normal build made them, on the guest's KVM.
 #
+#   phase kmod:    host/ in Debian's kernel: insmod tests/nested/kmod's
+#                  sd_host_kmod.ko, then test_host_kmod (every conformance
+#                  vector, live and paused, and real faults) through it.
 #   phase stock:   Debian's kvm and kvm_amd; every tests/kvm program and the
 #                  migration tests (TCG is slow: a 64 MiB demo guest, no extra
 #                  seeds, peer deadlines x10, and without the five full
@@ -36,6 +39,17 @@ run() {
 		python3 tests/run-tests.py --timeout 300 "$@"
 }
 
+echo "NESTED: phase kmod"
+if insmod "$build/kmod/sd_host_kmod.ko" && [ -c /dev/sd_host_kmod ]; then
+	result load-host-kmod pass
+	run "$build/kmod/test_host_kmod" || rc=1
+	rmmod sd_host_kmod && result unload-host-kmod pass || { result unload-host-kmod fail; rc=1; }
+else
+	result load-host-kmod fail
+	rc=1
+fi
+[ "$plan" = kmod ] && exit $rc
+
 echo "NESTED: phase stock"
 if modprobe kvm_amd && [ -c /dev/kvm ]; then
 	result load-debian-kvm pass
@@ -44,7 +58,7 @@ else
 	exit 1
 fi
 echo "NESTED: modules $(grep -E '^(kvm|kvm_amd|irqbypass|ccp) ' /proc/modules | cut -d' ' -f1 | tr '\n' ' ')"
-SD_EXPECT_VMMCALL=1 MIGRATE_RAM=64 MIGRATE_RUNS=0 MIGRATE_MS=100 MIGRATE_SLOW=10 MIGRATE_QUICK=1 \
+SD_EXPECT_VMMCALL=1 MIGRATE_RAM=64 MIGRATE_RUNS=0 MIGRATE_MS=100 MIGRATE_SLOW=10 MIGRATE_QUICK=1 MIGRATE_DOWNTIME=60000 \
 	run $kvm_tests "$build/tests/test-migrate" || rc=1
 
 [ "$plan" = full ] || exit $rc

@@ -5,8 +5,12 @@
 Boots Debian's kernel (linux-image-amd64) under QEMU TCG with an emulated
 AMD CPU (SVM with nested paging), so that the guest's /dev/kvm is
 Debian's own KVM, and runs there the very test binaries `make check`
-runs on the host (tests/nested/guest-plan.sh says what, in two phases):
+runs on the host (tests/nested/guest-plan.sh says what, in three phases):
 
+  kmod     host/ inside Debian's kernel: tests/nested/kmod's sd_host_kmod.ko
+           (built on the host against the headers, by make), and
+           test_host_kmod, which runs every conformance vector and real
+           faults (pages copy_from_user() cannot read) through it;
   stock    Debian's kvm and kvm_amd: every tests/kvm program, and the
            migration tests (tests/migrate/test-migrate.sh with a 64 MiB demo
            guest and one seed: same code paths and checks, fewer pages);
@@ -28,7 +32,8 @@ console is printed. Prints one line per program and step, then
 SKIP (exit 77) only where QEMU or the kernel image is missing.
 
 Environment: SD_BUILD (build directory, default build), NESTED_TIMEOUT,
-NESTED_STALL, NESTED_PLAN=stock (skip the patched phase and its build),
+NESTED_STALL, NESTED_PLAN=stock (skip the patched phase and its build) or
+kmod (only the kmod phase),
 NESTED_TEST=silent|busy (a guest that stalls or never ends, for
 tests/nested/test-watchdog.sh).
 """
@@ -66,6 +71,8 @@ CPU = "qemu64,+svm,+npt,+popcnt,+sse4.1,+sse4.2,+ssse3"
 
 RESULT_RE = re.compile(r"^<== (\S+): (pass|fail|skip|timeout) in ([0-9.]+) s$")
 STEP_RE = re.compile(r"^NESTED: result (\S+) (pass|fail)$")
+# A program's own closing counts ("test_host_kmod: 172 passed, 0 failed, 0 skipped"), shown.
+COUNTS_RE = re.compile(r"^\S+: (.*\D)?\d+ passed, \d+ failed(, \d+ skipped)?$")
 
 
 def log(msg):
@@ -80,7 +87,8 @@ def prerequisites():
     for m in MODULES_9P + ["arch/x86/kvm/kvm-amd"]:
         if not os.path.exists("%s/%s.ko" % (mods, m)):
             qemuvm.skip(TAG, "%s/%s.ko missing: not Debian's linux-image-amd64?" % (mods, m))
-    need = [os.path.join(BUILD, "sev-donate"), os.path.join(BUILD, "tests", "test-migrate")]
+    need = [os.path.join(BUILD, "sev-donate"), os.path.join(BUILD, "tests", "test-migrate"),
+            os.path.join(BUILD, "kmod", "test_host_kmod")]
     kvm = os.path.join(BUILD, "kvm")
     tests = sorted(f for f in os.listdir(kvm) if f.startswith("test_") and "." not in f) \
         if os.path.isdir(kvm) else []
@@ -89,6 +97,8 @@ def prerequisites():
     for p in need:
         if not os.access(p, os.X_OK):
             raise Fail("%s is not built: run make first" % p)
+    if not os.path.exists(os.path.join(BUILD, "kmod", "sd_host_kmod.ko")):
+        raise Fail("%s/kmod/sd_host_kmod.ko is not built: run make host-kmod" % BUILD)
     return qemu, kver, busybox
 
 
@@ -153,6 +163,8 @@ class Run:
         elif line.startswith("NESTED: modules") or line.startswith("NESTED: boot") or \
                 line.startswith("NESTED: kvm_amd"):
             log(line[len("NESTED: "):])
+        elif COUNTS_RE.match(line):
+            print("%s:   %s" % (TAG, line), flush=True)
         m = RESULT_RE.match(line) or STEP_RE.match(line)
         if not m:
             return
@@ -207,7 +219,8 @@ def summarize(run, plan, build_ok):
         failed += 1
         problems.append("the patched KVM did not build")
     phases = {r[0] for r in run.results}
-    want = ["stock"] + (["patched"] if plan == "full" else [])
+    want = ["kmod"] + (["stock"] if plan != "kmod" else []) + \
+        (["patched"] if plan == "full" else [])
     for ph in want:
         if ph not in phases:
             problems.append("phase %s reported nothing" % ph)

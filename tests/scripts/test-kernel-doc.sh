@@ -26,7 +26,7 @@ for h in $headers; do
 			echo "FAIL: $h: $n() has no kernel-doc comment"
 		fi
 	done
-	out=$(perl "$kdoc" -v -none "$here/$h" 2>&1 | grep -v ': info: ')
+	out=$("$kdoc" -v -none "$here/$h" 2>&1 | grep -v ': info: ')
 	if [ -n "$out" ]; then
 		failed=$((failed + 1))
 		echo "FAIL: $h: kernel-doc:"

@@ -780,6 +780,8 @@ static void resize_copies_state_and_registers_the_new_table(void **state)
 	assert_int_equal(big.table_bytes, 4096);
 	assert_int_equal(sd_guest_set(&old.g, 0x800, 1, true), 0);
 	model_set(&old, 0x800, 1, true);
+	/* Stale state in the new table, beyond the old span: the copy must clear it. */
+	assert_int_equal(sd_guest_set(&big.g, 5000, 8, true), 0);
 
 	/* A refused registration leaves the old table registered. */
 	h.refuse = true;

@@ -57,5 +57,6 @@ int cli_report_invalid(int rc, const struct sd_errloc *loc, sd_gpa_t gpa,
 		       const struct cli_image *img, bool json, bool paused);
 
 int cmd_make_image(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif /* SD_CLI_H */

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # vmm/cli/: the sev-donate command-line tool (make-image, check, dump, migrate).
-CLI_SRCS := vmm/cli/sev-donate.c vmm/cli/make_image.c
+CLI_SRCS := vmm/cli/sev-donate.c vmm/cli/make_image.c vmm/cli/keygen.c
 CLI_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
 $(CLI_OBJS): EXTRA_CFLAGS += -Ivmm/migrate
 

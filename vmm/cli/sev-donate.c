@@ -492,6 +492,7 @@ static const char main_help[] =
 	"  check       register and read a table in an image as a host would\n"
 	"  dump        print the shared extents of a table in an image\n"
 	"  migrate     live-migrate a guest that keeps its table (needs /dev/kvm)\n"
+	"  keygen      write a platform identity (Ed25519 key pair) for migrations\n"
 	"\n"
 	"sev-donate COMMAND --help describes each command; sev-donate --version says which\n"
 	"version this is. The manual: man sev-donate.\n"
@@ -509,10 +510,11 @@ int main(int argc, char **argv)
 		{ "check", cmd_check },
 		{ "dump", cmd_dump },
 		{ "migrate", sd_cli_migrate },	/* vmm/migrate/cli_migrate.c */
+		{ "keygen", cmd_keygen },	/* keygen.c */
 	};
 
 	if (argc < 2)
-		return cli_usage_error("no command given (make-image, check, dump, migrate; see --help)");
+		return cli_usage_error("no command given (make-image, check, dump, migrate, keygen; see --help)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		fputs(main_help, stdout);
 		return 0;
@@ -533,6 +535,6 @@ int main(int argc, char **argv)
 			return rc;
 		}
 	}
-	return cli_usage_error("unknown command '%s' (make-image, check, dump, migrate; see --help)",
+	return cli_usage_error("unknown command '%s' (make-image, check, dump, migrate, keygen; see --help)",
 			       argv[1]);
 }

@@ -21,6 +21,7 @@
 #include "migrate.h"
 #include "report.h"
 #include "stream.h"
+#include "identity.h"
 #include "transport.h"
 #include "sd_kvm.h"
 /* A source's passes and its guest's check, beyond what --timeout bounds. */
@@ -30,8 +31,10 @@ int sd_cli_migrate(int argc, char **argv);
 
 static const char usage[] =
 	"usage: sev-donate migrate --demo [options]\n"
-	"       sev-donate migrate --source --connect ADDR [options]\n"
-	"       sev-donate migrate --dest --listen ADDR [--ram SIZE] [options]\n"
+	"       sev-donate migrate --source --connect ADDR --identity FILE --peer-key FILE\n"
+	"                          [options]\n"
+	"       sev-donate migrate --dest --listen ADDR --identity FILE [--peer-key FILE]\n"
+	"                          [--ram SIZE] [options]\n"
 	"\n"
 	"Live-migrate the demo guest: two vCPUs that keep an encryption-status table\n"
 	"and churn page states and contents while the VMM migrates them, pass by pass,\n"
@@ -46,12 +49,23 @@ static const char usage[] =
 	"                    stderr where it listens (\"listening on HOST:PORT\")\n"
 	"  --connect ADDR    unix:PATH, HOST:PORT or [V6]:PORT\n"
 	"  --listen ADDR     unix:PATH or [HOST:]PORT; port 0 picks a free one\n"
+	"  --identity FILE   this platform's secret key (sev-donate keygen); the side\n"
+	"                    proves it holds it (docs/STREAM.md 3)\n"
+	"  --peer-key FILE   the peer's public key: the source sends to no destination\n"
+	"                    but the one holding it (required); a destination given it\n"
+	"                    accepts only that source (else any source that signs).\n"
+	"                    A wrong key ends the migration before any page is sent\n"
+	"                    (SD_MIG_ERR_PEER_KEY, SD_MIG_ERR_PEER_SIG); --demo makes\n"
+	"                    its own pair of identities\n"
 	"  --ram SIZE        guest RAM (source), most RAM accepted (destination); default 256M\n"
 	"  --dest-ram SIZE   demo: the destination's RAM (default: --ram)\n"
 	"  --ppc N           table pages per chunk (default 1024)\n"
 	"  --seed N          the guest's random seed (default 1)\n"
 	"  --runs N          demo: migrate N times, seeds N, N+1, ... (default 1)\n"
-	"  --passes N        pre-copy passes at most (default 8)\n"
+	"  --passes N        pre-copy passes at most, then SD_MIG_ERR_CONVERGE (default 16)\n"
+	"  --max-downtime MS the final pass only when what is dirty fits MS at the measured\n"
+	"                    bandwidth; until then the vCPUs are throttled, 20% then 10\n"
+	"                    points more a pass up to 99% (default 300, QEMU's downtime-limit)\n"
 	"  --warmup MS       churn before migrating (default 300)\n"
 	"  --after MS        churn after resuming, before the guest checks itself (default 300)\n"
 	"  --guest BEHAVIOUR resize (move the table 4 times, SPEC.md 5.6), reregister\n"
@@ -63,8 +77,16 @@ static const char usage[] =
 	"                    and reading the table, as a descheduled thread would),\n"
 	"                    guest-span-beyond-ram (a hostile guest: its table spans 2x RAM),\n"
 	"                    no-transport (the VMM offers no transport: the guest cannot register)\n"
-	"  --timeout MS      deadline for every accept, connect, send and receive (default 10000)\n"
-	"  --accept-timeout MS  destination: how long to wait for a source to connect\n"
+	"  --design D        table (this protocol), or exit (the merged design: the guest\n"
+	"                    reports every page-state change by an exit, one per page, and\n"
+	"                    the VMM keeps AMD's QEMU region list and migrates from it);\n"
+	"                    --source and --dest must say the same\n"
+	"  --change-rate N   the guest paces its page-state changes to N per second (N or\n"
+	"                    N/s; default 0: as fast as it goes)\n"
+	"  --timeout MS      deadline for every connect, send and receive, and for the\n"
+	"                    destination's accept (default 10000)\n"
+	"  --accept-timeout MS\n"
+	"                    destination: how long to wait for a source to connect instead\n"
 	"                    (default: --timeout)\n"
 	"  --json            print the report as JSON\n"
 	"  --quiet           no progress lines\n"
@@ -268,7 +290,7 @@ static bool child_finish(struct child *c, void *report, size_t size, u32 ms, boo
  * over a Unix socket. Every wait on them has a deadline: for the
  * destination to listen, for each report, and for each to exit. When the
  * source fails before it reached the destination, the destination is
- * stopped at once (it would wait in accept until --timeout), reaped, and the
+ * stopped at once (it would wait in accept for its deadline), reaped, and the
  * source's error is what the run reports.
  */
 static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_source_report *sr,
@@ -282,7 +304,7 @@ static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_sou
 	u32 src_ms = o->warmup_ms + o->after_ms + o->timeout_ms * 4 + DEMO_SOURCE_MS;
 	struct child dc, sc;
 	int rdy[2], status;
-	bool killed, ready, have_src;
+	bool killed = false, ready, have_src;
 	char c;
 
 	memset(sr, 0, sizeof(*sr));
@@ -304,6 +326,7 @@ static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_sou
 	 */
 	dopt.accept_timeout_ms = src_ms;
 	so.connect = addr;
+	sd_id_demo_pair(&so.ids, &dopt.ids);	/* the demo's own pair of identities */
 	if (child_start(&dc, true, &dopt, rdy[1], dr, sizeof(*dr))) {
 		perror("sev-donate migrate: fork");
 		return -1;
@@ -373,7 +396,8 @@ static int run_dest(const struct sd_mig_opts *o, bool json)
 static int run_source(const struct sd_mig_opts *o, bool json)
 {
 	static struct sd_mig_source_report sr;
-	struct mig_run m = { .seed = o->guest.seed, .ram_bytes = o->ram_bytes, .sr = &sr };
+	struct mig_run m = { .seed = o->guest.seed, .ram_bytes = o->ram_bytes, .sr = &sr,
+			     .design = o->guest.design };
 
 	m.rc = sd_mig_run_source(o, &sr);
 	if (json) {
@@ -396,7 +420,8 @@ static int run_demo(const struct sd_mig_opts *o, u64 dest_ram, u64 runs, bool js
 		static struct sd_mig_source_report sr;
 		static struct sd_mig_dest_report dr;
 		struct sd_mig_opts ro = *o;
-		struct mig_run m = { .sr = &sr, .dr = &dr, .ram_bytes = o->ram_bytes };
+		struct mig_run m = { .sr = &sr, .dr = &dr, .ram_bytes = o->ram_bytes,
+				     .design = o->guest.design };
 
 		ro.guest.seed = o->guest.seed + i;
 		m.seed = ro.guest.seed;
@@ -427,7 +452,8 @@ static int run_demo(const struct sd_mig_opts *o, u64 dest_ram, u64 runs, bool js
 
 enum { O_DEMO = 256, O_SOURCE, O_DEST, O_CONNECT, O_LISTEN, O_RAM, O_DEST_RAM, O_PPC, O_SEED,
        O_RUNS, O_PASSES, O_WARMUP, O_AFTER, O_INJECT, O_GUEST, O_JSON, O_QUIET, O_HELP,
-       O_TIMEOUT, O_ACCEPT_TIMEOUT };
+       O_TIMEOUT, O_MAX_DOWNTIME, O_DESIGN, O_CHANGE_RATE, O_ACCEPT_TIMEOUT, O_IDENTITY,
+       O_PEER_KEY };
 
 static const struct option long_opts[] = {
 	{ "demo", no_argument, NULL, O_DEMO }, { "source", no_argument, NULL, O_SOURCE },
@@ -443,7 +469,12 @@ static const struct option long_opts[] = {
 	{ "guest", required_argument, NULL, O_GUEST }, { "json", no_argument, NULL, O_JSON },
 	{ "quiet", no_argument, NULL, O_QUIET }, { "help", no_argument, NULL, O_HELP },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "max-downtime", required_argument, NULL, O_MAX_DOWNTIME },
+	{ "design", required_argument, NULL, O_DESIGN },
+	{ "change-rate", required_argument, NULL, O_CHANGE_RATE },
 	{ "accept-timeout", required_argument, NULL, O_ACCEPT_TIMEOUT },
+	{ "identity", required_argument, NULL, O_IDENTITY },
+	{ "peer-key", required_argument, NULL, O_PEER_KEY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -452,6 +483,7 @@ struct cmd {
 	int mode;		/* O_DEMO, O_SOURCE or O_DEST */
 	bool json, quiet, help;
 	u64 dest_ram, runs;
+	const char *identity, *peer_key;	/* key files (docs/STREAM.md 8) */
 };
 
 /* A number option in [lo, hi]: 0, or the usage error's exit status. */
@@ -505,6 +537,28 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 		rc = opt_u64("--after", arg, 0, 600000, &v);
 		o->after_ms = (u32)v;
 		break;
+	case O_DESIGN:
+		if (!strcmp(arg, "table") || !strcmp(arg, "exit"))
+			o->guest.design = arg[0] == 'e' ? DEMO_DESIGN_EXIT : DEMO_DESIGN_TABLE;
+		else
+			return usage_error("--design: '%s' is not table or exit", arg);
+		break;
+	case O_CHANGE_RATE: {
+		char num[24];
+		size_t len = strcspn(arg, "/");
+
+		if (len >= sizeof(num) || (arg[len] && strcmp(arg + len, "/s")))
+			return usage_error("--change-rate: '%s' is not N or N/s", arg);
+		memcpy(num, arg, len);
+		num[len] = 0;
+		rc = opt_u64("--change-rate", num, 0, 10000000, &v);
+		o->guest.change_rate = (u32)v;
+		break;
+	}
+	case O_MAX_DOWNTIME:
+		rc = opt_u64("--max-downtime", arg, 0, 600000, &v);
+		o->max_downtime_ms = (u32)v;
+		break;
 	case O_TIMEOUT:
 		rc = opt_u64("--timeout", arg, 100, 3600000, &v);
 		o->timeout_ms = (u32)v;
@@ -522,6 +576,8 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 			return usage_error("--guest: unknown behaviour '%s' (resize, reregister, "
 					   "window-at-pause)", arg);
 		break;
+	case O_IDENTITY: k->identity = arg; break;
+	case O_PEER_KEY: k->peer_key = arg; break;
 	case O_JSON: k->json = true; break;
 	case O_QUIET: k->quiet = true; break;
 	case O_HELP: k->help = true; break;
@@ -529,6 +585,28 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 		return -1;
 	}
 	return rc;
+}
+
+/* --identity and --peer-key: a missing or bad key file is a usage error, by name. */
+static int load_ids(const struct cmd *k, struct sd_mig_ids *ids)
+{
+	char msg[512];
+	int rc;
+
+	if (k->mode == O_DEMO)
+		return k->identity || k->peer_key ?
+		       usage_error("--demo makes its own pair of identities (no --identity or "
+				   "--peer-key)") : 0;
+	if (!k->identity || (k->mode == O_SOURCE && !k->peer_key))
+		return usage_error("%s", !k->identity ? "--source and --dest need --identity FILE "
+				   "(sev-donate keygen)" : "--source needs --peer-key FILE: the "
+				   "destination's public key (it sends to no other)");
+	if (sodium_init() < 0)
+		return usage_error("libsodium failed to initialise");
+	rc = sd_id_load_secret(k->identity, ids, msg, sizeof(msg));
+	if (!rc && k->peer_key)
+		rc = sd_id_load_public(k->peer_key, ids, msg, sizeof(msg));
+	return rc ? usage_error("%s", msg) : 0;
 }
 
 int sd_cli_migrate(int argc, char **argv)
@@ -556,9 +634,18 @@ int sd_cli_migrate(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!k.mode)
 		return usage_error("say --demo, --source or --dest");
+	if (o.accept_timeout_ms && k.mode != O_DEST)
+		return usage_error("--accept-timeout is for --dest (the demo sets its own)");
 	if ((k.mode == O_SOURCE && !o.connect) || (k.mode == O_DEST && !o.listen))
 		return usage_error("%s", k.mode == O_SOURCE ? "--source needs --connect ADDR"
 							    : "--dest needs --listen ADDR");
+	if (o.guest.design == DEMO_DESIGN_EXIT && (o.guest.resizes || o.guest.reregister ||
+						   o.guest.window_at_pause || o.guest.beyond))
+		return usage_error("--design exit: the guest keeps no table to resize, re-register, "
+				   "hold a window in or span past RAM");
+	rc = load_ids(&k, &o.ids);
+	if (rc)
+		return rc;
 	if (!sd_kvm_available()) {
 		fprintf(stderr, "sev-donate migrate: %s: the migration needs KVM with it (open "
 			"/dev/kvm as root, on a host with KVM)\n", sd_kvm_caps()->missing);

@@ -25,14 +25,16 @@
 
 #define DEMO_VCPUS		2
 #define DEMO_MIN_RAM		(64ULL << 20)		/* lanes start at DEMO_WORK_GPA */
-#define DEMO_MAX_RAM		(512ULL << 20)		/* 131072 pages */
+#define DEMO_MAX_RAM		(4ULL << 30)		/* 1048576 pages: the identity map's 4 GiB */
 #define DEMO_RAM_STEP		(4ULL << 20)
 #define DEMO_MAX_PAGES		(DEMO_MAX_RAM >> SD_PAGE_SHIFT)
+#define DEMO_STATE_GPA		(4ULL << 20)		/* struct demo_state, private */
 #define DEMO_TABLE_GPA		(8ULL << 20)		/* the table, shared */
 #define DEMO_TABLE_B_GPA	(12ULL << 20)		/* where a resizing guest moves it */
-#define DEMO_TABLE_MAX		(64ULL << 10)
+#define DEMO_TABLE_MAX		(1ULL << 20)
+#define DEMO_PRIV_GPA(t)	((t) + DEMO_TABLE_MAX)	/* each table's private state, after it */
+#define DEMO_PRIV_BYTES		(2ULL << 20)
 #define DEMO_WORK_GPA		(16ULL << 20)		/* lanes start here */
-#define DEMO_PRIV_BYTES		(256ULL << 10)
 
 /* Boot arguments (bootinfo args[]). */
 enum {
@@ -42,7 +44,24 @@ enum {
 	DEMO_ARG_BEYOND,	/* hostile: the table spans 2x RAM; vCPU 0 converts pages past RAM */
 	DEMO_ARG_RESIZE,	/* vCPU 0 moves its table (SPEC.md 5.6) when the VMM asks */
 	DEMO_ARG_REREGISTER,	/* vCPU 0 re-registers its table after every operation */
+	DEMO_ARG_DESIGN,	/* DEMO_DESIGN_*: how the guest tells the host of a change */
+	DEMO_ARG_RATE,		/* page-state changes per second, both vCPUs (0: as fast as it can) */
+	DEMO_ARG_TSC_KHZ,	/* the TSC's rate, for the pacing */
 };
+
+/*
+ * The two designs the demo compares. TABLE: this protocol, the guest keeps
+ * its table. EXIT: the merged design, the guest keeps no table and reports
+ * every page whose state changed by an exit to the VMM (one per 4 KiB page,
+ * as Linux issues KVM_HC_MAP_GPA_RANGE per page-table entry), after the
+ * conversion; the exit is a ucall (an I/O-port exit): on kvm_pvm a VMCALL
+ * never reaches the VMM, and an I/O exit costs the same round trip to
+ * userspace as KVM_EXIT_HYPERCALL. The VMM keeps AMD's region list
+ * (bench/baseline/rlist.c) and migrates from it (exitlist.h).
+ */
+enum { DEMO_DESIGN_TABLE, DEMO_DESIGN_EXIT };
+/* Attributes of a DEMO_ST_MAP_GPA exit: KVM_HC_MAP_GPA_RANGE's (bit 4 = now encrypted). */
+#define DEMO_MAP_GPA_ENCRYPTED	(1u << 4)
 
 
 /* The pages past RAM a hostile demo guest converts (DEMO_ARG_BEYOND). */
@@ -53,6 +72,7 @@ enum {
 enum {
 	DEMO_ST_READY = 1,	/* vCPU 0: table registered (args[1] = result); others: started */
 	DEMO_ST_VERIFIED,	/* args[1] = bad content pages, args[2] = bad state pages, args[3] = pages */
+	DEMO_ST_MAP_GPA,	/* design EXIT: args[1] = GPA, args[2] = pages, args[3] = attributes */
 };
 
 struct demo_inflight {
@@ -60,13 +80,18 @@ struct demo_inflight {
 	u64 valid;		/* written last, cleared first */
 };
 
-/* In guest memory (a symbol of the image): the VMMs read it. */
+/*
+ * In guest memory at DEMO_STATE_GPA: the VMMs read it. A version is 16
+ * bits (3 MiB for 4 GiB of RAM); one that wraps still names the pattern
+ * the page was last written with.
+ */
 struct demo_state {
 	u8 state[DEMO_MAX_PAGES];	/* ledger: 1 = shared */
-	u32 version[DEMO_MAX_PAGES];	/* content version of each page */
+	u16 version[DEMO_MAX_PAGES];	/* content version of each page */
 	struct demo_inflight inflight[DEMO_VCPUS];
 	u64 conversions[DEMO_VCPUS];
 	u64 rewrites[DEMO_VCPUS];
+	u64 changed_pages[DEMO_VCPUS];	/* pages whose state the conversions changed */
 	u64 stop;			/* set by the VMM: verify and finish */
 	u64 ram_pages;
 	u64 resizes;			/* tables moved (SPEC.md 5.6) */
@@ -82,12 +107,15 @@ struct demo_state {
 	u64 in_window;
 };
 
-/* The window a guest asked to hold one open opens: in the table's chunk, past the table. */
-#define DEMO_WINDOW_GFN		((DEMO_TABLE_GPA + DEMO_TABLE_MAX) >> SD_PAGE_SHIFT)
+_Static_assert(sizeof(struct demo_state) <= DEMO_TABLE_GPA - DEMO_STATE_GPA, "demo state");
+_Static_assert(DEMO_PRIV_GPA(DEMO_TABLE_GPA) + DEMO_PRIV_BYTES <= DEMO_TABLE_B_GPA, "table A");
+_Static_assert(DEMO_PRIV_GPA(DEMO_TABLE_B_GPA) + DEMO_PRIV_BYTES <= DEMO_WORK_GPA, "table B");
+
+/* The window a guest asked to hold one open opens: in the table's chunk, right past the table. */
 #define DEMO_WINDOW_PAGES	8
 
 /* The u64 at word @w of page @gfn at @version: what the page must hold. */
-static inline u64 demo_pattern(u64 gfn, u32 version, u32 w)
+static inline u64 demo_pattern(u64 gfn, u16 version, u32 w)
 {
 	u64 x = (gfn << 20) ^ ((u64)version << 9) ^ w;
 

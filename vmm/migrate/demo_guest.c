@@ -8,7 +8,8 @@
 #include "sd_guest.h"
 #include "demo.h"
 
-struct demo_state demo;
+/* The ledger the VMMs read, at its fixed place (demo.h). */
+#define demo (*(struct demo_state *)DEMO_STATE_GPA)
 
 /*
  * The table, and a second one a resizing guest moves it to and back
@@ -17,7 +18,6 @@ struct demo_state demo;
  */
 static struct sd_guest tables[2];
 static struct sd_guest *cur = &tables[0];
-static u64 priv[2][DEMO_PRIV_BYTES / 8];
 static const u64 table_gpa[2] = { DEMO_TABLE_GPA, DEMO_TABLE_B_GPA };
 static u64 table_bytes, span_pages;
 static u32 table_ppc;
@@ -27,6 +27,17 @@ static u64 lane_first[DEMO_VCPUS], lane_end[DEMO_VCPUS];
 static volatile u64 resize_req, parked;
 /* vCPU 0 has initialised the table: the others may write it (whatever the VMM does). */
 static volatile u64 table_ready;
+static u64 design;		/* DEMO_DESIGN_* */
+/* Pacing (DEMO_ARG_RATE): TSC ticks per page-state change on one vCPU, and when the next is due. */
+static u64 tick_per_change, due[DEMO_VCPUS], tsc_khz;
+
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
 
 static void wr64(volatile u64 *p, u64 v)
 {
@@ -38,12 +49,29 @@ static void wr64(volatile u64 *p, u64 v)
 static void page_rewrite(u64 gfn)
 {
 	volatile u64 *p = (volatile u64 *)(gfn << SD_PAGE_SHIFT);
-	u32 v = demo.version[gfn] + 1;
+	u16 v = (u16)(demo.version[gfn] + 1);
 
 	for (u32 w = 0; w < 512; w++)
 		p[w] = demo_pattern(gfn, v, w);
 	sd_barrier();
 	demo.version[gfn] = v;
+}
+
+/*
+ * Design EXIT: convert, then report every page to the host by an exit, as
+ * Linux's notify_range_enc_status_changed() does after the page tables
+ * changed (one KVM_HC_MAP_GPA_RANGE per 4 KiB page-table entry).
+ */
+static void convert_exit(u64 gfn, u64 n, bool shared)
+{
+	for (u64 i = 0; i < n; i++) {
+		page_rewrite(gfn + i);
+		demo.state[gfn + i] = shared;
+	}
+	sd_barrier();
+	for (u64 i = 0; i < n; i++)
+		GUEST_SYNC_ARGS(DEMO_ST_MAP_GPA, (gfn + i) << SD_PAGE_SHIFT, 1,
+				shared ? 0 : DEMO_MAP_GPA_ENCRYPTED);
 }
 
 static void convert(u32 id, u64 gfn, u64 n, bool shared, bool two_phase)
@@ -54,7 +82,9 @@ static void convert(u32 id, u64 gfn, u64 n, bool shared, bool two_phase)
 	wr64(&f->npages, n);
 	wr64(&f->shared, shared);
 	wr64(&f->valid, 1);
-	if (two_phase) {
+	if (design == DEMO_DESIGN_EXIT) {
+		convert_exit(gfn, n, shared);
+	} else if (two_phase) {
 		GUEST_ASSERT_EQ(sd_guest_begin(cur, gfn, n, shared), 0);
 		/* The conversion: contents are new afterwards, as under SEV. */
 		for (u64 i = 0; i < n; i++) {
@@ -73,6 +103,30 @@ static void convert(u32 id, u64 gfn, u64 n, bool shared, bool two_phase)
 	sd_barrier();
 	wr64(&f->valid, 0);
 	demo.conversions[id]++;
+	demo.changed_pages[id] += n;
+}
+
+/*
+ * Paced (DEMO_ARG_RATE): may vCPU @id convert @n pages now? Each change is
+ * due tick_per_change after the last; a vCPU that fell behind (descheduled,
+ * throttled, paused) catches up at most 100 ms worth, not in one burst.
+ */
+static bool change_due(u32 id, u64 n)
+{
+	u64 now;
+
+	if (!tick_per_change)
+		return true;
+	now = rdtsc();
+	/* The TSC went back by more than a second: a new host's VM. Start from now. */
+	if (due[id] > now + 1000 * tsc_khz)
+		due[id] = now;
+	if (now < due[id])
+		return false;
+	if (now - due[id] > 100 * tsc_khz)
+		due[id] = now - 100 * tsc_khz;
+	due[id] += n * tick_per_change;
+	return true;
 }
 
 static bool beyond;		/* hostile: also convert pages past RAM (DEMO_ARG_BEYOND) */
@@ -89,15 +143,15 @@ static void random_op(u32 id, struct sd_rt_rng *rng, u64 max_range)
 		return;
 	}
 
-	if ((r & 3) != 0) {
+	u64 start = lo + sd_rt_rand_below(rng, hi - lo);
+	u64 n = 1 + sd_rt_rand_below(rng, SD_MIN(hi - start, (r >> 8) & 1 ? max_range : 8));
+
+	if ((r & 3) != 0 || !change_due(id, n)) {
 		/* Three ops in four rewrite a page: the dirty pages pre-copy chases. */
 		page_rewrite(lo + sd_rt_rand_below(rng, hi - lo));
 		demo.rewrites[id]++;
 		return;
 	}
-	u64 start = lo + sd_rt_rand_below(rng, hi - lo);
-	u64 n = 1 + sd_rt_rand_below(rng, SD_MIN(hi - start, (r >> 8) & 1 ? max_range : 8));
-
 	convert(id, start, n, (r >> 2) & 1, (r >> 3) & 1);
 }
 
@@ -116,7 +170,7 @@ static void verify(u32 id)
 				bad_content++;
 				break;
 			}
-		if (sd_guest_is_shared(cur, gfn) != demo.state[gfn])
+		if (design == DEMO_DESIGN_TABLE && sd_guest_is_shared(cur, gfn) != demo.state[gfn])
 			bad_state++;
 	}
 	GUEST_SYNC_ARGS(DEMO_ST_VERIFIED, bad_content, bad_state, pages);
@@ -126,8 +180,8 @@ static void verify(u32 id)
 static void table_init(u32 i)
 {
 	GUEST_ASSERT_EQ(sd_guest_init(&tables[i], 0, span_pages, table_ppc,
-				      (void *)table_gpa[i], table_gpa[i], table_bytes, priv[i],
-				      sizeof(priv[i])), 0);
+				      (void *)table_gpa[i], table_gpa[i], table_bytes,
+				      (void *)DEMO_PRIV_GPA(table_gpa[i]), DEMO_PRIV_BYTES), 0);
 }
 
 /* Ledger and table: the @n pages at @gfn become @shared, as one conversion. */
@@ -189,7 +243,8 @@ static void table_move(void)
 static void hold_window(void)
 {
 	volatile struct demo_inflight *f = &demo.inflight[0];
-	u64 gfn = DEMO_WINDOW_GFN, n = DEMO_WINDOW_PAGES;
+	u64 gfn = (DEMO_TABLE_GPA + table_bytes + SD_PAGE_SIZE - 1) >> SD_PAGE_SHIFT;
+	u64 n = DEMO_WINDOW_PAGES;
 	bool shared = !demo.state[gfn];
 
 	wr64(&f->gfn, gfn);
@@ -240,7 +295,18 @@ void guest_main(u32 id)
 	for (u64 gfn = lane_first[id]; gfn < lane_end[id]; gfn++)
 		page_rewrite(gfn);
 	beyond = bi->args[DEMO_ARG_BEYOND] != 0;
-	if (id == 0) {
+	design = bi->args[DEMO_ARG_DESIGN];
+	tsc_khz = bi->args[DEMO_ARG_TSC_KHZ];
+	if (bi->args[DEMO_ARG_RATE] && tsc_khz)
+		tick_per_change = tsc_khz * 1000 * DEMO_VCPUS / bi->args[DEMO_ARG_RATE];
+	due[id] = rdtsc();
+	if (id == 0 && design == DEMO_DESIGN_EXIT) {
+		/* No table: every page starts private, and each change is an exit. */
+		demo.ram_pages = ram_pages;
+		sd_barrier();
+		table_ready = 1;
+		GUEST_SYNC_ARGS(DEMO_ST_READY, 0, 0, 0);
+	} else if (id == 0) {
 		int rc;
 
 		/* A span may be larger than RAM (SPEC.md 4.1 check 13): a hostile one is. */

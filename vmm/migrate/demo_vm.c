@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -14,6 +16,7 @@
 #include "sd_kvm.h"
 #include "sd_vmm_reg.h"
 #include "transport.h"
+#include "exitlist.h"
 
 extern const char sd_guest_image[], sd_guest_image_end[];
 
@@ -21,6 +24,7 @@ int demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus, const struct 
 		   struct sd_mig_status *st)
 {
 	struct sd_kvm_bootinfo *bi;
+	int tsc_khz;
 
 	memset(d, 0, sizeof(*d));
 	if (nr_vcpus != DEMO_VCPUS || ram_bytes < DEMO_MIN_RAM || ram_bytes > DEMO_MAX_RAM ||
@@ -39,7 +43,17 @@ int demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus, const struct 
 		sd_vm_set_cpuid_sd(d->vm, 0);	/* a host offering no transport */
 	pthread_mutex_init(&d->ready_lock, NULL);
 	pthread_cond_init(&d->ready_cond, NULL);
-	d->demo = sd_vm_hva(d->vm, sd_vm_sym(d->vm, "demo"), sizeof(*d->demo));
+	d->demo = sd_vm_hva(d->vm, DEMO_STATE_GPA, sizeof(*d->demo));
+	d->design = cfg->design;
+	if (cfg->design == DEMO_DESIGN_EXIT) {
+		d->xl = malloc(sizeof(*d->xl));
+		if (!d->xl || demo_xl_init(d->xl, d->ram_pages)) {
+			free(d->xl);
+			d->xl = NULL;
+			demo_vm_destroy(d);
+			return sd_mig_fail(st, SD_MIG_ERR_RANGE, "out of memory for the region list");
+		}
+	}
 	bi = sd_vm_bootinfo(d->vm);
 	bi->seed = cfg->seed;
 	bi->args[DEMO_ARG_RAM_PAGES] = d->ram_pages;
@@ -50,8 +64,13 @@ int demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus, const struct 
 	d->resizes = cfg->resizes;
 	d->window_at_pause = cfg->window_at_pause;
 	bi->args[DEMO_ARG_REREGISTER] = cfg->reregister;
+	bi->args[DEMO_ARG_DESIGN] = cfg->design;
+	bi->args[DEMO_ARG_RATE] = cfg->change_rate;
 	for (u32 i = 0; i < nr_vcpus; i++)
 		sd_vm_add_vcpu(d->vm);
+	/* The pacing's clock: KVM's TSC rate for this vCPU (0: unknown, the guest does not pace). */
+	tsc_khz = ioctl(d->vm->vcpus[0]->fd, KVM_GET_TSC_KHZ, 0);
+	bi->args[DEMO_ARG_TSC_KHZ] = tsc_khz > 0 ? (u64)tsc_khz : 0;
 	return 0;
 }
 
@@ -68,6 +87,11 @@ void demo_vm_destroy(struct demo_vm *d)
 	}
 	sd_vmm_reg_destroy(d->reg);
 	sd_vm_free(d->vm);
+	if (d->xl) {
+		demo_xl_free(d->xl);
+		free(d->xl);
+		d->xl = NULL;
+	}
 	pthread_mutex_destroy(&d->ready_lock);
 	pthread_cond_destroy(&d->ready_cond);
 	d->vm = NULL;
@@ -112,6 +136,12 @@ static void *vcpu_main(struct sd_vcpu *v, void *arg)
 			__atomic_add_fetch(&d->bad_content, v->uc.args[1], __ATOMIC_RELAXED);
 			__atomic_add_fetch(&d->bad_state, v->uc.args[2], __ATOMIC_RELAXED);
 			__atomic_add_fetch(&d->pages_checked, v->uc.args[3], __ATOMIC_RELAXED);
+			break;
+		case DEMO_ST_MAP_GPA:
+			/* Design EXIT: the guest's report of a change, as KVM_EXIT_HYPERCALL brings it. */
+			if (!d->xl)
+				TEST_FAIL("demo guest: a MAP_GPA exit, but the design keeps a table");
+			demo_xl_exit(d->xl, v->uc.args[1], v->uc.args[2], v->uc.args[3]);
 			break;
 		default:
 			TEST_FAIL("demo guest: unexpected stage %llu", (unsigned long long)v->uc.args[0]);
@@ -173,8 +203,9 @@ void demo_vm_release_window(struct demo_vm *d)
 
 void demo_vm_work(const struct demo_vm *d, struct demo_check *out)
 {
-	out->conversions = out->rewrites = 0;
+	out->conversions = out->rewrites = out->changed_pages = 0;
 	for (u32 i = 0; i < DEMO_VCPUS; i++) {
+		out->changed_pages += __atomic_load_n(&d->demo->changed_pages[i], __ATOMIC_RELAXED);
 		out->conversions += __atomic_load_n(&d->demo->conversions[i], __ATOMIC_RELAXED);
 		out->rewrites += __atomic_load_n(&d->demo->rewrites[i], __ATOMIC_RELAXED);
 	}

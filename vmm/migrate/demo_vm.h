@@ -32,18 +32,21 @@ struct demo_cfg {
 	bool reregister;	/* re-register after every operation of vCPU 0 */
 	bool no_transport;	/* the VMM advertises no registration transport */
 	bool window_at_pause;	/* the final pause lands inside a window in a table chunk */
+	u32 design;		/* DEMO_DESIGN_*: a table, or an exit per change (exitlist.h) */
+	u32 change_rate;	/* page-state changes per second the guest paces itself to (0: max) */
 };
 
 /* The deadline for the guest to boot and register (it writes every page of its lanes first). */
-#define DEMO_BOOT_MS	60000
+#define DEMO_BOOT_MS	180000	/* a 4 GiB guest on a loaded 2-core host: about 40 s */
 /* The deadline for the guest's check of every page after --after: generous, never unbounded. */
-#define DEMO_CHECK_MS	60000
+#define DEMO_CHECK_MS	180000
 
 /* The guest's check of every page it owns, and its work so far. */
 struct demo_check {
 	bool verified;		/* every vCPU reported its check */
 	u64 pages, bad_content, bad_state;
 	u64 conversions, rewrites, resizes, registrations;
+	u64 changed_pages;	/* pages whose state the conversions changed */
 };
 
 struct demo_vm {
@@ -51,6 +54,8 @@ struct demo_vm {
 	struct sd_vm_region *ram;
 	struct sd_vmm_reg *reg;
 	struct demo_state *demo;	/* the guest's ledger, through our mapping */
+	struct demo_xl *xl;		/* design EXIT: the region list the exits keep */
+	u32 design;
 	u64 ram_pages;
 	u32 nr_vcpus;
 	u32 resizes;			/* table moves the guest makes when asked */

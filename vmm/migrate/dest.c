@@ -20,6 +20,7 @@
 #include "transport.h"
 #include "sd_kvm.h"
 #include "sd_vmm_reg.h"
+#include "exitlist.h"
 
 /* What the destination keeps while it receives. */
 struct dst {
@@ -102,9 +103,19 @@ static int dst_accept(struct dst *t, struct sd_mig_status *st)
 	struct demo_oracle *or = &t->r->oracle;
 	int rc;
 
-	if (!t->reg_value)
+	if (t->d->xl) {
+		/* Design EXIT: no table; the region list is rebuilt from the modes received. */
+		if (t->reg_value)
+			return sd_mig_fail(st, SD_MIG_ERR_TABLE, "a registration, but the design "
+					   "keeps no table");
+		if (demo_xl_seed(t->d->xl, t->mode, SD_REC_PLAIN))
+			return sd_mig_fail(st, SD_MIG_ERR_RANGE, "out of memory for the region list");
+		rc = 0;
+	} else if (!t->reg_value) {
 		return sd_mig_fail(st, SD_MIG_ERR_TABLE, "the guest has no table registered");
-	rc = sd_vmm_reg_restore(t->d->reg, t->reg_value, &att);
+	} else {
+		rc = sd_vmm_reg_restore(t->d->reg, t->reg_value, &att);
+	}
 	if (rc)
 		return sd_mig_fail(st, SD_MIG_ERR_TABLE, "the registration failed re-validation: "
 				   "%s at chunk %lld offset %#llx", sd_err_name(rc),
@@ -121,17 +132,20 @@ static int dst_accept(struct dst *t, struct sd_mig_status *st)
 static int dst_migrate(struct dst *t, struct sd_mig_conn *conn, struct sd_mig_status *st)
 {
 	struct sd_io io = sd_io_conn(conn);
-	struct sd_mig_keys keys;
+	struct sd_mig_hs hs;
 	struct sd_mig_rec rec;
 	u64 ram_bytes;
 	u32 nr_vcpus;
 	int rc;
 
-	rc = sd_mig_send_hello(&io, t->o->ram_bytes, &keys, st);
+	/* Authenticated (docs/STREAM.md 3); a refusal is answered with RESULT. */
+	rc = sd_mig_send_hello(&io, t->o->ram_bytes, &t->o->ids, &hs, st);
 	if (!rc)
-		rc = sd_mig_recv_header(&io, t->o->ram_bytes, &keys, &ram_bytes, &nr_vcpus, st);
+		rc = sd_mig_recv_header(&io, t->o->ram_bytes, &hs, &ram_bytes, &nr_vcpus, st);
+	if (!rc)
+		rc = sd_mig_send_auth(&io, &hs, st);
 	if (rc)
-		return rc;
+		goto refuse;
 	rc = demo_vm_create(t->d, ram_bytes, nr_vcpus, &t->o->guest, st);
 	if (rc)
 		goto refuse;
@@ -142,7 +156,7 @@ static int dst_migrate(struct dst *t, struct sd_mig_conn *conn, struct sd_mig_st
 				 (unsigned long long)t->d->ram_pages);
 		goto refuse;
 	}
-	sd_mig_reader_init(&t->rd, &io, &keys, ram_bytes, nr_vcpus);
+	sd_mig_reader_init(&t->rd, &io, &hs.keys, ram_bytes, nr_vcpus);
 	do {
 		rc = sd_mig_next(&t->rd, &rec, st);
 		if (!rc)
@@ -187,7 +201,7 @@ int sd_mig_dest_receive(struct demo_vm *d, const struct sd_mig_opts *o,
 	}
 	if (o->on_listening)
 		o->on_listening(o->cb_ctx, bound);
-	/* --timeout covers the wait for a source too: nobody comes, nothing runs. */
+	/* The wait for a source has a deadline too (--accept-timeout, else --timeout). */
 	fd = sd_mig_accept(lfd, bound, o->accept_timeout_ms ? o->accept_timeout_ms : o->timeout_ms,
 			   &st);
 	close(lfd);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include "sd_types.h"
 #include "demo_vm.h"
+#include "stream.h"
 
 #define SD_MIG_MAX_PASSES	32
 
@@ -32,14 +33,15 @@ struct sd_mig_opts {
 	const char *connect;	/* source: unix:PATH or HOST:PORT */
 	u64 ram_bytes;		/* the guest's RAM (source), or the most a destination holds */
 	struct demo_cfg guest;	/* the demo guest's behaviour (seed, chunk size, ...) */
-	u32 max_passes;		/* pre-copy passes before the final one */
-	u64 converge_pages;	/* stop pre-copy once a pass has at most this many to send */
+	u32 max_passes;		/* pre-copy passes at most; then SD_MIG_ERR_CONVERGE */
+	u32 max_downtime_ms;	/* the final pass only when the rest fits this (converge.h) */
 	u32 warmup_ms;		/* source: churn before migrating */
 	u32 after_ms;		/* churn after resuming, before the guest checks itself */
 	u32 timeout_ms;		/* deadline for every accept, connect, send and receive */
 	u32 accept_timeout_ms;	/* destination: for the source to connect (0: timeout_ms) */
 	bool verbose;		/* progress per pass on stderr */
 	struct sd_mig_faults faults;
+	struct sd_mig_ids ids;	/* this side's identity, the peer's key (docs/STREAM.md 3) */
 	/* Destination: called once listening, with the address bound (port 0 resolved). */
 	void (*on_listening)(void *cb_ctx, const char *addr);
 	void *cb_ctx;
@@ -53,6 +55,9 @@ struct sd_mig_pass {
 	u64 status_changes;			/* pages host/ reported changed state */
 	u64 unsettled;				/* pages of chunks that did not settle */
 	u64 rereads;				/* full re-reads: the guest re-registered */
+	u64 throttle;				/* the vCPU throttle during the pass, % */
+	u64 bytes;				/* stream bytes the pass sent */
+	double read_ms;				/* its read of the table */
 	double ms;
 };
 
@@ -66,6 +71,19 @@ struct sd_mig_source_report {
 	u64 rereads;			/* full re-reads after the guest re-registered */
 	u64 stale_reads;		/* reads discarded: the registration changed under them */
 	u64 bytes_sent;
+	/* Convergence (converge.h): the limit, the throttle reached, what the source expected. */
+	u64 max_downtime_ms, throttle_pct, throttle_steps;
+	double bandwidth_mib_s;		/* the last measured bandwidth */
+	double expected_downtime_ms;	/* the final pass's estimate when it was entered */
+	u64 expected_pages;		/* pages dirty then */
+	/* The two designs side by side (demo.h DEMO_DESIGN_*): what the guest and the VMM paid. */
+	double changes_per_s_idle;	/* page-state changes per second, in the warm-up */
+	double changes_per_s;		/* the same from the migration's start to the pause */
+	double vmm_cpu_ms;		/* the migration thread's CPU, plus the exit handler's */
+	u64 exits;			/* design EXIT: change reports the VMM handled */
+	u64 regions, peak_regions;	/* shared regions at the pause (the list's nodes) */
+	u64 heap_bytes;			/* the VMM's heap in use at the pause (mallinfo2) */
+	u64 peak_rss_bytes;		/* the source process's peak RSS (guest RAM included) */
 	bool connected;			/* reached the destination */
 	double total_ms;
 	double pause_mono_ms;		/* CLOCK_MONOTONIC when the vCPUs were paused */

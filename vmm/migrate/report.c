@@ -21,6 +21,7 @@ enum kind {
 	K_MS,		/* double milliseconds; NAN when not reached */
 	K_BYTES,	/* JSON: bytes; text: MiB and the ratio to guest RAM */
 	K_GFN,		/* JSON: number or null; text: hex or "none" */
+	K_NUM,		/* a double, one decimal */
 };
 
 struct field {
@@ -36,12 +37,17 @@ struct field {
 /* One run, flattened: what every field below reads. */
 struct flat {
 	u64 seed;
+	const char *design;
 	const char *result;
 	u64 err;
 	const char *message;
 	u64 mismatches, passes, pages_plain, pages_encrypted, pages_transition;
 	u64 resent_for_status, rereads, stale_reads, bytes_sent, ram_bytes;
 	double total_ms, downtime_ms, handover_ms;
+	u64 max_downtime_ms, throttle_pct, throttle_steps, expected_pages;
+	double expected_downtime_ms, bandwidth_mib_s;
+	double changes_per_s_idle, changes_per_s, vmm_cpu_ms;
+	u64 exits, regions, peak_regions, heap_bytes, peak_rss_bytes, changed_pages;
 	/* source */
 	bool s_paused, s_committed, s_resumed, s_verified;
 	u64 s_pages, s_bad_content, s_bad_state, s_conversions, s_rewrites, s_resizes, s_regs;
@@ -57,6 +63,8 @@ struct flat {
 
 static const struct field top[] = {
 	F("seed", "seed", K_U64, seed, "the demo guest's random seed"),
+	F("design", "design", K_STR, design, "table (this protocol) or exit (an exit per page-state "
+	  "change, AMD's QEMU region list: --design)"),
 	F("result", "result", K_STR, result, "migrated, or failed (the guest then runs on the "
 	  "source)"),
 	F("error", "error", K_ERR, err, "why it failed: an SD_MIG_ERR_* name (docs/STREAM.md 6)"),
@@ -82,6 +90,36 @@ static const struct field top[] = {
 	  "running on the destination (null: not reached)"),
 	F("handover_ms", "paused until COMMIT", K_MS, handover_ms, "from the pause to COMMIT "
 	  "sent: the source's own bound on downtime (null: not reached)"),
+	F("max_downtime_ms", "downtime limit ms", K_U64, max_downtime_ms, "--max-downtime: the "
+	  "final pass starts only when what is dirty fits it at the measured bandwidth"),
+	F("throttle_pct", "throttle reached %", K_U64, throttle_pct, "the highest vCPU throttle "
+	  "pre-copy used to converge (0: none; QEMU's auto-converge steps: 20, +10, up to 99)"),
+	F("throttle_steps", "throttle steps", K_U64, throttle_steps, "times the throttle was "
+	  "raised"),
+	F("bandwidth_mib_s", "measured bandwidth MiB/s", K_NUM, bandwidth_mib_s, "the last "
+	  "pre-copy pass's send rate (passes of at least 1 MiB)"),
+	F("expected_pages", "dirty at the pause", K_U64, expected_pages, "pages dirty when the "
+	  "source decided (or gave up)"),
+	F("expected_downtime_ms", "expected downtime", K_MS, expected_downtime_ms, "what the "
+	  "source expected the final pass to take: those pages at the bandwidth, plus a table "
+	  "read"),
+	F("changes_per_s_idle", "guest changes/s idle", K_NUM, changes_per_s_idle, "page-state "
+	  "changes per second the guest made in the warm-up, before the migration"),
+	F("changes_per_s", "during migration", K_NUM, changes_per_s, "the same from the "
+	  "migration's start to the pause"),
+	F("changed_pages", "changes before the pause", K_U64, changed_pages, "pages whose state "
+	  "the guest changed, from boot to the pause"),
+	F("exits", "change exits", K_U64, exits, "design exit: change reports the VMM handled"),
+	F("regions", "shared regions", K_U64, regions, "shared regions at the pause (design exit: "
+	  "the list's nodes; table: runs in the table)"),
+	F("peak_regions", "peak regions", K_U64, peak_regions, "the most nodes the list held "
+	  "(table: as regions)"),
+	F("vmm_cpu_ms", "VMM CPU", K_MS, vmm_cpu_ms, "the source's migration thread's CPU time, "
+	  "plus the exit handler's on the vCPU threads"),
+	F("heap_bytes", "VMM heap bytes", K_U64, heap_bytes, "the source VMM's heap in use at the "
+	  "pause (mallinfo2)"),
+	F("peak_rss_bytes", "VMM peak RSS bytes", K_U64, peak_rss_bytes, "the source process's "
+	  "peak RSS, guest RAM included"),
 };
 
 static const struct field source[] = {
@@ -143,6 +181,8 @@ static const struct field pass[] = {
 	P("unsettled", "unsettled", K_U64, unsettled, "pages of chunks that did not settle "
 	  "(sent encrypted, read again)"),
 	P("rereads", "rereads", K_U64, rereads, "full re-reads of the table in this pass"),
+	P("throttle", "throttle%", K_U64, throttle, "the vCPU throttle during the pass, percent"),
+	P("read_ms", "read ms", K_MS, read_ms, "the dirty log and the table read"),
 	P("ms", "ms", K_MS, ms, "the pass's time"),
 };
 #undef P
@@ -168,6 +208,23 @@ static void flatten(const struct mig_run *m, struct flat *f)
 	f->ram_bytes = m->ram_bytes;
 	f->total_ms = sr->connected ? sr->total_ms : NAN;
 	f->handover_ms = sr->committed ? sr->handover_ms : NAN;
+	f->design = m->design ? "exit" : "table";
+	f->changes_per_s_idle = sr->changes_per_s_idle;
+	f->changes_per_s = sr->changes_per_s;
+	f->changed_pages = sr->before.changed_pages;
+	f->exits = sr->exits;
+	f->regions = sr->regions;
+	f->peak_regions = sr->peak_regions;
+	f->vmm_cpu_ms = sr->vmm_cpu_ms;
+	f->heap_bytes = sr->heap_bytes;
+	f->peak_rss_bytes = sr->peak_rss_bytes;
+	f->max_downtime_ms = sr->max_downtime_ms;
+	f->throttle_pct = sr->throttle_pct;
+	f->throttle_steps = sr->throttle_steps;
+	f->bandwidth_mib_s = sr->bandwidth_mib_s;
+	f->expected_pages = sr->expected_pages;
+	f->expected_downtime_ms = sr->passes > 1 && sr->expected_downtime_ms < 1e29 ?
+				  sr->expected_downtime_ms : NAN;
 	f->downtime_ms = dr && dr->resumed && sr->paused ? dr->resume_mono_ms - sr->pause_mono_ms
 							  : NAN;
 	f->s_paused = sr->paused;
@@ -251,6 +308,9 @@ static void json_value(const struct field *f, const void *base)
 		else
 			printf("%.3f", AT(base, f, double));
 		break;
+	case K_NUM:
+		printf("%.1f", AT(base, f, double));
+		break;
 	}
 }
 
@@ -316,6 +376,9 @@ static void text_value(FILE *o, const struct field *f, const void *base, u64 ram
 			fprintf(o, "not reached");
 		else
 			fprintf(o, "%.1f ms", AT(base, f, double));
+		break;
+	case K_NUM:
+		fprintf(o, "%.1f", AT(base, f, double));
 		break;
 	}
 }

@@ -16,6 +16,7 @@ struct mig_run {
 	u64 seed;
 	int rc;				/* 0 migrated, else the source's -SD_MIG_ERR_* */
 	u64 ram_bytes;			/* the guest's RAM */
+	u32 design;			/* DEMO_DESIGN_* */
 	const struct sd_mig_source_report *sr;
 	const struct sd_mig_dest_report *dr;	/* NULL: no destination here (--source) */
 	bool have_dest;			/* dr holds the destination's own report */

@@ -6,9 +6,10 @@
  * Pass 0 sends every page, by a full read of the table (host/'s
  * incremental walk, first read). Every later pass sends the pages KVM's
  * dirty log reports and the pages whose state changed, found from the
- * chunk counts by host/'s incremental walk, never by a rescan. When a pass
- * has little left (or at the pass limit) the vCPUs are paused and the
- * final pass sends the dirty and changed pages and, as TRANSITION records,
+ * chunk counts by host/'s incremental walk, never by a rescan. When what is
+ * dirty fits the downtime limit at the measured bandwidth (converge.c:
+ * otherwise the vCPUs are throttled harder, and at the pass limit the
+ * migration gives up) the vCPUs are paused and the final pass sends the dirty and changed pages and, as TRANSITION records,
  * the pages a paused read finds in transition; then the registration, the
  * vCPU state, END. Private pages go through the SEV stand-in (stream.c).
  * Every pass, the final one included, is one function (src_pass).
@@ -29,6 +30,10 @@
 #include <unistd.h>
 
 #include "migrate.h"
+#include "converge.h"
+#include "exitlist.h"
+#include <malloc.h>
+#include <sys/resource.h>
 #include "stream.h"
 #include "transport.h"
 #include "sd_kvm.h"
@@ -44,8 +49,8 @@ void sd_mig_opts_default(struct sd_mig_opts *o)
 	*o = (struct sd_mig_opts){
 		.ram_bytes = 256ULL << 20,
 		.guest = { .seed = 1, .ppc = 1024, .max_range = 256 },
-		.max_passes = 8,
-		.converge_pages = 512,
+		.max_passes = 16,
+		.max_downtime_ms = SD_MIG_DOWNTIME_DEFAULT_MS,
 		.warmup_ms = 300,
 		.after_ms = 300,
 		.timeout_ms = 10000,
@@ -97,6 +102,8 @@ struct src {
 	u64 words;			/* bitmap words for ram_pages */
 	u64 *need;			/* pages to send in this pass */
 	u64 *dirty;			/* the dirty log, this pass */
+	u64 *carry;			/* dirty bits taken by the convergence peek, for the next pass */
+	struct sd_mig_conv conv;
 	u64 *force_enc;			/* pages of chunks that did not settle */
 	u64 *transition;		/* pages in transition (final pass) */
 	u64 *stale;			/* sent in another mode than their last settled state */
@@ -106,6 +113,7 @@ struct src {
 	struct fault_io fio;
 	bool final;			/* the final pass: vCPUs paused */
 	bool full_read;			/* the read running is a full one (sd_host_incr_init) */
+	double injected_ms;		/* this pass's read-delay test fault: not the read's cost */
 };
 
 static int walk_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state state)
@@ -326,8 +334,10 @@ static int read_changes(struct src *s, u32 flags, struct sd_mig_status *st)
 		if (sd_vmm_reg_snapshot(s->d->reg, &s->reg))
 			return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "the guest has no table registered");
 		full = s->reg.generation != gen;
-		if (s->o->faults.read_delay_ms && !(flags & SD_READ_PAUSED))
+		if (s->o->faults.read_delay_ms && !(flags & SD_READ_PAUSED)) {
 			sd_mig_sleep_ms(s->o->faults.read_delay_ms);	/* test fault */
+			s->injected_ms += s->o->faults.read_delay_ms;
+		}
 		if (full)
 			rc = full_read(s, flags, &loc, st);
 		else
@@ -355,33 +365,65 @@ static int read_changes(struct src *s, u32 flags, struct sd_mig_status *st)
 	}
 }
 
+/*
+ * Design EXIT's read: the pages the guest reported since the last pass
+ * (all in pass 0), and each page to send looked up in the region list, as
+ * the QEMU patches' migration loop does.
+ */
+static void xl_read_changes(struct src *s, u32 n)
+{
+	u64 taken = demo_xl_take_changes(s->d->xl, s->need);
+
+	if (n == 0)
+		sd_bitmap_set_range(s->need, 0, s->d->ram_pages);
+	else
+		s->pass->status_changes += taken;
+	bitmap_or(s->need, s->dirty, s->words);
+	demo_xl_states(s->d->xl, s->need, s->incr.bits);
+}
+
 /* One pass, pre-copy or final: read the table, then send what changed and what is dirty. */
 static int src_pass(struct src *s, u32 n, bool final, u64 *count, struct sd_mig_status *st)
 {
-	double t0 = sd_mig_now_ms();
+	double t0 = sd_mig_now_ms(), t1;
+	u64 bytes0;
 	int rc;
 
 	s->pass = &s->r->pass[n];
 	s->r->passes = n + 1;
 	s->final = final;
+	s->injected_ms = 0;
 	memset(s->need, 0, s->words * 8);
 	memset(s->force_enc, 0, s->words * 8);
 	rc = sd_mig_put_pass(&s->w, n, final, st);
 	if (rc)
 		return rc;
-	s->pass->dirty = sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->dirty);
+	sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->dirty);
+	bitmap_or(s->dirty, s->carry, s->words);
+	memset(s->carry, 0, s->words * 8);
+	s->pass->dirty = bitmap_count(s->dirty, s->words);
+	s->pass->throttle = s->conv.pct;
 	if (!final)
 		demo_vm_pass_started(s->d, n);
-	rc = read_changes(s, final ? SD_READ_PAUSED : SD_READ_UNSETTLED_OK, st);
+	if (s->d->xl)
+		xl_read_changes(s, n);
+	else
+		rc = read_changes(s, final ? SD_READ_PAUSED : SD_READ_UNSETTLED_OK, st);
 	if (rc)
 		return rc;
+	/* What a paused read will cost again (the final pass's): without the test's delay. */
+	s->pass->read_ms = SD_MAX(sd_mig_now_ms() - t0 - s->injected_ms, 0.0);
 	s->r->resent_for_status += s->pass->status_changes;
 	bitmap_or(s->need, s->dirty, s->words);
 	resend_stale(s);
 	if (final && s->o->faults.table)
 		sd_bitmap_set_range(s->need, DEMO_TABLE_GPA >> SD_PAGE_SHIFT, 1);
 	*count = bitmap_count(s->need, s->words);
+	bytes0 = s->fio.written;
+	t1 = sd_mig_now_ms();
 	rc = send_needed(s, st);
+	s->pass->bytes = s->fio.written - bytes0;
+	sd_mig_conv_pass(&s->conv, s->pass->bytes, sd_mig_now_ms() - t1, s->pass->read_ms);
 	s->pass->ms = sd_mig_now_ms() - t0;
 	if (!rc && s->o->verbose)
 		fprintf(stderr, "pass %u%s: %llu dirty, %llu status changes, %llu plain, %llu "
@@ -450,38 +492,98 @@ static int src_handover(struct src *s, const struct sd_io *raw, struct sd_mig_st
 	return rc;
 }
 
+/*
+ * Pre-copy passes until what is dirty fits the downtime limit (converge.h);
+ * the throttle ends before the final pause either way.
+ */
+static int precopy(struct src *s, u64 *count, struct sd_mig_status *st)
+{
+	struct sd_mig_conv *c = &s->conv;
+	struct sd_mig_source_report *r = s->r;
+	enum sd_mig_conv_next next = SD_MIG_CONV_CONTINUE;
+	int rc = 0;
+
+	for (u32 n = 0; next == SD_MIG_CONV_CONTINUE; n++) {
+		rc = src_pass(s, n, false, count, st);
+		if (rc)
+			break;
+		/* What the final pass would carry now; the bits go to the next pass. */
+		next = sd_mig_conv_decide(c, n, sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->carry));
+	}
+	sd_mig_conv_stop(c);
+	r->throttle_pct = c->pct_max;
+	r->throttle_steps = c->steps;
+	r->bandwidth_mib_s = c->bw * 1000.0 / (1 << 20);
+	r->expected_downtime_ms = c->est_ms;
+	r->expected_pages = c->est_pages;
+	if (rc || next == SD_MIG_CONV_FINAL)
+		return rc;
+	return sd_mig_fail(st, SD_MIG_ERR_CONVERGE, "pre-copy did not converge in %u passes: %llu "
+			   "pages left would take about %.0f ms at %.0f MiB/s, over the limit of %u ms, "
+			   "with the vCPUs throttled up to %llu%%", r->passes,
+			   (unsigned long long)c->est_pages, c->est_ms, r->bandwidth_mib_s, c->limit_ms,
+			   (unsigned long long)c->pct_max);
+}
+
+/* Shared regions (maximal runs) in a bitmap of @npages. */
+static u64 count_runs(const u64 *bits, u64 npages)
+{
+	u64 runs = 0;
+
+	for (u64 p = sd_bitmap_find(bits, 0, npages, true); p < npages;
+	     p = sd_bitmap_find(bits, p, npages, true)) {
+		runs++;
+		p = sd_bitmap_find(bits, p, npages, false);
+	}
+	return runs;
+}
+
+/* The VMM's memory at the pause, against the shared regions the guest has then. */
+static void src_memory(struct src *s)
+{
+	struct mallinfo2 mi = mallinfo2();
+	struct sd_mig_source_report *r = s->r;
+
+	r->heap_bytes = mi.uordblks + mi.hblkhd;
+	if (s->d->xl) {
+		r->regions = demo_xl_regions(s->d->xl);
+		r->peak_regions = s->d->xl->peak_regions;
+	} else {
+		r->regions = count_runs(s->incr.bits, SD_MIN(s->d->ram_pages,
+							    s->reg.geom.nr_gfns));
+		r->peak_regions = r->regions;
+	}
+}
+
 static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_status *st)
 {
 	struct sd_io raw = sd_io_conn(conn);
 	struct sd_io io;
-	struct sd_mig_keys keys;
+	struct sd_mig_hs hs;
 	struct sd_mig_source_report *r = s->r;
-	u64 prev = ~0ULL, count;
+	u64 count;
 	int rc;
 
 	s->fio = (struct fault_io){ .inner = raw, .f = &s->o->faults, .fd = conn->fd };
 	io = (struct sd_io){ .read = raw.read, .write = fault_write, .ctx = &s->fio };
-	rc = sd_mig_recv_hello(&raw, s->d->ram_pages << SD_PAGE_SHIFT, &keys, st);
+	/* Authenticated (docs/STREAM.md 3): no page leaves before AUTH is verified. */
+	rc = sd_mig_recv_hello(&raw, s->d->ram_pages << SD_PAGE_SHIFT, &s->o->ids, &hs, st);
 	if (!rc)
 		rc = sd_mig_send_header(&raw, s->d->ram_pages << SD_PAGE_SHIFT, s->d->nr_vcpus,
-					&keys, st);
+					&hs, st);
+	if (!rc)
+		rc = sd_mig_recv_auth(&raw, &hs, st);
 	if (rc)
 		return rc;
 
 	sd_vm_dirty_log_enable(s->d->vm, s->d->ram, true);
 	sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->dirty);
-	sd_mig_writer_init(&s->w, &io, &keys);
+	sd_mig_writer_init(&s->w, &io, &hs.keys);
 	/* Pass 0 reads the table in full and sends every page (7.1 step 1). */
 	s->reg.generation = ~0ULL;
-	for (u32 n = 0; n <= s->o->max_passes && n < SD_MIG_MAX_PASSES; n++) {
-		rc = src_pass(s, n, false, &count, st);
-		if (rc)
-			return rc;
-		if (n > 0 && (count <= s->o->converge_pages || n == s->o->max_passes ||
-			      (n >= 2 && count >= prev)))
-			break;
-		prev = count;
-	}
+	rc = precopy(s, &count, st);
+	if (rc)
+		return rc;
 
 	/* The final pass, with every vCPU stopped wherever it is (7.3). */
 	if (s->d->window_at_pause) {
@@ -493,6 +595,7 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 	r->paused = true;
 	r->pause_mono_ms = sd_mig_now_ms();
 	demo_vm_work(s->d, &r->before);
+	src_memory(s);
 	rc = src_pass(s, r->passes, true, &count, st);
 	if (!rc)
 		rc = src_handover(s, &raw, st);
@@ -507,6 +610,7 @@ static void src_free(struct src *s)
 {
 	free(s->need);
 	free(s->dirty);
+	free(s->carry);
 	free(s->force_enc);
 	free(s->transition);
 	free(s->stale);
@@ -520,11 +624,16 @@ static int src_alloc(struct src *s, struct sd_mig_status *st)
 	s->words = (s->d->ram_pages + 63) / 64;
 	s->need = calloc(s->words, 8);
 	s->dirty = calloc(sd_vm_dirty_log_words(s->d->ram), 8);
+	s->carry = calloc(sd_vm_dirty_log_words(s->d->ram), 8);
 	s->force_enc = calloc(s->words, 8);
 	s->transition = calloc(s->words, 8);
 	s->stale = calloc(s->words, 8);
 	s->sent = calloc(s->d->ram_pages, 1);
-	if (!s->need || !s->dirty || !s->force_enc || !s->transition || !s->stale || !s->sent)
+	/* Design EXIT: the page states the region list gave, where a table read puts them. */
+	if (s->d->xl)
+		s->incr.bits = calloc(s->words, 8);
+	if (!s->need || !s->dirty || !s->force_enc || !s->transition || !s->stale || !s->sent ||
+	    !s->carry || (s->d->xl && !s->incr.bits))
 		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "out of memory for %llu pages",
 				   (unsigned long long)s->d->ram_pages);
 	return 0;
@@ -549,20 +658,51 @@ static void src_why_refused(int fd, struct sd_mig_status *st)
 	}
 }
 
+static double tv_ms(struct timeval t)
+{
+	return (double)t.tv_sec * 1e3 + (double)t.tv_usec / 1e3;
+}
+
+/*
+ * The VMM's CPU time for the migration: this thread's, and the exit
+ * handler's on the vCPU threads (design EXIT; the kernel's part of each
+ * exit is not in it). The process's peak RSS counts guest RAM too.
+ */
+static void src_cpu(struct src *s, const struct rusage *cpu0)
+{
+	struct rusage now, self;
+
+	getrusage(RUSAGE_THREAD, &now);
+	s->r->vmm_cpu_ms = tv_ms(now.ru_utime) - tv_ms(cpu0->ru_utime) + tv_ms(now.ru_stime) -
+			   tv_ms(cpu0->ru_stime);
+	if (s->d->xl) {
+		s->r->exits = s->d->xl->exits;
+		s->r->vmm_cpu_ms += (double)s->d->xl->handler_ns / 1e6;
+	}
+	getrusage(RUSAGE_SELF, &self);
+	s->r->peak_rss_bytes = (u64)self.ru_maxrss * 1024;
+}
+
 int sd_mig_source_migrate(struct demo_vm *d, const struct sd_mig_opts *o,
 			  struct sd_mig_source_report *r)
 {
 	static struct src s;
+	struct rusage cpu0;
 	struct sd_mig_status st = { 0 };
 	struct sd_mig_conn conn;
 	double start = sd_mig_now_ms();
 	int fd, rc;
 
 	memset(&s, 0, sizeof(s));
+	getrusage(RUSAGE_THREAD, &cpu0);
 	s.o = o;
 	s.r = r;
 	s.d = d;
 	s.mem = (struct sd_host_mem){ .map = sd_vm_mem_map, .ctx = d->vm };
+	/* Passes 0..max_passes - 1, then give up; the final pass is one more. */
+	sd_mig_conv_init(&s.conv, d->vm, o->max_downtime_ms,
+			 SD_MIN(o->max_passes, (u32)SD_MIG_MAX_PASSES - 1) - 1);
+	r->max_downtime_ms = o->max_downtime_ms;
 	/* This thread reads the RCU-published registration every pass. */
 	sd_thread_rcu_register();
 	rc = src_alloc(&s, &st);
@@ -581,6 +721,8 @@ int sd_mig_source_migrate(struct demo_vm *d, const struct sd_mig_opts *o,
 	 */
 	conn = (struct sd_mig_conn){ .fd = fd, .timeout_ms = o->timeout_ms };
 	rc = src_migrate(&s, &conn, &st);
+	sd_mig_conv_stop(&s.conv);	/* a failure mid pre-copy: the guest goes on unthrottled */
+	src_cpu(&s, &cpu0);
 	if (rc == -SD_MIG_ERR_IO || rc == -SD_MIG_ERR_EOF)
 		src_why_refused(fd, &st);
 	rc = rc ? -st.err : 0;
@@ -610,6 +752,8 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 {
 	static struct demo_vm d;
 	struct sd_mig_status st = { 0 };
+	struct demo_check w0, w1;
+	double t0, t1;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -625,8 +769,17 @@ int sd_mig_run_source(const struct sd_mig_opts *o, struct sd_mig_source_report *
 		r->resumed = true;
 		goto fail;
 	}
+	demo_vm_work(&d, &w0);
+	t0 = sd_mig_now_ms();
 	sd_mig_sleep_ms(o->warmup_ms);
+	demo_vm_work(&d, &w1);
+	t1 = sd_mig_now_ms();
+	if (o->warmup_ms)
+		r->changes_per_s_idle = (double)(w1.changed_pages - w0.changed_pages) * 1e3 / (t1 - t0);
 	rc = sd_mig_source_migrate(&d, o, r);
+	if (r->paused && r->pause_mono_ms > t1)
+		r->changes_per_s = (double)(r->before.changed_pages - w1.changed_pages) * 1e3 /
+				   (r->pause_mono_ms - t1);
 	if (rc == 0) {
 		demo_vm_destroy(&d);	/* the guest lives on the destination */
 		return 0;

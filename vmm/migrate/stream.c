@@ -50,6 +50,9 @@ static const char *const err_names[] = {
 	[SD_MIG_ERR_REFUSED] = "SD_MIG_ERR_REFUSED",
 	[SD_MIG_ERR_SOURCE] = "SD_MIG_ERR_SOURCE",
 	[SD_MIG_ERR_TIMEOUT] = "SD_MIG_ERR_TIMEOUT",
+	[SD_MIG_ERR_PEER_KEY] = "SD_MIG_ERR_PEER_KEY",
+	[SD_MIG_ERR_PEER_SIG] = "SD_MIG_ERR_PEER_SIG",
+	[SD_MIG_ERR_CONVERGE] = "SD_MIG_ERR_CONVERGE",
 };
 
 const char *sd_mig_err_name(int err)
@@ -174,118 +177,12 @@ static const char *io_what(int rc)
 	return rc == -SD_MIG_ERR_EOF ? "the connection closed" : "the connection failed";
 }
 
-/* ---- handshake ----------------------------------------------------------------- */
-
-/*
- * HELLO and HEADER share a shape (stream_wire.h): both are built and checked
- * as struct sd_mig_hello, whose flags field is HEADER's nr_vcpus.
- */
-_Static_assert(sizeof(struct sd_mig_hello) == sizeof(struct sd_mig_header), "one shape");
-_Static_assert(__builtin_offsetof(struct sd_mig_hello, flags) ==
-	       __builtin_offsetof(struct sd_mig_header, nr_vcpus), "one shape");
-
-static void hs_build(struct sd_mig_hello *h, u64 magic, u64 ram_bytes, const u8 *pk, u32 word)
+const char *sd_mig_io_what(int rc)
 {
-	memset(h, 0, sizeof(*h));
-	h->magic = magic;
-	h->major = SD_MIG_MAJOR;
-	h->minor = SD_MIG_MINOR;
-	h->size = sizeof(*h);
-	h->ram_bytes = ram_bytes;
-	memcpy(h->kx_public, pk, SD_MIG_KX_BYTES);
-	h->flags = word;
-	h->crc = sd_crc32c(0, h, offsetof(struct sd_mig_hello, crc));
+	return io_what(rc);
 }
 
-static int hs_check(const struct sd_mig_hello *h, u64 magic, const char *what,
-		    struct sd_mig_status *st)
-{
-	if (h->magic != magic)
-		return sd_mig_fail(st, SD_MIG_ERR_MAGIC, "%s: bad magic %#llx", what,
-				   (unsigned long long)h->magic);
-	if (h->crc != sd_crc32c(0, h, offsetof(struct sd_mig_hello, crc)))
-		return sd_mig_fail(st, SD_MIG_ERR_CRC, "%s: CRC mismatch", what);
-	if (h->major != SD_MIG_MAJOR || h->size != sizeof(*h))
-		return sd_mig_fail(st, SD_MIG_ERR_VERSION, "%s: version %u.%u size %u not supported",
-				   what, h->major, h->minor, h->size);
-	return 0;
-}
-
-int sd_mig_send_hello(const struct sd_io *io, u64 ram_bytes, struct sd_mig_keys *k,
-		      struct sd_mig_status *st)
-{
-	struct sd_mig_hello h;
-	int rc;
-
-	crypto_kx_keypair(k->pk, k->sk);
-	hs_build(&h, SD_MIG_HELLO_MAGIC, ram_bytes, k->pk, 0);
-	rc = io->write(io->ctx, &h, sizeof(h));
-	return rc ? sd_mig_fail(st, -rc, "sending HELLO: %s", io_what(rc)) : 0;
-}
-
-int sd_mig_recv_hello(const struct sd_io *io, u64 ram_bytes, struct sd_mig_keys *k,
-		      struct sd_mig_status *st)
-{
-	struct sd_mig_hello h;
-	int rc = io->read(io->ctx, &h, sizeof(h));
-
-	if (rc)
-		return sd_mig_fail(st, -rc, "reading HELLO: %s", io_what(rc));
-	rc = hs_check(&h, SD_MIG_HELLO_MAGIC, "HELLO", st);
-	if (rc)
-		return rc;
-	if (h.flags)
-		return sd_mig_fail(st, SD_MIG_ERR_TYPE, "HELLO: unknown flags %#x", h.flags);
-	if (h.ram_bytes < ram_bytes)
-		return sd_mig_fail(st, SD_MIG_ERR_RAM,
-				   "destination holds %llu bytes of guest RAM, the guest has %llu",
-				   (unsigned long long)h.ram_bytes, (unsigned long long)ram_bytes);
-	crypto_kx_keypair(k->pk, k->sk);
-	if (crypto_kx_client_session_keys(k->rx, k->tx, k->pk, k->sk, h.kx_public))
-		return sd_mig_fail(st, SD_MIG_ERR_AUTH, "HELLO: unusable key-exchange public key");
-	return 0;
-}
-
-int sd_mig_send_header(const struct sd_io *io, u64 ram_bytes, u32 nr_vcpus,
-		       const struct sd_mig_keys *k, struct sd_mig_status *st)
-{
-	struct sd_mig_hello h;
-	int rc;
-
-	hs_build(&h, SD_MIG_HEADER_MAGIC, ram_bytes, k->pk, nr_vcpus);
-	rc = io->write(io->ctx, &h, sizeof(h));
-	return rc ? sd_mig_fail(st, -rc, "sending HEADER: %s", io_what(rc)) : 0;
-}
-
-int sd_mig_recv_header(const struct sd_io *io, u64 dst_ram_bytes, struct sd_mig_keys *k,
-		       u64 *ram_bytes, u32 *nr_vcpus, struct sd_mig_status *st)
-{
-	struct sd_mig_header h;
-	struct sd_mig_hello v;
-	int rc = io->read(io->ctx, &h, sizeof(h));
-
-	if (rc)
-		return sd_mig_fail(st, -rc, "reading HEADER: %s", io_what(rc));
-	memcpy(&v, &h, sizeof(v));	/* the shared shape, for the shared checks */
-	rc = hs_check(&v, SD_MIG_HEADER_MAGIC, "HEADER", st);
-	if (rc)
-		return rc;
-	if (h.ram_bytes > dst_ram_bytes)
-		return sd_mig_fail(st, SD_MIG_ERR_RAM,
-				   "the guest has %llu bytes of RAM, this destination holds %llu",
-				   (unsigned long long)h.ram_bytes, (unsigned long long)dst_ram_bytes);
-	if (h.ram_bytes == 0 || h.ram_bytes % 4096)
-		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "HEADER: RAM size %llu is not whole pages",
-				   (unsigned long long)h.ram_bytes);
-	if (h.nr_vcpus == 0 || h.nr_vcpus > SD_MIG_MAX_VCPUS)
-		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "HEADER: %u vCPUs (1 to %d)", h.nr_vcpus,
-				   SD_MIG_MAX_VCPUS);
-	if (crypto_kx_server_session_keys(k->rx, k->tx, k->pk, k->sk, h.kx_public))
-		return sd_mig_fail(st, SD_MIG_ERR_AUTH, "HEADER: unusable key-exchange public key");
-	*ram_bytes = h.ram_bytes;
-	*nr_vcpus = h.nr_vcpus;
-	return 0;
-}
+/* The handshake (docs/STREAM.md 2-3) is in handshake.c. */
 
 int sd_mig_send_result(const struct sd_io *io, const struct sd_mig_status *result)
 {
@@ -302,12 +199,20 @@ int sd_mig_send_result(const struct sd_io *io, const struct sd_mig_status *resul
 
 int sd_mig_recv_result(const struct sd_io *io, struct sd_mig_status *st)
 {
-	struct sd_mig_result b;
-	u32 crc;
-	int rc = io->read(io->ctx, &b, sizeof(b));
+	u8 buf[sizeof(struct sd_mig_result)];
+	int rc = io->read(io->ctx, buf, sizeof(buf));
 
 	if (rc)
 		return sd_mig_fail(st, -rc, "waiting for the destination's RESULT: %s", io_what(rc));
+	return sd_mig_result_parse(buf, st);
+}
+
+int sd_mig_result_parse(const void *buf, struct sd_mig_status *st)
+{
+	struct sd_mig_result b;
+	u32 crc;
+
+	memcpy(&b, buf, sizeof(b));
 	if (b.magic != SD_MIG_RESULT_MAGIC)
 		return sd_mig_fail(st, SD_MIG_ERR_MAGIC, "RESULT: bad magic");
 	crc = b.crc;

@@ -15,13 +15,16 @@
 #include <sodium.h>
 #include "sd_types.h"
 
-#define SD_MIG_MAJOR		1
+#define SD_MIG_MAJOR		2	/* 2: authenticated handshake (docs/STREAM.md 2-3) */
 #define SD_MIG_MINOR		0
 #define SD_MIG_HELLO_MAGIC	0x54534447494d4453ULL	/* "SDMIGDST" in memory */
 #define SD_MIG_HEADER_MAGIC	0x43525347494d4453ULL	/* "SDMIGSRC" */
 #define SD_MIG_RESULT_MAGIC	0x53455247494d4453ULL	/* "SDMIGRES" */
 #define SD_MIG_COMMIT_MAGIC	0x214f4747494d4453ULL	/* "SDMIGGO!" */
+#define SD_MIG_AUTH_MAGIC	0x54554147494d4453ULL	/* "SDMIGAUT" */
 #define SD_MIG_KX_BYTES		32
+#define SD_MIG_ID_BYTES		32	/* an Ed25519 public key: a platform's identity */
+#define SD_MIG_NONCE_BYTES	24
 #define SD_MIG_MAX_VCPUS	64
 #define SD_REC_HDR_SIZE		24
 #define SD_REC_MAX_PAGES	64
@@ -75,7 +78,10 @@ enum sd_mig_err {
 	SD_MIG_ERR_REFUSED = 16,
 	SD_MIG_ERR_SOURCE = 17,
 	SD_MIG_ERR_TIMEOUT = 18,
-	SD_MIG_ERR_LAST = SD_MIG_ERR_TIMEOUT,
+	SD_MIG_ERR_PEER_KEY = 19,
+	SD_MIG_ERR_PEER_SIG = 20,
+	SD_MIG_ERR_CONVERGE = 21,
+	SD_MIG_ERR_LAST = SD_MIG_ERR_CONVERGE,
 };
 
 const char *sd_mig_err_name(int err);
@@ -105,6 +111,8 @@ struct sd_membuf {
 	size_t len, cap, pos;
 };
 struct sd_io sd_io_mem(struct sd_membuf *m);
+/* What a transport's error means, for messages ("the connection closed"). */
+const char *sd_mig_io_what(int rc);
 
 /* Failure details: the error number and a one-line message saying where. */
 struct sd_mig_status {
@@ -115,28 +123,69 @@ struct sd_mig_status {
 int sd_mig_fail(struct sd_mig_status *st, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* ---- handshake ------------------------------------------------------------- */
+/* ---- handshake (version 2: handshake.c) ------------------------------------- */
 
 struct sd_mig_keys {
 	u8 pk[crypto_kx_PUBLICKEYBYTES], sk[crypto_kx_SECRETKEYBYTES];
 	u8 rx[crypto_kx_SESSIONKEYBYTES], tx[crypto_kx_SESSIONKEYBYTES];
 };
 
-/* Destination: send HELLO with a fresh key pair. */
-int sd_mig_send_hello(const struct sd_io *io, u64 ram_bytes, struct sd_mig_keys *k,
-		      struct sd_mig_status *st);
-/* Source: read and check HELLO; derive keys. Fails with RAM if the destination is too small. */
-int sd_mig_recv_hello(const struct sd_io *io, u64 ram_bytes, struct sd_mig_keys *k,
-		      struct sd_mig_status *st);
-/* Source: send HEADER. */
+/*
+ * Who a side is and whom it expects (docs/STREAM.md 3.1): its long-term
+ * Ed25519 identity (sev-donate keygen), and the peer's public key. A
+ * source with no peer key sends to nobody; a destination with none takes
+ * any source that proves it holds the key it announces.
+ */
+struct sd_mig_ids {
+	bool have_self, have_peer;
+	u8 self_pk[crypto_sign_PUBLICKEYBYTES];
+	u8 self_sk[crypto_sign_SECRETKEYBYTES];
+	u8 peer_pk[crypto_sign_PUBLICKEYBYTES];
+};
+
+/* One handshake: the transcript so far, the peer's identity, the session keys. */
+struct sd_mig_hs {
+	const struct sd_mig_ids *ids;
+	u8 hello[128];		/* HELLO as sent or received */
+	u8 header[128];		/* HEADER, before its signature */
+	u8 peer_pk[crypto_sign_PUBLICKEYBYTES];
+	struct sd_mig_keys keys;
+};
+
+/* Destination: send HELLO with a fresh key pair and nonce, and its identity. */
+int sd_mig_send_hello(const struct sd_io *io, u64 ram_bytes, const struct sd_mig_ids *ids,
+		      struct sd_mig_hs *hs, struct sd_mig_status *st);
+/*
+ * Source: read and check HELLO: version, the destination's identity against
+ * ids->peer_pk (PEER_KEY), its RAM (RAM). Derives the session keys.
+ */
+int sd_mig_recv_hello(const struct sd_io *io, u64 ram_bytes, const struct sd_mig_ids *ids,
+		      struct sd_mig_hs *hs, struct sd_mig_status *st);
+/* Source: send HEADER, signed. */
 int sd_mig_send_header(const struct sd_io *io, u64 ram_bytes, u32 nr_vcpus,
-		       const struct sd_mig_keys *k, struct sd_mig_status *st);
-/* Destination: read and check HEADER against its RAM; derive keys. */
-int sd_mig_recv_header(const struct sd_io *io, u64 dst_ram_bytes, struct sd_mig_keys *k,
+		       struct sd_mig_hs *hs, struct sd_mig_status *st);
+/*
+ * Destination, after sd_mig_send_hello() on @hs: read and check HEADER:
+ * version, the source's identity (if hs->ids has a peer key: PEER_KEY), its signature (PEER_SIG), then its RAM and
+ * vCPUs against this host. Derives the session keys.
+ */
+int sd_mig_recv_header(const struct sd_io *io, u64 dst_ram_bytes, struct sd_mig_hs *hs,
 		       u64 *ram_bytes, u32 *nr_vcpus, struct sd_mig_status *st);
+/* Destination: send AUTH, its signature of the transcript. */
+int sd_mig_send_auth(const struct sd_io *io, const struct sd_mig_hs *hs, struct sd_mig_status *st);
+/*
+ * Source: read AUTH and verify it against HELLO's identity (PEER_SIG); a
+ * RESULT in its place is the destination's refusal (REFUSED).
+ */
+int sd_mig_recv_auth(const struct sd_io *io, const struct sd_mig_hs *hs, struct sd_mig_status *st);
+/* The first 16 hex digits of a key, for messages. */
+const char *sd_mig_key_short(const u8 pk[crypto_sign_PUBLICKEYBYTES], char buf[17]);
+
 /* RESULT, both directions. recv returns 0 only for a well-formed acceptance. */
 int sd_mig_send_result(const struct sd_io *io, const struct sd_mig_status *result);
 int sd_mig_recv_result(const struct sd_io *io, struct sd_mig_status *st);
+/* A RESULT already read (256 bytes): what sd_mig_recv_result() returns for it. */
+int sd_mig_result_parse(const void *buf, struct sd_mig_status *st);
 /* COMMIT (docs/STREAM.md 5a): the source gives the guest up. */
 int sd_mig_send_commit(const struct sd_io *io, struct sd_mig_status *st);
 int sd_mig_recv_commit(const struct sd_io *io, struct sd_mig_status *st);

@@ -23,16 +23,32 @@
 #define SD_WIRE_ASSERT_SIZE(type, size)						\
 	_Static_assert(sizeof(struct type) == (size), #type " size")
 
-/* 2. HELLO, destination to source. */
-struct sd_mig_hello {
-	__u64 magic;			/* "SDMIGDST" */
+/* 2. The first 16 bytes of HELLO and HEADER in every version: read before the rest. */
+struct sd_mig_prefix {
+	__u64 magic;
 	__u16 major;
 	__u16 minor;
-	__u32 size;			/* 64 */
+	__u32 size;			/* of the whole message */
+};
+SD_WIRE_ASSERT_OFF(sd_mig_prefix, major, 0x08);
+SD_WIRE_ASSERT_OFF(sd_mig_prefix, minor, 0x0a);
+SD_WIRE_ASSERT_OFF(sd_mig_prefix, size, 0x0c);
+SD_WIRE_ASSERT_SIZE(sd_mig_prefix, 16);
+
+/* 2. HELLO, destination to source (version 2). */
+struct sd_mig_hello {
+	__u64 magic;			/* "SDMIGDST" */
+	__u16 major;			/* 2 */
+	__u16 minor;
+	__u32 size;			/* 128 */
 	__u64 ram_bytes;		/* guest RAM the destination can hold */
-	__u8 kx_public[32];		/* X25519 (crypto_kx, the server's) */
+	__u8 kx_public[32];		/* X25519 (crypto_kx, the server's), this migration's */
 	__u32 flags;			/* 0 */
-	__u32 crc;			/* CRC32C of bytes 0x00-0x3b */
+	__u32 crc;			/* CRC32C of bytes 0x00-0x3b: where version 1 has its CRC */
+	__u8 id_public[32];		/* Ed25519: the destination platform's identity */
+	__u8 nonce[24];			/* random, fresh per migration */
+	__u32 reserved;			/* 0 */
+	__u32 crc_all;			/* CRC32C of bytes 0x00-0x7b */
 };
 SD_WIRE_ASSERT_OFF(sd_mig_hello, major, 0x08);
 SD_WIRE_ASSERT_OFF(sd_mig_hello, minor, 0x0a);
@@ -41,18 +57,30 @@ SD_WIRE_ASSERT_OFF(sd_mig_hello, ram_bytes, 0x10);
 SD_WIRE_ASSERT_OFF(sd_mig_hello, kx_public, 0x18);
 SD_WIRE_ASSERT_OFF(sd_mig_hello, flags, 0x38);
 SD_WIRE_ASSERT_OFF(sd_mig_hello, crc, 0x3c);
-SD_WIRE_ASSERT_SIZE(sd_mig_hello, 64);
+SD_WIRE_ASSERT_OFF(sd_mig_hello, id_public, 0x40);
+SD_WIRE_ASSERT_OFF(sd_mig_hello, nonce, 0x60);
+SD_WIRE_ASSERT_OFF(sd_mig_hello, reserved, 0x78);
+SD_WIRE_ASSERT_OFF(sd_mig_hello, crc_all, 0x7c);
+SD_WIRE_ASSERT_SIZE(sd_mig_hello, 128);
 
-/* 3. HEADER, source to destination: HELLO's shape, nr_vcpus where HELLO has flags. */
+/*
+ * 3. HEADER, source to destination: HELLO's shape (nr_vcpus where HELLO has
+ * flags), then the source's signature of the transcript (3.1).
+ */
 struct sd_mig_header {
 	__u64 magic;			/* "SDMIGSRC" */
 	__u16 major;
 	__u16 minor;
-	__u32 size;
+	__u32 size;			/* 192 */
 	__u64 ram_bytes;		/* the guest's RAM */
 	__u8 kx_public[32];		/* X25519 (the client's) */
 	__u32 nr_vcpus;
 	__u32 crc;
+	__u8 id_public[32];		/* Ed25519: the source platform's identity */
+	__u8 nonce[24];
+	__u32 reserved;
+	__u32 crc_all;
+	__u8 signature[64];		/* Ed25519, by id_public, of the transcript */
 };
 SD_WIRE_ASSERT_OFF(sd_mig_header, major, 0x08);
 SD_WIRE_ASSERT_OFF(sd_mig_header, minor, 0x0a);
@@ -61,7 +89,20 @@ SD_WIRE_ASSERT_OFF(sd_mig_header, ram_bytes, 0x10);
 SD_WIRE_ASSERT_OFF(sd_mig_header, kx_public, 0x18);
 SD_WIRE_ASSERT_OFF(sd_mig_header, nr_vcpus, 0x38);
 SD_WIRE_ASSERT_OFF(sd_mig_header, crc, 0x3c);
-SD_WIRE_ASSERT_SIZE(sd_mig_header, 64);
+SD_WIRE_ASSERT_OFF(sd_mig_header, id_public, 0x40);
+SD_WIRE_ASSERT_OFF(sd_mig_header, nonce, 0x60);
+SD_WIRE_ASSERT_OFF(sd_mig_header, reserved, 0x78);
+SD_WIRE_ASSERT_OFF(sd_mig_header, crc_all, 0x7c);
+SD_WIRE_ASSERT_OFF(sd_mig_header, signature, 0x80);
+SD_WIRE_ASSERT_SIZE(sd_mig_header, 192);
+
+/* 3.2 AUTH, destination to source: the destination's signature of the transcript. */
+struct sd_mig_auth {
+	__u64 magic;			/* "SDMIGAUT" */
+	__u8 signature[64];		/* Ed25519, by HELLO's id_public */
+};
+SD_WIRE_ASSERT_OFF(sd_mig_auth, signature, 0x08);
+SD_WIRE_ASSERT_SIZE(sd_mig_auth, 72);
 
 /* 4. A record's header; the payload follows. */
 struct sd_rec_hdr {
