@@ -23,8 +23,9 @@ Q	:= $(if $(filter 1,$(V)),,@)
 DEPS ?= 1
 deps_for = $(if $(filter $(1),$(or $(MAKECMDGOALS),all)),$(2))
 DEPS_GROUPS := build $(call deps_for,check linux-check linux-module,vm cpu) \
-	$(call deps_for,nested-check,vm nested) \
-	$(call deps_for,fuzz,fuzz) $(call deps_for,model,model) $(call deps_for,netns-check,net) \
+	$(call deps_for,nested-check,vm nested) $(call deps_for,check,dkms) \
+	$(call deps_for,deb-check,deb) $(call deps_for,netns-check,net) \
+	$(call deps_for,fuzz,fuzz) $(call deps_for,model,model) \
 	$(call deps_for,bench bench-smoke,bench)
 ifeq ($(DEPS)$(filter-out clean help deps,$(or $(MAKECMDGOALS),all)),1)
 else ifneq ($(DEPS),0)

@@ -73,6 +73,9 @@ BINS += $(LIB_SO) $(LIB_A) $(MAN_PAGE)
 # ---- installing --------------------------------------------------------------
 DOCS := README.md SPEC.md docs/STREAM.md docs/VMM-INTEGRATION.md LICENSE
 
+#> installables       build only what install installs (a package's build step: debian/rules)
+installables: $(CLI_BIN) $(LIB_SO) $(LIB_A) $(MAN_PAGE)
+
 #> install            install the CLI, the library (.so with soname, .a, .pc), headers, manual, docs
 install: $(CLI_BIN) $(LIB_SO) $(LIB_A) $(MAN_PAGE)
 	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(pkgconfigdir) \
@@ -104,4 +107,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(includedir)/sev-donate $(DESTDIR)$(docdir) \
 	       $(DESTDIR)$(dkmsdir)/sev-donate-$(VERSION)
 
-.PHONY: install install-dkms uninstall
+.PHONY: installables install install-dkms uninstall

@@ -9,6 +9,9 @@
 #   fuzz     clang and libFuzzer (make fuzz)
 #   model    spin (make model)
 #   bench    gnuplot (make bench's plots)
+#   dkms     dkms (make check builds the module through it)
+#   deb      debhelper, dh-dkms, lintian, dkms, kernel headers (make deb-check:
+#            the Debian packages)
 #   net      iproute2: ip and tc (make netns-check: two hosts in network namespaces)
 #   all      every group
 #
@@ -27,16 +30,18 @@ pkgs_cpu="qemu-user"
 pkgs_fuzz="clang libfuzzer-14-dev libclang-rt-14-dev"
 pkgs_model="spin"
 pkgs_bench="gnuplot-nox"
+pkgs_dkms="dkms"
+pkgs_deb="build-essential dpkg-dev debhelper dh-dkms fakeroot lintian dkms linux-headers-amd64"
 pkgs_net="iproute2 python3"
-norecommends="vm nested"
+norecommends="vm nested dkms deb"
 
 [ $# -gt 0 ] || set -- build
 groups=
 for g in "$@"; do
 	case $g in
-	all) groups="$groups build vm nested cpu fuzz model bench net" ;;
-	build|vm|nested|cpu|fuzz|model|bench|net) groups="$groups $g" ;;
-	*) echo "deps.sh: unknown group '$g' (build vm nested cpu fuzz model bench net all)" >&2; exit 2 ;;
+	all) groups="$groups build vm nested cpu fuzz model bench dkms deb net" ;;
+	build|vm|nested|cpu|fuzz|model|bench|dkms|deb|net) groups="$groups $g" ;;
+	*) echo "deps.sh: unknown group '$g' (build vm nested cpu fuzz model bench dkms deb net all)" >&2; exit 2 ;;
 	esac
 done
 
@@ -62,19 +67,20 @@ missing() {	# missing PKG...: those dpkg does not have installed
 plain= norec=
 for g in $groups; do
 	eval "want=\$pkgs_$g"
-	need=$(missing $want)
-	[ -n "$need" ] || continue
-	case " $norecommends " in
-	*" $g "*) norec="$norec$need" ;;
-	*) plain="$plain$need" ;;
-	esac
+	for p in $(missing $want); do
+		case "$plain$norec " in *" $p "*) continue ;; esac	# in two groups
+		case " $norecommends " in
+		*" $g "*) norec="$norec $p" ;;
+		*) plain="$plain $p" ;;
+		esac
+	done
 done
 [ -n "$plain$norec" ] || exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: missing Debian packages:$plain$norec" >&2
 	echo "deps.sh: install them as root, then run make again:" >&2
-	echo "  apt-get update && apt-get install -y$plain${norec:+ && apt-get install -y --no-install-recommends$norec}" >&2
+	echo "  apt-get update${plain:+ && apt-get install -y$plain}${norec:+ && apt-get install -y --no-install-recommends$norec}" >&2
 	exit 1
 fi
 echo "deps.sh: installing:$plain$norec"

@@ -18,3 +18,22 @@ CHECK_BINS += $(MIGRATE_TEST) $(AUTH_TEST) $(KEYGEN_TEST)
 CHECK_TIMEOUTS += $(MIGRATE_TEST)=1200
 # Five refused migrations of a 64 MiB guest (about 15 s), each process under timeout(1).
 CHECK_TIMEOUTS += $(AUTH_TEST)=300 $(KEYGEN_TEST)=120
+
+# A guest that keeps moving (issue 17): 20 hops between two long-lived VMMs.
+HOPS_TEST := $(BUILD)/tests/test-hops
+$(eval $(call script_wrapper,$(HOPS_TEST),tests/migrate/test-hops.sh,$(CLI_BIN),\
+	$(CURDIR)/$(CLI_BIN)))
+CHECK_BINS += $(HOPS_TEST)
+# 20 hops of a 128 MiB guest, about 3 s each here; each wait inside has its own deadline.
+CHECK_TIMEOUTS += $(HOPS_TEST)=600
+
+# Crashes at any moment (issue 17): SIGKILL of either side at chosen and seeded points.
+CRASH_TEST := $(BUILD)/tests/test-crash
+$(CRASH_TEST): tests/migrate/test-crash.py $(CLI_BIN)
+	@mkdir -p $(dir $@)
+	$(Q)printf '#!/bin/sh\nexec python3 %s/%s %s\n' "$(CURDIR)" tests/migrate/test-crash.py \
+		"$(CURDIR)/$(CLI_BIN)" > $@
+	$(Q)chmod +x $@
+CHECK_BINS += $(CRASH_TEST)
+# About 45 migrations of a 64 MiB guest, two processes each, every wait under a deadline.
+CHECK_TIMEOUTS += $(CRASH_TEST)=600

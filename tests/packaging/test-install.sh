@@ -16,15 +16,9 @@ if [ -n "$san" ]; then
 	echo "SKIP: a sanitizer build ($san): the installed tree is the plain build's"
 	exit 77
 fi
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-checks=0 failed=0
-ok() {
-	checks=$((checks + 1))
-	if [ "$2" -eq 0 ]; then echo "ok $checks - $1"; else failed=$((failed + 1)); echo "not ok $checks - $1"; [ -s "$d/out" ] && sed 's/^/  | /' "$d/out" | head -20; fi
-}
-version=$(sed -n 's/^#define SD_LIB_VERSION_\(MAJOR\|MINOR\|PATCH\)[[:space:]]*\([0-9]*\).*/\2/p' \
-	"$root/include/sd_version.h" | paste -sd.)
+. "$root/tests/lib/checks.sh"
+checks_begin
+version=$(sd_version "$root")
 major=${version%%.*}
 inst=$d/inst
 mk() { make --no-print-directory -C "$root" BUILD="$build" DEPS=0 "$@" >"$d/out" 2>&1; }
@@ -109,5 +103,4 @@ mk uninstall DESTDIR="$inst" PREFIX=/usr LIBDIR=/usr/lib/x86_64-linux-gnu
 ( cd "$inst" && find . \( -type f -o -type l \) | sort ) >"$d/out"
 [ ! -s "$d/out" ]; ok "make uninstall removes every file" $?
 
-echo "install: $checks checks, $failed failed"
-[ "$failed" -eq 0 ]
+checks_end install

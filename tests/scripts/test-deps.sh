@@ -41,6 +41,13 @@ apt-get install -y libcmocka-dev libsodium-dev
 apt-get install -y --no-install-recommends linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static" ]
 ok "root: apt-get update, then install -y exactly the missing ones" $?
 
+# linux-headers-amd64 and dkms are in two groups each: named once.
+printf '%s\n' build-essential pkg-config python3 libcmocka-dev liburcu-dev libsodium-dev dpkg-dev \
+	fakeroot >"$d/installed"
+run 1000 "build vm dkms deb"; rc=$?
+[ $rc -eq 1 ] && grep -qxF "  apt-get update && apt-get install -y --no-install-recommends linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static dkms debhelper dh-dkms lintian" "$d/out"
+ok "a package two groups need is named once (and no empty apt-get install -y)" $?
+
 run 0 bogus; rc=$?
 [ $rc -eq 2 ] && grep -q "unknown group 'bogus'" "$d/out"; ok "an unknown group is a usage error (exit $rc)" $?
 

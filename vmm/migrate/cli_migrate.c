@@ -18,6 +18,7 @@
 
 #include "sev_donate.h"
 #include "cli.h"
+#include "hops.h"
 #include "migrate.h"
 #include "report.h"
 #include "stream.h"
@@ -62,6 +63,11 @@ static const char usage[] =
 	"  --ppc N           table pages per chunk (default 1024)\n"
 	"  --seed N          the guest's random seed (default 1)\n"
 	"  --runs N          demo: migrate N times, seeds N, N+1, ... (default 1)\n"
+	"  --hops N          demo: migrate one guest N times between two long-lived VMMs,\n"
+	"                    A->B->A...: each destination is the next hop's source; the\n"
+	"                    table, registration, ledger and every page are checked at\n"
+	"                    every hop, and the VMMs' heap, fds, threads and RSS are\n"
+	"                    reported after hop 1 and hop N (1 to 1000)\n"
 	"  --passes N        pre-copy passes at most, then SD_MIG_ERR_CONVERGE (default 16)\n"
 	"  --max-downtime MS the final pass only when what is dirty fits MS at the measured\n"
 	"                    bandwidth; until then the vCPUs are throttled, 20% then 10\n"
@@ -76,7 +82,12 @@ static const char usage[] =
 	"                    read-delay=MS (the source sleeps between taking the registration\n"
 	"                    and reading the table, as a descheduled thread would),\n"
 	"                    guest-span-beyond-ram (a hostile guest: its table spans 2x RAM),\n"
-	"                    no-transport (the VMM offers no transport: the guest cannot register)\n"
+	"                    no-transport (the VMM offers no transport: the guest cannot register),\n"
+	"                    crash=ROLE:POINT (that side raises SIGKILL there; ROLE source or\n"
+	"                    dest; POINT rec=N, pass=N, final, registration, vcpu, end,\n"
+	"                    result, commit, or for dest commit-unread: docs/RELIABILITY.md),\n"
+	"                    commit-lost (the source's COMMIT goes out on a connection that\n"
+	"                    dies before it arrives)\n"
 	"  --design D        table (this protocol), or exit (the merged design: the guest\n"
 	"                    reports every page-state change by an exit, one per page, and\n"
 	"                    the VMM keeps AMD's QEMU region list and migrates from it);\n"
@@ -125,6 +136,10 @@ static bool parse_inject(struct sd_mig_opts *o, const char *s)
 		o->faults.dest_die = (s64)v;
 	else if (!strncmp(s, "read-delay=", 11) && cli_parse_u64(s + 11, &v) && v <= 10000)
 		o->faults.read_delay_ms = (u32)v;
+	else if (!strncmp(s, "crash=", 6))
+		return sd_mig_crash_parse(&o->faults, s + 6);
+	else if (!strcmp(s, "commit-lost"))
+		o->faults.commit_lost = true;
 	else if (!strcmp(s, "guest-span-beyond-ram"))
 		o->guest.beyond = true;
 	else if (!strcmp(s, "no-transport"))
@@ -453,7 +468,7 @@ static int run_demo(const struct sd_mig_opts *o, u64 dest_ram, u64 runs, bool js
 enum { O_DEMO = 256, O_SOURCE, O_DEST, O_CONNECT, O_LISTEN, O_RAM, O_DEST_RAM, O_PPC, O_SEED,
        O_RUNS, O_PASSES, O_WARMUP, O_AFTER, O_INJECT, O_GUEST, O_JSON, O_QUIET, O_HELP,
        O_TIMEOUT, O_MAX_DOWNTIME, O_DESIGN, O_CHANGE_RATE, O_ACCEPT_TIMEOUT, O_IDENTITY,
-       O_PEER_KEY };
+       O_PEER_KEY, O_HOPS };
 
 static const struct option long_opts[] = {
 	{ "demo", no_argument, NULL, O_DEMO }, { "source", no_argument, NULL, O_SOURCE },
@@ -475,6 +490,7 @@ static const struct option long_opts[] = {
 	{ "accept-timeout", required_argument, NULL, O_ACCEPT_TIMEOUT },
 	{ "identity", required_argument, NULL, O_IDENTITY },
 	{ "peer-key", required_argument, NULL, O_PEER_KEY },
+	{ "hops", required_argument, NULL, O_HOPS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -482,7 +498,8 @@ static const struct option long_opts[] = {
 struct cmd {
 	int mode;		/* O_DEMO, O_SOURCE or O_DEST */
 	bool json, quiet, help;
-	u64 dest_ram, runs;
+	u64 dest_ram, runs, hops;
+	bool injected;
 	const char *identity, *peer_key;	/* key files (docs/STREAM.md 8) */
 };
 
@@ -525,6 +542,7 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 		break;
 	case O_SEED: rc = opt_u64("--seed", arg, 0, ~0ULL, &o->guest.seed); break;
 	case O_RUNS: rc = opt_u64("--runs", arg, 1, 1000, &k->runs); break;
+	case O_HOPS: rc = opt_u64("--hops", arg, 1, SD_MIG_MAX_HOPS, &k->hops); break;
 	case O_PASSES:
 		rc = opt_u64("--passes", arg, 1, SD_MIG_MAX_PASSES - 1, &v);
 		o->max_passes = (u32)v;
@@ -570,6 +588,7 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 	case O_INJECT:
 		if (!parse_inject(o, arg))
 			return usage_error("--inject: unknown fault '%s'", arg);
+		k->injected = true;
 		break;
 	case O_GUEST:
 		if (!parse_guest(o, arg))
@@ -639,6 +658,10 @@ int sd_cli_migrate(int argc, char **argv)
 	if ((k.mode == O_SOURCE && !o.connect) || (k.mode == O_DEST && !o.listen))
 		return usage_error("%s", k.mode == O_SOURCE ? "--source needs --connect ADDR"
 							    : "--dest needs --listen ADDR");
+	if (k.hops && (k.mode != O_DEMO || k.runs > 1 || k.dest_ram || k.injected ||
+		       o.guest.design == DEMO_DESIGN_EXIT))
+		return usage_error("--hops goes with --demo, without --runs, --dest-ram, --inject or "
+				   "--design exit");
 	if (o.guest.design == DEMO_DESIGN_EXIT && (o.guest.resizes || o.guest.reregister ||
 						   o.guest.window_at_pause || o.guest.beyond))
 		return usage_error("--design exit: the guest keeps no table to resize, re-register, "
@@ -661,5 +684,7 @@ int sd_cli_migrate(int argc, char **argv)
 		return run_dest(&o, k.json);
 	if (k.mode == O_SOURCE)
 		return run_source(&o, k.json);
+	if (k.hops)
+		return sd_mig_run_hops(&o, (u32)k.hops, k.json);
 	return run_demo(&o, k.dest_ram, k.runs, k.json);
 }

@@ -105,6 +105,13 @@ struct demo_state {
 	 */
 	u64 window_hold;
 	u64 in_window;
+	/*
+	 * A check while the guest keeps running (a guest that migrates again
+	 * and again checks itself at every hop): the VMM bumps check_request;
+	 * each vCPU, between operations, checks its lane once for each new
+	 * value and reports it (DEMO_ST_VERIFIED), then goes on churning.
+	 */
+	u64 check_request;
 };
 
 _Static_assert(sizeof(struct demo_state) <= DEMO_TABLE_GPA - DEMO_STATE_GPA, "demo state");

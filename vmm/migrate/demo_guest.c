@@ -288,6 +288,7 @@ void guest_main(u32 id)
 	u64 resizes = bi->args[DEMO_ARG_RESIZE];
 	bool reregister = bi->args[DEMO_ARG_REREGISTER] != 0;
 	struct sd_rt_rng rng = { bi->seed * 0x9e3779b97f4a7c15ULL + id + 1 };
+	u64 checked = 0;	/* the last check_request this vCPU answered */
 
 	lane_first[id] = work + id * lane;
 	lane_end[id] = lane_first[id] + lane;
@@ -334,6 +335,13 @@ void guest_main(u32 id)
 		sd_barrier();
 	}
 	while (!*(volatile u64 *)&demo.stop) {
+		u64 want = *(volatile u64 *)&demo.check_request;
+
+		if (want != checked) {
+			sd_barrier();
+			verify(id);	/* its own lane: the other vCPU never writes it */
+			checked = want;
+		}
 		if (id != 0)
 			maybe_park();
 		random_op(id, &rng, bi->args[DEMO_ARG_MAX_RANGE]);

@@ -131,11 +131,14 @@ static void *vcpu_main(struct sd_vcpu *v, void *arg)
 			vcpu_ready(d);
 			break;
 		case DEMO_ST_VERIFIED:
-			/* Each vCPU writes its own slot; read after the join. */
-			d->verified[v->id] = true;
+			/*
+			 * Each vCPU writes its own slot, last: read after the join, or
+			 * by demo_vm_selfcheck with acquire (pairs with this release).
+			 */
 			__atomic_add_fetch(&d->bad_content, v->uc.args[1], __ATOMIC_RELAXED);
 			__atomic_add_fetch(&d->bad_state, v->uc.args[2], __ATOMIC_RELAXED);
 			__atomic_add_fetch(&d->pages_checked, v->uc.args[3], __ATOMIC_RELAXED);
+			__atomic_store_n(&d->verified[v->id], true, __ATOMIC_RELEASE);
 			break;
 		case DEMO_ST_MAP_GPA:
 			/* Design EXIT: the guest's report of a change, as KVM_EXIT_HYPERCALL brings it. */
@@ -213,6 +216,16 @@ void demo_vm_work(const struct demo_vm *d, struct demo_check *out)
 	out->registrations = __atomic_load_n(&d->demo->registrations, __ATOMIC_RELAXED);
 }
 
+/* Before a check is asked for: no vCPU reports until then, the counters are ours. */
+static void check_reset(struct demo_vm *d)
+{
+	for (u32 i = 0; i < d->nr_vcpus; i++)
+		__atomic_store_n(&d->verified[i], false, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->bad_content, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->bad_state, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->pages_checked, 0, __ATOMIC_RELAXED);
+}
+
 int demo_vm_check(struct demo_vm *d, u32 after_ms, u32 deadline_ms, struct demo_check *out,
 		  struct sd_mig_status *st)
 {
@@ -220,6 +233,7 @@ int demo_vm_check(struct demo_vm *d, u32 after_ms, u32 deadline_ms, struct demo_
 
 	memset(out, 0, sizeof(*out));
 	sd_mig_sleep_ms(after_ms);
+	check_reset(d);
 	__atomic_store_n(&d->demo->stop, 1, __ATOMIC_RELEASE);
 	for (u32 i = 0; i < d->nr_vcpus; i++)
 		if (sd_vcpu_thread_join_timeout(d->vm->vcpus[i], deadline_ms, NULL))
@@ -232,6 +246,30 @@ int demo_vm_check(struct demo_vm *d, u32 after_ms, u32 deadline_ms, struct demo_
 	out->pages = d->pages_checked;
 	out->bad_content = d->bad_content;
 	out->bad_state = d->bad_state;
+	demo_vm_work(d, out);
+	return 0;
+}
+
+int demo_vm_selfcheck(struct demo_vm *d, u32 deadline_ms, struct demo_check *out,
+		      struct sd_mig_status *st)
+{
+	double until = sd_mig_now_ms() + deadline_ms;
+
+	memset(out, 0, sizeof(*out));
+	check_reset(d);
+	/* Release: the resets are done before a vCPU can see the request and report. */
+	__atomic_add_fetch(&d->demo->check_request, 1, __ATOMIC_RELEASE);
+	for (u32 i = 0; i < d->nr_vcpus; i++)
+		while (!__atomic_load_n(&d->verified[i], __ATOMIC_ACQUIRE)) {
+			if (sd_mig_now_ms() > until)
+				return sd_mig_fail(st, SD_MIG_ERR_TIMEOUT, "the guest's vCPU %u did not "
+						   "check itself within %u ms", i, deadline_ms);
+			sd_mig_sleep_ms(1);
+		}
+	out->verified = true;
+	out->pages = __atomic_load_n(&d->pages_checked, __ATOMIC_RELAXED);
+	out->bad_content = __atomic_load_n(&d->bad_content, __ATOMIC_RELAXED);
+	out->bad_state = __atomic_load_n(&d->bad_state, __ATOMIC_RELAXED);
 	demo_vm_work(d, out);
 	return 0;
 }

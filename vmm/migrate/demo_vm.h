@@ -7,7 +7,8 @@
  * Threads: the vCPU threads run the guest (demo_vm_start); everything else
  * here is called from one VMM thread. The ready rendezvous and the check's
  * counters are the only state the vCPU threads write (under ready_lock, or
- * with atomics, read after the join).
+ * with atomics, read after the join or, by demo_vm_selfcheck, once each
+ * vCPU's verified flag is set with release).
  */
 #ifndef SD_DEMO_VM_H
 #define SD_DEMO_VM_H
@@ -95,6 +96,13 @@ int demo_vm_wait_ready(struct demo_vm *d, u32 ms, struct sd_mig_status *st);
  */
 int demo_vm_check(struct demo_vm *d, u32 after_ms, u32 deadline_ms, struct demo_check *out,
 		  struct sd_mig_status *st);
+/*
+ * The same check while the guest goes on running (demo.h check_request):
+ * every vCPU checks its lane once and reports it; wait at most
+ * @deadline_ms for all of them. 0, or -SD_MIG_ERR_TIMEOUT.
+ */
+int demo_vm_selfcheck(struct demo_vm *d, u32 deadline_ms, struct demo_check *out,
+		      struct sd_mig_status *st);
 /* A pre-copy pass starts: a resizing guest is asked to move its table in passes 1..resizes. */
 void demo_vm_pass_started(struct demo_vm *d, u32 pass);
 /*

@@ -166,14 +166,20 @@ static int dst_migrate(struct dst *t, struct sd_mig_conn *conn, struct sd_mig_st
 		t->r->records++;
 		if (t->o->faults.dest_die >= 0 && t->r->records > (u64)t->o->faults.dest_die)
 			_exit(137);	/* test fault: the destination dies mid-transfer */
+		sd_mig_crash_recv(&t->o->faults, &rec);	/* test fault: or is killed here */
 	} while (rec.type != SD_REC_END);
 	rc = dst_accept(t, st);
 	if (rc)
 		goto refuse;
+	sd_mig_crash_step(&t->o->faults, true, SD_CRASH_RESULT);
 	rc = sd_mig_send_result(&io, &(struct sd_mig_status){ 0 });
 	if (rc)
 		return sd_mig_fail(st, -rc, "sending RESULT: the source is gone");
-	return sd_mig_recv_commit(&io, st);
+	sd_mig_crash_commit_unread(&t->o->faults, conn->fd, conn->timeout_ms);
+	rc = sd_mig_recv_commit(&io, st);
+	if (!rc)
+		sd_mig_crash_step(&t->o->faults, true, SD_CRASH_COMMIT);
+	return rc;
 refuse:
 	sd_mig_send_result(&io, st);	/* best effort: the source may be gone */
 	return rc;

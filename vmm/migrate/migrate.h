@@ -11,11 +11,32 @@
 #define SD_MIGRATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "sd_types.h"
 #include "demo_vm.h"
 #include "stream.h"
 
 #define SD_MIG_MAX_PASSES	32
+
+/* Where a side raises SIGKILL on purpose (crash.c): --inject crash=ROLE:POINT. */
+enum sd_mig_crash_point {
+	SD_CRASH_NONE,
+	SD_CRASH_REC,		/* record seq n */
+	SD_CRASH_PASS,		/* the PASS record of pre-copy pass n */
+	SD_CRASH_FINAL,		/* the final PASS record */
+	SD_CRASH_REGISTRATION,	/* the REGISTRATION record */
+	SD_CRASH_VCPU,		/* the first VCPU record */
+	SD_CRASH_END,		/* the END record */
+	SD_CRASH_RESULT,	/* source: RESULT read, COMMIT not sent; dest: RESULT not sent */
+	SD_CRASH_COMMIT,	/* source: COMMIT sent; dest: COMMIT read, the guest not started */
+	SD_CRASH_COMMIT_UNREAD,	/* dest: COMMIT arrived, not read */
+};
+
+struct sd_mig_crash {
+	bool dest;		/* which side dies: the destination, or the source */
+	u8 point;		/* enum sd_mig_crash_point; 0: none */
+	u64 n;			/* rec and pass: which one */
+};
 
 /* Faults a test injects on purpose. Zero-initialised: none (the offsets use -1 for "off"). */
 struct sd_mig_faults {
@@ -26,7 +47,18 @@ struct sd_mig_faults {
 	s64 dest_die;		/* destination: die after this many records */
 	u32 read_delay_ms;	/* source: sleep between taking the registration and reading the
 				 * table, as a descheduled VMM thread would (pre-copy) */
+	struct sd_mig_crash crash;	/* a side that dies (SIGKILL) at a chosen point */
+	bool commit_lost;	/* source: COMMIT "sent" into a connection lost right then */
 };
+
+/* --inject crash=ROLE:POINT: parse ROLE:POINT into f->crash; false if it is not one. */
+bool sd_mig_crash_parse(struct sd_mig_faults *f, const char *s);
+/* The crash points, each raising SIGKILL when f->crash names it (crash.c). */
+struct sd_mig_rec;
+void sd_mig_crash_send(const struct sd_mig_faults *f, const void *rec, size_t len);
+void sd_mig_crash_recv(const struct sd_mig_faults *f, const struct sd_mig_rec *rec);
+void sd_mig_crash_step(const struct sd_mig_faults *f, bool dest, enum sd_mig_crash_point point);
+void sd_mig_crash_commit_unread(const struct sd_mig_faults *f, int fd, u32 timeout_ms);
 
 struct sd_mig_opts {
 	const char *listen;	/* destination: unix:PATH or [HOST:]PORT */

@@ -20,7 +20,8 @@ USER_INC += -Ivmm/migrate
 # The migration VMMs use the KVM harness (vmm/kvm/) and the CLI's parsers.
 MIGRUN_SRCS := vmm/migrate/demo_vm.c vmm/migrate/exitlist.c vmm/migrate/source.c vmm/migrate/converge.c \
 	       vmm/migrate/dest.c \
-	       vmm/migrate/report.c vmm/migrate/cli_migrate.c
+	       vmm/migrate/report.c vmm/migrate/hops.c vmm/migrate/crash.c \
+	       vmm/migrate/cli_migrate.c
 MIGRUN_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(MIGRUN_SRCS))
 $(MIGRUN_OBJS): EXTRA_CFLAGS += $(KVM_INC) -Ivmm/cli -Ibench/baseline
 

@@ -263,7 +263,7 @@ static void flatten(const struct mig_run *m, struct flat *f)
 typedef const char *cstr;
 #define AT(base, f, type)	(*(const type *)((const char *)(base) + (f)->off))
 
-static void json_str(const char *s)
+void mig_json_str(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -294,11 +294,11 @@ static void json_value(const struct field *f, const void *base)
 		printf(AT(base, f, bool) ? "true" : "false");
 		break;
 	case K_STR:
-		json_str(AT(base, f, cstr));
+		mig_json_str(AT(base, f, cstr));
 		break;
 	case K_ERR:
 		if (AT(base, f, u64))
-			json_str(sd_mig_err_name((int)AT(base, f, u64)));
+			mig_json_str(sd_mig_err_name((int)AT(base, f, u64)));
 		else
 			printf("null");
 		break;
@@ -472,17 +472,20 @@ void mig_report_dest_json(int rc, const struct sd_mig_dest_report *dr)
 {
 	printf("{\"result\": \"%s\", \"error\": ", rc ? "failed" : "migrated");
 	if (rc)
-		json_str(sd_mig_err_name(dr->err));
+		mig_json_str(sd_mig_err_name(dr->err));
 	else
 		printf("null");
 	printf(", \"message\": ");
-	json_str(dr->msg);
+	mig_json_str(dr->msg);
 	printf(", \"mismatches\": %llu, \"pages_plain\": %llu, \"pages_encrypted\": %llu, "
 	       "\"pages_transition\": %llu, \"pages_checked\": %llu, \"bad_content\": %llu, "
-	       "\"bad_state\": %llu}\n", (unsigned long long)dr->oracle.mismatches,
+	       "\"bad_state\": %llu, \"records\": %llu, \"never_received\": %llu, \"resumed\": %s, "
+	       "\"verified\": %s}\n", (unsigned long long)dr->oracle.mismatches,
 	       (unsigned long long)dr->pages_plain, (unsigned long long)dr->pages_encrypted,
 	       (unsigned long long)dr->pages_transition, (unsigned long long)dr->check.pages,
-	       (unsigned long long)dr->check.bad_content, (unsigned long long)dr->check.bad_state);
+	       (unsigned long long)dr->check.bad_content, (unsigned long long)dr->check.bad_state,
+	       (unsigned long long)dr->records, (unsigned long long)dr->oracle.never_received,
+	       dr->resumed ? "true" : "false", dr->check.verified ? "true" : "false");
 }
 
 void mig_report_dest_text(int rc, const struct sd_mig_dest_report *dr)

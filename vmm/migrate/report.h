@@ -31,6 +31,8 @@ void mig_report_failure(const struct mig_run *m);
 /* --dest's own report. */
 void mig_report_dest_text(int rc, const struct sd_mig_dest_report *dr);
 void mig_report_dest_json(int rc, const struct sd_mig_dest_report *dr);
+/* @s as a JSON string, quoted and escaped, on stdout. */
+void mig_json_str(const char *s);
 /* Every field, one line each, for --help. */
 void mig_report_help(FILE *f);
 

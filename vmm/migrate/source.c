@@ -73,6 +73,7 @@ static int fault_write(void *ctx, const void *buf, size_t n)
 	const u8 *p = buf;
 	u64 from = x->written;
 
+	sd_mig_crash_send(x->f, buf, n);	/* test fault: the source dies before this record */
 	if (x->f->corrupt >= 0 && (u64)x->f->corrupt >= from && (u64)x->f->corrupt < from + n) {
 		memcpy(x->buf, buf, n);
 		x->buf[x->f->corrupt - (s64)from] ^= 0x40;
@@ -487,8 +488,17 @@ static int src_handover(struct src *s, const struct sd_io *raw, struct sd_mig_st
 		rc = sd_mig_put_end(&s->w, st);
 	if (!rc)
 		rc = sd_mig_recv_result(raw, st);
+	if (rc)
+		return rc;
+	sd_mig_crash_step(&s->o->faults, false, SD_CRASH_RESULT);
+	if (s->o->faults.commit_lost) {
+		/* Test fault: COMMIT went out, and the connection died before it arrived. */
+		shutdown(s->fio.fd, SHUT_RDWR);
+		return 0;
+	}
+	rc = sd_mig_send_commit(raw, st);
 	if (!rc)
-		rc = sd_mig_send_commit(raw, st);
+		sd_mig_crash_step(&s->o->faults, false, SD_CRASH_COMMIT);
 	return rc;
 }
 
