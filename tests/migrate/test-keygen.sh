@@ -70,6 +70,8 @@ src "a public key that is not an Ed25519 point" "SD_ID_ERR_FORMAT" "$d/a" "$d/ze
 src "a public key of 63 hex digits" "SD_ID_ERR_FORMAT" "$d/a" "$d/short.pub"
 src "a key file of two lines" "SD_ID_ERR_FORMAT" "$d/a" "$d/two.pub"
 src "a directory" "SD_ID_ERR_IO" "$d/a" "$d"
+mkfifo "$d/fifo"
+src "a FIFO, which nobody writes (refused, not waited on)" "not a regular file" "$d/fifo" "$d/a.pub"
 refused "a source without --peer-key" "--source needs --peer-key" migrate --source --connect 127.0.0.1:9 --identity "$d/a"
 refused "a source without --identity" "need --identity" migrate --source --connect 127.0.0.1:9 --peer-key "$d/a.pub"
 refused "a destination without --identity" "need --identity" migrate --dest --listen 127.0.0.1:0

@@ -478,6 +478,15 @@ static void result_reports_refusal_and_rejects_garbage(void **state)
 	assert_int_equal(sd_mig_send_result(&io, &bad), 0);
 	assert_int_equal(sd_mig_recv_result(&io, &st), -SD_MIG_ERR_REFUSED);
 	assert_non_null(strstr(st.msg, "SD_ERR_GEOM_RAM"));
+	/* A peer's reason reaches a terminal: its control bytes come out as '?'. */
+	m.len = m.pos = 0;
+	sd_mig_fail(&bad, SD_MIG_ERR_TABLE, "no\033[2Jclear\x7f\x80.");
+	assert_int_equal(sd_mig_send_result(&io, &bad), 0);
+	assert_int_equal(sd_mig_recv_result(&io, &st), -SD_MIG_ERR_REFUSED);
+	assert_non_null(strstr(st.msg, "no?[2Jclear??."));
+	assert_null(strchr(st.msg, '\033'));
+	m.len = m.pos = 0;
+	assert_int_equal(sd_mig_send_result(&io, &bad), 0);
 	m.pos = 0;
 	b[100] ^= 1;
 	assert_int_equal(sd_mig_recv_result(&io, &st), -SD_MIG_ERR_CRC);

@@ -607,6 +607,28 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 }
 
 /* --identity and --peer-key: a missing or bad key file is a usage error, by name. */
+static int migrate_with_ids(const struct cmd *k, struct sd_mig_opts *o)
+{
+	if (!sd_kvm_available()) {
+		fprintf(stderr, "sev-donate migrate: %s: the migration needs KVM with it (open "
+			"/dev/kvm as root, on a host with KVM)\n", sd_kvm_caps()->missing);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sev-donate migrate: libsodium failed to initialise\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	o->verbose = !k->json && !k->quiet;
+	if (k->mode == O_DEST)
+		return run_dest(o, k->json);
+	if (k->mode == O_SOURCE)
+		return run_source(o, k->json);
+	if (k->hops)
+		return sd_mig_run_hops(o, (u32)k->hops, k->json);
+	return run_demo(o, k->dest_ram, k->runs, k->json);
+}
+
 static int load_ids(const struct cmd *k, struct sd_mig_ids *ids)
 {
 	char msg[512];
@@ -669,22 +691,7 @@ int sd_cli_migrate(int argc, char **argv)
 	rc = load_ids(&k, &o.ids);
 	if (rc)
 		return rc;
-	if (!sd_kvm_available()) {
-		fprintf(stderr, "sev-donate migrate: %s: the migration needs KVM with it (open "
-			"/dev/kvm as root, on a host with KVM)\n", sd_kvm_caps()->missing);
-		return 2;
-	}
-	if (sodium_init() < 0) {
-		fprintf(stderr, "sev-donate migrate: libsodium failed to initialise\n");
-		return 2;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	o.verbose = !k.json && !k.quiet;
-	if (k.mode == O_DEST)
-		return run_dest(&o, k.json);
-	if (k.mode == O_SOURCE)
-		return run_source(&o, k.json);
-	if (k.hops)
-		return sd_mig_run_hops(&o, (u32)k.hops, k.json);
-	return run_demo(&o, k.dest_ram, k.runs, k.json);
+	rc = migrate_with_ids(&k, &o);
+	sodium_memzero(&o.ids, sizeof(o.ids));	/* the platform's secret key, last use */
+	return rc;
 }

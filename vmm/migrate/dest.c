@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "migrate.h"
 #include "stream.h"
 #include "transport.h"
@@ -129,21 +131,21 @@ static int dst_accept(struct dst *t, struct sd_mig_status *st)
 	return 0;
 }
 
-static int dst_migrate(struct dst *t, struct sd_mig_conn *conn, struct sd_mig_status *st)
+static int dst_session(struct dst *t, struct sd_mig_conn *conn, struct sd_mig_hs *hs,
+		       struct sd_mig_status *st)
 {
 	struct sd_io io = sd_io_conn(conn);
-	struct sd_mig_hs hs;
 	struct sd_mig_rec rec;
 	u64 ram_bytes;
 	u32 nr_vcpus;
 	int rc;
 
 	/* Authenticated (docs/STREAM.md 3); a refusal is answered with RESULT. */
-	rc = sd_mig_send_hello(&io, t->o->ram_bytes, &t->o->ids, &hs, st);
+	rc = sd_mig_send_hello(&io, t->o->ram_bytes, &t->o->ids, hs, st);
 	if (!rc)
-		rc = sd_mig_recv_header(&io, t->o->ram_bytes, &hs, &ram_bytes, &nr_vcpus, st);
+		rc = sd_mig_recv_header(&io, t->o->ram_bytes, hs, &ram_bytes, &nr_vcpus, st);
 	if (!rc)
-		rc = sd_mig_send_auth(&io, &hs, st);
+		rc = sd_mig_send_auth(&io, hs, st);
 	if (rc)
 		goto refuse;
 	rc = demo_vm_create(t->d, ram_bytes, nr_vcpus, &t->o->guest, st);
@@ -156,7 +158,7 @@ static int dst_migrate(struct dst *t, struct sd_mig_conn *conn, struct sd_mig_st
 				 (unsigned long long)t->d->ram_pages);
 		goto refuse;
 	}
-	sd_mig_reader_init(&t->rd, &io, &hs.keys, ram_bytes, nr_vcpus);
+	sd_mig_reader_init(&t->rd, &io, &hs->keys, ram_bytes, nr_vcpus);
 	do {
 		rc = sd_mig_next(&t->rd, &rec, st);
 		if (!rc)
@@ -182,6 +184,18 @@ static int dst_migrate(struct dst *t, struct sd_mig_conn *conn, struct sd_mig_st
 	return rc;
 refuse:
 	sd_mig_send_result(&io, st);	/* best effort: the source may be gone */
+	return rc;
+}
+
+/* A migration's session: its keys live on this stack only, and are wiped when it ends. */
+static int dst_migrate(struct dst *t, struct sd_mig_conn *conn, struct sd_mig_status *st)
+{
+	struct sd_mig_hs hs;
+	int rc = dst_session(t, conn, &hs, st);
+
+	sodium_memzero(&hs, sizeof(hs));
+	sodium_memzero(&t->rd.digest, sizeof(t->rd.digest));
+	t->rd.keys = NULL;
 	return rc;
 }
 

@@ -179,8 +179,11 @@ int sd_mig_recv_hello(const struct sd_io *io, u64 ram_bytes, const struct sd_mig
 				   "destination holds %llu bytes of guest RAM, the guest has %llu",
 				   (unsigned long long)h.ram_bytes, (unsigned long long)ram_bytes);
 	crypto_kx_keypair(hs->keys.pk, hs->keys.sk);
-	if (crypto_kx_client_session_keys(hs->keys.rx, hs->keys.tx, hs->keys.pk, hs->keys.sk,
-					  h.kx_public))
+	rc = crypto_kx_client_session_keys(hs->keys.rx, hs->keys.tx, hs->keys.pk, hs->keys.sk,
+					   h.kx_public);
+	/* The ephemeral secret has done its work: nothing may recover the session keys later. */
+	sodium_memzero(hs->keys.sk, sizeof(hs->keys.sk));
+	if (rc)
 		return sd_mig_fail(st, SD_MIG_ERR_AUTH, "HELLO: unusable key-exchange public key");
 	return 0;
 }
@@ -205,7 +208,7 @@ int sd_mig_recv_header(const struct sd_io *io, u64 dst_ram_bytes, struct sd_mig_
 	const struct sd_mig_ids *ids = hs->ids;
 	u8 buf[sizeof(struct sd_mig_header)];
 	struct sd_mig_header h;
-	char a[17], b[17];
+	char a[17];
 	int rc = hs_read(io, SD_MIG_HEADER_MAGIC, sizeof(h), "HEADER", buf, st);
 
 	if (rc)
@@ -213,9 +216,10 @@ int sd_mig_recv_header(const struct sd_io *io, u64 dst_ram_bytes, struct sd_mig_
 	memcpy(&h, buf, sizeof(h));
 	memcpy(hs->header, buf, sizeof(hs->header));
 	if (ids->have_peer && sodium_memcmp(h.id_public, ids->peer_pk, SD_MIG_ID_BYTES))
+		/* The reason goes back to an unauthenticated peer: it names no trusted key. */
 		return sd_mig_fail(st, SD_MIG_ERR_PEER_KEY, "HEADER: the source is %s..., not the "
-				   "expected %s... (--peer-key)", sd_mig_key_short(h.id_public, a),
-				   sd_mig_key_short(ids->peer_pk, b));
+				   "source this destination expects (--peer-key)",
+				   sd_mig_key_short(h.id_public, a));
 	if (!hs_verify(hs, LABEL_SOURCE, h.signature, h.id_public))
 		return sd_mig_fail(st, SD_MIG_ERR_PEER_SIG, "HEADER: the source did not prove it "
 				   "holds key %s... (a replayed HEADER?)",
@@ -231,8 +235,10 @@ int sd_mig_recv_header(const struct sd_io *io, u64 dst_ram_bytes, struct sd_mig_
 	if (h.nr_vcpus == 0 || h.nr_vcpus > SD_MIG_MAX_VCPUS)
 		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "HEADER: %u vCPUs (1 to %d)", h.nr_vcpus,
 				   SD_MIG_MAX_VCPUS);
-	if (crypto_kx_server_session_keys(hs->keys.rx, hs->keys.tx, hs->keys.pk, hs->keys.sk,
-					  h.kx_public))
+	rc = crypto_kx_server_session_keys(hs->keys.rx, hs->keys.tx, hs->keys.pk, hs->keys.sk,
+					   h.kx_public);
+	sodium_memzero(hs->keys.sk, sizeof(hs->keys.sk));
+	if (rc)
 		return sd_mig_fail(st, SD_MIG_ERR_AUTH, "HEADER: unusable key-exchange public key");
 	*ram_bytes = h.ram_bytes;
 	*nr_vcpus = h.nr_vcpus;

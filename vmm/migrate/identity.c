@@ -128,7 +128,7 @@ static int read_file(const char *path, char *buf, mode_t *mode, char *msg, size_
 {
 	struct stat sb;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO must not block us */
 
 	if (fd < 0)
 		return id_fail(msg, len, SD_ID_ERR_IO, path, "%s", strerror(errno));

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "migrate.h"
 #include "converge.h"
 #include "exitlist.h"
@@ -565,11 +567,11 @@ static void src_memory(struct src *s)
 	}
 }
 
-static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_status *st)
+static int src_session(struct src *s, struct sd_mig_conn *conn, struct sd_mig_hs *hs,
+		       struct sd_mig_status *st)
 {
 	struct sd_io raw = sd_io_conn(conn);
 	struct sd_io io;
-	struct sd_mig_hs hs;
 	struct sd_mig_source_report *r = s->r;
 	u64 count;
 	int rc;
@@ -577,18 +579,18 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 	s->fio = (struct fault_io){ .inner = raw, .f = &s->o->faults, .fd = conn->fd };
 	io = (struct sd_io){ .read = raw.read, .write = fault_write, .ctx = &s->fio };
 	/* Authenticated (docs/STREAM.md 3): no page leaves before AUTH is verified. */
-	rc = sd_mig_recv_hello(&raw, s->d->ram_pages << SD_PAGE_SHIFT, &s->o->ids, &hs, st);
+	rc = sd_mig_recv_hello(&raw, s->d->ram_pages << SD_PAGE_SHIFT, &s->o->ids, hs, st);
 	if (!rc)
 		rc = sd_mig_send_header(&raw, s->d->ram_pages << SD_PAGE_SHIFT, s->d->nr_vcpus,
-					&hs, st);
+					hs, st);
 	if (!rc)
-		rc = sd_mig_recv_auth(&raw, &hs, st);
+		rc = sd_mig_recv_auth(&raw, hs, st);
 	if (rc)
 		return rc;
 
 	sd_vm_dirty_log_enable(s->d->vm, s->d->ram, true);
 	sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->dirty);
-	sd_mig_writer_init(&s->w, &io, &hs.keys);
+	sd_mig_writer_init(&s->w, &io, &hs->keys);
 	/* Pass 0 reads the table in full and sends every page (7.1 step 1). */
 	s->reg.generation = ~0ULL;
 	rc = precopy(s, &count, st);
@@ -614,6 +616,18 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 	r->committed = true;
 	r->handover_ms = sd_mig_now_ms() - r->pause_mono_ms;
 	return 0;
+}
+
+/* A migration's session: its keys live on this stack only, and are wiped when it ends. */
+static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_status *st)
+{
+	struct sd_mig_hs hs;
+	int rc = src_session(s, conn, &hs, st);
+
+	sodium_memzero(&hs, sizeof(hs));
+	sodium_memzero(&s->w.digest, sizeof(s->w.digest));
+	s->w.keys = NULL;
+	return rc;
 }
 
 static void src_free(struct src *s)

@@ -223,6 +223,10 @@ int sd_mig_result_parse(const void *buf, struct sd_mig_status *st)
 		return sd_mig_fail(st, SD_MIG_ERR_LEN, "RESULT: message not terminated");
 	if (b.status == 0)
 		return 0;
+	/* A refusal may come before the peer is authenticated: print no control bytes of it. */
+	for (char *c = b.message; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '?';
 	return sd_mig_fail(st, SD_MIG_ERR_REFUSED, "destination refused: %s", b.message);
 }
 
