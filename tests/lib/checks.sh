@@ -9,6 +9,7 @@
 checks_begin() {
 	d=$(mktemp -d)
 	trap 'rm -rf "$d"' EXIT
+	trap 'exit 143' INT TERM HUP	# dash runs the EXIT trap only on an exit
 	checks=0 failed=0
 }
 

@@ -33,7 +33,23 @@ done
 mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t devtmpfs devtmpfs /host/dev
+root=$(sed -n 's/.*sdroot=\([^ ]*\).*/\1/p' /proc/cmdline)
+build=$(sed -n 's/.*sdbuild=\([^ ]*\).*/\1/p' /proc/cmdline)
+plan=$(sed -n 's/.*sdplan=\([^ ]*\).*/\1/p' /proc/cmdline)
+# A tree under /tmp (a clone made there) must stay visible under the guest's own /tmp.
+keep=
+for d in "$root" "$build"; do
+	case "$d" in "$root"/*) continue ;; esac	# inside the tree: it comes with it
+	case "$d" in
+	/tmp/*) n=/keep$(echo "$keep" | wc -w)
+		mkdir -p "$n" && mount -o bind "/host$d" "$n" || die "bind $d"
+		keep="$keep $n=$d" ;;
+	esac
+done
 mount -t tmpfs -o size=512m tmpfs /host/tmp
+for k in $keep; do
+	mkdir -p "/host${k#*=}" && mount -o bind "${k%%=*}" "/host${k#*=}" || die "bind ${k#*=} back"
+done
 mount -t tmpfs tmpfs /host/run
 # The migration tests talk over TCP on 127.0.0.1.
 ip link set lo up || die "loopback"
@@ -47,9 +63,6 @@ esac
 # Heartbeat: the driver fails the run when the console stays silent.
 (while :; do sleep 5; echo "NESTED: alive"; done) &
 
-root=$(sed -n 's/.*sdroot=\([^ ]*\).*/\1/p' /proc/cmdline)
-build=$(sed -n 's/.*sdbuild=\([^ ]*\).*/\1/p' /proc/cmdline)
-plan=$(sed -n 's/.*sdplan=\([^ ]*\).*/\1/p' /proc/cmdline)
 chroot /host /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp TMPDIR=/tmp \
 	/bin/sh "$root/tests/nested/guest-plan.sh" "$root" "$build" "$plan"
 echo "NESTED: exit $?"

@@ -63,8 +63,11 @@ class Skip(Exception):
 
 
 def sh(*cmd, check=True):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=30)
+    try:
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=30)
+    except (subprocess.TimeoutExpired, OSError) as e:
+        raise Fail("%s: %s" % (" ".join(cmd), e))
     if check and r.returncode:
         raise Fail("%s: exit %d: %s" % (" ".join(cmd), r.returncode, r.stdout.strip()))
     return r

@@ -271,6 +271,9 @@ static void hops_without_tcache(void)
 
 	if (t && strstr(t, NO_TCACHE))
 		return;
+	/* Once only: a loader that drops the tunable (AT_SECURE) must not make us loop. */
+	if (getenv("SD_HOPS_REEXEC"))
+		goto fail;
 	f = fopen("/proc/self/cmdline", "re");
 	if (!f)
 		goto fail;
@@ -284,7 +287,7 @@ static void hops_without_tcache(void)
 	snprintf(env, sizeof(env), "%s%s" NO_TCACHE, t ? t : "", t ? ":" : "");
 	exe_len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n == len && exe_len > 0 && (size_t)exe_len < sizeof(exe) - 1 &&
-	    setenv("GLIBC_TUNABLES", env, 1) == 0) {
+	    setenv("GLIBC_TUNABLES", env, 1) == 0 && setenv("SD_HOPS_REEXEC", "1", 1) == 0) {
 		exe[exe_len] = 0;	/* the program itself, under its own name */
 		fflush(NULL);
 		execv(exe, argv);
@@ -568,8 +571,17 @@ static bool hops_stop(struct hops_run *h, struct peer p[2], struct hop_msg *fin)
 			     p[i].m.check.pages == h->want_pages;
 		}
 	}
-	for (int i = 0; i < 2; i++)
-		peer_reap(&p[i], HOP_CTL_MS);
+	for (int i = 0; i < 2; i++) {
+		int status = peer_reap(&p[i], HOP_CTL_MS);
+
+		/* A VMM that crashed, or had to be killed, on its way out fails the run. */
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			fprintf(stderr, "sev-donate migrate: VMM %c ended with %s %d\n", p[i].name,
+				WIFSIGNALED(status) ? "signal" : "status",
+				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			ok = false;
+		}
+	}
 	return ok;
 }
 

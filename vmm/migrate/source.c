@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -386,10 +388,18 @@ static void xl_read_changes(struct src *s, u32 n)
 }
 
 /* One pass, pre-copy or final: read the table, then send what changed and what is dirty. */
+/* Bytes written to socket @fd that it has not sent yet (0 where that cannot be known). */
+static u64 sock_queued(int fd)
+{
+	int n = 0;
+
+	return fd >= 0 && ioctl(fd, SIOCOUTQ, &n) == 0 && n > 0 ? (u64)n : 0;
+}
+
 static int src_pass(struct src *s, u32 n, bool final, u64 *count, struct sd_mig_status *st)
 {
 	double t0 = sd_mig_now_ms(), t1;
-	u64 bytes0;
+	u64 bytes0, q0, q1;
 	int rc;
 
 	s->pass = &s->r->pass[n];
@@ -423,10 +433,14 @@ static int src_pass(struct src *s, u32 n, bool final, u64 *count, struct sd_mig_
 		sd_bitmap_set_range(s->need, DEMO_TABLE_GPA >> SD_PAGE_SHIFT, 1);
 	*count = bitmap_count(s->need, s->words);
 	bytes0 = s->fio.written;
+	q0 = sock_queued(s->fio.fd);
 	t1 = sd_mig_now_ms();
 	rc = send_needed(s, st);
 	s->pass->bytes = s->fio.written - bytes0;
-	sd_mig_conv_pass(&s->conv, s->pass->bytes, sd_mig_now_ms() - t1, s->pass->read_ms);
+	/* What left the host in that time: not what still sits in the socket's send queue. */
+	q1 = sock_queued(s->fio.fd);
+	sd_mig_conv_pass(&s->conv, s->pass->bytes + q0 > q1 ? s->pass->bytes + q0 - q1 : 0,
+			 sd_mig_now_ms() - t1, s->pass->read_ms);
 	s->pass->ms = sd_mig_now_ms() - t0;
 	if (!rc && s->o->verbose)
 		fprintf(stderr, "pass %u%s: %llu dirty, %llu status changes, %llu plain, %llu "
@@ -718,6 +732,15 @@ int sd_mig_source_migrate(struct demo_vm *d, const struct sd_mig_opts *o,
 	int fd, rc;
 
 	memset(&s, 0, sizeof(s));
+	if (o->max_passes == 0 || o->max_passes > SD_MIG_MAX_PASSES) {
+		/* The CLI checks --passes; a library caller gets the same refusal. */
+		sd_mig_fail(&st, SD_MIG_ERR_RANGE, "max_passes %u: 1 to %d", o->max_passes,
+			    SD_MIG_MAX_PASSES);
+		r->err = st.err;
+		snprintf(r->msg, sizeof(r->msg), "%s", st.msg);
+		r->resumed = true;
+		return -st.err;
+	}
 	getrusage(RUSAGE_THREAD, &cpu0);
 	s.o = o;
 	s.r = r;
@@ -765,6 +788,8 @@ out:
 		/* Failed: the guest goes on here. */
 		r->err = st.err;
 		snprintf(r->msg, sizeof(r->msg), "%s", st.msg);
+		if (d->ram->flags & SD_MEM_DIRTY_LOG)
+			sd_vm_dirty_log_enable(d->vm, d->ram, false);	/* no cost left behind */
 		if (r->paused)
 			sd_vm_resume(d->vm);
 		r->resumed = true;
