@@ -149,6 +149,24 @@ int sd_mig_send_hello(const struct sd_io *io, u64 ram_bytes, const struct sd_mig
 	return hs_write(io, &h, sizeof(h), "HELLO", st);
 }
 
+/*
+ * The per-migration transport keys from our ephemeral pair and the peer's
+ * @kx_public (the destination is the server); the ephemeral secret is
+ * wiped whatever the outcome, so nothing can recover the session keys later.
+ */
+static int hs_session_keys(struct sd_mig_hs *hs, bool server, const u8 *kx_public,
+			   const char *what, struct sd_mig_status *st)
+{
+	struct sd_mig_keys *k = &hs->keys;
+	int rc = server ? crypto_kx_server_session_keys(k->rx, k->tx, k->pk, k->sk, kx_public)
+			: crypto_kx_client_session_keys(k->rx, k->tx, k->pk, k->sk, kx_public);
+
+	sodium_memzero(k->sk, sizeof(k->sk));
+	if (rc)
+		return sd_mig_fail(st, SD_MIG_ERR_AUTH, "%s: unusable key-exchange public key", what);
+	return 0;
+}
+
 int sd_mig_recv_hello(const struct sd_io *io, u64 ram_bytes, const struct sd_mig_ids *ids,
 		      struct sd_mig_hs *hs, struct sd_mig_status *st)
 {
@@ -179,13 +197,7 @@ int sd_mig_recv_hello(const struct sd_io *io, u64 ram_bytes, const struct sd_mig
 				   "destination holds %llu bytes of guest RAM, the guest has %llu",
 				   (unsigned long long)h.ram_bytes, (unsigned long long)ram_bytes);
 	crypto_kx_keypair(hs->keys.pk, hs->keys.sk);
-	rc = crypto_kx_client_session_keys(hs->keys.rx, hs->keys.tx, hs->keys.pk, hs->keys.sk,
-					   h.kx_public);
-	/* The ephemeral secret has done its work: nothing may recover the session keys later. */
-	sodium_memzero(hs->keys.sk, sizeof(hs->keys.sk));
-	if (rc)
-		return sd_mig_fail(st, SD_MIG_ERR_AUTH, "HELLO: unusable key-exchange public key");
-	return 0;
+	return hs_session_keys(hs, false, h.kx_public, "HELLO", st);
 }
 
 int sd_mig_send_header(const struct sd_io *io, u64 ram_bytes, u32 nr_vcpus,
@@ -235,11 +247,9 @@ int sd_mig_recv_header(const struct sd_io *io, u64 dst_ram_bytes, struct sd_mig_
 	if (h.nr_vcpus == 0 || h.nr_vcpus > SD_MIG_MAX_VCPUS)
 		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "HEADER: %u vCPUs (1 to %d)", h.nr_vcpus,
 				   SD_MIG_MAX_VCPUS);
-	rc = crypto_kx_server_session_keys(hs->keys.rx, hs->keys.tx, hs->keys.pk, hs->keys.sk,
-					   h.kx_public);
-	sodium_memzero(hs->keys.sk, sizeof(hs->keys.sk));
+	rc = hs_session_keys(hs, true, h.kx_public, "HEADER", st);
 	if (rc)
-		return sd_mig_fail(st, SD_MIG_ERR_AUTH, "HEADER: unusable key-exchange public key");
+		return rc;
 	*ram_bytes = h.ram_bytes;
 	*nr_vcpus = h.nr_vcpus;
 	return 0;
