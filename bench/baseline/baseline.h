@@ -114,18 +114,23 @@ int bl_encmap_get(const struct bl_encmap *m, sd_gfn_t gfn, u64 npages, u64 *dst)
 /* ---- this protocol: per-page state in a migration loop -------------------------- */
 
 /*
- * What the loop holds: one chunk's copy, and the chunk's pages [lo, lo + n)
- * so that the common case (the next page is in the same chunk) is one
- * compare and a bit test.
+ * What the loop holds: one chunk's copy, and the chunk's pages [lo, lo + n).
+ * A settled chunk's answers are bits: its copy's, or a constant bitmap for
+ * a uniform chunk read by its summary, so that the common case (the next
+ * page is in the same chunk) is one compare and the bit test a host-kept
+ * bitmap needs too.
  */
 struct bl_cursor {
+	/* Hot: what the per-page test reads. */
+	sd_gfn_t lo;		/* first page of the chunk held */
+	u64 nbits;		/* n when its pages' states are bits of @bits, else 0 */
+	const u64 *bits;	/* bit (gfn - lo): 1 shared, 0 private */
+	u64 n;			/* its pages; 0 when none is held */
+	int fixed;		/* when nbits is 0: every page's answer, SD_PAGE_* or a negative error */
+	int uniform;		/* SD_PAGE_PRIVATE or _SHARED: a uniform chunk (every bit alike); else -1 */
 	const struct sd_host_reg *reg;
 	const struct sd_host_mem *mem;
 	u32 max_attempts;
-	sd_gfn_t lo;		/* first page of the chunk held */
-	u64 n;			/* its pages; 0 when none is held */
-	bool use_bits;		/* its pages' states are in ch.bits */
-	int fixed;		/* else every page's answer: SD_PAGE_* or a negative error */
 	struct sd_host_chunk ch;
 	struct sd_host_stats st;
 	struct sd_errloc loc;
@@ -136,6 +141,8 @@ void bl_cursor_init(struct bl_cursor *c, const struct sd_host_reg *reg,
 		    const struct sd_host_mem *mem, u32 max_attempts);
 /* Read the chunk holding @gfn (a live read, summary allowed); outside the span, hold nothing. */
 void bl_cursor_seek(struct bl_cursor *c, sd_gfn_t gfn);
+/* bl_cursor_state() past its common case: a page outside the chunk held, or no bits. */
+int bl_cursor_state_slow(struct bl_cursor *c, sd_gfn_t gfn);
 
 /*
  * The state of @gfn: SD_PAGE_PRIVATE or SD_PAGE_SHARED, SD_PAGE_UNSETTLED
@@ -146,14 +153,30 @@ void bl_cursor_seek(struct bl_cursor *c, sd_gfn_t gfn);
  */
 static inline int bl_cursor_state(struct bl_cursor *c, sd_gfn_t gfn)
 {
-	if (__builtin_expect(gfn - c->lo >= c->n, 0)) {
+	u64 off = gfn - c->lo;
+
+	if (__builtin_expect(off < c->nbits, 1))
+		return sd_bit_test(c->bits, off);	/* SD_PAGE_SHARED is 1, PRIVATE 0 */
+	return bl_cursor_state_slow(c, gfn);
+}
+
+/*
+ * The chunk holding @gfn, read if not held: its first page in *@lo and its
+ * pages in *@n (0 outside the span). Returns its pages' states as a bitmap
+ * from *@lo (bit set: shared), or NULL when the chunk has no per-page
+ * answer (unsettled or invalid: bl_cursor_state() says which). A loop that
+ * goes page by page tests bits in it exactly as in a host-kept bitmap, and
+ * asks for the next chunk once per chunk. When the chunk was uniform (read
+ * by its summary, SPEC.md 3.2), c->uniform gives every page's state at
+ * once, and the bits are a constant bitmap that says the same.
+ */
+static inline const u64 *bl_cursor_chunk(struct bl_cursor *c, sd_gfn_t gfn, sd_gfn_t *lo, u64 *n)
+{
+	if (gfn - c->lo >= c->n)
 		bl_cursor_seek(c, gfn);
-		if (!c->n)
-			return c->fixed;
-	}
-	if (!c->use_bits)
-		return c->fixed;
-	return sd_bit_test(c->ch.bits, gfn - c->lo) ? SD_PAGE_SHARED : SD_PAGE_PRIVATE;
+	*lo = c->lo;
+	*n = c->n;
+	return c->nbits ? c->bits : NULL;
 }
 
 /* ---- shared-memory layouts ---------------------------------------------------------- */

@@ -455,6 +455,60 @@ static void cursor_reports_unsettled_chunk_inside_open_window(void **state)
 	px_free(x);
 }
 
+/* bl_cursor_chunk(): a chunk's bits, or its uniform state, or nothing when unsettled. */
+static void cursor_chunk_hands_out_bits_uniform_state_or_null(void **state)
+{
+	struct px *x = px_new();
+	struct bl_cursor *c = calloc(1, sizeof(*c));
+	const u64 *bits;
+	sd_gfn_t lo;
+	u64 n;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(sd_guest_set(&x->g, 2 * PX_PPC, PX_PPC, true), 0);	/* 2: all shared */
+	assert_int_equal(sd_guest_set(&x->g, 4 * PX_PPC + 65, 3, true), 0);	/* 4: mixed */
+	assert_int_equal(sd_guest_begin(&x->g, 6 * PX_PPC + 9, 2, true), 0);	/* 6: odd */
+	bl_cursor_init(c, &x->reg, &x->mem, 2);
+
+	bits = bl_cursor_chunk(c, 1 * PX_PPC + 5, &lo, &n);		/* uniform private */
+	assert_non_null(bits);
+	assert_int_equal(lo, 1 * PX_PPC);
+	assert_int_equal(n, PX_PPC);
+	assert_int_equal(c->uniform, SD_PAGE_PRIVATE);
+	assert_int_equal(sd_bitmap_weight(bits, 0, PX_PPC), 0);
+
+	bits = bl_cursor_chunk(c, 2 * PX_PPC + PX_PPC - 1, &lo, &n);	/* uniform shared */
+	assert_non_null(bits);
+	assert_int_equal(lo, 2 * PX_PPC);
+	assert_int_equal(c->uniform, SD_PAGE_SHARED);
+	assert_int_equal(sd_bitmap_weight(bits, 0, PX_PPC), PX_PPC);
+	assert_int_equal(bl_cursor_state(c, 2 * PX_PPC + 7), SD_PAGE_SHARED);
+
+	bits = bl_cursor_chunk(c, 4 * PX_PPC, &lo, &n);			/* its bitmap */
+	assert_non_null(bits);
+	assert_int_equal(lo, 4 * PX_PPC);
+	assert_int_equal(c->uniform, -1);
+	assert_int_equal(sd_bitmap_weight(bits, 0, PX_PPC), 3);
+	assert_int_equal(sd_bitmap_find(bits, 0, PX_PPC, true), 65);
+	assert_int_equal(bl_cursor_state(c, 4 * PX_PPC + 64), SD_PAGE_PRIVATE);
+	assert_int_equal(bl_cursor_state(c, 4 * PX_PPC + 67), SD_PAGE_SHARED);
+
+	assert_null(bl_cursor_chunk(c, 6 * PX_PPC + 1, &lo, &n));	/* unsettled */
+	assert_int_equal(lo, 6 * PX_PPC);
+	assert_int_equal(n, PX_PPC);
+	assert_int_equal(bl_cursor_state(c, 6 * PX_PPC + 1), SD_PAGE_UNSETTLED);
+
+	assert_null(bl_cursor_chunk(c, PX_SPAN, &lo, &n));		/* outside the span */
+	assert_int_equal(n, 0);
+	assert_int_equal(bl_cursor_state(c, PX_SPAN), -SD_ERR_RANGE);
+	/* Chunks 1, 2, 4 and 6 once each (6 twice: two attempts), the span's end never. */
+	assert_int_equal(c->st.chunks, 4);
+	assert_int_equal(c->st.summary_chunks, 2);
+	free(c);
+	px_free(x);
+}
+
 /* ---- layouts ------------------------------------------------------------------------------ */
 
 static void swiotlb_is_six_percent_clamped_to_64m_and_1g(void **state)
@@ -555,6 +609,7 @@ int main(void)
 		cmocka_unit_test(encmap_rejects_out_of_range_and_unaligned_requests),
 		cmocka_unit_test(cursor_agrees_with_region_list_for_same_state),
 		cmocka_unit_test(cursor_reports_unsettled_chunk_inside_open_window),
+		cmocka_unit_test(cursor_chunk_hands_out_bits_uniform_state_or_null),
 		cmocka_unit_test(swiotlb_is_six_percent_clamped_to_64m_and_1g),
 		cmocka_unit_test(pattern_typical_has_60_regions_with_swiotlb_and_bss),
 		cmocka_unit_test(pattern_fragmented_has_exact_count_and_bounds),
