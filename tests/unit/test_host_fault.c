@@ -190,7 +190,13 @@ static void walk_faulting_at_any_access(u32 flags)
 	ffx_fault_at(f, 0);
 	assert_int_equal(ffx_walk(f, &f->copy, flags, &all), 0);
 	truns_assert_equal(&all, &map_all);
-	assert_int_equal(f->st.bytes, bytes);
+	/*
+	 * The same bytes, but for the probes a live walk through map() makes
+	 * (sd_walk_probe_private): chunks 8..15 and 24..31 hold shared pages,
+	 * so those two probes failed (chunk 0's group holds the table and
+	 * 16..23 passed, costing what their summary reads would).
+	 */
+	assert_int_equal(f->st.bytes, flags ? bytes : bytes - 2 * 8 * 12);
 	total = f->m.copies;
 	assert_true(total >= 3 * 32);
 	for (u64 k = 1; k <= total; k++) {

@@ -100,10 +100,14 @@ static void walk_reports_extents_merged_across_chunks(void **state)
 	}
 	want_walk(f, &want);
 	truns_assert_equal(&got, &want);
-	/* Chunk 2 (all shared) and 4..14 (all private) were summary reads. */
+	/*
+	 * Chunk 2 (all shared) and 4..14 (all private) were summary reads. The
+	 * group of chunks 8..15 was probed first (chunk 0 holds the table: its
+	 * group is not), and chunk 15 failed the probe: 8 * 12 bytes more.
+	 */
 	assert_int_equal(f->st.chunks, 16);
 	assert_int_equal(f->st.summary_chunks, 12);
-	assert_int_equal(f->st.bytes, 16 * 12 + 4 * 32);
+	assert_int_equal(f->st.bytes, 16 * 12 + 4 * 32 + 8 * 12);
 	truns_reset(&got);
 	assert_int_equal(wfx_walk(f, SD_READ_STRICT, &got), 0);
 	truns_assert_equal(&got, &want);
@@ -248,6 +252,78 @@ static void walk_random_tables_match_reference(void **state)
 		truns_reset(&want);
 		tfx_free(f);
 	}
+}
+
+/*
+ * The probes of a live walk through map() (8 chunks at a time, away from
+ * the table's chunks): 100 chunks of 64 pages, the table in chunk 0. A
+ * group passes only when all 8 chunks are even, settled and private; any
+ * other chunk sends its group to the read rule chunk by chunk, which then
+ * decides it alone (here: a stuck-odd count fails the walk where it is,
+ * and is reported unsettled with SD_READ_UNSETTLED_OK).
+ */
+static void walk_probes_skip_only_private_groups(void **state)
+{
+	struct tfx *f = wfx_new(0, 100 * 64, 64, 0x3000);
+	struct truns got = { 0 }, want = { 0 };
+
+	(void)state;
+	/* Groups: 0 (the table's: never probed), 8, 16, ..., 88; chunks 96..99 fit none. */
+	tbuild_set(&f->t, 17 * 64 + 5, 1, true);	/* group 16 fails its probe */
+	tbuild_set(&f->t, 40 * 64, 64, true);		/* group 40: a uniform shared chunk */
+	tbuild_set(&f->t, 63 * 64 + 63, 2, true);	/* groups 56 and 64, merged across */
+	tbuild_set(&f->t, 98 * 64 + 1, 3, true);	/* past the last group */
+	assert_int_equal(wfx_walk(f, 0, &got), 0);
+	want_walk(f, &want);
+	truns_assert_equal(&got, &want);
+	assert_int_equal(got.n, 5);	/* the table's pages, 17*64+5, 40*64, 63*64+63, 98*64+1 */
+	assert_int_equal(f->st.chunks, 100);
+	assert_int_equal(f->st.attempts, 100);
+	/* Not summaries: chunk 0 (table and private pages), 17, 63, 64, 98. */
+	assert_int_equal(f->st.summary_chunks, 95);
+	/*
+	 * Every chunk's summary read (12 bytes), five bitmaps (8 bytes each),
+	 * and the four failed probes (groups 16, 40, 56, 64) once more.
+	 */
+	assert_int_equal(f->st.bytes, 100 * 12 + 5 * 8 + 4 * 8 * 12);
+	truns_reset(&got);
+
+	/* A count stuck odd inside a group that is otherwise private. */
+	tbuild_desc(&f->t, 27)->seq |= 1;
+	assert_sd_err(wfx_walk(f, 0, &got), f->loc, SD_ERR_CHUNK_ODD, 27,
+		      f->t.g.desc_offset + 27 * SD_DESC_SIZE);
+	truns_reset(&got);
+	assert_int_equal(wfx_walk(f, SD_READ_UNSETTLED_OK, &got), 0);
+	want_walk(f, &want);	/* the reference reports an odd chunk as unsettled */
+	truns_reset(&want);
+	assert_int_equal(f->st.unsettled, 1);
+	assert_int_equal(f->st.attempts, 100 - 1 + 3);
+	for (u32 i = 0; i < got.n; i++)
+		if (got.v[i].state == SD_PAGE_UNSETTLED) {
+			assert_int_equal(got.v[i].gfn, 27 * 64);
+			assert_int_equal(got.v[i].n, 64);
+		}
+	truns_reset(&got);
+
+	/* A group of private chunks whose count moves (a writer in between): one odd count. */
+	tbuild_desc(&f->t, 27)->seq++;
+	tbuild_desc(&f->t, 33)->nr_shared = 64;	/* and a summary-shared chunk the bits deny */
+	assert_int_equal(wfx_walk(f, 0, &got), 0);
+	assert_int_equal(f->st.summary_chunks, 95);
+	{
+		bool seen = false;
+
+		for (u32 i = 0; i < got.n; i++) {
+			if (got.v[i].gfn != 33 * 64)
+				continue;
+			assert_int_equal(got.v[i].n, 64);	/* the summary read's verdict (3.2) */
+			seen = true;
+		}
+		assert_true(seen);
+	}
+	truns_reset(&got);
+	truns_reset(&want);
+	tfx_free(f);
 }
 
 /* ---- incremental walk ---------------------------------------------------------- */
@@ -650,6 +726,7 @@ int main(void)
 		cmocka_unit_test(walk_unsettled_ok_reports_the_whole_chunk),
 		cmocka_unit_test(walk_stops_when_callback_says_so),
 		cmocka_unit_test(walk_random_tables_match_reference),
+		cmocka_unit_test(walk_probes_skip_only_private_groups),
 		cmocka_unit_test(incr_init_reports_like_walk_and_keeps_the_state),
 		cmocka_unit_test(incr_nothing_changed_reads_only_counts),
 		cmocka_unit_test(incr_change_and_change_back_reports_no_page),
