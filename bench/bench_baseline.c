@@ -173,8 +173,10 @@ struct pass {
 /*
  * The loop takes each chunk's bitmap from the cursor once (bl_cursor_chunk)
  * and tests bits in it page by page, as pass_encmap() does in its copy: the
- * same instructions per page. A uniform chunk (its summary read, SPEC.md
- * 3.2) answers for all its pages at once, which a bitmap cannot.
+ * same instructions per page, for every chunk. A uniform chunk (its summary
+ * read, SPEC.md 3.2) is tested in a constant bitmap: its pages are not
+ * answered at once, which a loop could do here as a bitmap loop could skip
+ * a word of 0 or ~0.
  */
 static struct pass pass_protocol(struct world *w, struct bl_cursor *c, u64 len)
 {
@@ -198,11 +200,8 @@ static struct pass pass_protocol(struct world *w, struct bl_cursor *c, u64 len)
 				continue;
 			}
 			end = SD_MIN(lo + n, s + len) - lo;
-			if (c->uniform >= 0)
-				r.shared += c->uniform == SD_PAGE_SHARED ? end - (p - lo) : 0;
-			else
-				for (u64 q = p - lo; q < end; q++)
-					r.shared += sd_bit_test(bits, q);
+			for (u64 q = p - lo; q < end; q++)
+				r.shared += sd_bit_test(bits, q);
 			p = lo + end;
 		}
 	}

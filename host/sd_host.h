@@ -9,8 +9,9 @@
  *   - chunk contents are used only from a private copy taken under the read
  *     rule (SPEC.md 3.1) and validated (SPEC.md 4.2/4.3);
  *   - every call is bounded: at most max_attempts copies of one chunk per
- *     chunk, and nr_chunks chunks per walk. struct sd_host_stats counts the
- *     work so tests can assert the bound;
+ *     chunk (and, in a live whole-table walk, one probe of its count and
+ *     nr_shared before them: SPEC.md 3.1), and nr_chunks chunks per walk.
+ *     struct sd_host_stats counts the work so tests can assert the bound;
  *   - every access to guest memory may fail (struct sd_host_mem): a failure
  *     ends the call with its SD_ERR_MEM_* error and leaves the caller's
  *     state as the call's description says (unchanged, or consistent).
@@ -210,7 +211,10 @@ struct sd_host_reg {
  * @summary_chunks: of those, read without their bitmap (SPEC.md 3.2)
  * @attempts: copy attempts (>= @chunks)
  * @retries: attempts that failed: count odd, or changed during the copy
- * @bytes: bytes loaded from guest memory
+ * @bytes: bytes loaded from guest memory, a probe's included (a live
+ *	whole-table walk through map() loads the counts and nr_shared of 8
+ *	chunks at once first; a probe that does not pass them all as private
+ *	counts here only, not in @attempts or @retries)
  * @unsettled: chunks that ended in SD_ERR_CHUNK_ODD or SD_ERR_CHUNK_RETRIES
  *
  * Every call that reads adds its work to the counters it is given (none is
@@ -446,7 +450,8 @@ struct sd_host_walk_opts {
  * Reports every run of SHARED, TRANSITION and UNSETTLED pages, in GFN
  * order, merged across chunk boundaries; private pages are not reported.
  * Builds no list: O(1) state besides @scratch. Reachable by a hostile
- * guest; bounded by nr_chunks chunks of max_attempts copies.
+ * guest; bounded by nr_chunks chunks of max_attempts copies, and one
+ * 12-byte probe per chunk before them (SPEC.md 3.1).
  *
  * Return: 0, what @fn returned when it stopped the walk, or the first
  * chunk's error as sd_host_read_chunk() returns it (except that with

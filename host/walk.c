@@ -5,9 +5,10 @@
  * Reachable by a hostile guest through the table's contents. A walk reads
  * each chunk at most rd->attempts times (an incremental walk first loads
  * each count once, 4 bytes per chunk; a live whole-table walk through
- * map() first probes groups of chunks, 12 bytes per chunk, SPEC.md 3.1)
- * and keeps O(1) state of its own: the caller's scratch and one open run. Runs go to the caller's callback as
- * soon as they end; nothing is collected.
+ * map() probes groups of chunks first, 12 bytes per chunk, SPEC.md 3.1)
+ * and keeps O(1) state of its own: the caller's scratch and one open run.
+ * Runs go to the caller's callback as soon as they end; nothing is
+ * collected.
  *
  * An incremental walk with a callback takes a change into the host's bits
  * only once the callback has accepted the run holding it (sd_run_take), and
@@ -209,6 +210,13 @@ static inline bool sd_walk_unsettled_ok(int rc, u32 flags)
  */
 #define SD_PROBE_CHUNKS		8
 
+/* GCC 8 and later (and clang) take the loop unrolling hint; older ones only warn. */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
+#define SD_UNROLL_PROBE		_Pragma("GCC unroll 8")
+#else
+#define SD_UNROLL_PROBE
+#endif
+
 /*
  * Whether chunks [@idx, @idx + SD_PROBE_CHUNKS) are all uniform private:
  * the read rule (SPEC.md 3.1) for each of them, run side by side. Each
@@ -219,7 +227,8 @@ static inline bool sd_walk_unsettled_ok(int rc, u32 flags)
  * is otherwise, the caller reads each chunk of the group by the read rule
  * as if there had been no probe, and the probe's loads are only counted.
  * The chunks' addresses come from the private geometry; nothing loaded
- * here steers a load.
+ * here steers a load. Through map() only, with the loads sd_host_fetch()
+ * makes for map() (as sd_incr_next_changed() loads counts directly).
  */
 static SD_HOT bool sd_walk_probe_private(const struct sd_host_rd *rd, u64 idx)
 {
@@ -227,17 +236,17 @@ static SD_HOT bool sd_walk_probe_private(const struct sd_host_rd *rd, u64 idx)
 	u32 s[SD_PROBE_CHUNKS], any = 0, bad = 0;
 
 	/* Unrolled, so that the counts stay in registers across the barriers. */
-#pragma GCC unroll 8
+	SD_UNROLL_PROBE
 	for (u32 i = 0; i < SD_PROBE_CHUNKS; i++) {
 		s[i] = SD_SEQ_LOAD(&d[i]);
 		any |= s[i];
 	}
 	sd_smp_rmb();	/* R1: counts before data; pairs with W2 */
-#pragma GCC unroll 8
+	SD_UNROLL_PROBE
 	for (u32 i = 0; i < SD_PROBE_CHUNKS; i++)
 		bad |= SD_READ_ONCE(d[i].nr_shared);
 	sd_smp_rmb();	/* R2: data before second counts; pairs with W1 */
-#pragma GCC unroll 8
+	SD_UNROLL_PROBE
 	for (u32 i = 0; i < SD_PROBE_CHUNKS; i++)
 		bad |= SD_SEQ_LOAD(&d[i]) ^ s[i];
 	bad |= any & 1;		/* an odd count: a writer inside a window */

@@ -10,7 +10,9 @@
 
 /* A uniform chunk's states, whatever its size (SD_MAX_CHUNK_PAGES at most). */
 static const u64 bl_all_private[SD_HOST_SCRATCH_WORDS];
-static const u64 bl_all_shared[SD_HOST_SCRATCH_WORDS] = { [0 ... SD_HOST_SCRATCH_WORDS - 1] = ~0ULL };
+static const u64 bl_all_shared[SD_HOST_SCRATCH_WORDS] = {
+	[0 ... SD_HOST_SCRATCH_WORDS - 1] = ~0ULL
+};
 
 void bl_cursor_init(struct bl_cursor *c, const struct sd_host_reg *reg,
 		    const struct sd_host_mem *mem, u32 max_attempts)

@@ -502,7 +502,7 @@ static void cursor_chunk_hands_out_bits_uniform_state_or_null(void **state)
 	assert_null(bl_cursor_chunk(c, PX_SPAN, &lo, &n));		/* outside the span */
 	assert_int_equal(n, 0);
 	assert_int_equal(bl_cursor_state(c, PX_SPAN), -SD_ERR_RANGE);
-	/* Chunks 1, 2, 4 and 6 once each (6 twice: two attempts), the span's end never. */
+	/* Chunks 1, 2, 4 and 6 read once each (6 in two attempts), the span's end never. */
 	assert_int_equal(c->st.chunks, 4);
 	assert_int_equal(c->st.summary_chunks, 2);
 	free(c);

@@ -255,6 +255,40 @@ static void walk_random_tables_match_reference(void **state)
 }
 
 /*
+ * The table's chunk in the middle (chunk 50 of 100): groups end before it
+ * (0..47 probed; 48 and 49 read alone), the group holding it is not
+ * probed (51..55 read alone), probes go on from 56; 96..99 fit no group.
+ */
+static void walk_probes_stop_before_the_tables_chunk(void **state)
+{
+	struct tfx *f = wfx_new(0, 100 * 64, 64, 50 * 64 * 4096ULL);
+	struct truns got = { 0 }, want = { 0 };
+
+	(void)state;
+	assert_int_equal(wfx_walk(f, 0, &got), 0);
+	want_walk(f, &want);
+	truns_assert_equal(&got, &want);
+	assert_int_equal(got.n, 1);			/* the table's own page */
+	assert_int_equal(got.v[0].gfn, 50 * 64);
+	assert_int_equal(f->st.chunks, 100);
+	assert_int_equal(f->st.attempts, 100);
+	assert_int_equal(f->st.summary_chunks, 99);
+	/* Every chunk's 12 bytes, chunk 50's bitmap, and no probe that failed. */
+	assert_int_equal(f->st.bytes, 100 * 12 + 8);
+	truns_reset(&got);
+	truns_reset(&want);
+	/* A shared page in chunk 47: the probe of 40..47 fails, once. */
+	tbuild_set(&f->t, 47 * 64 + 3, 1, true);
+	assert_int_equal(wfx_walk(f, 0, &got), 0);
+	want_walk(f, &want);
+	truns_assert_equal(&got, &want);
+	assert_int_equal(f->st.bytes, 100 * 12 + 2 * 8 + 8 * 12);
+	truns_reset(&got);
+	truns_reset(&want);
+	tfx_free(f);
+}
+
+/*
  * The probes of a live walk through map() (8 chunks at a time, away from
  * the table's chunks): 100 chunks of 64 pages, the table in chunk 0. A
  * group passes only when all 8 chunks are even, settled and private; any
@@ -287,6 +321,7 @@ static void walk_probes_skip_only_private_groups(void **state)
 	 */
 	assert_int_equal(f->st.bytes, 100 * 12 + 5 * 8 + 4 * 8 * 12);
 	truns_reset(&got);
+	truns_reset(&want);
 
 	/* A count stuck odd inside a group that is otherwise private. */
 	tbuild_desc(&f->t, 27)->seq |= 1;
@@ -294,20 +329,28 @@ static void walk_probes_skip_only_private_groups(void **state)
 		      f->t.g.desc_offset + 27 * SD_DESC_SIZE);
 	truns_reset(&got);
 	assert_int_equal(wfx_walk(f, SD_READ_UNSETTLED_OK, &got), 0);
-	want_walk(f, &want);	/* the reference reports an odd chunk as unsettled */
-	truns_reset(&want);
-	assert_int_equal(f->st.unsettled, 1);
-	assert_int_equal(f->st.attempts, 100 - 1 + 3);
-	for (u32 i = 0; i < got.n; i++)
+	/* The reference reads chunk 27's bits (all private): the same runs, and chunk 27's. */
+	want_walk(f, &want);
+	assert_int_equal(got.n, want.n + 1);
+	for (u32 i = 0, j = 0; i < got.n; i++) {
 		if (got.v[i].state == SD_PAGE_UNSETTLED) {
 			assert_int_equal(got.v[i].gfn, 27 * 64);
 			assert_int_equal(got.v[i].n, 64);
+			continue;
 		}
+		assert_int_equal(got.v[i].gfn, want.v[j].gfn);
+		assert_int_equal(got.v[i].n, want.v[j].n);
+		assert_int_equal(got.v[i].state, want.v[j].state);
+		j++;
+	}
+	truns_reset(&want);
+	assert_int_equal(f->st.unsettled, 1);
+	assert_int_equal(f->st.attempts, 100 - 1 + 3);
 	truns_reset(&got);
 
-	/* A group of private chunks whose count moves (a writer in between): one odd count. */
+	/* Chunk 27 even again; chunk 33 claims all shared, which its (unread) bits deny. */
 	tbuild_desc(&f->t, 27)->seq++;
-	tbuild_desc(&f->t, 33)->nr_shared = 64;	/* and a summary-shared chunk the bits deny */
+	tbuild_desc(&f->t, 33)->nr_shared = 64;
 	assert_int_equal(wfx_walk(f, 0, &got), 0);
 	assert_int_equal(f->st.summary_chunks, 95);
 	{
@@ -727,6 +770,7 @@ int main(void)
 		cmocka_unit_test(walk_stops_when_callback_says_so),
 		cmocka_unit_test(walk_random_tables_match_reference),
 		cmocka_unit_test(walk_probes_skip_only_private_groups),
+		cmocka_unit_test(walk_probes_stop_before_the_tables_chunk),
 		cmocka_unit_test(incr_init_reports_like_walk_and_keeps_the_state),
 		cmocka_unit_test(incr_nothing_changed_reads_only_counts),
 		cmocka_unit_test(incr_change_and_change_back_reports_no_page),
