@@ -4,7 +4,8 @@
  * CPL 3 and reaches the ucall port, ucalls carry stages, values, file and line, guest
  * exceptions are reported, trapped MSRs round-trip and refuse with #GP,
  * CPUID advertises the transport bit, the guest-memory accessor classifies
- * holes, MMIO and slot boundaries, pausing stops every vCPU, dirty logging
+ * holes, MMIO and slot boundaries, pausing stops every vCPU (and gives up,
+ * undone, on one that does not stop in time), dirty logging
  * reports exactly the pages written, and a vCPU's state moves to a new VM.
  *
  * One file, two halves (as KVM selftests do): guest_main() below is built
@@ -148,7 +149,9 @@ void guest_main(u32 id)
 
 #else
 /* ================================ host =================================== */
+#include <errno.h>
 #include <sched.h>
+#include <time.h>
 #include <urcu/system.h>
 #include "sd_kvm.h"
 #include "sd_vmm_reg.h"
@@ -429,6 +432,69 @@ static void pause_stops_every_vcpu_and_resume_continues(void)
 	sd_vm_free(vm);
 }
 
+static double mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* A vCPU whose thread does not come back in time: the pause gives up, undone, and says so. */
+static void pause_times_out_on_a_stuck_vcpu_and_the_vm_goes_on(void)
+{
+	struct sd_vm *vm = vm_new(CASE_PAUSE, 2);
+	volatile u64 *ctr = sd_vm_hva(vm, COUNTERS_GPA, 16);
+	u64 snap[2];
+	double t0, took;
+	void *ret;
+	u32 i, k;
+
+	for (i = 0; i < 2; i++)
+		sd_vcpu_thread_start(vm->vcpus[i], pause_vcpu_fn, NULL);
+	POLL_UNTIL(ctr[0] && ctr[1], "both vCPUs count");
+
+	/* vCPU 1's thread, once kicked out of KVM_RUN, stays away from the pause for 2 s. */
+	sd_vcpu_stall(vm->vcpus[1], 2000);
+	t0 = mono_ms();
+	TEST_ASSERT_EQ(sd_vm_pause_timed(vm, 300), -ETIMEDOUT);
+	took = mono_ms() - t0;
+	TEST_ASSERT(took >= 300 && took < 1500, "the pause gave up after %.0f ms, want 300 ms",
+		    took);
+	TEST_ASSERT_EQ(vm->nr_pause_timeouts, 1);
+	TEST_ASSERT_EQ(__atomic_load_n(&vm->vcpus[1]->nr_stalls, __ATOMIC_RELAXED), 1);
+	TEST_ASSERT_EQ(vm->pause_req, false);
+	/* Undone: vCPU 0, which had parked, counts again; vCPU 1 goes on after its stall. */
+	snap[0] = ctr[0];
+	snap[1] = ctr[1];
+	POLL_UNTIL(ctr[0] > snap[0], "vCPU 0 goes on after the pause gave up");
+	POLL_UNTIL(ctr[1] > snap[1], "vCPU 1 goes on after its stall");
+
+	/* The VM is sound: a pause now succeeds and holds, and resume works. */
+	TEST_ASSERT_EQ(sd_vm_pause_timed(vm, 5000), 0);
+	TEST_ASSERT_EQ(sd_vm_nr_running(vm), 0);
+	snap[0] = ctr[0];
+	snap[1] = ctr[1];
+	for (k = 0; k < 1000; k++)
+		sched_yield();
+	TEST_ASSERT_EQ(ctr[0], snap[0]);
+	TEST_ASSERT_EQ(ctr[1], snap[1]);
+	sd_vm_resume(vm);
+	POLL_UNTIL(ctr[0] > snap[0] && ctr[1] > snap[1], "both vCPUs resume");
+
+	/* And killed: a stalled vCPU's thread ends once its stall is over. */
+	sd_vcpu_stall(vm->vcpus[0], 500);
+	TEST_ASSERT_EQ(sd_vm_pause_timed(vm, 100), -ETIMEDOUT);
+	sd_vm_kill_vcpus(vm);
+	for (i = 0; i < 2; i++) {
+		TEST_ASSERT_EQ(sd_vcpu_thread_join_timeout(vm->vcpus[i], 5000, &ret), 0);
+		TEST_ASSERT_EQ((long)ret, SD_VCPU_KILLED);
+	}
+	TEST_ASSERT_EQ(vm->nr_pauses, 3);
+	TEST_ASSERT_EQ(vm->nr_pause_timeouts, 2);
+	sd_vm_free(vm);
+}
+
 static void expect_dirty(const u64 *bm, const u32 *pages, u32 n)
 {
 	u32 i, p;
@@ -572,7 +638,8 @@ int main(void)
 	RUN(dirty_log_reports_exactly_the_pages_written);
 	RUN(vcpu_state_moves_to_a_new_vm);
 	RUN(pause_stops_every_vcpu_and_resume_continues);
-	printf("harness: 10 tests passed\n");
+	RUN(pause_times_out_on_a_stuck_vcpu_and_the_vm_goes_on);
+	printf("harness: 11 tests passed\n");
 	return 0;
 }
 #endif

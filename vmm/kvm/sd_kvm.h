@@ -24,7 +24,9 @@
  *                                     accessor, pause/resume
  *   sd_vm_mem_map (the accessor)      everything                      nothing: the slot table is
  *                                                                     fixed once vCPUs exist
- *   sd_vm_pause / sd_vm_resume        sd_vcpu_run on every vCPU       one pauser at a time
+ *   sd_vm_pause_timed / sd_vm_resume  sd_vcpu_run on every vCPU       one pauser at a time; resume
+ *     (and sd_vm_pause)                                                 only after a pause returned 0
+ *   sd_vcpu_stall (a test fault)      everything                      nothing
  *   sd_vm_kill_vcpus                  sd_vcpu_run on every vCPU       nothing; for good
  *   sd_vm_dirty_log_get               vCPUs running                   nothing
  *   sd_vcpu_state_save/_restore       -                               the vCPU out of sd_vcpu_run
@@ -108,6 +110,9 @@ struct sd_vcpu {
 	struct sd_ucall uc;	/* copy of the last ucall */
 	sd_gva_t uc_gva;	/* where the guest keeps it */
 	u64 nr_exits, nr_msr_exits, nr_ucalls, nr_kicks, nr_hc_exits;
+	/* Test fault (sd_vcpu_stall): atomic; set by any thread, taken by the vCPU's. */
+	u32 stall_ms;
+	u64 nr_stalls;		/* atomic: stalls the vCPU's thread served */
 	void *(*fn)(struct sd_vcpu *v, void *arg);
 	void *arg;
 	void *ret;
@@ -146,7 +151,8 @@ struct sd_vm {
 	pthread_cond_t pause_cond;	/* a vCPU left KVM_RUN, or a pause ended */
 	bool pause_req;
 	bool killed;		/* sd_vm_kill_vcpus(): every sd_vcpu_run returns SD_VCPU_KILLED */
-	u64 nr_pauses;
+	u64 nr_pauses;		/* pause requests, those that timed out included */
+	u64 nr_pause_timeouts;	/* sd_vm_pause_timed() calls that returned -ETIMEDOUT */
 	/* Free for the user (e.g. the registration endpoint). */
 	void *priv;
 };
@@ -310,14 +316,31 @@ void sd_thread_rcu_unregister(void);
 bool sd_thread_rcu_registered(void);
 
 /*
- * Stop every vCPU wherever it is: on return no vCPU is executing guest code
- * or handling an exit inside sd_vcpu_run, and none will until
- * sd_vm_resume(). A vCPU whose thread is outside sd_vcpu_run (handling a
- * ucall in test code) counts as stopped; it parks if it calls sd_vcpu_run.
- * Kicks vCPUs out of KVM_RUN with immediate_exit and a signal.
+ * Stop every vCPU wherever it is, within @timeout_ms: on 0, no vCPU is
+ * executing guest code or handling an exit inside sd_vcpu_run, and none
+ * will until sd_vm_resume(). A vCPU whose thread is outside sd_vcpu_run
+ * (handling a ucall in test code) counts as stopped; it parks if it calls
+ * sd_vcpu_run. Kicks vCPUs out of KVM_RUN with immediate_exit and a signal,
+ * and again every SD_VM_PAUSE_REKICK_MS while one is still running.
+ *
+ * -ETIMEDOUT if a vCPU is still running at the deadline (stuck in KVM_RUN,
+ * or in an exit's handler): the request is undone before it returns, the
+ * vCPUs that had parked go on, and the VM runs as if no pause had been
+ * asked for (no sd_vm_resume() then). Counted in vm->nr_pause_timeouts.
  */
+#define SD_VM_PAUSE_REKICK_MS	5
+int sd_vm_pause_timed(struct sd_vm *vm, u32 timeout_ms);
+/* For tests: sd_vm_pause_timed() with SD_VM_PAUSE_TEST_MS, a timeout fails the test. */
+#define SD_VM_PAUSE_TEST_MS	10000
 void sd_vm_pause(struct sd_vm *vm);
 void sd_vm_resume(struct sd_vm *vm);
+/*
+ * Test fault: the next time @v's thread leaves KVM_RUN (a kick will make
+ * it), it holds on @ms before it goes on, still counted as running: a vCPU
+ * no pause can stop in time, as one stuck in KVM_RUN or in an exit's
+ * handler would be. It then goes on as usual (parks, or dies if killed).
+ */
+void sd_vcpu_stall(struct sd_vcpu *v, u32 ms);
 /*
  * For good: every vCPU leaves sd_vcpu_run (now, or at its next entry) with
  * SD_VCPU_KILLED, paused or not, so its thread can be joined and the VM
