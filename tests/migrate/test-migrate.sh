@@ -136,6 +136,14 @@ check "destination killed mid-transfer" "not j['destination']['report'] and j['e
 # A downtime limit no pass can meet: pre-copy throttles, gives up after --passes, guest resumed.
 run 1 --seed 2 --max-downtime 0 --passes 4
 check "--max-downtime 0: SD_MIG_ERR_CONVERGE after 4 passes, never paused" "j['error'] == 'SD_MIG_ERR_CONVERGE' and j['passes'] == 4 and not j['source']['paused'] and j['max_downtime_ms'] == 0 and j['throttle_pct'] >= 20 and $resumed"
+# A vCPU no pause can stop in time (sd_vcpu_stall): every pause has a 2 s deadline
+# (SD_MIG_PAUSE_MS), then it is undone and the migration fails; a late vCPU is waited for.
+run 1 --seed 2 --inject stall=3000
+check "a vCPU stuck 3 s at the final pause: SD_MIG_ERR_PAUSE, the pause undone, the guest intact on the source" "j['error'] == 'SD_MIG_ERR_PAUSE' and 'within 2000 ms for the final pass' in j['message'] and not j['source']['paused'] and $resumed"
+run 0 --seed 2 --inject stall=500
+check "a vCPU 500 ms late at the final pause: waited for, migrated, mismatches=0, the wait counted as downtime" "j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['bad_content'] == 0 and j['handover_ms'] >= 500 and j['downtime_ms'] >= 500"
+run 1 --seed 2 --max-downtime 0 --inject throttle-stall=3000
+check "a vCPU stuck 3 s at a throttle pause: the throttle stops, SD_MIG_ERR_PAUSE, never paused for the final pass, guest intact" "j['error'] == 'SD_MIG_ERR_PAUSE' and 'a throttle pause (at 20%) did not stop the vCPUs within 2000 ms' in j['message'] and not j['source']['paused'] and $resumed"
 run 1 --seed 2 --dest-ram "$((ram / 2))M"
 check "destination with less RAM: refused before the pause" "j['error'] == 'SD_MIG_ERR_RAM' and not j['source']['paused'] and $resumed"
 [ "$quick" = 1 ] || {

@@ -87,7 +87,9 @@ static const char usage[] =
 	"                    dest; POINT rec=N, pass=N, final, registration, vcpu, end,\n"
 	"                    result, commit, or for dest commit-unread: docs/RELIABILITY.md),\n"
 	"                    commit-lost (the source's COMMIT goes out on a connection that\n"
-	"                    dies before it arrives)\n"
+	"                    dies before it arrives), stall=MS (a source vCPU stays away\n"
+	"                    from the final pause MS ms: over 2000, SD_MIG_ERR_PAUSE),\n"
+	"                    throttle-stall=MS (the same for the throttle's next pause)\n"
 	"  --design D        table (this protocol), or exit (the merged design: the guest\n"
 	"                    reports every page-state change by an exit, one per page, and\n"
 	"                    the VMM keeps AMD's QEMU region list and migrates from it);\n"
@@ -140,6 +142,11 @@ static bool parse_inject(struct sd_mig_opts *o, const char *s)
 		return sd_mig_crash_parse(&o->faults, s + 6);
 	else if (!strcmp(s, "commit-lost"))
 		o->faults.commit_lost = true;
+	else if (!strncmp(s, "stall=", 6) && cli_parse_u64(s + 6, &v) && v >= 1 && v <= 60000)
+		o->faults.stall_ms = (u32)v;
+	else if (!strncmp(s, "throttle-stall=", 15) && cli_parse_u64(s + 15, &v) && v >= 1 &&
+		 v <= 60000)
+		o->faults.throttle_stall_ms = (u32)v;
 	else if (!strcmp(s, "guest-span-beyond-ram"))
 		o->guest.beyond = true;
 	else if (!strcmp(s, "no-transport"))

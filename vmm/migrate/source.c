@@ -527,7 +527,8 @@ static int precopy(struct src *s, u64 *count, struct sd_mig_status *st)
 	struct sd_mig_conv *c = &s->conv;
 	struct sd_mig_source_report *r = s->r;
 	enum sd_mig_conv_next next = SD_MIG_CONV_CONTINUE;
-	int rc = 0;
+	u32 stall_ms = s->o->faults.throttle_stall_ms;
+	int rc = 0, stop_rc;
 
 	for (u32 n = 0; next == SD_MIG_CONV_CONTINUE; n++) {
 		rc = src_pass(s, n, false, count, st);
@@ -535,15 +536,33 @@ static int precopy(struct src *s, u64 *count, struct sd_mig_status *st)
 			break;
 		/* What the final pass would carry now; the bits go to the next pass. */
 		next = sd_mig_conv_decide(c, n, sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->carry));
+		if (sd_mig_conv_pause_failed(c))
+			break;
+		if (stall_ms && c->running) {
+			/* Test fault: a vCPU the throttle's next pause cannot stop in time. */
+			sd_vcpu_stall(s->d->vm->vcpus[s->d->nr_vcpus - 1], stall_ms);
+			stall_ms = 0;
+		}
 	}
-	sd_mig_conv_stop(c);
+	stop_rc = sd_mig_conv_stop(c);
 	r->throttle_pct = c->pct_max;
 	r->throttle_steps = c->steps;
 	r->bandwidth_mib_s = c->bw * 1000.0 / (1 << 20);
 	r->expected_downtime_ms = c->est_ms;
 	r->expected_pages = c->est_pages;
-	if (rc || next == SD_MIG_CONV_FINAL)
+	if (rc)
 		return rc;
+	if (stop_rc)
+		return sd_mig_fail(st, SD_MIG_ERR_PAUSE, "the throttle thread did not end within %u "
+				   "ms", SD_MIG_THROTTLE_JOIN_MS);
+	/* A pause failed (converge.h): before the passes ran out, or as they did. */
+	if (sd_mig_conv_pause_failed(c))
+		return sd_mig_fail(st, SD_MIG_ERR_PAUSE, "a throttle pause (at %u%%) did not stop "
+				   "the vCPUs within %u ms (one stuck in KVM_RUN or in an exit's "
+				   "handler): pre-copy stopped after %u passes", c->failed_pct,
+				   SD_MIG_PAUSE_MS, r->passes);
+	if (next == SD_MIG_CONV_FINAL)
+		return 0;
 	return sd_mig_fail(st, SD_MIG_ERR_CONVERGE, "pre-copy did not converge in %u passes: %llu "
 			   "pages left would take about %.0f ms at %.0f MiB/s, over the limit of %u ms, "
 			   "with the vCPUs throttled up to %llu%%", r->passes,
@@ -587,6 +606,7 @@ static int src_session(struct src *s, struct sd_mig_conn *conn, struct sd_mig_hs
 	struct sd_io raw = sd_io_conn(conn);
 	struct sd_io io;
 	struct sd_mig_source_report *r = s->r;
+	double t_pause;
 	u64 count;
 	int rc;
 
@@ -617,9 +637,16 @@ static int src_session(struct src *s, struct sd_mig_conn *conn, struct sd_mig_hs
 		if (rc)
 			return rc;
 	}
-	sd_vm_pause(s->d->vm);
+	if (s->o->faults.stall_ms)	/* test fault: a vCPU the final pause cannot stop in time */
+		sd_vcpu_stall(s->d->vm->vcpus[s->d->nr_vcpus - 1], s->o->faults.stall_ms);
+	/* Downtime starts with the request: the vCPUs that park first wait for the last. */
+	t_pause = sd_mig_now_ms();
+	if (sd_vm_pause_timed(s->d->vm, SD_MIG_PAUSE_MS))
+		return sd_mig_fail(st, SD_MIG_ERR_PAUSE, "the vCPUs did not stop within %u ms for the "
+				   "final pass (one stuck in KVM_RUN or in an exit's handler); the pause "
+				   "was undone", SD_MIG_PAUSE_MS);
 	r->paused = true;
-	r->pause_mono_ms = sd_mig_now_ms();
+	r->pause_mono_ms = t_pause;
 	demo_vm_work(s->d, &r->before);
 	src_memory(s);
 	rc = src_pass(s, r->passes, true, &count, st);
@@ -792,6 +819,8 @@ out:
 			sd_vm_dirty_log_enable(d->vm, d->ram, false);	/* no cost left behind */
 		if (r->paused)
 			sd_vm_resume(d->vm);
+		if (d->window_at_pause)
+			demo_vm_release_window(d);	/* a window held for the pause may close */
 		r->resumed = true;
 	}
 	return rc;
