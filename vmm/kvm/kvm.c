@@ -1013,6 +1013,13 @@ void sd_vm_trap_msrs(struct sd_vm *vm, u32 first, u32 count, sd_msr_fn fn, void 
 	vm->msr_ctx = ctx;
 }
 
+void sd_vm_handle_ucalls(struct sd_vm *vm, sd_ucall_fn fn, void *ctx)
+{
+	TEST_ASSERT(vm->nr_vcpus == 0 && !vm->ucall_fn, "one ucall handler, before the vCPUs");
+	vm->ucall_fn = fn;
+	vm->ucall_ctx = ctx;
+}
+
 static void handle_msr(struct sd_vcpu *v, bool write)
 {
 	struct sd_vm *vm = v->vm;
@@ -1166,10 +1173,33 @@ static void vcpu_leave(struct sd_vcpu *v)
 }
 
 /*
+ * Complete @v's pending exit (a ucall's OUT, an MSR) without running guest
+ * code: with immediate_exit set, KVM finishes the instruction and returns
+ * -EINTR before entering the guest. Under pause_lock, from whichever thread
+ * gets there first: the vCPU's own in vcpu_enter() while a pause holds it,
+ * or a pauser's state save (complete_pending_exit). Under the lock, one
+ * cannot clear immediate_exit while the other is about to enter KVM_RUN
+ * relying on it.
+ */
+static void complete_pending_exit_locked(struct sd_vcpu *v)
+{
+	int rc;
+
+	if (!v->exit_pending)
+		return;
+	SD_STORE(v->run->immediate_exit, 1);
+	rc = ioctl(v->fd, KVM_RUN, NULL);
+	TEST_ASSERT(rc < 0 && errno == EINTR, "immediate-exit KVM_RUN vCPU %u", v->id);
+	SD_STORE(v->run->immediate_exit, 0);
+	v->exit_pending = false;
+}
+
+/*
  * Top of the run loop, under pause_lock: park while a pause is requested.
- * A vCPU whose last exit is still pending completion re-enters first (with
- * immediate_exit set by the pauser, KVM completes the instruction and
- * returns -EINTR), so a paused vCPU's state is always between instructions.
+ * A vCPU whose last exit is still pending completion completes it first,
+ * here, under the lock (complete_pending_exit_locked), so a paused vCPU's
+ * state is always between instructions and no KVM_RUN that could run guest
+ * code is ever issued while a pause holds.
  */
 static bool vcpu_enter(struct sd_vcpu *v)
 {
@@ -1178,16 +1208,15 @@ static bool vcpu_enter(struct sd_vcpu *v)
 
 	pthread_mutex_lock(&vm->pause_lock);
 	v->run_thread = pthread_self();
-	v->in_run = true;
-	while (vm->pause_req && !v->exit_pending && !vm->killed) {
+	while (vm->pause_req && !vm->killed) {
+		complete_pending_exit_locked(v);
 		v->in_run = false;
 		pthread_cond_broadcast(&vm->pause_cond);
+		/* Parked until the pauser resumes or kills: the pauser's own wait is the bounded one. */
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
-		v->in_run = true;
 	}
 	killed = vm->killed;
-	if (killed)
-		v->in_run = false;
+	v->in_run = !killed;
 	pthread_mutex_unlock(&vm->pause_lock);
 	return !killed;
 }
@@ -1251,6 +1280,13 @@ int sd_vcpu_run_raw(struct sd_vcpu *v)
 				       (unsigned long long)v->uc.args[1]);
 				continue;
 			}
+			/*
+			 * A handled SYNC is over before this vCPU can park: a pauser
+			 * waits for it (in_run), and none runs while the VM is paused.
+			 */
+			if (rc == SD_UCALL_SYNC && v->vm->ucall_fn &&
+			    v->vm->ucall_fn(v, v->vm->ucall_ctx))
+				continue;
 			vcpu_leave(v);
 			return rc;
 		case KVM_EXIT_X86_RDMSR:
@@ -1521,17 +1557,12 @@ u64 sd_vm_dirty_log_get(struct sd_vm *vm, struct sd_vm_region *r, u64 *bitmap)
 
 /* ---- vCPU state -------------------------------------------------------------------------------------- */
 
+/* A state save's completion of the pending exit: see complete_pending_exit_locked(). */
 static void complete_pending_exit(struct sd_vcpu *v)
 {
-	int rc;
-
-	if (!v->exit_pending)
-		return;
-	SD_STORE(v->run->immediate_exit, 1);
-	rc = ioctl(v->fd, KVM_RUN, NULL);
-	TEST_ASSERT(rc < 0 && errno == EINTR, "immediate-exit KVM_RUN vCPU %u", v->id);
-	SD_STORE(v->run->immediate_exit, 0);
-	v->exit_pending = false;
+	pthread_mutex_lock(&v->vm->pause_lock);
+	complete_pending_exit_locked(v);
+	pthread_mutex_unlock(&v->vm->pause_lock);
 }
 
 static u32 msr_index_list(struct sd_vm *vm, u32 *out, u32 max)

@@ -19,7 +19,8 @@
  *
  *   operation                         concurrent with                 requires
  *   sd_vm_create, _add_ram/_mmio,     nothing                         before the first sd_vm_add_vcpu
- *     _trap_msrs, _set_cpuid_sd
+ *     _trap_msrs, _set_cpuid_sd,
+ *     _handle_ucalls
  *   sd_vcpu_run (one vCPU)            other vCPUs' sd_vcpu_run, the   only the vCPU's own thread
  *                                     accessor, pause/resume
  *   sd_vm_mem_map (the accessor)      everything                      nothing: the slot table is
@@ -95,6 +96,13 @@ typedef int (*sd_msr_fn)(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 
  */
 typedef s64 (*sd_hc_fn)(struct sd_vcpu *v, void *ctx, u64 nr, const u64 args[4]);
 
+/*
+ * A SYNC ucall handled inside sd_vcpu_run (sd_vm_handle_ucalls), on the
+ * vCPU's thread: true if handled (the guest goes on; sd_vcpu_ucall_reply
+ * may set what its ucall returns), false to have sd_vcpu_run return it.
+ */
+typedef bool (*sd_ucall_fn)(struct sd_vcpu *v, void *ctx);
+
 struct sd_vcpu {
 	struct sd_vm *vm;
 	u32 id;
@@ -146,6 +154,9 @@ struct sd_vm {
 	void *hc_ctx;
 	u32 hc_vendor;		/* SD_KVM_HC_VMMCALL or _VMCALL: the guest CPU's instruction */
 	u32 hc_insn;		/* SD_KVM_HC_*: what the boot info tells the runtime */
+	/* SYNC ucalls handled in the run loop (sd_vm_handle_ucalls), on the vCPU threads. */
+	sd_ucall_fn ucall_fn;
+	void *ucall_ctx;
 	/* Pausing (sd_vm_pause): see the synchronization table above. */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;	/* a vCPU left KVM_RUN, or a pause ended */
@@ -251,6 +262,17 @@ void sd_vm_set_cpuid_sd(struct sd_vm *vm, u32 bits);
 void sd_vm_trap_msrs(struct sd_vm *vm, u32 first, u32 count, sd_msr_fn fn, void *ctx);
 
 /*
+ * Handle SYNC ucalls with @fn on the vCPU threads, inside sd_vcpu_run, as
+ * trapped MSRs are: the vCPU counts as running until @fn has returned and
+ * the ucall's OUT completed, so a pause waits for a ucall being handled
+ * and no handler runs while the VM is paused. A ucall that changes VMM
+ * state a paused reader relies on (an exit reporting a page-state change)
+ * belongs here, not after sd_vcpu_run returns: a vCPU outside sd_vcpu_run
+ * counts as stopped. One handler per VM, before the vCPUs.
+ */
+void sd_vm_handle_ucalls(struct sd_vm *vm, sd_ucall_fn fn, void *ctx);
+
+/*
  * Let the runtime execute its hypercall instruction (boot info
  * "hypercall"), if sd_kvm_hypercall_probe() found one that returns; a
  * no-op where none does. Returns the SD_KVM_HC_* now in force.
@@ -274,8 +296,9 @@ struct sd_vcpu *sd_vm_add_vcpu(struct sd_vm *vm);
 /* ---- running ------------------------------------------------------------------ */
 
 /*
- * Run until the guest makes a ucall; handle trapped MSRs and pause requests
- * on the way. Returns SD_UCALL_SYNC or SD_UCALL_DONE (the ucall in v->uc);
+ * Run until the guest makes a ucall; handle trapped MSRs, the SYNC ucalls
+ * the VM's handler takes (sd_vm_handle_ucalls) and pause requests on the
+ * way. Returns SD_UCALL_SYNC or SD_UCALL_DONE (the ucall in v->uc);
  * prints SD_UCALL_PRINT and goes on; fails the test, with the guest's file,
  * line, expression and values, on SD_UCALL_ASSERT, SD_UCALL_EXCEPTION or an
  * unexpected exit.
