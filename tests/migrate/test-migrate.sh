@@ -77,9 +77,10 @@ check "source committed, not resumed" "j['source']['committed'] and not j['sourc
 check "downtime measured, within the source's pause-to-COMMIT bound" "0 < j['handover_ms'] and 0 < j['downtime_ms'] and j['source']['committed']"
 check "converged under the limit: the final pass was entered only when the estimate fit $downtime ms" "j['max_downtime_ms'] == $downtime and j['expected_downtime_ms'] is not None and j['expected_downtime_ms'] <= $downtime and j['throttle_pct'] in (0, 20, 30, 40, 50, 60, 70, 80, 90, 99) and j['bandwidth_mib_s'] > 0"
 
-# The exit-per-change design (AMD's QEMU region list), paced: same guest, same oracle.
-run 0 --seed 3 --design exit --change-rate 2000/s
-check "design exit: migrated, mismatches=0" "j['design'] == 'exit' and j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['never_received'] == 0"
+# The exit-per-change design (AMD's QEMU region list), at a change rate above what the guest
+# reaches (an exit costs about 0.1 ms): exits race the final pause. Same guest, same oracle.
+run 0 --seed 3 --design exit --change-rate 100000/s
+check "design exit: migrated, mismatches=0, faster than the 2000/s it used to be paced to" "j['design'] == 'exit' and j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['never_received'] == 0 and j['changes_per_s_idle'] > 2000"
 check "design exit: every change reported by an exit, one per page, none from a table" "j['exits'] > 0 and j['exits'] >= j['changed_pages'] and j['rereads'] == 0 and j['source']['registrations'] == 0"
 check "design exit: the guest checked all its pages on the destination" "j['destination']['verified'] and j['destination']['pages_checked'] == $checked and j['destination']['bad_content'] == 0"
 

@@ -8,9 +8,12 @@
  * per-page lookup of the migration loop). The source migrates from it
  * instead of from a table.
  *
- * Synchronization: the vCPU threads call demo_xl_exit(); the migration
- * thread calls the rest. One mutex (QEMU's patches run under the big lock)
- * covers the list, the changed bitmap and the counters.
+ * Synchronization: the vCPU threads call demo_xl_exit(), inside
+ * sd_vcpu_run (demo_vm.c: so no exit is handled while the VM is paused, and
+ * the final pass's demo_xl_take_changes() and demo_xl_states() see the list
+ * frozen as it was at the pause); the migration thread calls the rest. One
+ * mutex (QEMU's patches run under the big lock) covers the list, the
+ * changed bitmap and the counters.
  */
 #ifndef SD_DEMO_EXITLIST_H
 #define SD_DEMO_EXITLIST_H
