@@ -229,6 +229,11 @@ expect "a destination that accepts and never speaks" 1 $((60 * slow)) --source -
 kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
 check "silent destination: the source gives up waiting for HELLO, before any pause, and resumes the guest intact" "j['error'] == 'SD_MIG_ERR_TIMEOUT' and 'HELLO' in j['message'] and not j['source']['paused'] and $resumed"
 errhas "silent destination: the reason is on stderr" "SD_MIG_ERR_TIMEOUT"
+# Design exit: a region list that ran out of memory in an exit no longer knows that page's
+# state. Not counted as a refused exit: the migration fails, by name, the guest runs on.
+expect "design exit, the source's list out of memory in exit 100" 1 $((120 * slow)) --demo --json $ramopt --warmup 100 --after 100 --seed 3 --design exit --change-rate 100000/s --inject xl-enomem=100
+check "region list out of memory: SD_MIG_ERR_NOMEM naming the exit, nothing sent from the list, the guest intact on the source" "j['error'] == 'SD_MIG_ERR_NOMEM' and 'ran out of memory in exit 100 and lost the state change of GFN' in j['message'] and 'changes lost: 1)' in j['message'] and not j['source']['paused'] and $resumed"
+errhas "region list out of memory: the reason is on stderr" "SD_MIG_ERR_NOMEM: the region list ran out of memory in exit 100"
 rm -f "$err"
 
 # Usage errors: exit 2, one line.

@@ -32,9 +32,13 @@ static bool demo_exit_ucall(struct sd_vcpu *v, void *ctx)
 {
 	struct demo_vm *d = ctx;
 
+	int rc;
+
 	if (v->uc.args[0] != DEMO_ST_MAP_GPA)
 		return false;
-	demo_xl_exit(d->xl, v->uc.args[1], v->uc.args[2], v->uc.args[3]);
+	rc = demo_xl_exit(d->xl, v->uc.args[1], v->uc.args[2], v->uc.args[3]);
+	/* The hypercall's answer, in the guest's RAX under KVM (the demo guest ignores it). */
+	sd_vcpu_ucall_reply(v, (u64)(s64)rc);
 	return true;
 }
 
@@ -69,8 +73,9 @@ int demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus, const struct 
 			free(d->xl);
 			d->xl = NULL;
 			demo_vm_destroy(d);
-			return sd_mig_fail(st, SD_MIG_ERR_RANGE, "out of memory for the region list");
+			return sd_mig_fail(st, SD_MIG_ERR_NOMEM, "out of memory for the region list");
 		}
+		d->xl->fail_exit = cfg->xl_fail_exit;
 		sd_vm_handle_ucalls(d->vm, demo_exit_ucall, d);
 	}
 	bi = sd_vm_bootinfo(d->vm);

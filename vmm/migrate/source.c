@@ -288,7 +288,7 @@ static int incr_alloc(struct src *s, struct sd_mig_status *st)
 	/* bits are indexed by span page; the span may be smaller than RAM's words: pad. */
 	s->incr.bits = calloc(sd_host_incr_bit_words(&s->reg) + s->words, sizeof(u64));
 	if (!s->incr.seqs || !s->incr.bits)
-		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "out of memory for the incremental state");
+		return sd_mig_fail(st, SD_MIG_ERR_NOMEM, "out of memory for the incremental state");
 	return 0;
 }
 
@@ -347,7 +347,7 @@ static int read_changes(struct src *s, u32 flags, struct sd_mig_status *st)
 			rc = full_read(s, flags, &loc, st);
 		else
 			rc = sd_host_walk_changes(&s->reg, &s->mem, &s->incr, s->scratch, &o);
-		if (rc == -SD_MIG_ERR_SOURCE)	/* ours (out of memory), not the table's */
+		if (rc == -SD_MIG_ERR_NOMEM)	/* ours, not the table's */
 			return rc;
 		if (sd_vmm_reg_snapshot(s->d->reg, &now) == 0 && now.generation == s->reg.generation) {
 			if (rc)
@@ -373,18 +373,28 @@ static int read_changes(struct src *s, u32 flags, struct sd_mig_status *st)
 /*
  * Design EXIT's read: the pages the guest reported since the last pass
  * (all in pass 0), and each page to send looked up in the region list, as
- * the QEMU patches' migration loop does.
+ * the QEMU patches' migration loop does. A list that lost a change (out of
+ * memory in an exit) may say either mode for that page: nothing it says is
+ * sent, in this pass or any later one (exitlist.h).
  */
-static void xl_read_changes(struct src *s, u32 n)
+static int xl_read_changes(struct src *s, u32 n, struct sd_mig_status *st)
 {
-	u64 taken = demo_xl_take_changes(s->d->xl, s->need);
+	struct demo_xl_loss loss;
+	u64 taken;
 
+	if (demo_xl_take_changes(s->d->xl, s->need, &taken, &loss))
+		return sd_mig_fail(st, SD_MIG_ERR_NOMEM, "the region list ran out of memory in exit "
+				   "%llu and lost the state change of GFN %#llx (changes lost: %llu): "
+				   "this VMM no longer knows which pages are shared",
+				   (unsigned long long)loss.first_exit,
+				   (unsigned long long)loss.first_gfn, (unsigned long long)loss.lost);
 	if (n == 0)
 		sd_bitmap_set_range(s->need, 0, s->d->ram_pages);
 	else
 		s->pass->status_changes += taken;
 	bitmap_or(s->need, s->dirty, s->words);
 	demo_xl_states(s->d->xl, s->need, s->incr.bits);
+	return 0;
 }
 
 /* One pass, pre-copy or final: read the table, then send what changed and what is dirty. */
@@ -419,7 +429,7 @@ static int src_pass(struct src *s, u32 n, bool final, u64 *count, struct sd_mig_
 	if (!final)
 		demo_vm_pass_started(s->d, n);
 	if (s->d->xl)
-		xl_read_changes(s, n);
+		rc = xl_read_changes(s, n, st);
 	else
 		rc = read_changes(s, final ? SD_READ_PAUSED : SD_READ_UNSETTLED_OK, st);
 	if (rc)
@@ -699,7 +709,7 @@ static int src_alloc(struct src *s, struct sd_mig_status *st)
 		s->incr.bits = calloc(s->words, 8);
 	if (!s->need || !s->dirty || !s->force_enc || !s->transition || !s->stale || !s->sent ||
 	    !s->carry || (s->d->xl && !s->incr.bits))
-		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "out of memory for %llu pages",
+		return sd_mig_fail(st, SD_MIG_ERR_NOMEM, "out of memory for %llu pages",
 				   (unsigned long long)s->d->ram_pages);
 	return 0;
 }

@@ -54,6 +54,7 @@ static const char *const err_names[] = {
 	[SD_MIG_ERR_PEER_SIG] = "SD_MIG_ERR_PEER_SIG",
 	[SD_MIG_ERR_CONVERGE] = "SD_MIG_ERR_CONVERGE",
 	[SD_MIG_ERR_PAUSE] = "SD_MIG_ERR_PAUSE",
+	[SD_MIG_ERR_NOMEM] = "SD_MIG_ERR_NOMEM",
 };
 
 const char *sd_mig_err_name(int err)
