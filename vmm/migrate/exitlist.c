@@ -127,12 +127,11 @@ int demo_xl_seed(struct demo_xl *x, const u8 *mode, u8 plain)
 	return rc;
 }
 
-u64 demo_xl_regions(struct demo_xl *x)
+void demo_xl_stats(struct demo_xl *x, struct demo_xl_stats *out)
 {
-	u64 n;
-
 	pthread_mutex_lock(&x->lock);
-	n = x->list.nr;
+	*out = (struct demo_xl_stats){ .exits = x->exits, .refused = x->refused, .lost = x->lost,
+				       .regions = x->list.nr, .peak_regions = x->peak_regions,
+				       .handler_ns = x->handler_ns };
 	pthread_mutex_unlock(&x->lock);
-	return n;
 }

@@ -66,7 +66,10 @@ int demo_xl_take_changes(struct demo_xl *x, u64 *need, u64 *taken, struct demo_x
 void demo_xl_states(struct demo_xl *x, const u64 *need, u64 *bits);
 /* A destination's list, from the modes the pages arrived in (SD_REC_PLAIN = shared). */
 int demo_xl_seed(struct demo_xl *x, const u8 *mode, u8 plain);
-/* Nodes in the list now. */
-u64 demo_xl_regions(struct demo_xl *x);
+/* Its counters now, under the lock: the vCPUs may be handling exits meanwhile. */
+struct demo_xl_stats {
+	u64 exits, refused, lost, regions, peak_regions, handler_ns;
+};
+void demo_xl_stats(struct demo_xl *x, struct demo_xl_stats *out);
 
 #endif /* SD_DEMO_EXITLIST_H */

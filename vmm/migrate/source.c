@@ -601,8 +601,11 @@ static void src_memory(struct src *s)
 
 	r->heap_bytes = mi.uordblks + mi.hblkhd;
 	if (s->d->xl) {
-		r->regions = demo_xl_regions(s->d->xl);
-		r->peak_regions = s->d->xl->peak_regions;
+		struct demo_xl_stats xs;
+
+		demo_xl_stats(s->d->xl, &xs);
+		r->regions = xs.regions;
+		r->peak_regions = xs.peak_regions;
 	} else {
 		r->regions = count_runs(s->incr.bits, SD_MIN(s->d->ram_pages,
 							    s->reg.geom.nr_gfns));
@@ -751,8 +754,12 @@ static void src_cpu(struct src *s, const struct rusage *cpu0)
 	s->r->vmm_cpu_ms = tv_ms(now.ru_utime) - tv_ms(cpu0->ru_utime) + tv_ms(now.ru_stime) -
 			   tv_ms(cpu0->ru_stime);
 	if (s->d->xl) {
-		s->r->exits = s->d->xl->exits;
-		s->r->vmm_cpu_ms += (double)s->d->xl->handler_ns / 1e6;
+		struct demo_xl_stats xs;
+
+		/* Locked: after a failure the vCPUs handle exits while we read. */
+		demo_xl_stats(s->d->xl, &xs);
+		s->r->exits = xs.exits;
+		s->r->vmm_cpu_ms += (double)xs.handler_ns / 1e6;
 	}
 	getrusage(RUSAGE_SELF, &self);
 	s->r->peak_rss_bytes = (u64)self.ru_maxrss * 1024;
