@@ -4,7 +4,10 @@
  * CPL 3 and reaches the ucall port, ucalls carry stages, values, file and line, guest
  * exceptions are reported, trapped MSRs round-trip and refuse with #GP,
  * CPUID advertises the transport bit, the guest-memory accessor classifies
- * holes, MMIO and slot boundaries, pausing stops every vCPU, dirty logging
+ * holes, MMIO and slot boundaries, pausing stops every vCPU (and gives up,
+ * undone, on one that does not stop in time), ucalls handled in the run
+ * loop finish before a pause and none runs while paused, a vCPU paused in a
+ * ucall never runs during a state save, dirty logging
  * reports exactly the pages written, and a vCPU's state moves to a new VM.
  *
  * One file, two halves (as KVM selftests do): guest_main() below is built
@@ -22,6 +25,8 @@ enum harness_case {
 	CASE_PAUSE,
 	CASE_DIRTY,
 	CASE_STATE,
+	CASE_UCALLS,
+	CASE_SYNC_COUNT,
 };
 
 #define TEST_MSR		0x4b564de0U	/* a trapped pair, handled by the test */
@@ -131,6 +136,26 @@ static void guest_state(void)
 	GUEST_SYNC_ARGS(2, x, 0, 0);
 }
 
+/* Handled SYNCs, each answered with its sequence number plus one (args[2] + 1). */
+static void guest_ucalls(u32 id)
+{
+	u64 i;
+
+	for (i = 0; !sd_rt_bootinfo()->stop; i++)
+		GUEST_ASSERT_EQ(GUEST_SYNC_ARGS(1, id, i, 0), i + 1);
+}
+
+/* A SYNC, then one count: a count past the SYNC means the guest ran on. */
+static void guest_sync_count(u32 id)
+{
+	volatile u64 *ctr = (volatile u64 *)COUNTERS_GPA + id;
+
+	while (!sd_rt_bootinfo()->stop) {
+		GUEST_SYNC(1);
+		*ctr += 1;
+	}
+}
+
 void guest_main(u32 id)
 {
 	switch (sd_rt_bootinfo()->args[0]) {
@@ -142,13 +167,17 @@ void guest_main(u32 id)
 	case CASE_PAUSE:	guest_pause(id); break;
 	case CASE_DIRTY:	guest_dirty(); break;
 	case CASE_STATE:	guest_state(); break;
+	case CASE_UCALLS:	guest_ucalls(id); break;
+	case CASE_SYNC_COUNT:	guest_sync_count(id); break;
 	default:		GUEST_ASSERT(0);
 	}
 }
 
 #else
 /* ================================ host =================================== */
+#include <errno.h>
 #include <sched.h>
+#include <time.h>
 #include <urcu/system.h>
 #include "sd_kvm.h"
 #include "sd_vmm_reg.h"
@@ -429,6 +458,202 @@ static void pause_stops_every_vcpu_and_resume_continues(void)
 	sd_vm_free(vm);
 }
 
+static double mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* A vCPU whose thread does not come back in time: the pause gives up, undone, and says so. */
+static void pause_times_out_on_a_stuck_vcpu_and_the_vm_goes_on(void)
+{
+	struct sd_vm *vm = vm_new(CASE_PAUSE, 2);
+	volatile u64 *ctr = sd_vm_hva(vm, COUNTERS_GPA, 16);
+	u64 snap[2];
+	double t0, took;
+	void *ret;
+	u32 i, k;
+
+	for (i = 0; i < 2; i++)
+		sd_vcpu_thread_start(vm->vcpus[i], pause_vcpu_fn, NULL);
+	POLL_UNTIL(ctr[0] && ctr[1], "both vCPUs count");
+
+	/* vCPU 1's thread, once kicked out of KVM_RUN, stays away from the pause for 2 s. */
+	sd_vcpu_stall(vm->vcpus[1], 2000);
+	t0 = mono_ms();
+	TEST_ASSERT_EQ(sd_vm_pause_timed(vm, 300), -ETIMEDOUT);
+	took = mono_ms() - t0;
+	TEST_ASSERT(took >= 300 && took < 1500, "the pause gave up after %.0f ms, want 300 ms",
+		    took);
+	TEST_ASSERT_EQ(vm->nr_pause_timeouts, 1);
+	TEST_ASSERT_EQ(__atomic_load_n(&vm->vcpus[1]->nr_stalls, __ATOMIC_RELAXED), 1);
+	TEST_ASSERT_EQ(vm->pause_req, false);
+	/* Undone: vCPU 0, which had parked, counts again; vCPU 1 goes on after its stall. */
+	snap[0] = ctr[0];
+	snap[1] = ctr[1];
+	POLL_UNTIL(ctr[0] > snap[0], "vCPU 0 goes on after the pause gave up");
+	POLL_UNTIL(ctr[1] > snap[1], "vCPU 1 goes on after its stall");
+
+	/* The VM is sound: a pause now succeeds and holds, and resume works. */
+	TEST_ASSERT_EQ(sd_vm_pause_timed(vm, 5000), 0);
+	TEST_ASSERT_EQ(sd_vm_nr_running(vm), 0);
+	snap[0] = ctr[0];
+	snap[1] = ctr[1];
+	for (k = 0; k < 1000; k++)
+		sched_yield();
+	TEST_ASSERT_EQ(ctr[0], snap[0]);
+	TEST_ASSERT_EQ(ctr[1], snap[1]);
+	sd_vm_resume(vm);
+	POLL_UNTIL(ctr[0] > snap[0] && ctr[1] > snap[1], "both vCPUs resume");
+
+	/* And killed: a stalled vCPU's thread ends once its stall is over. */
+	sd_vcpu_stall(vm->vcpus[0], 500);
+	TEST_ASSERT_EQ(sd_vm_pause_timed(vm, 100), -ETIMEDOUT);
+	sd_vm_kill_vcpus(vm);
+	for (i = 0; i < 2; i++) {
+		TEST_ASSERT_EQ(sd_vcpu_thread_join_timeout(vm->vcpus[i], 5000, &ret), 0);
+		TEST_ASSERT_EQ((long)ret, SD_VCPU_KILLED);
+	}
+	TEST_ASSERT_EQ(vm->nr_pauses, 3);
+	TEST_ASSERT_EQ(vm->nr_pause_timeouts, 2);
+	sd_vm_free(vm);
+}
+
+struct ucall_box {
+	u64 handled[2];		/* atomics: SYNCs each vCPU's handler answered */
+	int in_handler[2];	/* atomics */
+};
+
+static bool test_ucall_fn(struct sd_vcpu *v, void *ctx)
+{
+	struct ucall_box *b = ctx;
+	double until;
+
+	if (v->uc.args[0] != 1)
+		return false;
+	__atomic_store_n(&b->in_handler[v->id], 1, __ATOMIC_SEQ_CST);
+	/* A handler that takes a while (0.2 ms): a pause that does not wait for it would see it. */
+	for (until = mono_ms() + 0.2; mono_ms() < until;)
+		;
+	TEST_ASSERT_EQ(v->uc.args[1], v->id);
+	TEST_ASSERT_EQ(v->uc.args[2], __atomic_load_n(&b->handled[v->id], __ATOMIC_RELAXED));
+	sd_vcpu_ucall_reply(v, v->uc.args[2] + 1);
+	__atomic_add_fetch(&b->handled[v->id], 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&b->in_handler[v->id], 0, __ATOMIC_SEQ_CST);
+	return true;
+}
+
+/* A ucall handled in the run loop is over before a pause returns, and none runs while paused. */
+static void handled_ucalls_finish_before_a_pause_and_none_runs_while_paused(void)
+{
+	struct sd_vm *vm = sd_vm_create();
+	static struct ucall_box box;
+	u64 snap[2], kicks = 0;
+	u32 round, i, k;
+
+	sd_vm_add_ram(vm, 0, 16 * MIB, 0);
+	sd_vm_load_image(vm, sd_guest_image, sd_guest_image_end - sd_guest_image);
+	sd_vm_handle_ucalls(vm, test_ucall_fn, &box);
+	sd_vm_add_vcpu(vm);
+	sd_vm_add_vcpu(vm);
+	sd_vm_bootinfo(vm)->args[0] = CASE_UCALLS;
+	for (i = 0; i < 2; i++)
+		sd_vcpu_thread_start(vm->vcpus[i], pause_vcpu_fn, NULL);
+	POLL_UNTIL(__atomic_load_n(&box.handled[0], __ATOMIC_RELAXED) &&
+		   __atomic_load_n(&box.handled[1], __ATOMIC_RELAXED), "both vCPUs' ucalls handled");
+
+	for (round = 0; round < 50; round++) {
+		TEST_ASSERT_EQ(sd_vm_pause_timed(vm, 5000), 0);
+		for (i = 0; i < 2; i++) {
+			TEST_ASSERT(!__atomic_load_n(&box.in_handler[i], __ATOMIC_SEQ_CST),
+				    "round %u: vCPU %u still in its handler after the pause", round, i);
+			snap[i] = __atomic_load_n(&box.handled[i], __ATOMIC_SEQ_CST);
+		}
+		for (k = 0; k < 1000; k++)
+			sched_yield();
+		for (i = 0; i < 2; i++)
+			TEST_ASSERT(__atomic_load_n(&box.handled[i], __ATOMIC_SEQ_CST) == snap[i],
+				    "round %u: vCPU %u handled a ucall while paused", round, i);
+		sd_vm_resume(vm);
+		POLL_UNTIL(__atomic_load_n(&box.handled[0], __ATOMIC_RELAXED) > snap[0] &&
+			   __atomic_load_n(&box.handled[1], __ATOMIC_RELAXED) > snap[1],
+			   "both vCPUs' ucalls handled again");
+	}
+	CMM_STORE_SHARED(sd_vm_bootinfo(vm)->stop, 1);
+	for (i = 0; i < 2; i++) {
+		TEST_ASSERT_EQ((long)sd_vcpu_thread_join(vm->vcpus[i]), SD_UCALL_DONE);
+		/* Every SYNC went to the handler: sd_vcpu_run returned none of them. */
+		TEST_ASSERT_EQ(vm->vcpus[i]->nr_ucalls, box.handled[i] + 1);
+		kicks += vm->vcpus[i]->nr_kicks;
+	}
+	TEST_ASSERT(kicks >= 1, "no vCPU was kicked in 50 pauses");
+	sd_vm_free(vm);
+}
+
+struct sync_gate {
+	u32 at;		/* atomic: the round whose SYNC the vCPU returned from sd_vcpu_run with */
+	u32 go;		/* atomic: the round it may call sd_vcpu_run again */
+};
+
+static void *sync_gate_fn(struct sd_vcpu *v, void *arg)
+{
+	struct sync_gate *g = arg;
+
+	for (u32 round = 1;; round++) {
+		int rc = sd_vcpu_run(v);
+
+		if (rc != SD_UCALL_SYNC)
+			return (void *)(long)rc;
+		__atomic_store_n(&g->at, round, __ATOMIC_RELEASE);
+		POLL_UNTIL(__atomic_load_n(&g->go, __ATOMIC_ACQUIRE) >= round, "the next round");
+	}
+}
+
+/*
+ * A vCPU stopped in a ucall outside sd_vcpu_run counts as paused. Its
+ * pending OUT is then completed by whichever comes first, a state save on
+ * the pauser's thread or the vCPU's own thread calling sd_vcpu_run; with
+ * both at once the guest must still not run a single instruction past it.
+ */
+static void a_paused_vcpu_back_from_a_ucall_never_runs_during_a_state_save(void)
+{
+	struct sd_vm *vm = vm_new(CASE_SYNC_COUNT, 1);
+	struct sd_vcpu *v = vm->vcpus[0];
+	volatile u64 *ctr = sd_vm_hva(vm, COUNTERS_GPA, 8);
+	static struct sd_vcpu_state st;
+	static struct sync_gate gate;
+	u32 round, k;
+
+	sd_vcpu_thread_start(v, sync_gate_fn, &gate);
+	for (round = 1; round <= 500; round++) {
+		u64 snap, rip;
+
+		POLL_UNTIL(__atomic_load_n(&gate.at, __ATOMIC_ACQUIRE) == round, "the vCPU's SYNC");
+		TEST_ASSERT_EQ(sd_vm_pause_timed(vm, 5000), 0);
+		snap = *ctr;
+		/* Let its thread into sd_vcpu_run while this one saves its state. */
+		__atomic_store_n(&gate.go, round, __ATOMIC_RELEASE);
+		sd_vcpu_state_save(v, &st);
+		rip = st.regs.rip;
+		for (k = 0; k < 2000; k++)
+			sched_yield();
+		TEST_ASSERT(*ctr == snap, "round %u: the guest ran while paused (%llu counts)", round,
+			    (unsigned long long)(*ctr - snap));
+		sd_vcpu_get_regs(v, &st.regs);
+		TEST_ASSERT_EQ(st.regs.rip, rip);
+		TEST_ASSERT_EQ(sd_vm_nr_running(vm), 0);
+		sd_vm_resume(vm);
+	}
+	POLL_UNTIL(__atomic_load_n(&gate.at, __ATOMIC_ACQUIRE) == round, "the last SYNC");
+	CMM_STORE_SHARED(sd_vm_bootinfo(vm)->stop, 1);
+	__atomic_store_n(&gate.go, round, __ATOMIC_RELEASE);
+	TEST_ASSERT_EQ((long)sd_vcpu_thread_join(v), SD_UCALL_DONE);
+	TEST_ASSERT_EQ(*ctr, 501);	/* one count per round, and one on the way to DONE */
+	sd_vm_free(vm);
+}
+
 static void expect_dirty(const u64 *bm, const u32 *pages, u32 n)
 {
 	u32 i, p;
@@ -572,7 +797,10 @@ int main(void)
 	RUN(dirty_log_reports_exactly_the_pages_written);
 	RUN(vcpu_state_moves_to_a_new_vm);
 	RUN(pause_stops_every_vcpu_and_resume_continues);
-	printf("harness: 10 tests passed\n");
+	RUN(pause_times_out_on_a_stuck_vcpu_and_the_vm_goes_on);
+	RUN(handled_ucalls_finish_before_a_pause_and_none_runs_while_paused);
+	RUN(a_paused_vcpu_back_from_a_ucall_never_runs_during_a_state_save);
+	printf("harness: 13 tests passed\n");
 	return 0;
 }
 #endif

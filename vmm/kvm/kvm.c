@@ -318,6 +318,26 @@ static u64 mono_us(void)
 	return (u64)ts.tv_sec * 1000000 + (u64)ts.tv_nsec / 1000;
 }
 
+/* The CLOCK_MONOTONIC time @ms from now: pause_cond's clock (sd_vm_create). */
+static struct timespec mono_after_ms(u32 ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
 /* Read one report within the deadline: 1, or 0 if none came in time, -1 if the child died. */
 static int hcp_wait(int rfd, u64 t0, struct hcp_report *rep)
 {
@@ -411,6 +431,7 @@ struct sd_vm *sd_vm_create(void)
 	struct sd_vm *vm = calloc(1, sizeof(*vm));
 	struct kvm_cpuid2 *c;
 	struct kvm_cpuid_entry2 *e;
+	pthread_condattr_t ca;
 
 	TEST_ASSERT(vm, "calloc");
 	vm->kvm_fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
@@ -427,7 +448,11 @@ struct sd_vm *sd_vm_create(void)
 	free(c);
 
 	pthread_mutex_init(&vm->pause_lock, NULL);
-	pthread_cond_init(&vm->pause_cond, NULL);
+	/* The pauser's deadline (sd_vm_pause_timed) is on CLOCK_MONOTONIC: no clock step moves it. */
+	TEST_ASSERT(pthread_condattr_init(&ca) == 0 &&
+		    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+		    pthread_cond_init(&vm->pause_cond, &ca) == 0, "pause_cond on CLOCK_MONOTONIC");
+	pthread_condattr_destroy(&ca);
 	pthread_once(&kick_once, kick_handler_install);
 	return vm;
 }
@@ -988,6 +1013,13 @@ void sd_vm_trap_msrs(struct sd_vm *vm, u32 first, u32 count, sd_msr_fn fn, void 
 	vm->msr_ctx = ctx;
 }
 
+void sd_vm_handle_ucalls(struct sd_vm *vm, sd_ucall_fn fn, void *ctx)
+{
+	TEST_ASSERT(vm->nr_vcpus == 0 && !vm->ucall_fn, "one ucall handler, before the vCPUs");
+	vm->ucall_fn = fn;
+	vm->ucall_ctx = ctx;
+}
+
 static void handle_msr(struct sd_vcpu *v, bool write)
 {
 	struct sd_vm *vm = v->vm;
@@ -1141,10 +1173,33 @@ static void vcpu_leave(struct sd_vcpu *v)
 }
 
 /*
+ * Complete @v's pending exit (a ucall's OUT, an MSR) without running guest
+ * code: with immediate_exit set, KVM finishes the instruction and returns
+ * -EINTR before entering the guest. Under pause_lock, from whichever thread
+ * gets there first: the vCPU's own in vcpu_enter() while a pause holds it,
+ * or a pauser's state save (complete_pending_exit). Under the lock, one
+ * cannot clear immediate_exit while the other is about to enter KVM_RUN
+ * relying on it.
+ */
+static void complete_pending_exit_locked(struct sd_vcpu *v)
+{
+	int rc;
+
+	if (!v->exit_pending)
+		return;
+	SD_STORE(v->run->immediate_exit, 1);
+	rc = ioctl(v->fd, KVM_RUN, NULL);
+	TEST_ASSERT(rc < 0 && errno == EINTR, "immediate-exit KVM_RUN vCPU %u", v->id);
+	SD_STORE(v->run->immediate_exit, 0);
+	v->exit_pending = false;
+}
+
+/*
  * Top of the run loop, under pause_lock: park while a pause is requested.
- * A vCPU whose last exit is still pending completion re-enters first (with
- * immediate_exit set by the pauser, KVM completes the instruction and
- * returns -EINTR), so a paused vCPU's state is always between instructions.
+ * A vCPU whose last exit is still pending completion completes it first,
+ * here, under the lock (complete_pending_exit_locked), so a paused vCPU's
+ * state is always between instructions and no KVM_RUN that could run guest
+ * code is ever issued while a pause holds.
  */
 static bool vcpu_enter(struct sd_vcpu *v)
 {
@@ -1153,18 +1208,36 @@ static bool vcpu_enter(struct sd_vcpu *v)
 
 	pthread_mutex_lock(&vm->pause_lock);
 	v->run_thread = pthread_self();
-	v->in_run = true;
-	while (vm->pause_req && !v->exit_pending && !vm->killed) {
+	while (vm->pause_req && !vm->killed) {
+		complete_pending_exit_locked(v);
 		v->in_run = false;
 		pthread_cond_broadcast(&vm->pause_cond);
+		/* Parked until the pauser resumes or kills: the pauser's own wait is the bounded one. */
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
-		v->in_run = true;
 	}
 	killed = vm->killed;
-	if (killed)
-		v->in_run = false;
+	v->in_run = !killed;
 	pthread_mutex_unlock(&vm->pause_lock);
 	return !killed;
+}
+
+void sd_vcpu_stall(struct sd_vcpu *v, u32 ms)
+{
+	__atomic_store_n(&v->stall_ms, ms, __ATOMIC_RELEASE);
+}
+
+/*
+ * The test fault: hold on, still counted as running, for the time asked.
+ * An absolute deadline, as the kick signal interrupts the sleep.
+ */
+static void vcpu_stall(struct sd_vcpu *v)
+{
+	u32 ms = __atomic_exchange_n(&v->stall_ms, 0, __ATOMIC_ACQUIRE);
+	struct timespec until = mono_after_ms(ms);
+
+	SD_INC(v->nr_stalls);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+		;
 }
 
 int sd_vcpu_run_raw(struct sd_vcpu *v)
@@ -1178,6 +1251,8 @@ int sd_vcpu_run_raw(struct sd_vcpu *v)
 			return SD_VCPU_KILLED;
 		rc = ioctl(v->fd, KVM_RUN, NULL);
 		v->nr_exits++;
+		if (SD_LOAD(v->stall_ms))
+			vcpu_stall(v);
 		if (rc < 0) {
 			TEST_ASSERT(errno == EINTR || errno == EAGAIN, "KVM_RUN vCPU %u", v->id);
 			/*
@@ -1205,6 +1280,13 @@ int sd_vcpu_run_raw(struct sd_vcpu *v)
 				       (unsigned long long)v->uc.args[1]);
 				continue;
 			}
+			/*
+			 * A handled SYNC is over before this vCPU can park: a pauser
+			 * waits for it (in_run), and none runs while the VM is paused.
+			 */
+			if (rc == SD_UCALL_SYNC && v->vm->ucall_fn &&
+			    v->vm->ucall_fn(v, v->vm->ucall_ctx))
+				continue;
 			vcpu_leave(v);
 			return rc;
 		case KVM_EXIT_X86_RDMSR:
@@ -1355,35 +1437,77 @@ void sd_vm_kill_vcpus(struct sd_vm *vm)
 
 /* ---- pausing ------------------------------------------------------------------------------------ */
 
-void sd_vm_pause(struct sd_vm *vm)
+/*
+ * Under pause_lock: get every vCPU still counted as running out of KVM_RUN.
+ * immediate_exit covers one about to enter KVM_RUN, the signal one already
+ * inside it. Both are set after pause_req, under the lock vcpu_enter()
+ * reads pause_req under.
+ */
+static void kick_running(struct sd_vm *vm)
 {
-	u32 i;
-	bool busy;
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		struct sd_vcpu *v = vm->vcpus[i];
+
+		if (!v->in_run)
+			continue;
+		SD_STORE(v->run->immediate_exit, 1);
+		pthread_kill(v->run_thread, SD_KICK_SIGNAL);
+	}
+}
+
+static bool any_running(const struct sd_vm *vm)
+{
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i]->in_run)
+			return true;
+	return false;
+}
+
+int sd_vm_pause_timed(struct sd_vm *vm, u32 timeout_ms)
+{
+	struct timespec until = mono_after_ms(timeout_ms);
+	int rc = 0;
 
 	pthread_mutex_lock(&vm->pause_lock);
 	TEST_ASSERT(!vm->pause_req, "already paused");
 	vm->pause_req = true;
 	vm->nr_pauses++;
-	for (i = 0; i < vm->nr_vcpus; i++) {
-		struct sd_vcpu *v = vm->vcpus[i];
+	/* A vCPU outside sd_vcpu_run finds immediate_exit set when it comes back. */
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		SD_STORE(vm->vcpus[i]->run->immediate_exit, 1);
+	kick_running(vm);
+	while (any_running(vm)) {
+		struct timespec now = mono_after_ms(0), next = mono_after_ms(SD_VM_PAUSE_REKICK_MS);
 
-		/*
-		 * immediate_exit covers a vCPU about to enter KVM_RUN, the signal
-		 * one already inside it. Both are set after pause_req, under the
-		 * lock vcpu_enter() reads pause_req under.
-		 */
-		SD_STORE(v->run->immediate_exit, 1);
-		if (v->in_run)
-			pthread_kill(v->run_thread, SD_KICK_SIGNAL);
+		if (!ts_before(&now, &until)) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		if (ts_before(&until, &next))
+			next = until;
+		/* A kick can be lost (a vCPU between exits): kick again every few ms. */
+		if (pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &next) == ETIMEDOUT)
+			kick_running(vm);
 	}
-	do {
-		busy = false;
-		for (i = 0; i < vm->nr_vcpus; i++)
-			busy |= vm->vcpus[i]->in_run;
-		if (busy)
-			pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
-	} while (busy);
+	if (rc) {
+		/*
+		 * Not every vCPU stopped in time: undo the request, so that the
+		 * ones that parked go on and the late one does not park later
+		 * for a pause nobody holds. The VM runs as before.
+		 */
+		vm->pause_req = false;
+		vm->nr_pause_timeouts++;
+		pthread_cond_broadcast(&vm->pause_cond);
+	}
 	pthread_mutex_unlock(&vm->pause_lock);
+	return rc;
+}
+
+void sd_vm_pause(struct sd_vm *vm)
+{
+	int rc = sd_vm_pause_timed(vm, SD_VM_PAUSE_TEST_MS);
+
+	TEST_ASSERT(rc == 0, "the vCPUs did not pause within %u ms", SD_VM_PAUSE_TEST_MS);
 }
 
 u32 sd_vm_nr_running(struct sd_vm *vm)
@@ -1433,17 +1557,12 @@ u64 sd_vm_dirty_log_get(struct sd_vm *vm, struct sd_vm_region *r, u64 *bitmap)
 
 /* ---- vCPU state -------------------------------------------------------------------------------------- */
 
+/* A state save's completion of the pending exit: see complete_pending_exit_locked(). */
 static void complete_pending_exit(struct sd_vcpu *v)
 {
-	int rc;
-
-	if (!v->exit_pending)
-		return;
-	SD_STORE(v->run->immediate_exit, 1);
-	rc = ioctl(v->fd, KVM_RUN, NULL);
-	TEST_ASSERT(rc < 0 && errno == EINTR, "immediate-exit KVM_RUN vCPU %u", v->id);
-	SD_STORE(v->run->immediate_exit, 0);
-	v->exit_pending = false;
+	pthread_mutex_lock(&v->vm->pause_lock);
+	complete_pending_exit_locked(v);
+	pthread_mutex_unlock(&v->vm->pause_lock);
 }
 
 static u32 msr_index_list(struct sd_vm *vm, u32 *out, u32 max)

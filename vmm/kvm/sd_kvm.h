@@ -19,12 +19,15 @@
  *
  *   operation                         concurrent with                 requires
  *   sd_vm_create, _add_ram/_mmio,     nothing                         before the first sd_vm_add_vcpu
- *     _trap_msrs, _set_cpuid_sd
+ *     _trap_msrs, _set_cpuid_sd,
+ *     _handle_ucalls
  *   sd_vcpu_run (one vCPU)            other vCPUs' sd_vcpu_run, the   only the vCPU's own thread
  *                                     accessor, pause/resume
  *   sd_vm_mem_map (the accessor)      everything                      nothing: the slot table is
  *                                                                     fixed once vCPUs exist
- *   sd_vm_pause / sd_vm_resume        sd_vcpu_run on every vCPU       one pauser at a time
+ *   sd_vm_pause_timed / sd_vm_resume  sd_vcpu_run on every vCPU       one pauser at a time; resume
+ *     (and sd_vm_pause)                                                 only after a pause returned 0
+ *   sd_vcpu_stall (a test fault)      everything                      nothing
  *   sd_vm_kill_vcpus                  sd_vcpu_run on every vCPU       nothing; for good
  *   sd_vm_dirty_log_get               vCPUs running                   nothing
  *   sd_vcpu_state_save/_restore       -                               the vCPU out of sd_vcpu_run
@@ -93,6 +96,13 @@ typedef int (*sd_msr_fn)(struct sd_vcpu *v, void *ctx, bool write, u32 msr, u64 
  */
 typedef s64 (*sd_hc_fn)(struct sd_vcpu *v, void *ctx, u64 nr, const u64 args[4]);
 
+/*
+ * A SYNC ucall handled inside sd_vcpu_run (sd_vm_handle_ucalls), on the
+ * vCPU's thread: true if handled (the guest goes on; sd_vcpu_ucall_reply
+ * may set what its ucall returns), false to have sd_vcpu_run return it.
+ */
+typedef bool (*sd_ucall_fn)(struct sd_vcpu *v, void *ctx);
+
 struct sd_vcpu {
 	struct sd_vm *vm;
 	u32 id;
@@ -108,6 +118,9 @@ struct sd_vcpu {
 	struct sd_ucall uc;	/* copy of the last ucall */
 	sd_gva_t uc_gva;	/* where the guest keeps it */
 	u64 nr_exits, nr_msr_exits, nr_ucalls, nr_kicks, nr_hc_exits;
+	/* Test fault (sd_vcpu_stall): atomic; set by any thread, taken by the vCPU's. */
+	u32 stall_ms;
+	u64 nr_stalls;		/* atomic: stalls the vCPU's thread served */
 	void *(*fn)(struct sd_vcpu *v, void *arg);
 	void *arg;
 	void *ret;
@@ -141,12 +154,16 @@ struct sd_vm {
 	void *hc_ctx;
 	u32 hc_vendor;		/* SD_KVM_HC_VMMCALL or _VMCALL: the guest CPU's instruction */
 	u32 hc_insn;		/* SD_KVM_HC_*: what the boot info tells the runtime */
+	/* SYNC ucalls handled in the run loop (sd_vm_handle_ucalls), on the vCPU threads. */
+	sd_ucall_fn ucall_fn;
+	void *ucall_ctx;
 	/* Pausing (sd_vm_pause): see the synchronization table above. */
 	pthread_mutex_t pause_lock;
 	pthread_cond_t pause_cond;	/* a vCPU left KVM_RUN, or a pause ended */
 	bool pause_req;
 	bool killed;		/* sd_vm_kill_vcpus(): every sd_vcpu_run returns SD_VCPU_KILLED */
-	u64 nr_pauses;
+	u64 nr_pauses;		/* pause requests, those that timed out included */
+	u64 nr_pause_timeouts;	/* sd_vm_pause_timed() calls that returned -ETIMEDOUT */
 	/* Free for the user (e.g. the registration endpoint). */
 	void *priv;
 };
@@ -245,6 +262,17 @@ void sd_vm_set_cpuid_sd(struct sd_vm *vm, u32 bits);
 void sd_vm_trap_msrs(struct sd_vm *vm, u32 first, u32 count, sd_msr_fn fn, void *ctx);
 
 /*
+ * Handle SYNC ucalls with @fn on the vCPU threads, inside sd_vcpu_run, as
+ * trapped MSRs are: the vCPU counts as running until @fn has returned and
+ * the ucall's OUT completed, so a pause waits for a ucall being handled
+ * and no handler runs while the VM is paused. A ucall that changes VMM
+ * state a paused reader relies on (an exit reporting a page-state change)
+ * belongs here, not after sd_vcpu_run returns: a vCPU outside sd_vcpu_run
+ * counts as stopped. One handler per VM, before the vCPUs.
+ */
+void sd_vm_handle_ucalls(struct sd_vm *vm, sd_ucall_fn fn, void *ctx);
+
+/*
  * Let the runtime execute its hypercall instruction (boot info
  * "hypercall"), if sd_kvm_hypercall_probe() found one that returns; a
  * no-op where none does. Returns the SD_KVM_HC_* now in force.
@@ -268,8 +296,9 @@ struct sd_vcpu *sd_vm_add_vcpu(struct sd_vm *vm);
 /* ---- running ------------------------------------------------------------------ */
 
 /*
- * Run until the guest makes a ucall; handle trapped MSRs and pause requests
- * on the way. Returns SD_UCALL_SYNC or SD_UCALL_DONE (the ucall in v->uc);
+ * Run until the guest makes a ucall; handle trapped MSRs, the SYNC ucalls
+ * the VM's handler takes (sd_vm_handle_ucalls) and pause requests on the
+ * way. Returns SD_UCALL_SYNC or SD_UCALL_DONE (the ucall in v->uc);
  * prints SD_UCALL_PRINT and goes on; fails the test, with the guest's file,
  * line, expression and values, on SD_UCALL_ASSERT, SD_UCALL_EXCEPTION or an
  * unexpected exit.
@@ -310,14 +339,31 @@ void sd_thread_rcu_unregister(void);
 bool sd_thread_rcu_registered(void);
 
 /*
- * Stop every vCPU wherever it is: on return no vCPU is executing guest code
- * or handling an exit inside sd_vcpu_run, and none will until
- * sd_vm_resume(). A vCPU whose thread is outside sd_vcpu_run (handling a
- * ucall in test code) counts as stopped; it parks if it calls sd_vcpu_run.
- * Kicks vCPUs out of KVM_RUN with immediate_exit and a signal.
+ * Stop every vCPU wherever it is, within @timeout_ms: on 0, no vCPU is
+ * executing guest code or handling an exit inside sd_vcpu_run, and none
+ * will until sd_vm_resume(). A vCPU whose thread is outside sd_vcpu_run
+ * (handling a ucall in test code) counts as stopped; it parks if it calls
+ * sd_vcpu_run. Kicks vCPUs out of KVM_RUN with immediate_exit and a signal,
+ * and again every SD_VM_PAUSE_REKICK_MS while one is still running.
+ *
+ * -ETIMEDOUT if a vCPU is still running at the deadline (stuck in KVM_RUN,
+ * or in an exit's handler): the request is undone before it returns, the
+ * vCPUs that had parked go on, and the VM runs as if no pause had been
+ * asked for (no sd_vm_resume() then). Counted in vm->nr_pause_timeouts.
  */
+#define SD_VM_PAUSE_REKICK_MS	5
+int sd_vm_pause_timed(struct sd_vm *vm, u32 timeout_ms);
+/* For tests: sd_vm_pause_timed() with SD_VM_PAUSE_TEST_MS, a timeout fails the test. */
+#define SD_VM_PAUSE_TEST_MS	10000
 void sd_vm_pause(struct sd_vm *vm);
 void sd_vm_resume(struct sd_vm *vm);
+/*
+ * Test fault: the next time @v's thread leaves KVM_RUN (a kick will make
+ * it), it holds on @ms before it goes on, still counted as running: a vCPU
+ * no pause can stop in time, as one stuck in KVM_RUN or in an exit's
+ * handler would be. It then goes on as usual (parks, or dies if killed).
+ */
+void sd_vcpu_stall(struct sd_vcpu *v, u32 ms);
 /*
  * For good: every vCPU leaves sd_vcpu_run (now, or at its next entry) with
  * SD_VCPU_KILLED, paused or not, so its thread can be joined and the VM

@@ -87,7 +87,11 @@ static const char usage[] =
 	"                    dest; POINT rec=N, pass=N, final, registration, vcpu, end,\n"
 	"                    result, commit, or for dest commit-unread: docs/RELIABILITY.md),\n"
 	"                    commit-lost (the source's COMMIT goes out on a connection that\n"
-	"                    dies before it arrives)\n"
+	"                    dies before it arrives), stall=MS (a source vCPU stays away\n"
+	"                    from the final pause MS ms: over 2000, SD_MIG_ERR_PAUSE),\n"
+	"                    throttle-stall=MS (the same for the throttle's next pause),\n"
+	"                    xl-enomem=N (--design exit: the source's region list runs out\n"
+	"                    of memory in exit N: SD_MIG_ERR_NOMEM)\n"
 	"  --design D        table (this protocol), or exit (the merged design: the guest\n"
 	"                    reports every page-state change by an exit, one per page, and\n"
 	"                    the VMM keeps AMD's QEMU region list and migrates from it);\n"
@@ -140,6 +144,13 @@ static bool parse_inject(struct sd_mig_opts *o, const char *s)
 		return sd_mig_crash_parse(&o->faults, s + 6);
 	else if (!strcmp(s, "commit-lost"))
 		o->faults.commit_lost = true;
+	else if (!strncmp(s, "stall=", 6) && cli_parse_u64(s + 6, &v) && v >= 1 && v <= 60000)
+		o->faults.stall_ms = (u32)v;
+	else if (!strncmp(s, "throttle-stall=", 15) && cli_parse_u64(s + 15, &v) && v >= 1 &&
+		 v <= 60000)
+		o->faults.throttle_stall_ms = (u32)v;
+	else if (!strncmp(s, "xl-enomem=", 10) && cli_parse_u64(s + 10, &v) && v >= 1)
+		o->guest.xl_fail_exit = v;
 	else if (!strcmp(s, "guest-span-beyond-ram"))
 		o->guest.beyond = true;
 	else if (!strcmp(s, "no-transport"))
@@ -332,6 +343,7 @@ static int demo_run(const struct sd_mig_opts *o, u64 dest_ram, struct sd_mig_sou
 	snprintf(addr, sizeof(addr), "unix:%s/sock", dir);
 	dopt.listen = addr;
 	dopt.ram_bytes = dest_ram;
+	dopt.guest.xl_fail_exit = 0;	/* the source's list runs out of memory, not this one's */
 	dopt.verbose = false;
 	/*
 	 * The source connects only after booting its guest and the warm-up,
@@ -684,6 +696,9 @@ int sd_cli_migrate(int argc, char **argv)
 		       o.guest.design == DEMO_DESIGN_EXIT))
 		return usage_error("--hops goes with --demo, without --runs, --dest-ram, --inject or "
 				   "--design exit");
+	if (o.guest.xl_fail_exit && (o.guest.design != DEMO_DESIGN_EXIT || k.mode == O_DEST))
+		return usage_error("--inject xl-enomem is the source's, with --design exit (its region "
+				   "list)");
 	if (o.guest.design == DEMO_DESIGN_EXIT && (o.guest.resizes || o.guest.reregister ||
 						   o.guest.window_at_pause || o.guest.beyond))
 		return usage_error("--design exit: the guest keeps no table to resize, re-register, "

@@ -2,6 +2,7 @@
 /*
  * converge.c - the downtime limit and the vCPU throttle (converge.h).
  */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,7 +45,13 @@ static void *throttle_main(void *arg)
 		sleep_us(period_us * (100 - pct) / 100);
 		if (!pct)
 			continue;
-		sd_vm_pause(c->vm);
+		if (sd_vm_pause_timed(c->vm, SD_MIG_PAUSE_MS)) {
+			/* Undone already (the vCPUs run); no more throttling: converge.h. */
+			c->failed_pct = pct;
+			/* Release: failed_pct is written before the flag says so. */
+			__atomic_store_n(&c->pause_failed, 1, __ATOMIC_RELEASE);
+			break;
+		}
 		sleep_us(period_us * pct / 100);
 		sd_vm_resume(c->vm);
 	}
@@ -86,12 +93,23 @@ enum sd_mig_conv_next sd_mig_conv_decide(struct sd_mig_conv *c, u32 n, u64 dirty
 	return SD_MIG_CONV_CONTINUE;
 }
 
-void sd_mig_conv_stop(struct sd_mig_conv *c)
+int sd_mig_conv_stop(struct sd_mig_conv *c)
 {
+	struct timespec until;
+
 	if (!c->running)
-		return;
+		return 0;
 	__atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE);
-	pthread_join(c->thread, NULL);
+	until = sd_realtime_after_ms(SD_MIG_THROTTLE_JOIN_MS);
+	if (pthread_timedjoin_np(c->thread, NULL, &until))
+		return -ETIMEDOUT;
 	c->running = false;
 	__atomic_store_n(&c->pct, 0, __ATOMIC_RELAXED);
+	return 0;
+}
+
+bool sd_mig_conv_pause_failed(const struct sd_mig_conv *c)
+{
+	/* Acquire: pairs with throttle_main's release; failed_pct may be read after. */
+	return __atomic_load_n(&c->pause_failed, __ATOMIC_ACQUIRE) != 0;
 }

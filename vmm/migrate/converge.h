@@ -14,12 +14,21 @@
  * the guest then goes on on the source, unthrottled.
  *
  * The throttle is a thread of the source VMM that, every period, holds
- * every vCPU paused for pct% of it (sd_vm_pause/resume: a kick out of
+ * every vCPU paused for pct% of it (sd_vm_pause_timed/resume: a kick out of
  * KVM_RUN) and lets them run for the rest.
  *
+ * Every pause has a deadline, SD_MIG_PAUSE_MS, the throttle's as the final
+ * one's. A throttle pause that runs into it (a vCPU stuck in KVM_RUN or in
+ * an exit's handler) is undone by sd_vm_pause_timed; the throttle then
+ * stops for good and records it (pause_failed), and the source fails the
+ * migration with SD_MIG_ERR_PAUSE at the end of that pass, before any
+ * final pause: a VMM that cannot stop its vCPUs now would not stop them
+ * for the handover either, and an unthrottled pre-copy would not converge
+ * (the guest goes on on the source, unthrottled).
+ *
  * Synchronization: the decision runs on the migration thread only; the
- * throttle thread reads pct and stop (atomics) and is the only thread
- * pausing the VM until sd_mig_conv_stop() has joined it.
+ * throttle thread reads pct and stop and writes pause_failed (atomics), and
+ * is the only thread pausing the VM until sd_mig_conv_stop() has joined it.
  */
 #ifndef SD_MIG_CONVERGE_H
 #define SD_MIG_CONVERGE_H
@@ -37,6 +46,10 @@ struct sd_vm;
 #define SD_MIG_THROTTLE_PERIOD_MS	10	/* QEMU's throttle timeslice */
 /* The share of the limit kept for the handover after the final pass's pages. */
 #define SD_MIG_HANDOVER_SHARE		0.1
+/* How long any pause of the source's vCPUs may take (sd_vm_pause_timed): then SD_MIG_ERR_PAUSE. */
+#define SD_MIG_PAUSE_MS			2000
+/* The throttle thread's join: it may be inside a pause, or in one period's sleep. */
+#define SD_MIG_THROTTLE_JOIN_MS		(2 * SD_MIG_PAUSE_MS)
 /* A pass must send this much for its bandwidth to count (smaller ones fit the socket's buffer). */
 #define SD_MIG_BW_MIN_BYTES		(1ULL << 20)
 
@@ -60,6 +73,8 @@ struct sd_mig_conv {
 	pthread_t thread;
 	bool running;
 	int stop;		/* atomic: the throttle thread ends */
+	int pause_failed;	/* atomic: a throttle pause timed out; the thread ended */
+	u32 failed_pct;		/* the throttle then (read after pause_failed, with acquire) */
 };
 
 void sd_mig_conv_init(struct sd_mig_conv *c, struct sd_vm *vm, u32 limit_ms, u32 max_passes);
@@ -70,7 +85,15 @@ void sd_mig_conv_pass(struct sd_mig_conv *c, u64 bytes, double send_ms, double r
  * CONTINUE the throttle may have been raised (and its thread started).
  */
 enum sd_mig_conv_next sd_mig_conv_decide(struct sd_mig_conv *c, u32 n, u64 dirty_pages);
-/* End the throttle (idempotent): the vCPUs run unthrottled, and the caller may pause them. */
-void sd_mig_conv_stop(struct sd_mig_conv *c);
+/*
+ * End the throttle (idempotent): the vCPUs run unthrottled, and the caller
+ * may pause them. 0, or -ETIMEDOUT if its thread did not end within
+ * SD_MIG_THROTTLE_JOIN_MS (it may still pause the VM: the caller must not;
+ * a later call waits for it again). Every wait of that thread is bounded,
+ * so only a starved process sees this.
+ */
+int sd_mig_conv_stop(struct sd_mig_conv *c);
+/* Whether a throttle pause timed out (then the throttle has stopped). */
+bool sd_mig_conv_pause_failed(const struct sd_mig_conv *c);
 
 #endif /* SD_MIG_CONVERGE_H */

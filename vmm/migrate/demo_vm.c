@@ -20,6 +20,28 @@
 
 extern const char sd_guest_image[], sd_guest_image_end[];
 
+/*
+ * Design EXIT's exit handler, on the vCPU's thread inside sd_vcpu_run
+ * (sd_vm_handle_ucalls). The region list changes only while a vCPU counts
+ * as running: an exit being handled when the final pause comes is in the
+ * list before the pause returns, and none is handled between the pause and
+ * the final pass's read of the list, so that read sees every change the
+ * guest reported before it stopped, and nothing after.
+ */
+static bool demo_exit_ucall(struct sd_vcpu *v, void *ctx)
+{
+	struct demo_vm *d = ctx;
+
+	int rc;
+
+	if (v->uc.args[0] != DEMO_ST_MAP_GPA)
+		return false;
+	rc = demo_xl_exit(d->xl, v->uc.args[1], v->uc.args[2], v->uc.args[3]);
+	/* The hypercall's answer, in the guest's RAX under KVM (the demo guest ignores it). */
+	sd_vcpu_ucall_reply(v, (u64)(s64)rc);
+	return true;
+}
+
 int demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus, const struct demo_cfg *cfg,
 		   struct sd_mig_status *st)
 {
@@ -51,8 +73,10 @@ int demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus, const struct 
 			free(d->xl);
 			d->xl = NULL;
 			demo_vm_destroy(d);
-			return sd_mig_fail(st, SD_MIG_ERR_RANGE, "out of memory for the region list");
+			return sd_mig_fail(st, SD_MIG_ERR_NOMEM, "out of memory for the region list");
 		}
+		d->xl->fail_exit = cfg->xl_fail_exit;
+		sd_vm_handle_ucalls(d->vm, demo_exit_ucall, d);
 	}
 	bi = sd_vm_bootinfo(d->vm);
 	bi->seed = cfg->seed;
@@ -141,11 +165,8 @@ static void *vcpu_main(struct sd_vcpu *v, void *arg)
 			__atomic_store_n(&d->verified[v->id], true, __ATOMIC_RELEASE);
 			break;
 		case DEMO_ST_MAP_GPA:
-			/* Design EXIT: the guest's report of a change, as KVM_EXIT_HYPERCALL brings it. */
-			if (!d->xl)
-				TEST_FAIL("demo guest: a MAP_GPA exit, but the design keeps a table");
-			demo_xl_exit(d->xl, v->uc.args[1], v->uc.args[2], v->uc.args[3]);
-			break;
+			/* Design EXIT handles these inside sd_vcpu_run (demo_exit_ucall). */
+			TEST_FAIL("demo guest: a MAP_GPA exit, but the design keeps a table");
 		default:
 			TEST_FAIL("demo guest: unexpected stage %llu", (unsigned long long)v->uc.args[0]);
 		}

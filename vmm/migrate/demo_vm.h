@@ -35,6 +35,7 @@ struct demo_cfg {
 	bool window_at_pause;	/* the final pause lands inside a window in a table chunk */
 	u32 design;		/* DEMO_DESIGN_*: a table, or an exit per change (exitlist.h) */
 	u32 change_rate;	/* page-state changes per second the guest paces itself to (0: max) */
+	u64 xl_fail_exit;	/* test fault, design EXIT: this exit's list insert runs out of memory */
 };
 
 /* The deadline for the guest to boot and register (it writes every page of its lanes first). */
@@ -75,8 +76,8 @@ struct demo_vm {
 
 /*
  * Build the VM: @ram_bytes of RAM in one slot, the guest image, the
- * registration endpoint, @nr_vcpus vCPUs. 0, or -SD_MIG_ERR_RANGE for a
- * RAM size or vCPU count the demo guest cannot have.
+ * registration endpoint, @nr_vcpus vCPUs. 0, -SD_MIG_ERR_RANGE for a
+ * RAM size or vCPU count the demo guest cannot have, or -SD_MIG_ERR_NOMEM.
  */
 int demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus, const struct demo_cfg *cfg,
 		   struct sd_mig_status *st);

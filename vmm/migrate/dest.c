@@ -111,7 +111,7 @@ static int dst_accept(struct dst *t, struct sd_mig_status *st)
 			return sd_mig_fail(st, SD_MIG_ERR_TABLE, "a registration, but the design "
 					   "keeps no table");
 		if (demo_xl_seed(t->d->xl, t->mode, SD_REC_PLAIN))
-			return sd_mig_fail(st, SD_MIG_ERR_RANGE, "out of memory for the region list");
+			return sd_mig_fail(st, SD_MIG_ERR_NOMEM, "out of memory for the region list");
 		rc = 0;
 	} else if (!t->reg_value) {
 		return sd_mig_fail(st, SD_MIG_ERR_TABLE, "the guest has no table registered");
@@ -154,7 +154,7 @@ static int dst_session(struct dst *t, struct sd_mig_conn *conn, struct sd_mig_hs
 	t->r->ram_pages = t->d->ram_pages;
 	t->mode = calloc(t->d->ram_pages, 1);
 	if (!t->mode) {
-		rc = sd_mig_fail(st, SD_MIG_ERR_RANGE, "out of memory for %llu pages",
+		rc = sd_mig_fail(st, SD_MIG_ERR_NOMEM, "out of memory for %llu pages",
 				 (unsigned long long)t->d->ram_pages);
 		goto refuse;
 	}

@@ -6,6 +6,7 @@
  * length is the cost of every walk. That is the design being measured; the
  * only bound here is the guest's RAM (the model refuses ranges past it).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,14 +41,26 @@ static u64 thread_ns(void)
 	return (u64)t.tv_sec * 1000000000ULL + (u64)t.tv_nsec;
 }
 
-void demo_xl_exit(struct demo_xl *x, u64 gpa, u64 npages, u64 attrs)
+int demo_xl_exit(struct demo_xl *x, u64 gpa, u64 npages, u64 attrs)
 {
 	u64 t0 = thread_ns(), gfn = gpa >> SD_PAGE_SHIFT;
+	int rc;
 
 	pthread_mutex_lock(&x->lock);
 	x->exits++;
-	if (gfn >= x->ram_pages || npages > x->ram_pages - gfn ||
-	    bl_rlist_map_gpa_range(&x->list, gpa, npages, attrs)) {
+	if (gfn >= x->ram_pages || npages > x->ram_pages - gfn)
+		rc = -EINVAL;
+	else if (x->fail_exit && x->exits == x->fail_exit)
+		rc = -ENOMEM;	/* test fault: as if the node's malloc returned NULL */
+	else
+		rc = bl_rlist_map_gpa_range(&x->list, gpa, npages, attrs);
+	if (rc == -ENOMEM) {
+		/* Not the guest's error: ours, and a page whose state we no longer know. */
+		if (!x->lost++) {
+			x->first_lost_gfn = gfn;
+			x->first_lost_exit = x->exits;
+		}
+	} else if (rc) {
 		x->refused++;
 	} else {
 		sd_bitmap_set_range(x->changed, gfn, npages);
@@ -55,20 +68,27 @@ void demo_xl_exit(struct demo_xl *x, u64 gpa, u64 npages, u64 attrs)
 	}
 	x->handler_ns += thread_ns() - t0;
 	pthread_mutex_unlock(&x->lock);
+	return rc;
 }
 
-u64 demo_xl_take_changes(struct demo_xl *x, u64 *need)
+int demo_xl_take_changes(struct demo_xl *x, u64 *need, u64 *taken, struct demo_xl_loss *loss)
 {
 	u64 n = 0;
 
 	pthread_mutex_lock(&x->lock);
+	if (x->lost) {
+		*loss = (struct demo_xl_loss){ x->lost, x->first_lost_gfn, x->first_lost_exit };
+		pthread_mutex_unlock(&x->lock);
+		return -ENOMEM;
+	}
 	for (u64 i = 0; i < x->words; i++) {
 		n += sd_popcount64(x->changed[i]);
 		need[i] |= x->changed[i];
 		x->changed[i] = 0;
 	}
 	pthread_mutex_unlock(&x->lock);
-	return n;
+	*taken = n;
+	return 0;
 }
 
 void demo_xl_states(struct demo_xl *x, const u64 *need, u64 *bits)
@@ -107,12 +127,11 @@ int demo_xl_seed(struct demo_xl *x, const u8 *mode, u8 plain)
 	return rc;
 }
 
-u64 demo_xl_regions(struct demo_xl *x)
+void demo_xl_stats(struct demo_xl *x, struct demo_xl_stats *out)
 {
-	u64 n;
-
 	pthread_mutex_lock(&x->lock);
-	n = x->list.nr;
+	*out = (struct demo_xl_stats){ .exits = x->exits, .refused = x->refused, .lost = x->lost,
+				       .regions = x->list.nr, .peak_regions = x->peak_regions,
+				       .handler_ns = x->handler_ns };
 	pthread_mutex_unlock(&x->lock);
-	return n;
 }

@@ -49,6 +49,9 @@ struct sd_mig_faults {
 				 * table, as a descheduled VMM thread would (pre-copy) */
 	struct sd_mig_crash crash;	/* a side that dies (SIGKILL) at a chosen point */
 	bool commit_lost;	/* source: COMMIT "sent" into a connection lost right then */
+	u32 stall_ms;		/* source: the last vCPU's thread stays away from the final
+				 * pause this long (sd_vcpu_stall) */
+	u32 throttle_stall_ms;	/* source: the same for the throttle's next pause, once it runs */
 };
 
 /* --inject crash=ROLE:POINT: parse ROLE:POINT into f->crash; false if it is not one. */
@@ -118,7 +121,7 @@ struct sd_mig_source_report {
 	u64 peak_rss_bytes;		/* the source process's peak RSS (guest RAM included) */
 	bool connected;			/* reached the destination */
 	double total_ms;
-	double pause_mono_ms;		/* CLOCK_MONOTONIC when the vCPUs were paused */
+	double pause_mono_ms;		/* CLOCK_MONOTONIC when the final pause was asked for */
 	double handover_ms;		/* pause to COMMIT sent: the source's bound on downtime */
 	bool paused, committed, resumed;
 	struct demo_check before;	/* the guest's work before the handover */

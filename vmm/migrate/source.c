@@ -288,7 +288,7 @@ static int incr_alloc(struct src *s, struct sd_mig_status *st)
 	/* bits are indexed by span page; the span may be smaller than RAM's words: pad. */
 	s->incr.bits = calloc(sd_host_incr_bit_words(&s->reg) + s->words, sizeof(u64));
 	if (!s->incr.seqs || !s->incr.bits)
-		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "out of memory for the incremental state");
+		return sd_mig_fail(st, SD_MIG_ERR_NOMEM, "out of memory for the incremental state");
 	return 0;
 }
 
@@ -347,7 +347,7 @@ static int read_changes(struct src *s, u32 flags, struct sd_mig_status *st)
 			rc = full_read(s, flags, &loc, st);
 		else
 			rc = sd_host_walk_changes(&s->reg, &s->mem, &s->incr, s->scratch, &o);
-		if (rc == -SD_MIG_ERR_SOURCE)	/* ours (out of memory), not the table's */
+		if (rc == -SD_MIG_ERR_NOMEM)	/* ours, not the table's */
 			return rc;
 		if (sd_vmm_reg_snapshot(s->d->reg, &now) == 0 && now.generation == s->reg.generation) {
 			if (rc)
@@ -373,18 +373,28 @@ static int read_changes(struct src *s, u32 flags, struct sd_mig_status *st)
 /*
  * Design EXIT's read: the pages the guest reported since the last pass
  * (all in pass 0), and each page to send looked up in the region list, as
- * the QEMU patches' migration loop does.
+ * the QEMU patches' migration loop does. A list that lost a change (out of
+ * memory in an exit) may say either mode for that page: nothing it says is
+ * sent, in this pass or any later one (exitlist.h).
  */
-static void xl_read_changes(struct src *s, u32 n)
+static int xl_read_changes(struct src *s, u32 n, struct sd_mig_status *st)
 {
-	u64 taken = demo_xl_take_changes(s->d->xl, s->need);
+	struct demo_xl_loss loss;
+	u64 taken;
 
+	if (demo_xl_take_changes(s->d->xl, s->need, &taken, &loss))
+		return sd_mig_fail(st, SD_MIG_ERR_NOMEM, "the region list ran out of memory in exit "
+				   "%llu and lost the state change of GFN %#llx (changes lost: %llu): "
+				   "this VMM no longer knows which pages are shared",
+				   (unsigned long long)loss.first_exit,
+				   (unsigned long long)loss.first_gfn, (unsigned long long)loss.lost);
 	if (n == 0)
 		sd_bitmap_set_range(s->need, 0, s->d->ram_pages);
 	else
 		s->pass->status_changes += taken;
 	bitmap_or(s->need, s->dirty, s->words);
 	demo_xl_states(s->d->xl, s->need, s->incr.bits);
+	return 0;
 }
 
 /* One pass, pre-copy or final: read the table, then send what changed and what is dirty. */
@@ -419,7 +429,7 @@ static int src_pass(struct src *s, u32 n, bool final, u64 *count, struct sd_mig_
 	if (!final)
 		demo_vm_pass_started(s->d, n);
 	if (s->d->xl)
-		xl_read_changes(s, n);
+		rc = xl_read_changes(s, n, st);
 	else
 		rc = read_changes(s, final ? SD_READ_PAUSED : SD_READ_UNSETTLED_OK, st);
 	if (rc)
@@ -527,7 +537,8 @@ static int precopy(struct src *s, u64 *count, struct sd_mig_status *st)
 	struct sd_mig_conv *c = &s->conv;
 	struct sd_mig_source_report *r = s->r;
 	enum sd_mig_conv_next next = SD_MIG_CONV_CONTINUE;
-	int rc = 0;
+	u32 stall_ms = s->o->faults.throttle_stall_ms;
+	int rc = 0, stop_rc;
 
 	for (u32 n = 0; next == SD_MIG_CONV_CONTINUE; n++) {
 		rc = src_pass(s, n, false, count, st);
@@ -535,15 +546,33 @@ static int precopy(struct src *s, u64 *count, struct sd_mig_status *st)
 			break;
 		/* What the final pass would carry now; the bits go to the next pass. */
 		next = sd_mig_conv_decide(c, n, sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->carry));
+		if (sd_mig_conv_pause_failed(c))
+			break;
+		if (stall_ms && c->running) {
+			/* Test fault: a vCPU the throttle's next pause cannot stop in time. */
+			sd_vcpu_stall(s->d->vm->vcpus[s->d->nr_vcpus - 1], stall_ms);
+			stall_ms = 0;
+		}
 	}
-	sd_mig_conv_stop(c);
+	stop_rc = sd_mig_conv_stop(c);
 	r->throttle_pct = c->pct_max;
 	r->throttle_steps = c->steps;
 	r->bandwidth_mib_s = c->bw * 1000.0 / (1 << 20);
 	r->expected_downtime_ms = c->est_ms;
 	r->expected_pages = c->est_pages;
-	if (rc || next == SD_MIG_CONV_FINAL)
+	if (rc)
 		return rc;
+	if (stop_rc)
+		return sd_mig_fail(st, SD_MIG_ERR_PAUSE, "the throttle thread did not end within %u "
+				   "ms", SD_MIG_THROTTLE_JOIN_MS);
+	/* A pause failed (converge.h): before the passes ran out, or as they did. */
+	if (sd_mig_conv_pause_failed(c))
+		return sd_mig_fail(st, SD_MIG_ERR_PAUSE, "a throttle pause (at %u%%) did not stop "
+				   "the vCPUs within %u ms (one stuck in KVM_RUN or in an exit's "
+				   "handler): pre-copy stopped after %u passes", c->failed_pct,
+				   SD_MIG_PAUSE_MS, r->passes);
+	if (next == SD_MIG_CONV_FINAL)
+		return 0;
 	return sd_mig_fail(st, SD_MIG_ERR_CONVERGE, "pre-copy did not converge in %u passes: %llu "
 			   "pages left would take about %.0f ms at %.0f MiB/s, over the limit of %u ms, "
 			   "with the vCPUs throttled up to %llu%%", r->passes,
@@ -572,8 +601,11 @@ static void src_memory(struct src *s)
 
 	r->heap_bytes = mi.uordblks + mi.hblkhd;
 	if (s->d->xl) {
-		r->regions = demo_xl_regions(s->d->xl);
-		r->peak_regions = s->d->xl->peak_regions;
+		struct demo_xl_stats xs;
+
+		demo_xl_stats(s->d->xl, &xs);
+		r->regions = xs.regions;
+		r->peak_regions = xs.peak_regions;
 	} else {
 		r->regions = count_runs(s->incr.bits, SD_MIN(s->d->ram_pages,
 							    s->reg.geom.nr_gfns));
@@ -587,6 +619,7 @@ static int src_session(struct src *s, struct sd_mig_conn *conn, struct sd_mig_hs
 	struct sd_io raw = sd_io_conn(conn);
 	struct sd_io io;
 	struct sd_mig_source_report *r = s->r;
+	double t_pause;
 	u64 count;
 	int rc;
 
@@ -617,9 +650,16 @@ static int src_session(struct src *s, struct sd_mig_conn *conn, struct sd_mig_hs
 		if (rc)
 			return rc;
 	}
-	sd_vm_pause(s->d->vm);
+	if (s->o->faults.stall_ms)	/* test fault: a vCPU the final pause cannot stop in time */
+		sd_vcpu_stall(s->d->vm->vcpus[s->d->nr_vcpus - 1], s->o->faults.stall_ms);
+	/* Downtime starts with the request: the vCPUs that park first wait for the last. */
+	t_pause = sd_mig_now_ms();
+	if (sd_vm_pause_timed(s->d->vm, SD_MIG_PAUSE_MS))
+		return sd_mig_fail(st, SD_MIG_ERR_PAUSE, "the vCPUs did not stop within %u ms for the "
+				   "final pass (one stuck in KVM_RUN or in an exit's handler); the pause "
+				   "was undone", SD_MIG_PAUSE_MS);
 	r->paused = true;
-	r->pause_mono_ms = sd_mig_now_ms();
+	r->pause_mono_ms = t_pause;
 	demo_vm_work(s->d, &r->before);
 	src_memory(s);
 	rc = src_pass(s, r->passes, true, &count, st);
@@ -672,7 +712,7 @@ static int src_alloc(struct src *s, struct sd_mig_status *st)
 		s->incr.bits = calloc(s->words, 8);
 	if (!s->need || !s->dirty || !s->force_enc || !s->transition || !s->stale || !s->sent ||
 	    !s->carry || (s->d->xl && !s->incr.bits))
-		return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "out of memory for %llu pages",
+		return sd_mig_fail(st, SD_MIG_ERR_NOMEM, "out of memory for %llu pages",
 				   (unsigned long long)s->d->ram_pages);
 	return 0;
 }
@@ -714,8 +754,12 @@ static void src_cpu(struct src *s, const struct rusage *cpu0)
 	s->r->vmm_cpu_ms = tv_ms(now.ru_utime) - tv_ms(cpu0->ru_utime) + tv_ms(now.ru_stime) -
 			   tv_ms(cpu0->ru_stime);
 	if (s->d->xl) {
-		s->r->exits = s->d->xl->exits;
-		s->r->vmm_cpu_ms += (double)s->d->xl->handler_ns / 1e6;
+		struct demo_xl_stats xs;
+
+		/* Locked: after a failure the vCPUs handle exits while we read. */
+		demo_xl_stats(s->d->xl, &xs);
+		s->r->exits = xs.exits;
+		s->r->vmm_cpu_ms += (double)xs.handler_ns / 1e6;
 	}
 	getrusage(RUSAGE_SELF, &self);
 	s->r->peak_rss_bytes = (u64)self.ru_maxrss * 1024;
@@ -792,6 +836,8 @@ out:
 			sd_vm_dirty_log_enable(d->vm, d->ram, false);	/* no cost left behind */
 		if (r->paused)
 			sd_vm_resume(d->vm);
+		if (d->window_at_pause)
+			demo_vm_release_window(d);	/* a window held for the pause may close */
 		r->resumed = true;
 	}
 	return rc;

@@ -53,6 +53,8 @@ static const char *const err_names[] = {
 	[SD_MIG_ERR_PEER_KEY] = "SD_MIG_ERR_PEER_KEY",
 	[SD_MIG_ERR_PEER_SIG] = "SD_MIG_ERR_PEER_SIG",
 	[SD_MIG_ERR_CONVERGE] = "SD_MIG_ERR_CONVERGE",
+	[SD_MIG_ERR_PAUSE] = "SD_MIG_ERR_PAUSE",
+	[SD_MIG_ERR_NOMEM] = "SD_MIG_ERR_NOMEM",
 };
 
 const char *sd_mig_err_name(int err)

@@ -81,7 +81,9 @@ enum sd_mig_err {
 	SD_MIG_ERR_PEER_KEY = 19,
 	SD_MIG_ERR_PEER_SIG = 20,
 	SD_MIG_ERR_CONVERGE = 21,
-	SD_MIG_ERR_LAST = SD_MIG_ERR_CONVERGE,
+	SD_MIG_ERR_PAUSE = 22,		/* source only: the vCPUs did not stop in time */
+	SD_MIG_ERR_NOMEM = 23,		/* a VMM ran out of memory for state it must keep */
+	SD_MIG_ERR_LAST = SD_MIG_ERR_NOMEM,
 };
 
 const char *sd_mig_err_name(int err);
