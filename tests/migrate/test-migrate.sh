@@ -80,7 +80,7 @@ check "converged under the limit: the final pass was entered only when the estim
 # The exit-per-change design (AMD's QEMU region list), at a change rate above what the guest
 # reaches (an exit costs about 0.1 ms): exits race the final pause. Same guest, same oracle.
 run 0 --seed 3 --design exit --change-rate 100000/s
-check "design exit: migrated, mismatches=0, faster than the 2000/s it used to be paced to" "j['design'] == 'exit' and j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['never_received'] == 0 and j['changes_per_s_idle'] > 2000"
+check "design exit: migrated unpaced, mismatches=0 (its rate is the benchmark's: bench/e2e.py)" "j['design'] == 'exit' and j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['never_received'] == 0 and j['changes_per_s_idle'] > 0"
 check "design exit: every change reported by an exit, one per page, none from a table" "j['exits'] > 0 and j['exits'] >= j['changed_pages'] and j['rereads'] == 0 and j['source']['registrations'] == 0"
 check "design exit: the guest checked all its pages on the destination" "j['destination']['verified'] and j['destination']['pages_checked'] == $checked and j['destination']['bad_content'] == 0"
 

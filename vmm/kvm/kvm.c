@@ -1210,12 +1210,21 @@ static bool vcpu_enter(struct sd_vcpu *v)
 	v->run_thread = pthread_self();
 	while (vm->pause_req && !vm->killed) {
 		complete_pending_exit_locked(v);
-		v->in_run = false;
-		pthread_cond_broadcast(&vm->pause_cond);
+		/*
+		 * Tell the pauser once, when this vCPU stops: a broadcast on every
+		 * pass would wake the other parked vCPUs, whose own broadcasts
+		 * would wake this one, for the whole pause.
+		 */
+		if (v->in_run) {
+			v->in_run = false;
+			pthread_cond_broadcast(&vm->pause_cond);
+		}
 		/* Parked until the pauser resumes or kills: the pauser's own wait is the bounded one. */
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 	}
 	killed = vm->killed;
+	if (killed && v->in_run)
+		pthread_cond_broadcast(&vm->pause_cond);	/* a pauser waits for this one too */
 	v->in_run = !killed;
 	pthread_mutex_unlock(&vm->pause_lock);
 	return !killed;
@@ -1465,7 +1474,7 @@ static bool any_running(const struct sd_vm *vm)
 
 int sd_vm_pause_timed(struct sd_vm *vm, u32 timeout_ms)
 {
-	struct timespec until = mono_after_ms(timeout_ms);
+	struct timespec until = mono_after_ms(timeout_ms), next;
 	int rc = 0;
 
 	pthread_mutex_lock(&vm->pause_lock);
@@ -1476,18 +1485,25 @@ int sd_vm_pause_timed(struct sd_vm *vm, u32 timeout_ms)
 	for (u32 i = 0; i < vm->nr_vcpus; i++)
 		SD_STORE(vm->vcpus[i]->run->immediate_exit, 1);
 	kick_running(vm);
+	next = mono_after_ms(SD_VM_PAUSE_REKICK_MS);
 	while (any_running(vm)) {
-		struct timespec now = mono_after_ms(0), next = mono_after_ms(SD_VM_PAUSE_REKICK_MS);
+		struct timespec now = mono_after_ms(0), wake;
 
 		if (!ts_before(&now, &until)) {
 			rc = -ETIMEDOUT;
 			break;
 		}
-		if (ts_before(&until, &next))
-			next = until;
-		/* A kick can be lost (a vCPU between exits): kick again every few ms. */
-		if (pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &next) == ETIMEDOUT)
+		/*
+		 * A kick can be lost (a vCPU between exits): kick again every few
+		 * ms. The time of the next kick is kept across wakeups, so that
+		 * vCPUs stopping one by one do not put it off.
+		 */
+		if (!ts_before(&now, &next)) {
 			kick_running(vm);
+			next = mono_after_ms(SD_VM_PAUSE_REKICK_MS);
+		}
+		wake = ts_before(&until, &next) ? until : next;
+		pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &wake);
 	}
 	if (rc) {
 		/*

@@ -96,16 +96,30 @@ enum sd_mig_conv_next sd_mig_conv_decide(struct sd_mig_conv *c, u32 n, u64 dirty
 int sd_mig_conv_stop(struct sd_mig_conv *c)
 {
 	struct timespec until;
+	int rc;
 
 	if (!c->running)
 		return 0;
 	__atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE);
-	until = sd_realtime_after_ms(SD_MIG_THROTTLE_JOIN_MS);
-	if (pthread_timedjoin_np(c->thread, NULL, &until))
-		return -ETIMEDOUT;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += SD_MIG_THROTTLE_JOIN_MS / 1000;
+	until.tv_nsec += (long)(SD_MIG_THROTTLE_JOIN_MS % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	rc = pthread_clockjoin_np(c->thread, NULL, CLOCK_MONOTONIC, &until);
+	if (rc) {
+		/*
+		 * Late: reported, but still joined before anything frees or
+		 * pauses the VM under it. Every wait of throttle_main() is
+		 * bounded (its sleeps, and the pause's deadline), so this ends.
+		 */
+		pthread_join(c->thread, NULL);
+	}
 	c->running = false;
 	__atomic_store_n(&c->pct, 0, __ATOMIC_RELAXED);
-	return 0;
+	return rc ? -ETIMEDOUT : 0;
 }
 
 bool sd_mig_conv_pause_failed(const struct sd_mig_conv *c)

@@ -88,9 +88,9 @@ enum sd_mig_conv_next sd_mig_conv_decide(struct sd_mig_conv *c, u32 n, u64 dirty
 /*
  * End the throttle (idempotent): the vCPUs run unthrottled, and the caller
  * may pause them. 0, or -ETIMEDOUT if its thread did not end within
- * SD_MIG_THROTTLE_JOIN_MS (it may still pause the VM: the caller must not;
- * a later call waits for it again). Every wait of that thread is bounded,
- * so only a starved process sees this.
+ * SD_MIG_THROTTLE_JOIN_MS (CLOCK_MONOTONIC): reported, but the thread is
+ * still joined before this returns, which ends, since every wait of that
+ * thread is bounded. Only a starved process sees it.
  */
 int sd_mig_conv_stop(struct sd_mig_conv *c);
 /* Whether a throttle pause timed out (then the throttle has stopped). */
