@@ -552,6 +552,15 @@ static int precopy(struct src *s, u64 *count, struct sd_mig_status *st)
 			/* Test fault: a vCPU the throttle's next pause cannot stop in time. */
 			sd_vcpu_stall(s->d->vm->vcpus[s->d->nr_vcpus - 1], stall_ms);
 			stall_ms = 0;
+			/*
+			 * And that pause happens before the passes run out: with the
+			 * guest held, passes that find nothing dirty take microseconds,
+			 * and the throttle pauses only every SD_MIG_THROTTLE_PERIOD_MS.
+			 * Bounded: the pause fails within SD_MIG_PAUSE_MS.
+			 */
+			for (u32 t = 0; t < 2 * SD_MIG_PAUSE_MS && !sd_mig_conv_pause_failed(c);
+			     t += 10)
+				sd_mig_sleep_ms(10);
 		}
 	}
 	stop_rc = sd_mig_conv_stop(c);
