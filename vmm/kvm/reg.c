@@ -3,9 +3,11 @@
  * reg.c - the registration endpoint (sd_vmm_reg.h): MSR and hypercall exits
  * to host/, publication with RCU.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sev_donate.h"
 #include "sd_vmm_reg.h"
@@ -259,11 +261,48 @@ int sd_vmm_reg_snapshot(struct sd_vmm_reg *r, struct sd_host_reg *out)
 	return out->active ? 0 : -SD_ERR_NO_TABLE;
 }
 
+struct quiesce_sentinel {
+	struct rcu_head rcu;
+	int ran;		/* atomic */
+};
+
+static void sentinel_fn(struct rcu_head *head)
+{
+	struct quiesce_sentinel *q = caa_container_of(head, struct quiesce_sentinel, rcu);
+
+	__atomic_store_n(&q->ran, 1, __ATOMIC_RELEASE);
+}
+
 void sd_vmm_reg_quiesce(struct sd_vmm_reg *r)
 {
+	struct quiesce_sentinel q = { .ran = 0 };
+	bool registered = sd_thread_rcu_registered();
+	struct timespec t0, now;
+
 	(void)r;
 	rcu_barrier();
 	sd_rcu_tsan_barrier_done();
+	/*
+	 * rcu_barrier() returns once its completion callback has signalled it,
+	 * before that callback frees the barrier's own two bookkeeping objects
+	 * on the call_rcu thread. That thread runs callbacks in order: once a
+	 * sentinel queued now has run, those are freed too, and nothing of
+	 * ours is left in liburcu's hands (a VMM measuring its heap right
+	 * after sd_vmm_reg_destroy sees exactly what it holds). call_rcu wants
+	 * a registered thread; the sentinel allocates nothing.
+	 */
+	if (!registered)
+		sd_thread_rcu_register();
+	call_rcu(&q.rcu, sentinel_fn);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!__atomic_load_n(&q.ran, __ATOMIC_ACQUIRE)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		TEST_ASSERT(now.tv_sec - t0.tv_sec < SD_VMM_QUIESCE_S,
+			    "the call_rcu thread did not run a callback within %d s", SD_VMM_QUIESCE_S);
+		sched_yield();
+	}
+	if (!registered)
+		sd_thread_rcu_unregister();
 }
 
 void sd_vmm_reg_destroy(struct sd_vmm_reg *r)

@@ -219,7 +219,12 @@ static inline u32 sd_vmm_reg_vcpu_status(struct sd_vmm_reg *r, u32 id)
 	return SD_LOAD(r->vcpu_status[id]);
 }
 
-/* Wait until every replaced record has been freed (rcu_barrier). */
+/*
+ * Wait until every replaced record has been freed (rcu_barrier), and
+ * liburcu's own bookkeeping for the wait too: at most SD_VMM_QUIESCE_S
+ * (then the test fails). From outside any read-side critical section.
+ */
+#define SD_VMM_QUIESCE_S	30
 void sd_vmm_reg_quiesce(struct sd_vmm_reg *r);
 
 #endif /* SD_VMM_REG_H */
