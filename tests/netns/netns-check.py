@@ -231,7 +231,11 @@ CASES = [
     Case("link cut mid pass 0 (source end down)", None, at="bytes:%d" % (24 * MIB), cut="src",
          expect="resumed", src_err="SD_MIG_ERR_TIMEOUT", dst_err="SD_MIG_ERR_TIMEOUT",
          paused=False),
-    Case("link cut late in pass 0 (destination end down)", None, at="bytes:%d" % (60 * MIB),
+    # 40 of pass 0's ~64 MiB: the socket buffers between source and relay can grow to
+    # 36 MiB here (tcp_wmem 4 MiB + tcp_rmem 32 MiB); cut at 60 MiB, they once held the
+    # rest of pass 0 (CI: the source paused for its final pass before the link went down).
+    # 24 MiB left is not a guarantee either: 3 of 3 runs passed, as did 2 of 3 at 60.
+    Case("link cut late in pass 0 (destination end down)", None, at="bytes:%d" % (40 * MIB),
          cut="dst",
          expect="resumed", src_err="SD_MIG_ERR_TIMEOUT", dst_err="SD_MIG_ERR_TIMEOUT",
          paused=False),
