@@ -414,6 +414,23 @@ static void *pause_vcpu_fn(struct sd_vcpu *v, void *arg)
 		}								\
 	} while (0)
 
+/* Paused (by the caller): no vCPU runs, no counter moves; resumed, both count again. */
+static void assert_paused_then_resumes(struct sd_vm *vm, volatile u64 *ctr)
+{
+	u64 snap[2];
+
+	TEST_ASSERT_EQ(sd_vm_nr_running(vm), 0);
+	snap[0] = ctr[0];
+	snap[1] = ctr[1];
+	/* A vCPU still running would count millions while we yield. */
+	for (u32 k = 0; k < 1000; k++)
+		sched_yield();
+	TEST_ASSERT_EQ(ctr[0], snap[0]);
+	TEST_ASSERT_EQ(ctr[1], snap[1]);
+	sd_vm_resume(vm);
+	POLL_UNTIL(ctr[0] > snap[0] && ctr[1] > snap[1], "both vCPUs resume");
+}
+
 static void pause_stops_every_vcpu_and_resume_continues(void)
 {
 	struct sd_vm *vm = sd_vm_create();
@@ -432,20 +449,8 @@ static void pause_stops_every_vcpu_and_resume_continues(void)
 	POLL_UNTIL(ctr[0] && ctr[1], "both vCPUs count");
 
 	for (round = 0; round < 20; round++) {
-		u64 snap[2];
-		u32 k;
-
 		sd_vm_pause(vm);
-		TEST_ASSERT_EQ(sd_vm_nr_running(vm), 0);
-		snap[0] = ctr[0];
-		snap[1] = ctr[1];
-		/* A vCPU still running would count millions while we yield. */
-		for (k = 0; k < 1000; k++)
-			sched_yield();
-		TEST_ASSERT_EQ(ctr[0], snap[0]);
-		TEST_ASSERT_EQ(ctr[1], snap[1]);
-		sd_vm_resume(vm);
-		POLL_UNTIL(ctr[0] > snap[0] && ctr[1] > snap[1], "both vCPUs resume");
+		assert_paused_then_resumes(vm, ctr);
 	}
 	CMM_STORE_SHARED(sd_vm_bootinfo(vm)->stop, 1);
 	for (i = 0; i < 2; i++) {
@@ -474,7 +479,7 @@ static void pause_times_out_on_a_stuck_vcpu_and_the_vm_goes_on(void)
 	u64 snap[2];
 	double t0, took;
 	void *ret;
-	u32 i, k;
+	u32 i;
 
 	for (i = 0; i < 2; i++)
 		sd_vcpu_thread_start(vm->vcpus[i], pause_vcpu_fn, NULL);
@@ -498,15 +503,7 @@ static void pause_times_out_on_a_stuck_vcpu_and_the_vm_goes_on(void)
 
 	/* The VM is sound: a pause now succeeds and holds, and resume works. */
 	TEST_ASSERT_EQ(sd_vm_pause_timed(vm, 5000), 0);
-	TEST_ASSERT_EQ(sd_vm_nr_running(vm), 0);
-	snap[0] = ctr[0];
-	snap[1] = ctr[1];
-	for (k = 0; k < 1000; k++)
-		sched_yield();
-	TEST_ASSERT_EQ(ctr[0], snap[0]);
-	TEST_ASSERT_EQ(ctr[1], snap[1]);
-	sd_vm_resume(vm);
-	POLL_UNTIL(ctr[0] > snap[0] && ctr[1] > snap[1], "both vCPUs resume");
+	assert_paused_then_resumes(vm, ctr);
 
 	/* And killed: a stalled vCPU's thread ends once its stall is over. */
 	sd_vcpu_stall(vm->vcpus[0], 500);

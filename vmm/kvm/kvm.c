@@ -318,12 +318,11 @@ static u64 mono_us(void)
 	return (u64)ts.tv_sec * 1000000 + (u64)ts.tv_nsec / 1000;
 }
 
-/* The CLOCK_MONOTONIC time @ms from now: pause_cond's clock (sd_vm_create). */
-static struct timespec mono_after_ms(u32 ms)
+struct timespec sd_clock_after_ms(clockid_t clock, u32 ms)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(clock, &t);
 	t.tv_sec += ms / 1000;
 	t.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (t.tv_nsec >= 1000000000L) {
@@ -331,6 +330,12 @@ static struct timespec mono_after_ms(u32 ms)
 		t.tv_nsec -= 1000000000L;
 	}
 	return t;
+}
+
+/* The CLOCK_MONOTONIC time @ms from now: pause_cond's clock (sd_vm_create). */
+static struct timespec mono_after_ms(u32 ms)
+{
+	return sd_clock_after_ms(CLOCK_MONOTONIC, ms);
 }
 
 static bool ts_before(const struct timespec *a, const struct timespec *b)
@@ -1399,16 +1404,7 @@ void *sd_vcpu_thread_join(struct sd_vcpu *v)
 
 struct timespec sd_realtime_after_ms(u32 ms)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
+	return sd_clock_after_ms(CLOCK_REALTIME, ms);
 }
 
 int sd_vcpu_thread_join_timeout(struct sd_vcpu *v, u32 ms, void **ret)

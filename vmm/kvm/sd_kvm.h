@@ -323,6 +323,8 @@ const char *sd_ucall_describe(struct sd_vcpu *v, char *buf, size_t size);
 void sd_vcpu_thread_start(struct sd_vcpu *v, void *(*fn)(struct sd_vcpu *v, void *arg),
 			  void *arg);
 void *sd_vcpu_thread_join(struct sd_vcpu *v);
+/* The time on @clock @ms from now: an absolute deadline. */
+struct timespec sd_clock_after_ms(clockid_t clock, u32 ms);
 /* The CLOCK_REALTIME time @ms from now: a deadline for pthread's timed waits. */
 struct timespec sd_realtime_after_ms(u32 ms);
 /* Join within @ms: 0 (with *ret if @ret), or -ETIMEDOUT (the thread goes on). */

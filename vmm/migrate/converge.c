@@ -101,13 +101,7 @@ int sd_mig_conv_stop(struct sd_mig_conv *c)
 	if (!c->running)
 		return 0;
 	__atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE);
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += SD_MIG_THROTTLE_JOIN_MS / 1000;
-	until.tv_nsec += (long)(SD_MIG_THROTTLE_JOIN_MS % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	until = sd_clock_after_ms(CLOCK_MONOTONIC, SD_MIG_THROTTLE_JOIN_MS);
 	rc = pthread_clockjoin_np(c->thread, NULL, CLOCK_MONOTONIC, &until);
 	if (rc) {
 		/*
