@@ -7,6 +7,7 @@
  *     table; nearly every chunk uniform) and "fragmented" (short shared runs
  *     everywhere: every chunk's bitmap must be read). For each:
  *       walk      sd_host_walk with a callback counting extents (summary reads)
+ *       batch     the same runs through a batch callback (batch_fn, 1024 runs)
  *       strict    the same, every bitmap read (SD_READ_STRICT)
  *       validate  sd_host_walk with no callback: copy and validate only
  *       snapshot  sd_host_incr_init: copy every chunk into the host's state
@@ -177,6 +178,23 @@ static int count_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state s)
 	return 0;
 }
 
+/* The batched walk's callback: the same count, a batch at a time. */
+static int count_batch_fn(void *ctx, const struct sd_host_extent *ext, u32 n,
+			  enum sd_page_state s)
+{
+	struct extents *e = ctx;
+	u64 pages = 0;
+
+	(void)s;
+	for (u32 i = 0; i < n; i++)
+		pages += ext[i].npages;
+	e->runs += n;
+	e->pages += pages;
+	return 0;
+}
+
+#define BATCH_LEN	1024
+static struct sd_host_extent batch[BATCH_LEN];
 static u64 scratch[SD_HOST_SCRATCH_WORDS];
 static u8 *copy_dst;
 
@@ -196,7 +214,7 @@ static u64 memcpy_same(struct btable *t, bool all_bits)
 	return n + t->nr_nonuniform * cb;
 }
 
-enum op { OP_WALK, OP_STRICT, OP_VALIDATE, OP_SNAPSHOT, OP_MEMCPY, OP_MEMCPY_ALL };
+enum op { OP_WALK, OP_BATCH, OP_STRICT, OP_VALIDATE, OP_SNAPSHOT, OP_MEMCPY, OP_MEMCPY_ALL };
 
 struct result {
 	double med_ns, min_ns;
@@ -214,6 +232,8 @@ static double run_once(enum op op, struct btable *t, struct sd_host_reg *reg,
 	SD_HOST_OPTS(sd_host_walk_opts, count, .fn = count_fn, .ctx = &e, .stats = &st);
 	SD_HOST_OPTS(sd_host_walk_opts, strict, .flags = SD_READ_STRICT, .fn = count_fn, .ctx = &e,
 		     .stats = &st);
+	SD_HOST_OPTS(sd_host_walk_opts, batched, .batch_fn = count_batch_fn, .ctx = &e,
+		     .batch = batch, .batch_len = BATCH_LEN, .stats = &st);
 	SD_HOST_OPTS(sd_host_walk_opts, quiet, .stats = &st);
 	double t0 = bench_now_ns(), t1;
 	int rc = 0;
@@ -221,6 +241,9 @@ static double run_once(enum op op, struct btable *t, struct sd_host_reg *reg,
 	switch (op) {
 	case OP_WALK:
 		rc = sd_host_walk(reg, &mem, scratch, &count);
+		break;
+	case OP_BATCH:
+		rc = sd_host_walk(reg, &mem, scratch, &batched);
 		break;
 	case OP_STRICT:
 		rc = sd_host_walk(reg, &mem, scratch, &strict);
@@ -313,7 +336,7 @@ static void bench_span(const char *name, u64 nr, bool fragmented, int reps)
 	struct sd_host_cfg cfg;
 	struct sd_host_reg reg = { 0 };
 	struct sd_host_incr incr;
-	struct result walk, strict, val, snap, mc, mca;
+	struct result walk, bwalk, strict, val, snap, mc, mca;
 	const char *pat = fragmented ? "fragmented" : "typical";
 	int rc;
 
@@ -334,6 +357,8 @@ static void bench_span(const char *name, u64 nr, bool fragmented, int reps)
 	run_once(OP_MEMCPY_ALL, &t, &reg, &incr, &mca);
 	run_pair(OP_WALK, OP_MEMCPY, &t, &reg, &incr, reps, &walk, &mc);
 	print_row(name, pat, "walk", &walk, &mc);
+	run_pair(OP_BATCH, OP_MEMCPY, &t, &reg, &incr, reps, &bwalk, &mc);
+	print_row(name, pat, "batch", &bwalk, &mc);
 	run_pair(OP_VALIDATE, OP_MEMCPY, &t, &reg, &incr, reps, &val, &mc);
 	print_row(name, pat, "validate", &val, &mc);
 	run_pair(OP_STRICT, OP_MEMCPY_ALL, &t, &reg, &incr, reps, &strict, &mca);
@@ -341,6 +366,12 @@ static void bench_span(const char *name, u64 nr, bool fragmented, int reps)
 	/* A snapshot stores every word of the host's copy, whatever it read: against all of it. */
 	run_pair(OP_SNAPSHOT, OP_MEMCPY_ALL, &t, &reg, &incr, reps, &snap, &mca);
 	print_row(name, pat, "snapshot", &snap, &mca);
+	if (bwalk.ext.runs != walk.ext.runs || bwalk.ext.pages != walk.ext.pages) {
+		fprintf(stderr, "bench_host: batched walk saw %llu runs, %llu pages; walk %llu, %llu\n",
+			(unsigned long long)bwalk.ext.runs, (unsigned long long)bwalk.ext.pages,
+			(unsigned long long)walk.ext.runs, (unsigned long long)walk.ext.pages);
+		exit(1);
+	}
 	if (walk.ext.pages != t.shared_pages) {
 		fprintf(stderr, "bench_host: walk saw %llu shared pages, table has %llu\n",
 			(unsigned long long)walk.ext.pages, (unsigned long long)t.shared_pages);

@@ -11,7 +11,7 @@
 /* The options structs have no padding: every byte of them is a field (sd_opts_ok). */
 _Static_assert(sizeof(struct sd_host_read_opts) == 8 + 4 + 4 + 2 * sizeof(void *),
 	       "sd_host_read_opts has no holes");
-_Static_assert(sizeof(struct sd_host_walk_opts) == 8 + 4 + 4 + 5 * sizeof(void *),
+_Static_assert(sizeof(struct sd_host_walk_opts) == 8 + 4 + 4 + 7 * sizeof(void *) + 4 + 4,
 	       "sd_host_walk_opts has no holes");
 _Static_assert(sizeof(struct sd_host_register_opts) == 8 + 4 + 4 + 3 * sizeof(void *),
 	       "sd_host_register_opts has no holes");

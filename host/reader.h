@@ -82,6 +82,9 @@ struct sd_rd_args {
 	void *ctx;
 	struct sd_host_stats *st;
 	struct sd_errloc *loc;
+	sd_batch_fn batch_fn;
+	struct sd_host_extent *batch;
+	u32 batch_len;
 };
 
 static inline u32 sd_attempts_or_default(u32 max_attempts)
@@ -90,12 +93,15 @@ static inline u32 sd_attempts_or_default(u32 max_attempts)
 }
 
 /*
- * The options of a walk. Nothing is trusted (or written through @loc)
- * before the size is: a bad size is only a return value.
+ * The options of a walk: @chunk_fn_ok for sd_host_walk_changes(), @batch_ok
+ * for sd_host_walk(). Nothing is trusted (or written through @loc) before
+ * the size is: a bad size is only a return value.
  */
 static inline int sd_walk_args(const struct sd_host_walk_opts *opts, bool chunk_fn_ok,
-			       struct sd_rd_args *a)
+			       bool batch_ok, struct sd_rd_args *a)
 {
+	bool batch_bad;
+
 	if (!sd_opts_ok(opts, sizeof(*opts)))
 		return -SD_ERR_INVAL;
 	a->flags = SD_OPT(opts, flags, 0);
@@ -105,7 +111,16 @@ static inline int sd_walk_args(const struct sd_host_walk_opts *opts, bool chunk_
 	a->ctx = SD_OPT(opts, ctx, NULL);
 	a->st = SD_OPT(opts, stats, NULL);
 	a->loc = SD_OPT(opts, loc, NULL);
-	if ((a->flags & ~SD_READ_KNOWN) || (a->chunk_fn && !chunk_fn_ok))
+	a->batch_fn = SD_OPT(opts, batch_fn, NULL);
+	a->batch = SD_OPT(opts, batch, NULL);
+	a->batch_len = SD_OPT(opts, batch_len, 0);
+	/* A batch goes with its callback, in sd_host_walk() only, and never with @fn. */
+	if (a->batch_fn)
+		batch_bad = !batch_ok || a->fn || !a->batch || a->batch_len < SD_HOST_BATCH_MIN;
+	else
+		batch_bad = a->batch || a->batch_len;
+	if ((a->flags & ~SD_READ_KNOWN) || (a->chunk_fn && !chunk_fn_ok) || batch_bad ||
+	    SD_OPT(opts, reserved, 0))
 		return sd_fail(a->loc, SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
 	return 0;
 }
@@ -384,6 +399,7 @@ struct sd_rd_copy {
 	u32 pending_count;
 	u32 pages;		/* pages the chunk covers */
 	bool summary;		/* CHUNK: uniform, bitmap not copied (SPEC.md 3.2) */
+	u32 pop;		/* CHUNK through map(), bitmap copied: its set bits */
 	u32 first_clear;	/* TABLE: first table page whose bit is clear, or hi */
 };
 
@@ -480,7 +496,7 @@ static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what wha
 	int rc;
 
 	for (a = 1; a <= attempts; a++) {
-		u32 seq, ns = 0, pf = 0, pc = 0, fc = hi;
+		u32 seq, ns = 0, pf = 0, pc = 0, fc = hi, pop = 0;
 		bool summary = false, again;
 
 		bytes += 4;
@@ -501,7 +517,11 @@ static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what wha
 			rc = sd_rd_table_bits(rd, map, b, lo, hi, &fc, &bytes);
 		} else {
 			summary = !strict && !(seq & 1) && (ns == 0 || ns == pages);
-			if (!summary) {
+			if (!summary && map) {
+				/* Counted as copied: the validation's popcount (4.2.2), of the copy. */
+				bytes += (u64)wpc * 8;
+				pop = sd_shared_load_words_pop(rd->scratch, (const u64 *)b.p, wpc);
+			} else if (!summary) {
 				bytes += (u64)wpc * 8;
 				rc = sd_host_fetch(&rd->win, map, rd->scratch, b, wpc * 8,
 						   rd->loc);
@@ -524,6 +544,7 @@ static SD_HOT int sd_rd_rule(struct sd_host_rd *rd, u64 idx, enum sd_rd_what wha
 		c->pending_count = pc;
 		c->pages = pages;
 		c->summary = summary;
+		c->pop = pop;
 		c->first_clear = fc;
 		goto out;
 	}
@@ -562,6 +583,9 @@ static SD_HOT int sd_rd_chunk_as(struct sd_host_rd *rd, u64 idx, bool map,
 
 		out->summary = false;
 		out->bits = rd->scratch;
+		if (map)
+			return sd_validate_chunk_counted(rd->g, idx, &d, rd->scratch, c.pop, rd->gpa,
+							 paused, &out->v, rd->loc);
 		return sd_validate_chunk(rd->g, idx, &d, rd->scratch, rd->gpa, paused, &out->v,
 					 rd->loc);
 	}

@@ -409,6 +409,37 @@ typedef int (*sd_extent_fn)(void *ctx, sd_gfn_t gfn, __u64 npages, enum sd_page_
 typedef int (*sd_chunk_fn)(void *ctx, __u64 idx, __u32 old_seq, __u32 new_seq);
 
 /**
+ * struct sd_host_extent - one run, as a batch reports it
+ * @gfn: the run's first page
+ * @npages: its length (>= 1)
+ */
+struct sd_host_extent {
+	__u64 gfn;
+	__u64 npages;
+};
+
+/* The shortest batch sd_host_walk() takes (struct sd_host_walk_opts, @batch_len). */
+#define SD_HOST_BATCH_MIN	64
+
+/**
+ * typedef sd_batch_fn - batched walk callback: runs that share one verdict
+ * @ctx: the options' @ctx
+ * @ext: @n runs, in GFN order; they point into the options' @batch and are
+ *	valid until the callback returns (the walk then reuses the array)
+ * @n: how many (1 to @batch_len)
+ * @state: the verdict of all @n runs
+ *
+ * The runs are exactly those @fn would be called with, in the same order:
+ * each is maximal, merged across chunk boundaries. A batch ends early
+ * wherever the verdict changes, so the runs of one call never differ in
+ * their verdict.
+ *
+ * Return: 0 to go on. Any other value stops the walk, which returns it.
+ */
+typedef int (*sd_batch_fn)(void *ctx, const struct sd_host_extent *ext, __u32 n,
+			   enum sd_page_state state);
+
+/**
  * struct sd_host_walk_opts - options of sd_host_walk(), sd_host_incr_init()
  * and sd_host_walk_changes()
  * @sz: sizeof(struct sd_host_walk_opts), set by SD_HOST_OPTS()
@@ -424,6 +455,18 @@ typedef int (*sd_chunk_fn)(void *ctx, __u64 idx, __u32 old_seq, __u32 new_seq);
  * @ctx: passed to @fn and @chunk_fn
  * @stats: counters to add this call's work to; NULL for none
  * @loc: where the walk failed; NULL for no location
+ * @batch_fn: sd_host_walk() only, instead of @fn (setting both, or setting
+ *	it for the other walks, is -SD_ERR_INVAL): called with the same runs
+ *	as @fn would be, many at a time, gathered in @batch. The fast way to
+ *	take a fragmented table: a bitmap chunk's runs are found by a
+ *	branch-free scan of its words and written straight into @batch,
+ *	where @fn costs a call per run. NULL (default): @fn, if any
+ * @batch: the caller's array of @batch_len runs for @batch_fn; its
+ *	contents between calls are the walk's
+ * @batch_len: entries of @batch, at least SD_HOST_BATCH_MIN when
+ *	@batch_fn is set (else -SD_ERR_INVAL); @batch and @batch_len must be
+ *	NULL and 0 without @batch_fn. A longer batch means fewer calls
+ * @reserved: must be 0 (a field a later version may define)
  *
  * When a walk fails or a callback stops it, the runs already reported are
  * a prefix of what a successful walk would report, except that the last
@@ -438,6 +481,10 @@ struct sd_host_walk_opts {
 	void *ctx;
 	struct sd_host_stats *stats;
 	struct sd_errloc *loc;
+	sd_batch_fn batch_fn;
+	struct sd_host_extent *batch;
+	__u32 batch_len;
+	__u32 reserved;
 };
 
 /**
@@ -449,7 +496,8 @@ struct sd_host_walk_opts {
  *
  * Reports every run of SHARED, TRANSITION and UNSETTLED pages, in GFN
  * order, merged across chunk boundaries; private pages are not reported.
- * Builds no list: O(1) state besides @scratch. Reachable by a hostile
+ * The runs go to @fn one at a time, or to @batch_fn many at a time.
+ * Builds no list: O(1) state besides @scratch (and the caller's @batch). Reachable by a hostile
  * guest; bounded by nr_chunks chunks of max_attempts copies, and one
  * 12-byte probe per chunk before them (SPEC.md 3.1).
  *

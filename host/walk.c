@@ -198,6 +198,300 @@ static int sd_walk_chunk(struct sd_run *rp, sd_gfn_t cgfn, const struct sd_host_
 	return rc;
 }
 
+/* ---- batched runs (sd_host_walk_opts.batch_fn) ----------------------------- */
+
+/*
+ * A batched walk finds a bitmap chunk's shared runs without a branch per
+ * run: in each word x, the pages where the state flips are the set bits
+ * of x ^ (x << 1 | carry), carry being the previous word's last page; the
+ * flips alternate, run start and run end. Their positions go straight into
+ * the caller's array, viewed as a row of __u64 slots: flip k lands in slot
+ * k, so each pair of slots is one struct sd_host_extent holding (first
+ * page, page after the last) until it is handed out, when the second slot
+ * becomes the length. An odd number of flips means a shared run is open.
+ *
+ * Runs in transition or unsettled are rare (paused odd chunks, chunks that
+ * do not settle) and are built one at a time, as sd_run does, and handed
+ * out alone, so that every call's runs share one verdict.
+ */
+_Static_assert(sizeof(struct sd_host_extent) == 16 &&
+	       __builtin_offsetof(struct sd_host_extent, npages) == 8,
+	       "a batch is a row of (gfn, npages) __u64 pairs");
+
+/* Slots a word may write at most: 64 flips, written four at a time. */
+#define SD_BATCH_WORD_SLOTS	64
+
+struct sd_batch {
+	sd_batch_fn fn;
+	void *ctx;
+	u64 *slot;		/* the caller's batch, as 2 * batch_len slots */
+	u32 cap;		/* slots: even, >= 2 * SD_HOST_BATCH_MIN */
+	u32 k;			/* flips written; odd: a shared run is open */
+	/* The run in transition or unsettled being built; @on 0: none. */
+	sd_gfn_t ostart;
+	u64 on;
+	enum sd_page_state ostate;
+};
+
+/* Hand out the @m shared runs of slots [0, 2m): their ends become lengths. */
+static SD_NOINLINE int sd_batch_deliver(sd_batch_fn fn, void *ctx, u64 *slot, u32 m)
+{
+	for (u32 i = 0; i < m; i++)
+		slot[2 * i + 1] -= slot[2 * i];
+	return fn(ctx, (const struct sd_host_extent *)slot, m, SD_PAGE_SHARED);
+}
+
+/* Hand out the closed shared runs; an open one moves to the front. */
+static SD_HOT int sd_batch_flush(struct sd_batch *b)
+{
+	u32 m = b->k >> 1;
+	int rc;
+
+	if (!m)
+		return 0;
+	rc = sd_batch_deliver(b->fn, b->ctx, b->slot, m);
+	if (rc)
+		return rc;
+	if (b->k & 1)
+		b->slot[0] = b->slot[b->k - 1];
+	b->k &= 1;
+	return 0;
+}
+
+/* Hand out the run in transition or unsettled, alone (no shared run is in the batch). */
+static SD_NOINLINE int sd_batch_other_deliver(struct sd_batch *b)
+{
+	int rc;
+
+	b->slot[0] = b->ostart;
+	b->slot[1] = b->on;
+	rc = b->fn(b->ctx, (const struct sd_host_extent *)b->slot, 1, b->ostate);
+	if (!rc)
+		b->on = 0;
+	return rc;
+}
+
+/* Page @gfn is not shared: an open shared run ends there (k odd < cap: room). */
+static SD_HOT void sd_batch_close(struct sd_batch *b, sd_gfn_t gfn)
+{
+	if (b->k & 1)
+		b->slot[b->k++] = gfn;
+}
+
+/* A run of @n pages at @gfn in @state, TRANSITION or UNSETTLED. */
+static int sd_batch_other(struct sd_batch *b, sd_gfn_t gfn, u64 n, enum sd_page_state state)
+{
+	int rc;
+
+	sd_batch_close(b, gfn);
+	rc = sd_batch_flush(b);
+	if (rc)
+		return rc;
+	if (b->on && b->ostate == state && b->ostart + b->on == gfn) {
+		b->on += n;
+		return 0;
+	}
+	if (b->on) {
+		rc = sd_batch_other_deliver(b);
+		if (rc)
+			return rc;
+	}
+	b->ostart = gfn;
+	b->on = n;
+	b->ostate = state;
+	return 0;
+}
+
+/* Shared pages may come next: the run in transition or unsettled cannot grow. */
+static SD_HOT int sd_batch_before_shared(struct sd_batch *b)
+{
+	return b->on ? sd_batch_other_deliver(b) : 0;
+}
+
+/* A uniform shared chunk at @cgfn: a shared run starts there unless one is open. */
+static SD_HOT int sd_batch_all_shared(struct sd_batch *b, sd_gfn_t cgfn)
+{
+	int rc = sd_batch_before_shared(b);
+
+	if (rc || (b->k & 1))
+		return rc;
+	if (b->k == b->cap) {
+		rc = sd_batch_flush(b);
+		if (rc)
+			return rc;
+	}
+	b->slot[b->k++] = cgfn;
+	return 0;
+}
+
+/*
+ * The index of @e's lowest set bit, for a word's flips: once they are
+ * spent (@e 0) the result is garbage, and lands in a slot past them. On
+ * x86, tzcnt (a bsf on CPUs before BMI1, whose result for 0 is then
+ * undefined: it is never used); elsewhere, bit 63 or'ed in keeps the
+ * builtin defined.
+ */
+static SD_HOT u64 sd_flip_pos(u64 e)
+{
+#if defined(__x86_64__)
+	u64 r;
+
+	__asm__("tzcnt %1, %0" : "=r"(r) : "r"(e) : "cc");
+	return r;
+#else
+	return (u64)__builtin_ctzll(e | (1ULL << 63));
+#endif
+}
+
+/*
+ * Word @x's flips, the word's first page at @base, into the slots from
+ * @k: the new count of flips. Four slots at a time, up to its flips (at
+ * most 64 slots); most words have at most two.
+ */
+static SD_HOT u32 sd_batch_word(u64 *slot, u32 k, u64 base, u64 x, u64 *carry)
+{
+	u64 e = x ^ (x << 1 | *carry), *o = slot + k;
+
+	*carry = x >> 63;
+	k += (u32)sd_popcount64(e);
+	do {
+		o[0] = base + sd_flip_pos(e);
+		e &= e - 1;
+		o[1] = base + sd_flip_pos(e);
+		e &= e - 1;
+		o[2] = base + sd_flip_pos(e);
+		e &= e - 1;
+		o[3] = base + sd_flip_pos(e);
+		e &= e - 1;
+		o += 4;
+	} while (e);
+	return k;
+}
+
+/* Room for @words more words' slots (k + 64 * words <= cap), handing out the batch if not. */
+static SD_HOT int sd_batch_room(struct sd_batch *b, u32 *k, u32 words)
+{
+	int rc;
+
+	if (*k + SD_BATCH_WORD_SLOTS * words <= b->cap)
+		return 0;
+	b->k = *k;
+	rc = sd_batch_flush(b);
+	*k = b->k;
+	return rc;
+}
+
+/*
+ * The shared runs of chunk pages [lo, hi) of a validated copy, of which
+ * @left are shared (~0u when not known), as flips into the batch. A run
+ * still open at @hi stays open, for whatever comes next to end or extend.
+ *
+ * A chunk with few shared pages (fewer than a word in four could hold) is
+ * scanned word by word, passing over words without a flip (a branch that
+ * is then mostly taken) and stopping after its last shared page. Any
+ * other goes through straight-line code that no branch inside depends on
+ * where the runs are: its edge words masked, its middle words in groups
+ * that fit the batch whatever they hold, so that the room is checked once
+ * a group.
+ */
+static SD_HOT int sd_batch_bits(struct sd_batch *bp, sd_gfn_t cgfn, const u64 *bits, u32 lo,
+				u32 hi, u32 left)
+{
+	u32 wlo = lo >> 6, wend = (hi - 1) >> 6, w, k, gmax;
+	u64 carry, *slot, mlo, mhi;
+	struct sd_batch b;
+	int rc;
+
+	if (lo >= hi)
+		return 0;
+	rc = sd_batch_before_shared(bp);
+	if (rc)
+		return rc;
+	b = *bp;
+	slot = b.slot;
+	k = b.k;
+	carry = k & 1;
+	mlo = sd_range_mask(wlo, lo, hi);
+	mhi = sd_range_mask(wend, lo, hi);
+	if ((u64)left * 4 < wend - wlo + 1) {
+		for (w = wlo; w <= wend && left; w++) {
+			u64 x = bits[w];
+
+			if (w == wlo)
+				x &= mlo;
+			if (w == wend)
+				x &= mhi;
+			if (!(x | carry))
+				continue;
+			left -= (u32)sd_popcount64(x);
+			rc = sd_batch_room(&b, &k, 1);
+			if (rc)
+				goto out;
+			k = sd_batch_word(slot, k, cgfn + ((u64)w << 6), x, &carry);
+		}
+		/* Stopped after the last shared page, at a word's start: the open run ends there. */
+		if (carry && w <= wend)
+			slot[k++] = cgfn + ((u64)w << 6);
+		goto done;
+	}
+	rc = sd_batch_room(&b, &k, 1);
+	if (rc)
+		goto out;
+	k = sd_batch_word(slot, k, cgfn + ((u64)wlo << 6), bits[wlo] & mlo & (wlo == wend ? mhi : ~0ULL),
+			  &carry);
+	if (wlo == wend)
+		goto done;
+	/* A flush leaves at most one slot used: @gmax words then fit (cap >= 128). */
+	gmax = b.cap / SD_BATCH_WORD_SLOTS - 1;
+	for (w = wlo + 1; w < wend;) {
+		u32 g = SD_MIN(wend - w, gmax), gend = w + g;
+		u64 base = cgfn + ((u64)w << 6);
+
+		rc = sd_batch_room(&b, &k, g);
+		if (rc)
+			goto out;
+		for (; w < gend; w++, base += 64)
+			k = sd_batch_word(slot, k, base, bits[w], &carry);
+	}
+	rc = sd_batch_room(&b, &k, 1);
+	if (rc)
+		goto out;
+	k = sd_batch_word(slot, k, cgfn + ((u64)wend << 6), bits[wend] & mhi, &carry);
+done:
+	b.k = k;
+out:
+	*bp = b;
+	return rc;
+}
+
+/* Report one validated bitmap chunk into the batch, as sd_walk_chunk() does. */
+static int sd_batch_chunk(struct sd_batch *b, sd_gfn_t cgfn, const struct sd_host_chunk *ch)
+{
+	u32 pf = ch->v.pending_first, pc = ch->v.pending_count;
+	int rc;
+
+	if (!pc)
+		return sd_batch_bits(b, cgfn, ch->bits, 0, ch->v.pages, ch->v.nr_shared);
+	rc = sd_batch_bits(b, cgfn, ch->bits, 0, pf, ~0u);
+	if (!rc)
+		rc = sd_batch_other(b, cgfn + pf, pc, SD_PAGE_TRANSITION);
+	if (!rc)
+		rc = sd_batch_bits(b, cgfn, ch->bits, pf + pc, ch->v.pages, ~0u);
+	return rc;
+}
+
+/* The walk's end at @end: close the open shared run, hand out what is left. */
+static int sd_batch_finish(struct sd_batch *b, sd_gfn_t end)
+{
+	int rc;
+
+	sd_batch_close(b, end);
+	rc = sd_batch_flush(b);
+	if (!rc && b->on)
+		rc = sd_batch_other_deliver(b);
+	return rc;
+}
+
 static inline bool sd_walk_unsettled_ok(int rc, u32 flags)
 {
 	return (flags & SD_READ_UNSETTLED_OK) &&
@@ -273,12 +567,13 @@ static SD_HOT u64 sd_walk_skip_private(const struct sd_host_rd *rd, u64 idx, u64
  * 1 TiB summary walk was measurably slower.
  */
 static SD_HOT int sd_walk_as(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
-			     u64 *scratch, const struct sd_rd_args *a, bool map)
+			     u64 *scratch, const struct sd_rd_args *a, bool map, bool batch)
 {
 	struct sd_host_chunk ch;
 	struct sd_host_rd rd;
 	const struct sd_geom *g;
 	struct sd_run run;
+	struct sd_batch b;
 	u64 nr, next_probe = 0;
 	bool probe;
 	int rc;
@@ -287,6 +582,10 @@ static SD_HOT int sd_walk_as(const struct sd_host_reg *reg, const struct sd_host
 	if (rc)
 		return rc;
 	run = (struct sd_run){ .fn = a->fn, .ctx = a->ctx };
+	b = (struct sd_batch){
+		.fn = a->batch_fn, .ctx = a->ctx, .slot = (u64 *)a->batch,
+		.cap = 2 * SD_MIN(a->batch_len, 1u << 30),
+	};
 	g = rd.g;
 	nr = g->nr_chunks;
 	/* Probes: live, summary-allowed reads through map(), away from the table's chunks. */
@@ -308,6 +607,8 @@ static SD_HOT int sd_walk_as(const struct sd_host_reg *reg, const struct sd_host
 				rd.acc.bytes += SD_PROBE_CHUNKS * 12;	/* the group that failed */
 			/* Group @to is read chunk by chunk, by the read rule alone. */
 			next_probe = to + SD_PROBE_CHUNKS;
+			if (batch && to > idx)
+				sd_batch_close(&b, cgfn);	/* private pages from @cgfn */
 			if (to == nr)
 				break;
 			idx = to;
@@ -317,18 +618,32 @@ static SD_HOT int sd_walk_as(const struct sd_host_reg *reg, const struct sd_host
 		if (rc) {
 			if (!sd_walk_unsettled_ok(rc, a->flags))
 				goto out;
-			rc = sd_run_add(&run, cgfn, sd_geom_chunk_pages(g, idx), SD_PAGE_UNSETTLED);
+			if (batch)
+				rc = sd_batch_other(&b, cgfn, sd_geom_chunk_pages(g, idx),
+						    SD_PAGE_UNSETTLED);
+			else
+				rc = sd_run_add(&run, cgfn, sd_geom_chunk_pages(g, idx),
+						SD_PAGE_UNSETTLED);
 		} else if (ch.summary) {
 			/* The common case: a uniform chunk, its bitmap not read. */
-			if (ch.v.nr_shared)
+			if (batch && ch.v.nr_shared)
+				rc = sd_batch_all_shared(&b, cgfn);
+			else if (batch)
+				sd_batch_close(&b, cgfn);
+			else if (ch.v.nr_shared)
 				rc = sd_run_add(&run, cgfn, ch.v.pages, SD_PAGE_SHARED);
+		} else if (batch) {
+			rc = sd_batch_chunk(&b, cgfn, &ch);
 		} else {
 			rc = sd_walk_chunk(&run, cgfn, &ch);
 		}
 		if (rc)
 			goto out;
 	}
-	rc = sd_run_flush(&run);
+	if (batch)
+		rc = sd_batch_finish(&b, rd.first_gfn + rd.nr_gfns);
+	else
+		rc = sd_run_flush(&run);
 out:
 	sd_host_rd_done(&rd);
 	return rc;
@@ -337,27 +652,45 @@ out:
 static SD_LOOP_FN int sd_walk_map(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
 				    u64 *scratch, const struct sd_rd_args *a)
 {
-	return sd_walk_as(reg, mem, scratch, a, true);
+	return sd_walk_as(reg, mem, scratch, a, true, false);
 }
 
 static SD_NOINLINE int sd_walk_copy(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
 				     u64 *scratch, const struct sd_rd_args *a)
 {
-	return sd_walk_as(reg, mem, scratch, a, false);
+	return sd_walk_as(reg, mem, scratch, a, false, false);
+}
+
+/* The same into a batch (sd_host_walk_opts.batch_fn): an expansion of its own per accessor. */
+static SD_LOOP_FN int sd_walk_batch_map(const struct sd_host_reg *reg,
+					 const struct sd_host_mem *mem, u64 *scratch,
+					 const struct sd_rd_args *a)
+{
+	return sd_walk_as(reg, mem, scratch, a, true, true);
+}
+
+static SD_NOINLINE int sd_walk_batch_copy(const struct sd_host_reg *reg,
+					  const struct sd_host_mem *mem, u64 *scratch,
+					  const struct sd_rd_args *a)
+{
+	return sd_walk_as(reg, mem, scratch, a, false, true);
 }
 
 int sd_host_walk(const struct sd_host_reg *reg, const struct sd_host_mem *mem, u64 *scratch,
 		 const struct sd_host_walk_opts *opts)
 {
 	struct sd_rd_args a;
+	bool map;
 	int rc;
 
-	rc = sd_walk_args(opts, false, &a);
+	rc = sd_walk_args(opts, false, true, &a);
 	if (rc)
 		return rc;
-	if (mem && mem->map)
-		return sd_walk_map(reg, mem, scratch, &a);
-	return sd_walk_copy(reg, mem, scratch, &a);
+	map = mem && mem->map;
+	if (a.batch_fn)
+		return map ? sd_walk_batch_map(reg, mem, scratch, &a)
+			   : sd_walk_batch_copy(reg, mem, scratch, &a);
+	return map ? sd_walk_map(reg, mem, scratch, &a) : sd_walk_copy(reg, mem, scratch, &a);
 }
 
 /* ---- incremental walks (SPEC.md 3.3) ------------------------------------- */
@@ -598,7 +931,7 @@ int sd_host_incr_init(const struct sd_host_reg *reg, const struct sd_host_mem *m
 	struct sd_rd_args a;
 	int rc;
 
-	rc = sd_walk_args(opts, false, &a);
+	rc = sd_walk_args(opts, false, false, &a);
 	if (rc)
 		return rc;
 	rc = sd_incr_check(reg, incr, a.loc);
@@ -648,7 +981,7 @@ int sd_host_walk_changes(const struct sd_host_reg *reg, const struct sd_host_mem
 	u32 *seqs;
 	int rc;
 
-	rc = sd_walk_args(opts, true, &a);
+	rc = sd_walk_args(opts, true, false, &a);
 	if (rc)
 		return rc;
 	rc = sd_incr_check(reg, incr, a.loc);

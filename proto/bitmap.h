@@ -71,6 +71,20 @@ static inline void sd_shared_load_words(u64 *dst, const u64 *shared, u32 nwords)
 		dst[i] = SD_READ_ONCE(shared[i]);
 }
 
+/* The same, and the number of set bits copied (of the copy, as it is stored). */
+static inline u32 sd_shared_load_words_pop(u64 *dst, const u64 *shared, u32 nwords)
+{
+	u32 pop = 0;
+
+	for (u32 i = 0; i < nwords; i++) {
+		u64 x = SD_READ_ONCE(shared[i]);
+
+		dst[i] = x;
+		pop += sd_popcount64(x);
+	}
+	return pop;
+}
+
 static inline void sd_shared_store_words(u64 *shared, const u64 *src, u64 nwords)
 {
 	for (u64 i = 0; i < nwords; i++)

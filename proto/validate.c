@@ -118,11 +118,23 @@ int sd_validate_chunk(const struct sd_geom *g, u64 idx,
 		      sd_gpa_t table_gpa, bool paused,
 		      struct sd_chunk_view *v, struct sd_errloc *loc)
 {
+	u32 pop = 0;
+
+	for (u32 w = 0; w < g->words_per_chunk; w++)
+		pop += sd_popcount64(bits[w]);
+	return sd_validate_chunk_counted(g, idx, d, bits, pop, table_gpa, paused, v, loc);
+}
+
+int sd_validate_chunk_counted(const struct sd_geom *g, u64 idx,
+			      const struct sd_chunk_desc *d, const u64 *bits, u32 pop,
+			      sd_gpa_t table_gpa, bool paused,
+			      struct sd_chunk_view *v, struct sd_errloc *loc)
+{
 	u32 pages = sd_geom_chunk_pages(g, idx);
 	u64 doff = sd_geom_desc_off(g, idx);
 	u64 boff = sd_geom_bits_off(g, idx);
 	bool odd = d->seq & 1;
-	u32 pop = 0, lo, hi;
+	u32 lo, hi;
 	u64 bad;
 	int rc;
 
@@ -135,8 +147,6 @@ int sd_validate_chunk(const struct sd_geom *g, u64 idx,
 		if (bad != g->pages_per_chunk)
 			return sd_fail(loc, SD_ERR_CHUNK_PAD, idx, boff + (bad >> 6) * 8);
 	}
-	for (u32 w = 0; w < g->words_per_chunk; w++)
-		pop += sd_popcount64(bits[w]);
 
 	if (odd) {
 		rc = sd_check_pending(d, pages, idx, doff, loc);

@@ -60,6 +60,16 @@ int sd_validate_chunk(const struct sd_geom *g, u64 idx,
 		      struct sd_chunk_view *v, struct sd_errloc *loc);
 
 /*
+ * The same, for a reader that counted @bits' set bits as it copied them:
+ * @pop must be the popcount of all words_per_chunk words of @bits (of the
+ * copy itself, never of the memory it was copied from).
+ */
+int sd_validate_chunk_counted(const struct sd_geom *g, u64 idx,
+			      const struct sd_chunk_desc *d, const u64 *bits, u32 pop,
+			      sd_gpa_t table_gpa, bool paused,
+			      struct sd_chunk_view *v, struct sd_errloc *loc);
+
+/*
  * The table's own pages in chunk @idx, as chunk-relative pages [*lo, *hi)
  * of a table registered at @table_gpa; false (and *lo, *hi untouched) when
  * the chunk holds none. Geometry only: no check.

@@ -279,6 +279,40 @@ static inline void truns_assert_equal(const struct truns *got, const struct trun
 	assert_int_equal(got->n, want->n);
 }
 
+/*
+ * A batched walk's callback (sd_host_walk_opts.batch_fn) that hands each
+ * run to truns_fn, which checks order and maximality across calls too.
+ * Each call must hold 1 to @len runs, at the start of @buf.
+ */
+struct tbatch {
+	struct truns *r;
+	struct sd_host_extent *buf;
+	u32 len;
+	u64 calls;
+	u64 full;		/* calls with all @len runs */
+	int stop_after_calls;	/* > 0: returns 99 from that call on */
+};
+
+static inline int tbatch_fn(void *ctx, const struct sd_host_extent *ext, u32 n,
+			    enum sd_page_state state)
+{
+	struct tbatch *b = ctx;
+	int rc = 0;
+
+	assert_ptr_equal(ext, b->buf);
+	assert_true(n >= 1 && n <= b->len);
+	b->calls++;
+	b->full += n == b->len;
+	for (u32 i = 0; i < n; i++) {
+		int r = truns_fn(b->r, ext[i].gfn, ext[i].npages, state);
+
+		rc = rc ? rc : r;
+	}
+	if (b->stop_after_calls && (u64)b->stop_after_calls <= b->calls)
+		return 99;
+	return rc;
+}
+
 /* ---- reference page states ------------------------------------------------- */
 
 /*

@@ -27,6 +27,54 @@ static int wfx_walk(struct tfx *f, u32 flags, struct truns *r)
 	return sd_host_walk(&f->reg, &f->mem, f->scratch, &o);
 }
 
+/* The same walk into a batch of @len runs, through map() or (@copy) copy(). */
+static int wfx_walk_batch(struct tfx *f, u32 flags, struct truns *r, u32 len, bool copy,
+			  struct tbatch *tb)
+{
+	struct sd_host_extent *buf = calloc(len, sizeof(*buf));
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3,
+		     .batch_fn = tbatch_fn, .ctx = tb, .batch = buf, .batch_len = len,
+		     .stats = &f->st, .loc = &f->loc);
+	int rc;
+
+	assert_non_null(buf);
+	tb->r = r;
+	tb->buf = buf;
+	tb->len = len;
+	memset(&f->st, 0, sizeof(f->st));
+	rc = sd_host_walk(&f->reg, copy ? &f->copy : &f->mem, f->scratch, &o);
+	free(buf);
+	return rc;
+}
+
+/*
+ * A batched walk of the table as it is must report exactly @want, and
+ * read exactly what the one-run-at-a-time walk read (@st), at batch
+ * lengths from the minimum up, through map() and copy().
+ */
+static void want_batch_walks(struct tfx *f, u32 flags, const struct truns *want,
+			     const struct sd_host_stats *st, u64 *seed)
+{
+	static const u32 lens[] = { SD_HOST_BATCH_MIN, SD_HOST_BATCH_MIN + 1, 200, 4096 };
+	const struct sd_host_stats fn_st = *st;	/* *@st is f->st: each walk rewrites it */
+
+	for (unsigned i = 0; i < SD_ARRAY_SIZE(lens); i++) {
+		bool copy = sd_splitmix64(seed) & 1;
+		struct truns got = { 0 };
+		struct tbatch tb = { 0 };
+		int rc = wfx_walk_batch(f, flags, &got, lens[i], copy, &tb);
+
+		if (rc)
+			fail_msg("batch %u flags %u: %s at chunk %llu", lens[i], flags,
+				 sd_err_name(rc), (unsigned long long)f->loc.chunk);
+		truns_assert_equal(&got, want);
+		/* A copy() walk makes no probes: compare with map()'s only when map() ran. */
+		if (!copy)
+			assert_memory_equal(&f->st, &fn_st, sizeof(fn_st));
+		truns_reset(&got);
+	}
+}
+
 static int wfx_init(struct tfx *f, u32 flags, struct truns *r)
 {
 	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 3,
@@ -227,6 +275,8 @@ static void walk_random_tables_match_reference(void **state)
 					 sd_err_name(f->loc.err), (unsigned long long)f->loc.chunk);
 			truns_assert_equal(&got, &want);
 			assert_int_equal(f->st.chunks, g.nr_chunks);
+			if (round < 60)
+				want_batch_walks(f, flags, &want, &f->st, &seed);
 		}
 		/* Windows left open on chunks without table pages: a paused walk decides them. */
 		for (u64 idx = 0; idx < g.nr_chunks; idx++) {
@@ -245,13 +295,213 @@ static void walk_random_tables_match_reference(void **state)
 		truns_reset(&got);
 		assert_int_equal(wfx_walk(f, SD_READ_PAUSED, &got), 0);
 		truns_assert_equal(&got, &want);
+		if (round < 60)
+			want_batch_walks(f, SD_READ_PAUSED, &want, &f->st, &seed);
 		truns_reset(&got);
 		assert_int_equal(wfx_walk(f, SD_READ_PAUSED | SD_READ_STRICT, &got), 0);
 		truns_assert_equal(&got, &want);
+		if (round < 60)
+			want_batch_walks(f, SD_READ_PAUSED | SD_READ_STRICT, &want, &f->st, &seed);
 		truns_reset(&got);
 		truns_reset(&want);
 		tfx_free(f);
 	}
+}
+
+/*
+ * Every other page shared, 8192 pages: every word has 64 flips (32 runs),
+ * the most a word can have. A batch of 64 runs fills after two words and
+ * is handed out whole before the third: 4096 runs in exactly 64 calls of
+ * 64. A longer batch takes the same runs in fewer calls.
+ */
+static void walk_batch_fills_to_the_last_entry(void **state)
+{
+	struct tfx *f = wfx_new(0, 8192 + 64, 8192, 8192 * 4096ULL);
+	struct truns got = { 0 }, want = { 0 };
+	struct tbatch tb = { 0 };
+
+	(void)state;
+	for (u64 p = 0; p < 8192; p += 2)
+		tbuild_set(&f->t, p, 1, true);
+	want_walk(f, &want);
+	assert_int_equal(want.n, 4096 + 1);		/* and the table's page */
+	assert_int_equal(wfx_walk_batch(f, 0, &got, SD_HOST_BATCH_MIN, false, &tb), 0);
+	truns_assert_equal(&got, &want);
+	assert_int_equal(tb.calls, 64 + 1);
+	assert_int_equal(tb.full, 64);
+	truns_reset(&got);
+	tb = (struct tbatch){ 0 };
+	assert_int_equal(wfx_walk_batch(f, SD_READ_STRICT, &got, 1000, true, &tb), 0);
+	truns_assert_equal(&got, &want);
+	/*
+	 * Handed out whenever another word's 64 slots might not fit in 2000:
+	 * after 31 words, 992 runs. 4 such calls, then the last 128 runs and
+	 * the table's page.
+	 */
+	assert_int_equal(tb.calls, 5);
+	assert_int_equal(tb.full, 0);
+	truns_reset(&got);
+	truns_reset(&want);
+	tfx_free(f);
+}
+
+/*
+ * A shared run that reaches the end of a chunk followed by a group of
+ * private chunks the probe passes over: the run ends at the group's first
+ * page. Once through a uniform shared chunk (7), once through a bitmap
+ * chunk's last page (23).
+ */
+static void walk_batch_ends_runs_before_probed_groups(void **state)
+{
+	struct tfx *f = wfx_new(0, 48 * 64, 64, 47 * 64 * 4096ULL);
+	struct truns got = { 0 }, want = { 0 };
+	struct tbatch tb = { 0 };
+
+	(void)state;
+	tbuild_set(&f->t, 6 * 64 + 50, 78, true);	/* to the end of chunk 7 */
+	tbuild_set(&f->t, 16 * 64, 5, true);
+	tbuild_set(&f->t, 23 * 64 + 60, 4, true);	/* chunk 23's last 4 pages */
+	tbuild_set(&f->t, 32 * 64 + 1, 1, true);
+	want_walk(f, &want);
+	assert_int_equal(want.n, 5);
+	assert_int_equal(want.v[0].n, 78);
+	assert_int_equal(wfx_walk_batch(f, 0, &got, SD_HOST_BATCH_MIN, false, &tb), 0);
+	truns_assert_equal(&got, &want);
+	/* Chunks 8..15 and 24..31 were probed: 16 summary reads, and 7 and the other private ones. */
+	assert_int_equal(f->st.summary_chunks, 48 - 5);
+	assert_int_equal(tb.calls, 1);
+	truns_reset(&got);
+	truns_reset(&want);
+	tfx_free(f);
+}
+
+/*
+ * Pages shared at random (half of them), windows open here and there and
+ * chunks that do not settle: runs of every length and verdict, many flips
+ * a word, flushes mid-chunk. Batched walks report what the reference says.
+ */
+static void walk_batch_random_dense_tables_match_reference(void **state)
+{
+	u64 seed = 777;
+
+	(void)state;
+	for (int round = 0; round < 40; round++) {
+		u32 ppc = 64u << (sd_splitmix64(&seed) % 5);
+		u64 n = 64 + sd_splitmix64(&seed) % 20000;
+		u32 density = 1 + (u32)(sd_splitmix64(&seed) % 8);	/* 1/density shared */
+		struct tfx *f = wfx_new(0, n, ppc, 0);
+		struct sd_geom g = f->t.g;
+		u64 tpages = g.table_size >> 12;
+		struct truns want = { 0 }, got = { 0 };
+		struct sd_host_stats st;
+
+		for (u64 p = tpages; p < n; p++)
+			if (sd_splitmix64(&seed) % density == 0)
+				tbuild_set(&f->t, p, 1, true);
+		want_walk(f, &want);
+		assert_int_equal(wfx_walk(f, 0, &got), 0);
+		truns_assert_equal(&got, &want);
+		st = f->st;
+		want_batch_walks(f, 0, &want, &st, &seed);
+		truns_reset(&got);
+		truns_reset(&want);
+		/* Open windows on some chunks past the table's: paused, they are in transition. */
+		for (u64 idx = ((tpages - 1) >> g.chunk_shift) + 1; idx < g.nr_chunks; idx++) {
+			u32 pages = sd_geom_chunk_pages(&g, idx);
+			u32 pf = (u32)(sd_splitmix64(&seed) % pages);
+			u32 pc = 1 + (u32)(sd_splitmix64(&seed) % (pages - pf));
+
+			if (sd_splitmix64(&seed) % 3 == 0)
+				tbuild_open(&f->t, idx, pf, pc);
+		}
+		want_walk(f, &want);
+		assert_int_equal(wfx_walk(f, SD_READ_PAUSED, &got), 0);
+		truns_assert_equal(&got, &want);
+		st = f->st;
+		want_batch_walks(f, SD_READ_PAUSED, &want, &st, &seed);
+		truns_reset(&got);
+		/* Live, those chunks do not settle: whole chunks UNSETTLED, merged. */
+		truns_reset(&want);
+		assert_int_equal(wfx_walk(f, SD_READ_UNSETTLED_OK, &want), 0);
+		st = f->st;
+		want_batch_walks(f, SD_READ_UNSETTLED_OK, &want, &st, &seed);
+		truns_reset(&want);
+		tfx_free(f);
+	}
+}
+
+/* A batch callback that stops the walk: its code comes back, and reading stops there. */
+static void walk_batch_stops_when_callback_says_so(void **state)
+{
+	struct tfx *f = wfx_new(0, 64 * 256, 256, 0x3000);
+	struct truns got = { 0 };
+	struct tbatch tb = { .stop_after_calls = 2 };
+
+	(void)state;
+	for (u64 p = 256; p < 64 * 256; p += 2)
+		tbuild_set(&f->t, p, 1, true);
+	assert_int_equal(wfx_walk_batch(f, 0, &got, SD_HOST_BATCH_MIN, false, &tb), 99);
+	assert_int_equal(tb.calls, 2);
+	/*
+	 * The first call came before chunk 1's second word (the table's page
+	 * and word 0's 32 runs), the second before its fourth (words 1 and 2).
+	 */
+	assert_int_equal(got.n, 1 + 32 + 64);
+	assert_int_equal(f->st.chunks, 2);
+	truns_reset(&got);
+	tfx_free(f);
+}
+
+/* A batch needs its callback, its array, at least SD_HOST_BATCH_MIN runs, and sd_host_walk(). */
+static void walk_batch_bad_options_are_refused(void **state)
+{
+	struct tfx *f = wfx_new(0, 4096, 256, 0x3000);
+	struct sd_host_extent buf[SD_HOST_BATCH_MIN];
+	struct truns r = { 0 };
+	struct tbatch tb = { .r = &r, .buf = buf, .len = SD_HOST_BATCH_MIN };
+	SD_HOST_OPTS(sd_host_walk_opts, ok, .batch_fn = tbatch_fn, .ctx = &tb, .batch = buf,
+		     .batch_len = SD_HOST_BATCH_MIN, .loc = &f->loc);
+	struct sd_host_walk_opts o;
+
+	(void)state;
+	o = ok;
+	o.batch_len = SD_HOST_BATCH_MIN - 1;
+	assert_sd_err(sd_host_walk(&f->reg, &f->mem, f->scratch, &o), f->loc, SD_ERR_INVAL,
+		      SD_LOC_NONE, SD_LOC_NONE);
+	o = ok;
+	o.batch = NULL;
+	assert_sd_err(sd_host_walk(&f->reg, &f->mem, f->scratch, &o), f->loc, SD_ERR_INVAL,
+		      SD_LOC_NONE, SD_LOC_NONE);
+	o = ok;
+	o.fn = truns_fn;
+	assert_sd_err(sd_host_walk(&f->reg, &f->mem, f->scratch, &o), f->loc, SD_ERR_INVAL,
+		      SD_LOC_NONE, SD_LOC_NONE);
+	o = ok;
+	o.batch_fn = NULL;			/* an array without its callback */
+	assert_sd_err(sd_host_walk(&f->reg, &f->mem, f->scratch, &o), f->loc, SD_ERR_INVAL,
+		      SD_LOC_NONE, SD_LOC_NONE);
+	o = ok;
+	o.batch_fn = NULL;
+	o.batch = NULL;				/* a length alone */
+	assert_sd_err(sd_host_walk(&f->reg, &f->mem, f->scratch, &o), f->loc, SD_ERR_INVAL,
+		      SD_LOC_NONE, SD_LOC_NONE);
+	o = ok;
+	o.reserved = 1;
+	assert_sd_err(sd_host_walk(&f->reg, &f->mem, f->scratch, &o), f->loc, SD_ERR_INVAL,
+		      SD_LOC_NONE, SD_LOC_NONE);
+	assert_sd_err(sd_host_incr_init(&f->reg, &f->mem, &f->incr, &ok), f->loc, SD_ERR_INVAL,
+		      SD_LOC_NONE, SD_LOC_NONE);
+	assert_int_equal(sd_host_incr_init(&f->reg, &f->mem, &f->incr, NULL), 0);
+	assert_sd_err(sd_host_walk_changes(&f->reg, &f->mem, &f->incr, f->scratch, &ok), f->loc,
+		      SD_ERR_INVAL, SD_LOC_NONE, SD_LOC_NONE);
+	assert_int_equal(r.n, 0);
+	/* And the options as they are: the table's own page, in one call. */
+	assert_int_equal(sd_host_walk(&f->reg, &f->mem, f->scratch, &ok), 0);
+	assert_int_equal(tb.calls, 1);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.v[0].gfn, 3);
+	truns_reset(&r);
+	tfx_free(f);
 }
 
 /*
@@ -770,6 +1020,11 @@ int main(void)
 		cmocka_unit_test(walk_stops_when_callback_says_so),
 		cmocka_unit_test(walk_random_tables_match_reference),
 		cmocka_unit_test(walk_probes_skip_only_private_groups),
+		cmocka_unit_test(walk_batch_fills_to_the_last_entry),
+		cmocka_unit_test(walk_batch_ends_runs_before_probed_groups),
+		cmocka_unit_test(walk_batch_random_dense_tables_match_reference),
+		cmocka_unit_test(walk_batch_stops_when_callback_says_so),
+		cmocka_unit_test(walk_batch_bad_options_are_refused),
 		cmocka_unit_test(walk_probes_stop_before_the_tables_chunk),
 		cmocka_unit_test(incr_init_reports_like_walk_and_keeps_the_state),
 		cmocka_unit_test(incr_nothing_changed_reads_only_counts),
