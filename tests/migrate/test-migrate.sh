@@ -265,6 +265,17 @@ if [ $rc -eq 2 ] && grep -q "unknown fault 'bogus'" "$out"; then echo "ok $check
 "$bin" migrate --source --connect 127.0.0.1:1 --accept-timeout 500 >"$out" 2>&1; rc=$?
 checks=$((checks + 1))
 if [ $rc -eq 2 ] && grep -q "accept-timeout is for --dest" "$out"; then echo "ok $checks - --accept-timeout without --dest: usage error"; else failed=$((failed + 1)); echo "not ok $checks - --accept-timeout without --dest (exit $rc)"; cat "$out"; fi
+# The source's vCPU faults with --dest, which has no vCPU to hold: exit 2, exactly this line.
+for f in stall=3000 throttle-stall=3000; do
+	"$bin" migrate --dest --listen 127.0.0.1:0 --identity "$keys/dst" --accept-timeout 100 --inject "$f" >"$out" 2>&1; rc=$?
+	want="sev-donate migrate: --inject ${f%%=*} holds a source vCPU away from a pause: it is for --demo and --source, not --dest (see --help)"
+	checks=$((checks + 1))
+	if [ $rc -eq 2 ] && [ "$(cat "$out")" = "$want" ]; then echo "ok $checks - --dest --inject $f: usage error, by name"
+	else failed=$((failed + 1)); echo "not ok $checks - --dest --inject $f (exit $rc, want 2 and '$want')"; cat "$out"; fi
+done
+# The same destination without them is no usage error: it listens, and no source comes.
+"$bin" migrate --dest --listen 127.0.0.1:0 --identity "$keys/dst" --accept-timeout 100 --json >"$out" 2>/dev/null; rc=$?
+check "--dest without them: not refused (exit $rc), it waited for a source and timed out" "$rc == 1 and j['error'] == 'SD_MIG_ERR_TIMEOUT'"
 
 echo "migrate: $checks checks, $failed failed"
 echo "$((checks - failed)) passed, $failed failed"
