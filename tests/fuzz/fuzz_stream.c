@@ -2,7 +2,8 @@
 /*
  * fuzz_stream.c - the migration stream parser (docs/STREAM.md 4), after a
  * handshake with fixed keys so that seeds carry decryptable pages. Bounds:
- * no record decodes outside RAM, END only after every vCPU.
+ * no record decodes outside RAM, END only after every vCPU, an ABORT only
+ * with an error number section 6 defines.
  *
  * Input: one mode byte, then the records. Mode bit 0 set: before parsing,
  * give every record a correct CRC, as an attacker who knows the format
@@ -64,6 +65,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			break;
 	}
 	if (rc && (st.err != -rc || st.err < SD_MIG_ERR_IO || st.err > SD_MIG_ERR_LAST))
+		__builtin_trap();
+	/* An ABORT believed names an error of section 6 (docs/STREAM.md 4.6). */
+	if (rc == -SD_MIG_ERR_ABORTED && (rec.type != SD_REC_ABORT || rec.abort.err == 0 ||
+					  rec.abort.err > SD_MIG_ERR_LAST))
 		__builtin_trap();
 	return 0;
 }

@@ -10,7 +10,23 @@
 #include <linux/kvm.h>
 #include "fuzz_stream.h"
 
-static int write_stream(const char *dir, const char *name, int pages_per_rec, bool transition)
+/* The final pass, the registration, every vCPU, END. */
+static int put_final(struct sd_mig_writer *w, bool transition, const u8 *data, const u8 *items,
+		     size_t ilen, const u8 *hdr, struct sd_mig_status *st)
+{
+	if (sd_mig_put_pass(w, 1, true, st) ||
+	    (transition && sd_mig_put_pages(w, SD_REC_TRANSITION, 7, 1, data, st)) ||
+	    sd_mig_put_registration(w, 0x100001, 1, hdr, st))
+		return 1;
+	for (u32 v = 0; v < FZ_STREAM_VCPUS; v++)
+		if (sd_mig_put_vcpu(w, v, 2, items, ilen, st))
+			return 1;
+	return sd_mig_put_end(w, st) ? 1 : 0;
+}
+
+/* A whole stream; or, with @abort_err, pass 0's records and then ABORT (docs/STREAM.md 4.6). */
+static int write_stream(const char *dir, const char *name, int pages_per_rec, bool transition,
+			int abort_err)
 {
 	static u8 data[SD_REC_MAX_PAGES * 4096];
 	static struct sd_mig_writer w;
@@ -34,15 +50,10 @@ static int write_stream(const char *dir, const char *name, int pages_per_rec, bo
 	sd_mig_writer_init(&w, &io, &k);
 	if (sd_mig_put_pass(&w, 0, false, &st) ||
 	    sd_mig_put_pages(&w, SD_REC_PLAIN, 0, (u32)pages_per_rec, data, &st) ||
-	    sd_mig_put_pages(&w, SD_REC_ENCRYPTED, 100, (u32)pages_per_rec, data, &st) ||
-	    sd_mig_put_pass(&w, 1, true, &st) ||
-	    (transition && sd_mig_put_pages(&w, SD_REC_TRANSITION, 7, 1, data, &st)) ||
-	    sd_mig_put_registration(&w, 0x100001, 1, hdr, &st))
+	    sd_mig_put_pages(&w, SD_REC_ENCRYPTED, 100, (u32)pages_per_rec, data, &st))
 		return 1;
-	for (u32 v = 0; v < FZ_STREAM_VCPUS; v++)
-		if (sd_mig_put_vcpu(&w, v, 2, items, ilen, &st))
-			return 1;
-	if (sd_mig_put_end(&w, &st))
+	if (abort_err ? sd_mig_put_abort(&w, abort_err, &st)
+		      : put_final(&w, transition, data, items, ilen, hdr, &st))
 		return 1;
 	/* Two seeds per stream: mode byte 0 (CRCs as sent) and 1 (harness fixes CRCs). */
 	for (u8 mode = 0; mode < 2; mode++) {
@@ -60,8 +71,10 @@ int main(int argc, char **argv)
 {
 	if (argc != 2 || sodium_init() < 0)
 		return 2;
-	if (write_stream(argv[1], "one-page", 1, false) || write_stream(argv[1], "transition", 2, true))
+	if (write_stream(argv[1], "one-page", 1, false, 0) ||
+	    write_stream(argv[1], "transition", 2, true, 0) ||
+	    write_stream(argv[1], "abort", 1, false, SD_MIG_ERR_PAUSE))
 		return 1;
-	printf("gen_stream_seeds: 4 seeds in %s\n", argv[1]);
+	printf("gen_stream_seeds: 6 seeds in %s\n", argv[1]);
 	return 0;
 }

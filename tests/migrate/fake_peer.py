@@ -9,6 +9,9 @@ through ctypes; KEY is a secret key file from `sev-donate keygen`.
                                              print the RESULT's status and message
     fake_peer.py mute-dest PORT KEY          listen; answer the handshake as KEY's owner, then
                                              read everything the source sends and never answer
+    fake_peer.py records-dest PORT KEY MINOR as mute-dest, announcing stream version 2.MINOR,
+                                             and reading record by record: print the last one
+                                             (its seq and type; an ABORT's error number too)
     fake_peer.py silent-dest PORT            listen, accept, and never send a byte (no HELLO);
                                              hang up after 30 s at most
     fake_peer.py record HOST:PORT KEY OUT    connect to a destination as a source holding KEY,
@@ -74,8 +77,8 @@ def v1_message(magic, ram, word):
     return body + struct.pack("<I", crc32c(body))
 
 
-def v2_message(magic, size, ram, word, id_public):
-    body = struct.pack("<8sHHIQ32sI", magic, 2, 0, size, ram, os.urandom(32), word)
+def v2_message(magic, size, ram, word, id_public, minor=0):
+    body = struct.pack("<8sHHIQ32sI", magic, 2, minor, size, ram, os.urandom(32), word)
     body += struct.pack("<I", crc32c(body)) + id_public + os.urandom(24) + b"\0" * 4
     return body + struct.pack("<I", crc32c(body))
 
@@ -151,14 +154,28 @@ if cmd == "tiny-source":
         print_result(recv_exact(s, 256))
     else:
         print_result(first + recv_exact(s, 248))
-elif cmd == "mute-dest":
+elif cmd in ("mute-dest", "records-dest"):
     me = Identity(sys.argv[3])
     s = accept(sys.argv[2])
-    hello = v2_message(b"SDMIGDST", 128, 1 << 40, 0, me.pk)
+    hello = v2_message(b"SDMIGDST", 128, 1 << 40, 0, me.pk,
+                       int(sys.argv[4]) if cmd == "records-dest" else 0)
     s.sendall(hello)
     header = recv_exact(s, 192)
     s.sendall(b"SDMIGAUT" + me.sign(b"sev-donate-dst-2", hello, header))
-    print(drain(s))
+    if cmd == "mute-dest":
+        print(drain(s))
+        sys.exit(0)
+    last = "none"
+    try:
+        while True:                                     # 4: a 24-byte header, then len bytes
+            rtype, _, rlen, seq = struct.unpack("<HHIQ", recv_exact(s, 24)[:16])
+            payload = recv_exact(s, rlen)
+            last = f"record {seq} type {rtype}"
+            if rtype == 8 and rlen >= 4:                # 4.6 ABORT: u32 error first
+                last += f" error {struct.unpack_from('<I', payload)[0]}"
+    except (EOFError, socket.timeout, ConnectionResetError):
+        pass
+    print(last)
 elif cmd == "silent-dest":
     s = accept(sys.argv[2])
     drain(s)

@@ -7,10 +7,11 @@
 #   MIGRATE_RAM=n    the demo guest's RAM in MiB (default 256; 64 to 512, a
 #                    multiple of 8); tests/nested uses 64 under TCG
 #   MIGRATE_MS=n     churn before and after each migration, ms (default 200)
-#   MIGRATE_QUICK=1  leave out the five slow full migrations whose subject is
+#   MIGRATE_QUICK=1  leave out the seven slow full migrations whose subject is
 #                    the stream or the oracle rather than KVM (a table refused
 #                    at the end, a page in the wrong mode, a resize, a span past
-#                    RAM, a destination that never answers); tests/nested sets it
+#                    RAM, a destination that never answers, ABORT to a stream 2.1
+#                    and a 2.0 destination); tests/nested sets it
 #   MIGRATE_DOWNTIME=MS  --max-downtime for the runs that should converge (default
 #                    300, the CLI's); tests/nested raises it: under TCG a page costs
 #                    a thousand times more
@@ -29,7 +30,7 @@ downtime=${MIGRATE_DOWNTIME:-300}
 ramopt="--ram ${ram}M --max-downtime $downtime"
 slow=${MIGRATE_SLOW:-1}
 quick=${MIGRATE_QUICK:-0}
-[ "$quick" = 1 ] && echo "# MIGRATE_QUICK=1: left out: inject table, wrong-mode, guest resize, guest-span-beyond-ram, mute destination"
+[ "$quick" = 1 ] && echo "# MIGRATE_QUICK=1: left out: inject table, wrong-mode, guest resize, guest-span-beyond-ram, mute destination, ABORT to destinations of stream 2.1 and 2.0"
 if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	echo "SKIP: /dev/kvm not available"
 	exit 77
@@ -141,10 +142,12 @@ check "--max-downtime 0: SD_MIG_ERR_CONVERGE after 4 passes, never paused" "j['e
 # (SD_MIG_PAUSE_MS), then it is undone and the migration fails; a late vCPU is waited for.
 run 1 --seed 2 --inject stall=3000
 check "a vCPU stuck 3 s at the final pause: SD_MIG_ERR_PAUSE, the pause undone, the guest intact on the source" "j['error'] == 'SD_MIG_ERR_PAUSE' and 'within 2000 ms for the final pass' in j['message'] and not j['source']['paused'] and $resumed"
+check "a vCPU stuck 3 s at the final pause: the destination was told why (ABORT), ran nothing" "j['destination']['report'] and j['destination']['error'] == 'SD_MIG_ERR_ABORTED' and j['destination']['message'].startswith('SD_MIG_ERR_ABORTED: record ') and j['destination']['message'].endswith('source aborted: SD_MIG_ERR_PAUSE') and not j['destination']['resumed']"
 run 0 --seed 2 --inject stall=500
 check "a vCPU 500 ms late at the final pause: waited for, migrated, mismatches=0, the wait counted as downtime" "j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['bad_content'] == 0 and j['handover_ms'] >= 500 and j['downtime_ms'] >= 500"
 run 1 --seed 2 --max-downtime 0 --inject throttle-stall=3000
 check "a vCPU stuck 3 s at a throttle pause: the throttle stops, SD_MIG_ERR_PAUSE, never paused for the final pass, guest intact" "j['error'] == 'SD_MIG_ERR_PAUSE' and 'a throttle pause (at 20%) did not stop the vCPUs within 2000 ms' in j['message'] and not j['source']['paused'] and $resumed"
+check "a vCPU stuck 3 s at a throttle pause: the destination was told why (ABORT), ran nothing" "j['destination']['report'] and j['destination']['error'] == 'SD_MIG_ERR_ABORTED' and j['destination']['message'].startswith('SD_MIG_ERR_ABORTED: record ') and j['destination']['message'].endswith('source aborted: SD_MIG_ERR_PAUSE') and not j['destination']['resumed']"
 run 1 --seed 2 --dest-ram "$((ram / 2))M"
 check "destination with less RAM: refused before the pause" "j['error'] == 'SD_MIG_ERR_RAM' and not j['source']['paused'] and $resumed"
 [ "$quick" = 1 ] || {
@@ -195,6 +198,24 @@ fpid=$!
 "$bin" migrate --source --connect "127.0.0.1:$port" --identity "$keys/src" --peer-key "$keys/fake.pub" --json $ramopt --warmup 100 --after 100 --timeout $((2000 * slow)) --seed 3 >"$out"
 kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
 check "a destination that never answers: the source times out, after the pause, and resumes the guest intact" "j['error'] == 'SD_MIG_ERR_TIMEOUT' and j['source']['paused'] and $resumed"
+# docs/STREAM.md 4.6, 7: the source tells a destination of stream 2.1 why it gave up (ABORT,
+# with its error number, as the last record), and a 2.0 one, which could not read it, nothing.
+for minor in 1 0; do
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	python3 "$here/fake_peer.py" records-dest "$port" "$keys/fake" "$minor" >"$out.fake" &
+	fpid=$!
+	"$bin" migrate --source --connect "127.0.0.1:$port" --identity "$keys/src" --peer-key "$keys/fake.pub" --json $ramopt --warmup 100 --after 100 --timeout $((10000 * slow)) --seed 2 --inject stall=3000 >"$out"
+	wait $fpid
+	check "a vCPU stuck at the final pause, destination of stream 2.$minor: SD_MIG_ERR_PAUSE, the guest intact" "j['error'] == 'SD_MIG_ERR_PAUSE' and $resumed"
+	last=$(cat "$out.fake")
+	checks=$((checks + 1))
+	case $minor:$last in
+	1:"record "*" type 8 error 22") echo "ok $checks - stream 2.1 destination: the last record is ABORT with error 22, SD_MIG_ERR_PAUSE ($last)";;
+	0:"record "*" type "[1-7]) echo "ok $checks - stream 2.0 destination: no ABORT, the last record one it reads ($last)";;
+	*) failed=$((failed + 1)); echo "not ok $checks - stream 2.$minor destination: the last record it read: $last";;
+	esac
+	rm -f "$out.fake"
+done
 }
 
 # Nothing waits forever (every case runs under timeout(1): a hang is a failure, not a stuck run).
@@ -234,6 +255,7 @@ errhas "silent destination: the reason is on stderr" "SD_MIG_ERR_TIMEOUT"
 expect "design exit, the source's list out of memory in exit 100" 1 $((120 * slow)) --demo --json $ramopt --warmup 100 --after 100 --seed 3 --design exit --change-rate 100000/s --inject xl-enomem=100
 check "region list out of memory: SD_MIG_ERR_NOMEM naming the exit, nothing sent from the list, the guest intact on the source" "j['error'] == 'SD_MIG_ERR_NOMEM' and 'ran out of memory in exit 100 and lost the state change of GFN' in j['message'] and 'changes lost: 1)' in j['message'] and not j['source']['paused'] and $resumed"
 errhas "region list out of memory: the reason is on stderr" "SD_MIG_ERR_NOMEM: the region list ran out of memory in exit 100"
+check "region list out of memory: the destination was told why (ABORT), ran nothing" "j['destination']['report'] and j['destination']['error'] == 'SD_MIG_ERR_ABORTED' and j['destination']['message'].startswith('SD_MIG_ERR_ABORTED: record ') and j['destination']['message'].endswith('source aborted: SD_MIG_ERR_NOMEM') and not j['destination']['resumed']"
 rm -f "$err"
 
 # Usage errors: exit 2, one line.
@@ -243,6 +265,17 @@ if [ $rc -eq 2 ] && grep -q "unknown fault 'bogus'" "$out"; then echo "ok $check
 "$bin" migrate --source --connect 127.0.0.1:1 --accept-timeout 500 >"$out" 2>&1; rc=$?
 checks=$((checks + 1))
 if [ $rc -eq 2 ] && grep -q "accept-timeout is for --dest" "$out"; then echo "ok $checks - --accept-timeout without --dest: usage error"; else failed=$((failed + 1)); echo "not ok $checks - --accept-timeout without --dest (exit $rc)"; cat "$out"; fi
+# The source's vCPU faults with --dest, which has no vCPU to hold: exit 2, exactly this line.
+for f in stall=3000 throttle-stall=3000; do
+	"$bin" migrate --dest --listen 127.0.0.1:0 --identity "$keys/dst" --accept-timeout 100 --inject "$f" >"$out" 2>&1; rc=$?
+	want="sev-donate migrate: --inject ${f%%=*} holds a source vCPU away from a pause: it is for --demo and --source, not --dest (see --help)"
+	checks=$((checks + 1))
+	if [ $rc -eq 2 ] && [ "$(cat "$out")" = "$want" ]; then echo "ok $checks - --dest --inject $f: usage error, by name"
+	else failed=$((failed + 1)); echo "not ok $checks - --dest --inject $f (exit $rc, want 2 and '$want')"; cat "$out"; fi
+done
+# The same destination without them is no usage error: it listens, and no source comes.
+"$bin" migrate --dest --listen 127.0.0.1:0 --identity "$keys/dst" --accept-timeout 100 --json >"$out" 2>/dev/null; rc=$?
+check "--dest without them: not refused (exit $rc), it waited for a source and timed out" "$rc == 1 and j['error'] == 'SD_MIG_ERR_TIMEOUT'"
 
 echo "migrate: $checks checks, $failed failed"
 echo "$((checks - failed)) passed, $failed failed"

@@ -255,6 +255,30 @@ static void version_1_peer_is_refused_by_version(void **state)
 	assert_int_equal(w.buf[8], 2);
 }
 
+/* Each side learns the other's minor (docs/STREAM.md 7): a source sends ABORT only from minor 1. */
+static void each_side_learns_the_peers_minor(void **state)
+{
+	(void)state;
+	assert_int_equal(SD_MIG_MINOR, 1);
+	assert_int_equal(hello(&D, &S), 0);
+	assert_int_equal(S.hs.peer_minor, SD_MIG_MINOR);
+	assert_int_equal(header(&S, &D), 0);
+	assert_int_equal(D.hs.peer_minor, SD_MIG_MINOR);
+	assert_int_equal(auth(&D, &S), 0);
+	/* A 2.0 destination, and a later one: each accepted, each remembered. */
+	for (u16 minor = 0; minor <= 7; minor += 7) {
+		wire_reset();
+		assert_int_equal(sd_mig_send_hello(&w.io, RAM, &D.ids, &D.hs, &st), 0);
+		memcpy(w.buf + 0x0a, &minor, 2);
+		fix_crcs(w.buf);
+		memcpy(D.hs.hello, w.buf, sizeof(D.hs.hello));	/* the transcript as sent */
+		assert_int_equal(sd_mig_recv_hello(&w.io, RAM, &S.ids, &S.hs, &st), 0);
+		assert_int_equal(S.hs.peer_minor, minor);
+		assert_int_equal(header(&S, &D), 0);
+		assert_int_equal(auth(&D, &S), 0);
+	}
+}
+
 static void malformed_hello_gets_its_error(void **state)
 {
 	(void)state;
@@ -316,6 +340,7 @@ int main(void)
 		cmocka_unit_test_setup(refusal_in_place_of_auth_reaches_the_source, setup),
 		cmocka_unit_test_setup(swapped_ephemeral_key_or_nonce_fails_at_auth, setup),
 		cmocka_unit_test_setup(version_1_peer_is_refused_by_version, setup),
+		cmocka_unit_test_setup(each_side_learns_the_peers_minor, setup),
 		cmocka_unit_test_setup(malformed_hello_gets_its_error, setup),
 		cmocka_unit_test_setup(malformed_header_gets_its_error, setup),
 	};

@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 #include "sd_test.h"
 #include "stream.h"
+#include "stream_wire.h"
 #include "identity.h"
 
 #define RAM_BYTES	(256ULL << 20)	/* 65536 pages */
@@ -463,6 +464,181 @@ static void end_digest_is_keyed(void **state)
 	free_stream(s);
 }
 
+/* PASS 0 and 3 plain pages (records 1 and 2), then ABORT(@err) as the source sends it. */
+static struct pair *make_aborted(int err)
+{
+	struct pair *s = calloc(1, sizeof(*s));
+	struct sd_mig_writer *w = malloc(sizeof(*w));
+	struct sd_mig_status st;
+	struct sd_io io;
+
+	keys_pair(s);
+	s->m.cap = 1 << 20;
+	s->m.buf = malloc(s->m.cap);
+	io = sd_io_mem(&s->m);
+	fill(s->page[0], 3 * 4096, 1);
+	sd_mig_writer_init(w, &io, &s->src);
+	assert_int_equal(sd_mig_put_pass(w, 0, false, &st), 0);
+	assert_int_equal(sd_mig_put_pages(w, SD_REC_PLAIN, 0x10, 3, s->page[0], &st), 0);
+	assert_int_equal(sd_mig_put_abort(w, err, &st), 0);
+	free(w);
+	return s;
+}
+
+/*
+ * Append to the @len bytes of records in @buf an ABORT numbered @seq, built
+ * from docs/STREAM.md 4.6 alone: the digest keyed with @key over those
+ * records, then error and reserved. Returns the new length.
+ */
+static size_t forge_abort(u8 *buf, size_t len, const u8 *key, u64 seq, u32 error, u32 reserved)
+{
+	struct sd_rec_hdr h = { .type = SD_REC_ABORT, .len = sizeof(struct sd_rec_abort), .seq = seq };
+	struct sd_rec_abort a = { .error = error, .reserved = reserved };
+	crypto_generichash_state g;
+
+	crypto_generichash_init(&g, key, crypto_kx_SESSIONKEYBYTES, SD_MIG_DIGEST_BYTES);
+	crypto_generichash_update(&g, buf, len);
+	crypto_generichash_update(&g, (const u8 *)&a, 8);
+	crypto_generichash_final(&g, a.digest, sizeof(a.digest));
+	memcpy(buf + len, &h, sizeof(h));
+	memcpy(buf + len + sizeof(h), &a, sizeof(a));
+	h.crc = sd_crc32c(0, buf + len, sizeof(h) + sizeof(a));
+	memcpy(buf + len + offsetof(struct sd_rec_hdr, crc), &h.crc, sizeof(h.crc));
+	return len + sizeof(h) + sizeof(a);
+}
+
+static void abort_ends_the_stream_with_the_sources_error(void **state)
+{
+	static const int errs[] = { SD_MIG_ERR_PAUSE, SD_MIG_ERR_NOMEM };
+	struct sd_mig_reader *r = malloc(sizeof(*r));
+	static u8 copy[1 << 20];
+
+	(void)state;
+	for (unsigned i = 0; i < SD_ARRAY_SIZE(errs); i++) {
+		struct pair *s = make_aborted(errs[i]);
+		struct sd_membuf m = { s->m.buf, s->m.len, s->m.len, 0 };
+		struct sd_io io = sd_io_mem(&m);
+		struct sd_mig_status st = { 0 };
+		struct sd_mig_rec rec;
+		char want[96];
+		size_t before = rec_off(s->m.buf, 3);
+
+		sd_mig_reader_init(r, &io, &s->dst, RAM_BYTES, NR_VCPUS);
+		assert_int_equal(sd_mig_next(r, &rec, &st), 0);
+		assert_int_equal(rec.type, SD_REC_PASS);
+		assert_int_equal(sd_mig_next(r, &rec, &st), 0);
+		assert_int_equal(rec.type, SD_REC_PLAIN);
+		assert_int_equal(sd_mig_next(r, &rec, &st), -SD_MIG_ERR_ABORTED);
+		assert_int_equal(st.err, SD_MIG_ERR_ABORTED);
+		assert_int_equal(rec.type, SD_REC_ABORT);
+		assert_int_equal(rec.abort.err, errs[i]);
+		snprintf(want, sizeof(want), "SD_MIG_ERR_ABORTED: record 3: source aborted: %s",
+			 sd_mig_err_name(errs[i]));
+		assert_string_equal(st.msg, want);
+		assert_int_equal(m.pos, m.len);
+		/* The last record: nothing is read after it. */
+		assert_int_equal(sd_mig_next(r, &rec, &st), -SD_MIG_ERR_ORDER);
+		/* The bytes are docs/STREAM.md 4.6's, built from the text alone. */
+		assert_int_equal(s->m.len, before + SD_REC_HDR_SIZE + 40);
+		memcpy(copy, s->m.buf, before);
+		assert_int_equal(forge_abort(copy, before, s->src.tx, 3, (u32)errs[i], 0), s->m.len);
+		assert_memory_equal(copy, s->m.buf, s->m.len);
+		free_stream(s);
+	}
+	free(r);
+}
+
+static void abort_may_take_the_place_of_any_record_before_end(void **state)
+{
+	struct pair *s = make_stream();
+	static u8 c[1 << 20];
+	size_t n;
+
+	(void)state;
+	/* In place of the first record, of a page record, of END (after every vCPU). */
+	n = forge_abort(c, 0, s->src.tx, 1, SD_MIG_ERR_PAUSE, 0);
+	expect(s, c, n, SD_MIG_ERR_ABORTED, 0);
+	memcpy(c, s->m.buf, s->m.len);
+	n = forge_abort(c, rec_off(c, 3), s->src.tx, 3, SD_MIG_ERR_NOMEM, 0);
+	expect(s, c, n, SD_MIG_ERR_ABORTED, 2);
+	memcpy(c, s->m.buf, s->m.len);
+	n = forge_abort(c, rec_off(c, 9), s->src.tx, 9, SD_MIG_ERR_PAUSE, 0);
+	expect(s, c, n, SD_MIG_ERR_ABORTED, 8);
+	free_stream(s);
+}
+
+static void abort_is_refused_unless_the_source_sent_it_whole(void **state)
+{
+	struct pair *s = make_aborted(SD_MIG_ERR_PAUSE);
+	static u8 c[1 << 20];
+	size_t n = s->m.len, before = rec_off(s->m.buf, 3);
+	u8 *ab = c + before;
+	u8 other[crypto_kx_SESSIONKEYBYTES];
+
+	(void)state;
+	/* Another reason written over the source's: the digest covers it. */
+	memcpy(c, s->m.buf, n);
+	memcpy(ab + SD_REC_HDR_SIZE, &(u32){ SD_MIG_ERR_NOMEM }, 4);
+	fix_crc(c, 3);
+	expect(s, c, n, SD_MIG_ERR_DIGEST, 2);
+	/* The digest itself changed. */
+	memcpy(c, s->m.buf, n);
+	ab[SD_REC_HDR_SIZE + 8 + 31] ^= 1;
+	fix_crc(c, 3);
+	expect(s, c, n, SD_MIG_ERR_DIGEST, 2);
+	/* Made by someone without this migration's key. */
+	memset(other, 0x5a, sizeof(other));
+	memcpy(c, s->m.buf, before);
+	expect(s, c, forge_abort(c, before, other, 3, SD_MIG_ERR_PAUSE, 0), SD_MIG_ERR_DIGEST, 2);
+	/* Spliced after a record was dropped: renumbered and re-CRCed, the digest tells. */
+	memcpy(c, s->m.buf, n);
+	memmove(c + rec_off(c, 2), ab, n - before);
+	memcpy(c + rec_off(c, 2) + 8, &(u64){ 2 }, 8);
+	fix_crc(c, 2);
+	expect(s, c, rec_off(c, 2) + SD_REC_HDR_SIZE + 40, SD_MIG_ERR_DIGEST, 1);
+	/* A valid digest, and yet: reserved set, no error, an error section 6 does not define. */
+	memcpy(c, s->m.buf, before);
+	expect(s, c, forge_abort(c, before, s->src.tx, 3, SD_MIG_ERR_PAUSE, 1), SD_MIG_ERR_TYPE, 2);
+	expect(s, c, forge_abort(c, before, s->src.tx, 3, 0, 0), SD_MIG_ERR_RANGE, 2);
+	expect(s, c, forge_abort(c, before, s->src.tx, 3, SD_MIG_ERR_LAST + 1, 0), SD_MIG_ERR_RANGE, 2);
+	/* One byte longer than 40: the length does not fit the type, whatever follows. */
+	memcpy(c, s->m.buf, n);
+	memcpy(ab + 4, &(u32){ 41 }, 4);
+	c[n] = 0;
+	fix_crc(c, 3);
+	expect(s, c, n + 1, SD_MIG_ERR_LEN, 2);
+	free_stream(s);
+}
+
+static void abort_is_the_writers_last_record(void **state)
+{
+	struct pair *s = make_stream();
+	struct sd_mig_writer *w = malloc(sizeof(*w));
+	struct sd_membuf m = { s->m.buf, 0, s->m.cap, 0 };
+	struct sd_io io = sd_io_mem(&m);
+	struct sd_mig_status st;
+
+	(void)state;
+	sd_mig_writer_init(w, &io, &s->src);
+	assert_int_equal(sd_mig_put_pass(w, 0, false, &st), 0);
+	/* Only a number section 6 defines; nothing is written otherwise. */
+	assert_int_equal(sd_mig_put_abort(w, 0, &st), -SD_MIG_ERR_RANGE);
+	assert_int_equal(sd_mig_put_abort(w, SD_MIG_ERR_LAST + 1, &st), -SD_MIG_ERR_RANGE);
+	assert_non_null(strstr(st.msg, "ABORT: error number 25"));
+	assert_int_equal(m.len, SD_REC_HDR_SIZE + 8);
+	assert_int_equal(sd_mig_put_abort(w, SD_MIG_ERR_PAUSE, &st), 0);
+	assert_int_equal(sd_mig_put_abort(w, SD_MIG_ERR_PAUSE, &st), -SD_MIG_ERR_ORDER);
+	assert_int_equal(sd_mig_put_end(w, &st), -SD_MIG_ERR_ORDER);
+	assert_int_equal(m.len, 2 * SD_REC_HDR_SIZE + 8 + 40);
+	/* After END, no ABORT. */
+	sd_mig_writer_init(w, &io, &s->src);
+	assert_int_equal(sd_mig_put_end(w, &st), 0);
+	assert_int_equal(sd_mig_put_abort(w, SD_MIG_ERR_NOMEM, &st), -SD_MIG_ERR_ORDER);
+	assert_non_null(strstr(st.msg, "ABORT after END or ABORT"));
+	free(w);
+	free_stream(s);
+}
+
 static void result_reports_refusal_and_rejects_garbage(void **state)
 {
 	u8 b[256];
@@ -555,6 +731,10 @@ int main(void)
 		cmocka_unit_test(stream_tampering_with_fixed_crcs),
 		cmocka_unit_test(end_digest_is_keyed),
 		cmocka_unit_test(result_reports_refusal_and_rejects_garbage),
+		cmocka_unit_test(abort_ends_the_stream_with_the_sources_error),
+		cmocka_unit_test(abort_may_take_the_place_of_any_record_before_end),
+		cmocka_unit_test(abort_is_refused_unless_the_source_sent_it_whole),
+		cmocka_unit_test(abort_is_the_writers_last_record),
 	};
 
 	if (sodium_init() < 0)

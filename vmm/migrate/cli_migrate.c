@@ -696,6 +696,9 @@ int sd_cli_migrate(int argc, char **argv)
 		       o.guest.design == DEMO_DESIGN_EXIT))
 		return usage_error("--hops goes with --demo, without --runs, --dest-ram, --inject or "
 				   "--design exit");
+	if (k.mode == O_DEST && (o.faults.stall_ms || o.faults.throttle_stall_ms))
+		return usage_error("--inject %s holds a source vCPU away from a pause: it is for --demo "
+				   "and --source, not --dest", o.faults.stall_ms ? "stall" : "throttle-stall");
 	if (o.guest.xl_fail_exit && (o.guest.design != DEMO_DESIGN_EXIT || k.mode == O_DEST))
 		return usage_error("--inject xl-enomem is the source's, with --design exit (its region "
 				   "list)");

@@ -192,6 +192,7 @@ int sd_mig_recv_hello(const struct sd_io *io, u64 ram_bytes, const struct sd_mig
 				   "the expected %s... (--peer-key)", sd_mig_key_short(h.id_public, a),
 				   sd_mig_key_short(ids->peer_pk, b));
 	memcpy(hs->peer_pk, h.id_public, SD_MIG_ID_BYTES);
+	hs->peer_minor = h.minor;	/* what the destination reads (ABORT: minor 1) */
 	if (h.ram_bytes < ram_bytes)
 		return sd_mig_fail(st, SD_MIG_ERR_RAM,
 				   "destination holds %llu bytes of guest RAM, the guest has %llu",
@@ -237,6 +238,7 @@ int sd_mig_recv_header(const struct sd_io *io, u64 dst_ram_bytes, struct sd_mig_
 				   "holds key %s... (a replayed HEADER?)",
 				   sd_mig_key_short(h.id_public, a));
 	memcpy(hs->peer_pk, h.id_public, SD_MIG_ID_BYTES);
+	hs->peer_minor = h.minor;
 	if (h.ram_bytes > dst_ram_bytes)
 		return sd_mig_fail(st, SD_MIG_ERR_RAM,
 				   "the guest has %llu bytes of RAM, this destination holds %llu",

@@ -17,6 +17,8 @@
 #include "stream.h"
 
 #define SD_MIG_MAX_PASSES	32
+/* The source's ABORT write may take this long at most (or --timeout, if shorter): STREAM.md 4.6. */
+#define SD_MIG_ABORT_MS		1000
 
 /* Where a side raises SIGKILL on purpose (crash.c): --inject crash=ROLE:POINT. */
 enum sd_mig_crash_point {

@@ -20,7 +20,8 @@
  * discarded and the new table read in full.
  *
  * A failed migration leaves the guest running here: every error after
- * the pause resumes the vCPUs.
+ * the pause resumes the vCPUs. A failure the destination cannot see (the
+ * vCPUs would not pause, memory ran out) it is told of in an ABORT.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,7 @@ struct src {
 	u8 *sent;			/* record type each page was last sent in, 0 = never */
 	struct sd_mig_pass *pass;
 	struct sd_mig_writer w;
+	struct sd_io io;		/* the records' transport: fio over the connection */
 	struct fault_io fio;
 	bool final;			/* the final pass: vCPUs paused */
 	bool full_read;			/* the read running is a full one (sd_host_incr_init) */
@@ -626,14 +628,13 @@ static int src_session(struct src *s, struct sd_mig_conn *conn, struct sd_mig_hs
 		       struct sd_mig_status *st)
 {
 	struct sd_io raw = sd_io_conn(conn);
-	struct sd_io io;
 	struct sd_mig_source_report *r = s->r;
 	double t_pause;
 	u64 count;
 	int rc;
 
 	s->fio = (struct fault_io){ .inner = raw, .f = &s->o->faults, .fd = conn->fd };
-	io = (struct sd_io){ .read = raw.read, .write = fault_write, .ctx = &s->fio };
+	s->io = (struct sd_io){ .read = raw.read, .write = fault_write, .ctx = &s->fio };
 	/* Authenticated (docs/STREAM.md 3): no page leaves before AUTH is verified. */
 	rc = sd_mig_recv_hello(&raw, s->d->ram_pages << SD_PAGE_SHIFT, &s->o->ids, hs, st);
 	if (!rc)
@@ -646,7 +647,7 @@ static int src_session(struct src *s, struct sd_mig_conn *conn, struct sd_mig_hs
 
 	sd_vm_dirty_log_enable(s->d->vm, s->d->ram, true);
 	sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->dirty);
-	sd_mig_writer_init(&s->w, &io, &hs->keys);
+	sd_mig_writer_init(&s->w, &s->io, &hs->keys);
 	/* Pass 0 reads the table in full and sends every page (7.1 step 1). */
 	s->reg.generation = ~0ULL;
 	rc = precopy(s, &count, st);
@@ -681,12 +682,38 @@ static int src_session(struct src *s, struct sd_mig_conn *conn, struct sd_mig_hs
 	return 0;
 }
 
+/*
+ * Tell the destination why, when it cannot see it (docs/STREAM.md 4.6): an
+ * ABORT for the vCPUs that would not pause or the memory that ran out,
+ * once records flow, to a destination that reads ABORT. Bounded and best
+ * effort: its own deadline, SD_MIG_ABORT_MS (--timeout if shorter), since a
+ * paused guest may wait on it; and the source's error stays @err whatever
+ * becomes of the write.
+ */
+static void src_abort(struct src *s, const struct sd_mig_hs *hs, int err)
+{
+	struct sd_mig_conn brief = { .fd = s->fio.fd,
+				     .timeout_ms = SD_MIN(s->o->timeout_ms, (u32)SD_MIG_ABORT_MS) };
+	struct sd_io inner = s->fio.inner;
+	struct sd_mig_status st;
+
+	if ((err != SD_MIG_ERR_PAUSE && err != SD_MIG_ERR_NOMEM) || !s->w.keys ||
+	    hs->peer_minor < SD_MIG_MINOR_ABORT)
+		return;
+	s->fio.inner = sd_io_conn(&brief);
+	if (sd_mig_put_abort(&s->w, err, &st) && s->o->verbose)
+		fprintf(stderr, "sev-donate migrate: the destination was not told why: %s\n", st.msg);
+	s->fio.inner = inner;
+}
+
 /* A migration's session: its keys live on this stack only, and are wiped when it ends. */
 static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_status *st)
 {
 	struct sd_mig_hs hs;
 	int rc = src_session(s, conn, &hs, st);
 
+	if (rc)
+		src_abort(s, &hs, -rc);
 	sodium_memzero(&hs, sizeof(hs));
 	sodium_memzero(&s->w.digest, sizeof(s->w.digest));
 	s->w.keys = NULL;

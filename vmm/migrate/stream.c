@@ -55,6 +55,7 @@ static const char *const err_names[] = {
 	[SD_MIG_ERR_CONVERGE] = "SD_MIG_ERR_CONVERGE",
 	[SD_MIG_ERR_PAUSE] = "SD_MIG_ERR_PAUSE",
 	[SD_MIG_ERR_NOMEM] = "SD_MIG_ERR_NOMEM",
+	[SD_MIG_ERR_ABORTED] = "SD_MIG_ERR_ABORTED",
 };
 
 const char *sd_mig_err_name(int err)
@@ -261,6 +262,7 @@ void sd_mig_writer_init(struct sd_mig_writer *w, const struct sd_io *io,
 	w->keys = keys;
 	w->seq = 0;
 	w->pages = 0;
+	w->done = false;
 	/* Keyed with the transport key: END binds every record to this migration's keys. */
 	crypto_generichash_init(&w->digest, keys->tx, crypto_kx_SESSIONKEYBYTES, SD_MIG_DIGEST_BYTES);
 }
@@ -368,9 +370,32 @@ int sd_mig_put_end(struct sd_mig_writer *w, struct sd_mig_status *st)
 {
 	struct sd_rec_end e = { .records = w->seq, .pages = w->pages };
 
+	if (w->done)
+		return sd_mig_fail(st, SD_MIG_ERR_ORDER, "END after END or ABORT");
+	w->done = true;
 	crypto_generichash_final(&w->digest, e.digest, sizeof(e.digest));
 	memcpy(rec_begin(w, SD_REC_END, sizeof(e)), &e, sizeof(e));
 	return rec_send(w, sizeof(e), false, st);
+}
+
+int sd_mig_put_abort(struct sd_mig_writer *w, int err, struct sd_mig_status *st)
+{
+	struct sd_rec_abort a = { .error = (u32)err };
+
+	if (err <= 0 || err > SD_MIG_ERR_LAST)
+		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "ABORT: error number %d is none of "
+				   "docs/STREAM.md 6", err);
+	if (w->done)
+		return sd_mig_fail(st, SD_MIG_ERR_ORDER, "ABORT after END or ABORT");
+	w->done = true;
+	/*
+	 * END's digest, continued over error and reserved: the destination
+	 * believes only an ABORT from this migration's source, and its reason.
+	 */
+	crypto_generichash_update(&w->digest, (const u8 *)&a, offsetof(struct sd_rec_abort, digest));
+	crypto_generichash_final(&w->digest, a.digest, sizeof(a.digest));
+	memcpy(rec_begin(w, SD_REC_ABORT, sizeof(a)), &a, sizeof(a));
+	return rec_send(w, sizeof(a), false, st);
 }
 
 u32 sd_mig_vcpu_item_len(u32 kind)
@@ -509,6 +534,8 @@ static bool len_ok(u16 type, u32 len)
 		return len >= sizeof(struct sd_rec_vcpu);
 	case SD_REC_END:
 		return len == sizeof(struct sd_rec_end);
+	case SD_REC_ABORT:
+		return len == sizeof(struct sd_rec_abort);
 	default:
 		return false;
 	}
@@ -596,7 +623,7 @@ static int read_record(struct sd_mig_reader *r, struct sd_rec_hdr *h, struct sd_
 		return sd_mig_fail(st, SD_MIG_ERR_CRC, "record %llu: CRC mismatch",
 				   (unsigned long long)want_seq);
 	memcpy(r->buf + offsetof(struct sd_rec_hdr, crc), &h->crc, sizeof(h->crc));
-	if (h->type < SD_REC_PASS || h->type > SD_REC_END)
+	if (h->type < SD_REC_PASS || h->type > SD_REC_ABORT)
 		return sd_mig_fail(st, SD_MIG_ERR_TYPE, "record %llu: unknown type %u",
 				   (unsigned long long)want_seq, h->type);
 	if (h->seq != want_seq)
@@ -680,6 +707,35 @@ static int take_end(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd_m
 	return 0;
 }
 
+/*
+ * ABORT (4.6), in place of any record before END: the last one. Believed
+ * only if its digest is this migration's, over the records before it and
+ * its own error number (nobody without the key can abort with a reason, or
+ * change the reason), and only for an error number section 6 defines.
+ */
+static int take_abort(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd_mig_status *st)
+{
+	unsigned long long seq = (unsigned long long)r->seq;
+	struct sd_rec_abort a;
+	u8 d[SD_MIG_DIGEST_BYTES];
+
+	memcpy(&a, r->buf + SD_REC_HDR_SIZE, sizeof(a));
+	if (a.reserved)
+		return sd_mig_fail(st, SD_MIG_ERR_TYPE, "record %llu: ABORT: reserved field set", seq);
+	r->phase = PH_DONE;	/* the digest is final: nothing more can be verified */
+	crypto_generichash_update(&r->digest, (const u8 *)&a, offsetof(struct sd_rec_abort, digest));
+	crypto_generichash_final(&r->digest, d, sizeof(d));
+	if (sodium_memcmp(d, a.digest, sizeof(d)))
+		return sd_mig_fail(st, SD_MIG_ERR_DIGEST, "record %llu: ABORT: stream digest "
+				   "mismatch", seq);
+	if (a.error == 0 || a.error > SD_MIG_ERR_LAST)
+		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "record %llu: ABORT: error number %u is "
+				   "none of docs/STREAM.md 6", seq, a.error);
+	rec->abort.err = a.error;
+	return sd_mig_fail(st, SD_MIG_ERR_ABORTED, "record %llu: source aborted: %s", seq,
+			   sd_mig_err_name((int)a.error));
+}
+
 int sd_mig_next(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd_mig_status *st)
 {
 	struct sd_rec_hdr h;
@@ -721,6 +777,8 @@ int sd_mig_next(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd_mig_s
 		break;
 	case SD_REC_END:
 		return take_end(r, rec, st);	/* END is not part of its own digest */
+	case SD_REC_ABORT:
+		return take_abort(r, rec, st);	/* nor is ABORT */
 	}
 	if (rc)
 		return rc;

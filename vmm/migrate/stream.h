@@ -16,7 +16,8 @@
 #include "sd_types.h"
 
 #define SD_MIG_MAJOR		2	/* 2: authenticated handshake (docs/STREAM.md 2-3) */
-#define SD_MIG_MINOR		0
+#define SD_MIG_MINOR		1	/* 1: ABORT (docs/STREAM.md 4.6) */
+#define SD_MIG_MINOR_ABORT	1	/* the first minor whose reader takes ABORT */
 #define SD_MIG_HELLO_MAGIC	0x54534447494d4453ULL	/* "SDMIGDST" in memory */
 #define SD_MIG_HEADER_MAGIC	0x43525347494d4453ULL	/* "SDMIGSRC" */
 #define SD_MIG_RESULT_MAGIC	0x53455247494d4453ULL	/* "SDMIGRES" */
@@ -43,6 +44,7 @@ enum sd_rec_type {
 	SD_REC_REGISTRATION = 5,
 	SD_REC_VCPU = 6,
 	SD_REC_END = 7,
+	SD_REC_ABORT = 8,	/* minor 1: the source gives up, and says why */
 };
 
 enum sd_vcpu_item {
@@ -83,7 +85,8 @@ enum sd_mig_err {
 	SD_MIG_ERR_CONVERGE = 21,
 	SD_MIG_ERR_PAUSE = 22,		/* source only: the vCPUs did not stop in time */
 	SD_MIG_ERR_NOMEM = 23,		/* a VMM ran out of memory for state it must keep */
-	SD_MIG_ERR_LAST = SD_MIG_ERR_NOMEM,
+	SD_MIG_ERR_ABORTED = 24,	/* destination only: the source sent ABORT */
+	SD_MIG_ERR_LAST = SD_MIG_ERR_ABORTED,
 };
 
 const char *sd_mig_err_name(int err);
@@ -151,6 +154,7 @@ struct sd_mig_hs {
 	u8 hello[128];		/* HELLO as sent or received */
 	u8 header[128];		/* HEADER, before its signature */
 	u8 peer_pk[crypto_sign_PUBLICKEYBYTES];
+	u16 peer_minor;		/* the minor version the peer's HELLO or HEADER announced */
 	struct sd_mig_keys keys;
 };
 
@@ -199,6 +203,7 @@ struct sd_mig_writer {
 	const struct sd_mig_keys *keys;
 	u64 seq;		/* of the last record written */
 	u64 pages;		/* pages in page records */
+	bool done;		/* END or ABORT written: the digest is final, nothing follows */
 	crypto_generichash_state digest;
 	u8 buf[SD_REC_HDR_SIZE + SD_REC_MAX_LEN];
 };
@@ -215,6 +220,13 @@ int sd_mig_put_registration(struct sd_mig_writer *w, u64 value, u64 generation,
 int sd_mig_put_vcpu(struct sd_mig_writer *w, u32 index, u32 nr_items, const void *items,
 		    size_t items_len, struct sd_mig_status *st);
 int sd_mig_put_end(struct sd_mig_writer *w, struct sd_mig_status *st);
+/*
+ * ABORT (docs/STREAM.md 4.6) in place of the next record: the source's own
+ * error @err (1 to SD_MIG_ERR_LAST), under the digest of every record sent.
+ * The last record: -SD_MIG_ERR_ORDER after END or ABORT. Send it only to a
+ * destination whose HELLO announced SD_MIG_MINOR_ABORT or later.
+ */
+int sd_mig_put_abort(struct sd_mig_writer *w, int err, struct sd_mig_status *st);
 
 /* Append one vCPU item to @buf (capacity @cap, used @*len). 0 or -SD_MIG_ERR_LEN. */
 int sd_mig_vcpu_item_add(u8 *buf, size_t cap, size_t *len, u32 kind, const void *data,
@@ -234,6 +246,7 @@ struct sd_mig_rec {
 		struct { u64 value, generation; const u8 *hdr; } reg;
 		struct { u32 index, nr_items; const u8 *items; size_t len; } vcpu;
 		struct { u64 records, pages; } end;
+		struct { u32 err; } abort;	/* the source's error (sd_mig_next fails) */
 	};
 };
 
@@ -257,7 +270,9 @@ void sd_mig_reader_init(struct sd_mig_reader *r, const struct sd_io *io,
 /*
  * Read, verify (CRC, sequence, type, lengths, ranges, order, AEAD) and
  * decode the next record. END is verified against the digest and counts.
- * Returns 0 or a negative SD_MIG_ERR_*, with where in @st.
+ * Returns 0 or a negative SD_MIG_ERR_*, with where in @st. A verified ABORT
+ * returns -SD_MIG_ERR_ABORTED, with rec->type SD_REC_ABORT and the source's
+ * error in rec->abort.err (named in @st).
  */
 int sd_mig_next(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd_mig_status *st);
 

@@ -166,6 +166,16 @@ SD_WIRE_ASSERT_OFF(sd_rec_end, pages, 0x08);
 SD_WIRE_ASSERT_OFF(sd_rec_end, digest, 0x10);
 SD_WIRE_ASSERT_SIZE(sd_rec_end, 48);
 
+/* 4.1 ABORT: the source gives the migration up, and says why (4.6). */
+struct sd_rec_abort {
+	__u32 error;			/* the source's error number (6) */
+	__u32 reserved;			/* 0 */
+	__u8 digest[32];		/* END's (4.5), continued over error and reserved */
+};
+SD_WIRE_ASSERT_OFF(sd_rec_abort, reserved, 0x04);
+SD_WIRE_ASSERT_OFF(sd_rec_abort, digest, 0x08);
+SD_WIRE_ASSERT_SIZE(sd_rec_abort, 40);
+
 /* 4.3 A vCPU state item's header; len bytes and zero padding to 8 follow. */
 struct sd_vcpu_item_hdr {
 	__u32 kind;
