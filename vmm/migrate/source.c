@@ -101,6 +101,7 @@ struct src {
 	const struct sd_mig_opts *o;
 	struct sd_mig_source_report *r;
 	struct demo_vm *d;
+	bool resumed;			/* a failure resumed the paused vCPUs already */
 	struct sd_host_mem mem;
 	struct sd_host_reg reg;		/* the registration this pass reads */
 	struct sd_host_incr incr;
@@ -686,9 +687,9 @@ static int src_session(struct src *s, struct sd_mig_conn *conn, struct sd_mig_hs
  * Tell the destination why, when it cannot see it (docs/STREAM.md 4.6): an
  * ABORT for the vCPUs that would not pause or the memory that ran out,
  * once records flow, to a destination that reads ABORT. Bounded and best
- * effort: its own deadline, SD_MIG_ABORT_MS (--timeout if shorter), since a
- * paused guest may wait on it; and the source's error stays @err whatever
- * becomes of the write.
+ * effort: its own deadline, SD_MIG_ABORT_MS (--timeout if shorter); the
+ * guest is not kept waiting for it (src_migrate resumes paused vCPUs first);
+ * and the source's error stays @err whatever becomes of the write.
  */
 static void src_abort(struct src *s, const struct sd_mig_hs *hs, int err)
 {
@@ -712,6 +713,11 @@ static int src_migrate(struct src *s, struct sd_mig_conn *conn, struct sd_mig_st
 	struct sd_mig_hs hs;
 	int rc = src_session(s, conn, &hs, st);
 
+	if (rc && s->r->paused) {
+		/* Failed: the guest goes on here, before the destination is told why. */
+		sd_vm_resume(s->d->vm);
+		s->resumed = true;
+	}
 	if (rc)
 		src_abort(s, &hs, -rc);
 	sodium_memzero(&hs, sizeof(hs));
@@ -870,7 +876,7 @@ out:
 		snprintf(r->msg, sizeof(r->msg), "%s", st.msg);
 		if (d->ram->flags & SD_MEM_DIRTY_LOG)
 			sd_vm_dirty_log_enable(d->vm, d->ram, false);	/* no cost left behind */
-		if (r->paused)
+		if (r->paused && !s.resumed)
 			sd_vm_resume(d->vm);
 		if (d->window_at_pause)
 			demo_vm_release_window(d);	/* a window held for the pause may close */

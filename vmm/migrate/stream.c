@@ -720,9 +720,10 @@ static int take_abort(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd
 	u8 d[SD_MIG_DIGEST_BYTES];
 
 	memcpy(&a, r->buf + SD_REC_HDR_SIZE, sizeof(a));
+	/* The last record, whatever it holds: the digest ends here, nothing after it is read. */
+	r->phase = PH_DONE;
 	if (a.reserved)
 		return sd_mig_fail(st, SD_MIG_ERR_TYPE, "record %llu: ABORT: reserved field set", seq);
-	r->phase = PH_DONE;	/* the digest is final: nothing more can be verified */
 	crypto_generichash_update(&r->digest, (const u8 *)&a, offsetof(struct sd_rec_abort, digest));
 	crypto_generichash_final(&r->digest, d, sizeof(d));
 	if (sodium_memcmp(d, a.digest, sizeof(d)))
