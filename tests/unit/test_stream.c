@@ -610,6 +610,39 @@ static void abort_is_refused_unless_the_source_sent_it_whole(void **state)
 	free_stream(s);
 }
 
+/* An ABORT refused for its reserved field still ends the stream: nothing after it is read. */
+static void abort_refused_for_reserved_is_still_the_last_record(void **state)
+{
+	struct pair *s = make_aborted(SD_MIG_ERR_PAUSE);
+	static u8 c[1 << 20];
+	size_t n = s->m.len, before = rec_off(s->m.buf, 3), len;
+	struct sd_mig_reader *r = malloc(sizeof(*r));
+	struct sd_mig_status st = { 0 };
+	struct sd_mig_rec rec;
+	struct sd_membuf m;
+	struct sd_io io;
+	int rc = 0, nrec = 0;
+
+	(void)state;
+	assert_non_null(r);
+	memcpy(c, s->m.buf, before);
+	len = forge_abort(c, before, s->src.tx, 3, SD_MIG_ERR_PAUSE, 1);
+	/* The source's own ABORT after it: a record a reader that went on would take. */
+	memcpy(c + len, s->m.buf + before, n - before);
+	len += n - before;
+	m = (struct sd_membuf){ c, len, len, 0 };
+	io = sd_io_mem(&m);
+	sd_mig_reader_init(r, &io, &s->dst, RAM_BYTES, NR_VCPUS);
+	while (!(rc = sd_mig_next(r, &rec, &st)))
+		nrec++;
+	assert_int_equal(nrec, 2);
+	assert_int_equal(rc, -SD_MIG_ERR_TYPE);
+	rc = sd_mig_next(r, &rec, &st);
+	assert_int_equal(rc, -SD_MIG_ERR_ORDER);
+	free(r);
+	free_stream(s);
+}
+
 static void abort_is_the_writers_last_record(void **state)
 {
 	struct pair *s = make_stream();
@@ -734,6 +767,7 @@ int main(void)
 		cmocka_unit_test(abort_ends_the_stream_with_the_sources_error),
 		cmocka_unit_test(abort_may_take_the_place_of_any_record_before_end),
 		cmocka_unit_test(abort_is_refused_unless_the_source_sent_it_whole),
+		cmocka_unit_test(abort_refused_for_reserved_is_still_the_last_record),
 		cmocka_unit_test(abort_is_the_writers_last_record),
 	};
 
