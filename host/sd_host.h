@@ -426,7 +426,8 @@ struct sd_host_extent {
  * @ctx: the options' @ctx
  * @ext: @n runs, in GFN order; they point into the options' @batch and are
  *	valid until the callback returns (the walk then reuses the array)
- * @n: how many (1 to @batch_len)
+ * @n: how many (1 to @batch_len); the callback must not start another walk
+ *	into the same @batch
  * @state: the verdict of all @n runs
  *
  * The runs are exactly those @fn would be called with, in the same order:
@@ -452,7 +453,7 @@ typedef int (*sd_batch_fn)(void *ctx, const struct sd_host_extent *ext, __u32 n,
  *	walks, updates @incr)
  * @chunk_fn: sd_host_walk_changes() only (must be NULL for the others):
  *	called for each chunk it re-reads
- * @ctx: passed to @fn and @chunk_fn
+ * @ctx: passed to @fn, @chunk_fn and @batch_fn
  * @stats: counters to add this call's work to; NULL for none
  * @loc: where the walk failed; NULL for no location
  * @batch_fn: sd_host_walk() only, instead of @fn (setting both, or setting
@@ -470,7 +471,9 @@ typedef int (*sd_batch_fn)(void *ctx, const struct sd_host_extent *ext, __u32 n,
  *
  * When a walk fails or a callback stops it, the runs already reported are
  * a prefix of what a successful walk would report, except that the last
- * run may have been cut short.
+ * run may have been cut short. (A batched walk that fails on a chunk hands
+ * out the runs that ended before it first, so it may have reported one run
+ * more than @fn would have been given.)
  */
 struct sd_host_walk_opts {
 	size_t sz;
@@ -501,7 +504,7 @@ struct sd_host_walk_opts {
  * guest; bounded by nr_chunks chunks of max_attempts copies, and one
  * 12-byte probe per chunk before them (SPEC.md 3.1).
  *
- * Return: 0, what @fn returned when it stopped the walk, or the first
+ * Return: 0, what @fn or @batch_fn returned when it stopped the walk, or the first
  * chunk's error as sd_host_read_chunk() returns it (except that with
  * SD_READ_UNSETTLED_OK a chunk that does not settle is reported as an
  * UNSETTLED run instead).

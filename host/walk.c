@@ -336,7 +336,7 @@ static SD_HOT u64 sd_flip_pos(u64 e)
 #if defined(__x86_64__)
 	u64 r;
 
-	__asm__("tzcnt %1, %0" : "=r"(r) : "r"(e) : "cc");
+	__asm__("tzcnt {%1, %0|%0, %1}" : "=r"(r) : "r"(e) : "cc");
 	return r;
 #else
 	return (u64)__builtin_ctzll(e | (1ULL << 63));
@@ -616,8 +616,12 @@ static SD_HOT int sd_walk_as(const struct sd_host_reg *reg, const struct sd_host
 		}
 		rc = sd_rd_chunk_as(&rd, idx, map, &ch);
 		if (rc) {
-			if (!sd_walk_unsettled_ok(rc, a->flags))
+			if (!sd_walk_unsettled_ok(rc, a->flags)) {
+				/* The runs that ended before this chunk go out; the chunk's error returns. */
+				if (batch)
+					(void)sd_batch_flush(&b);
 				goto out;
+			}
 			if (batch)
 				rc = sd_batch_other(&b, cgfn, sd_geom_chunk_pages(g, idx),
 						    SD_PAGE_UNSETTLED);

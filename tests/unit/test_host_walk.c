@@ -376,6 +376,71 @@ static void walk_batch_ends_runs_before_probed_groups(void **state)
 }
 
 /*
+ * Two edges of the scan. A batch exactly full (128 slots) when a uniform
+ * shared chunk starts a run: it is handed out first, nothing is written
+ * past it. A sparse chunk whose run ends at a word's end, the next word
+ * empty: the run ends there, not at the next shared page.
+ */
+static void walk_batch_full_before_a_shared_chunk_and_sparse_word_ends(void **state)
+{
+	struct tfx *f = wfx_new(0, 16 * 64, 64, 15 * 64 * 4096ULL);
+	struct truns got = { 0 }, want = { 0 };
+	struct tbatch tb = { 0 };
+
+	(void)state;
+	for (u64 p = 0; p < 128; p += 2)
+		tbuild_set(&f->t, p, 1, true);		/* chunks 0, 1: 32 runs each */
+	tbuild_set(&f->t, 128, 64, true);		/* chunk 2: uniform shared */
+	want_walk(f, &want);
+	assert_int_equal(want.n, 64 + 1 + 1);
+	assert_int_equal(wfx_walk_batch(f, 0, &got, SD_HOST_BATCH_MIN, false, &tb), 0);
+	truns_assert_equal(&got, &want);
+	assert_int_equal(tb.calls, 2);
+	assert_int_equal(tb.full, 1);
+	truns_reset(&got);
+	truns_reset(&want);
+	tfx_free(f);
+
+	f = wfx_new(0, 4 * 1024, 1024, 3 * 1024 * 4096ULL);
+	tbuild_set(&f->t, 1024 + 62, 2, true);
+	tbuild_set(&f->t, 1024 + 200, 1, true);
+	want_walk(f, &want);
+	assert_int_equal(want.n, 3);
+	assert_int_equal(want.v[0].n, 2);
+	tb = (struct tbatch){ 0 };
+	assert_int_equal(wfx_walk_batch(f, 0, &got, SD_HOST_BATCH_MIN, true, &tb), 0);
+	truns_assert_equal(&got, &want);
+	truns_reset(&got);
+	truns_reset(&want);
+	tfx_free(f);
+}
+
+/* A chunk's error ends a batched walk; the runs that ended before it are handed out first. */
+static void walk_batch_fails_at_a_chunk_after_handing_out_what_ended(void **state)
+{
+	struct tfx *f = wfx_new(0, 512, 64, 7 * 64 * 4096ULL);
+	struct truns got = { 0 }, want = { 0 };
+	struct tbatch tb = { 0 };
+
+	(void)state;
+	for (u64 p = 64; p < 128; p += 4)
+		tbuild_set(&f->t, p, 1, true);		/* 16 runs in chunk 1 */
+	tbuild_open(&f->t, 3, 0, 8);
+	want_walk(f, &want);
+	assert_sd_err(wfx_walk_batch(f, 0, &got, SD_HOST_BATCH_MIN, false, &tb), f->loc,
+		      SD_ERR_CHUNK_ODD, 3, f->t.g.desc_offset + 3 * 16);
+	assert_int_equal(got.n, 16);
+	for (unsigned i = 0; i < 16; i++) {
+		assert_int_equal(got.v[i].gfn, 64 + 4 * i);
+		assert_int_equal(got.v[i].n, 1);
+	}
+	assert_int_equal(tb.calls, 1);
+	truns_reset(&got);
+	truns_reset(&want);
+	tfx_free(f);
+}
+
+/*
  * Pages shared at random (half of them), windows open here and there and
  * chunks that do not settle: runs of every length and verdict, many flips
  * a word, flushes mid-chunk. Batched walks report what the reference says.
@@ -1022,6 +1087,8 @@ int main(void)
 		cmocka_unit_test(walk_probes_skip_only_private_groups),
 		cmocka_unit_test(walk_batch_fills_to_the_last_entry),
 		cmocka_unit_test(walk_batch_ends_runs_before_probed_groups),
+		cmocka_unit_test(walk_batch_full_before_a_shared_chunk_and_sparse_word_ends),
+		cmocka_unit_test(walk_batch_fails_at_a_chunk_after_handing_out_what_ended),
 		cmocka_unit_test(walk_batch_random_dense_tables_match_reference),
 		cmocka_unit_test(walk_batch_stops_when_callback_says_so),
 		cmocka_unit_test(walk_batch_bad_options_are_refused),
