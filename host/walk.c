@@ -211,8 +211,8 @@ static int sd_walk_chunk(struct sd_run *rp, sd_gfn_t cgfn, const struct sd_host_
  * becomes the length. An odd number of flips means a shared run is open.
  *
  * Runs in transition or unsettled are rare (paused odd chunks, chunks that
- * do not settle) and are built one at a time, as sd_run does, and handed
- * out alone, so that every call's runs share one verdict.
+ * do not settle): they are built by an sd_run of their own, whose runs go
+ * out alone (sd_batch_one), so that every call's runs share one verdict.
  */
 _Static_assert(sizeof(struct sd_host_extent) == 16 &&
 	       __builtin_offsetof(struct sd_host_extent, npages) == 8,
@@ -227,11 +227,18 @@ struct sd_batch {
 	u64 *slot;		/* the caller's batch, as 2 * batch_len slots */
 	u32 cap;		/* slots: even, >= 2 * SD_HOST_BATCH_MIN */
 	u32 k;			/* flips written; odd: a shared run is open */
-	/* The run in transition or unsettled being built; @on 0: none. */
-	sd_gfn_t ostart;
-	u64 on;
-	enum sd_page_state ostate;
+	struct sd_run other;	/* the run in transition or unsettled being built */
 };
+
+/* An sd_run's callback for a batched walk (@ctx: its sd_rd_args): one run, alone. */
+static SD_NOINLINE int sd_batch_one(void *ctx, sd_gfn_t gfn, u64 npages,
+				    enum sd_page_state state)
+{
+	const struct sd_rd_args *a = ctx;
+
+	a->batch[0] = (struct sd_host_extent){ .gfn = gfn, .npages = npages };
+	return a->batch_fn(a->ctx, a->batch, 1, state);
+}
 
 /* Hand out the @m shared runs of slots [0, 2m): their ends become lengths. */
 static SD_NOINLINE int sd_batch_deliver(sd_batch_fn fn, void *ctx, u64 *slot, u32 m)
@@ -258,19 +265,6 @@ static SD_HOT int sd_batch_flush(struct sd_batch *b)
 	return 0;
 }
 
-/* Hand out the run in transition or unsettled, alone (no shared run is in the batch). */
-static SD_NOINLINE int sd_batch_other_deliver(struct sd_batch *b)
-{
-	int rc;
-
-	b->slot[0] = b->ostart;
-	b->slot[1] = b->on;
-	rc = b->fn(b->ctx, (const struct sd_host_extent *)b->slot, 1, b->ostate);
-	if (!rc)
-		b->on = 0;
-	return rc;
-}
-
 /* Page @gfn is not shared: an open shared run ends there (k odd < cap: room). */
 static SD_HOT void sd_batch_close(struct sd_batch *b, sd_gfn_t gfn)
 {
@@ -278,34 +272,23 @@ static SD_HOT void sd_batch_close(struct sd_batch *b, sd_gfn_t gfn)
 		b->slot[b->k++] = gfn;
 }
 
-/* A run of @n pages at @gfn in @state, TRANSITION or UNSETTLED. */
+/*
+ * A run of @n pages at @gfn in @state, TRANSITION or UNSETTLED: the shared
+ * runs before it go out first (the batch is then empty while it is built).
+ */
 static int sd_batch_other(struct sd_batch *b, sd_gfn_t gfn, u64 n, enum sd_page_state state)
 {
 	int rc;
 
 	sd_batch_close(b, gfn);
 	rc = sd_batch_flush(b);
-	if (rc)
-		return rc;
-	if (b->on && b->ostate == state && b->ostart + b->on == gfn) {
-		b->on += n;
-		return 0;
-	}
-	if (b->on) {
-		rc = sd_batch_other_deliver(b);
-		if (rc)
-			return rc;
-	}
-	b->ostart = gfn;
-	b->on = n;
-	b->ostate = state;
-	return 0;
+	return rc ? rc : sd_run_add(&b->other, gfn, n, state);
 }
 
 /* Shared pages may come next: the run in transition or unsettled cannot grow. */
 static SD_HOT int sd_batch_before_shared(struct sd_batch *b)
 {
-	return b->on ? sd_batch_other_deliver(b) : 0;
+	return b->other.n ? sd_run_flush(&b->other) : 0;
 }
 
 /* A uniform shared chunk at @cgfn: a shared run starts there unless one is open. */
@@ -487,9 +470,7 @@ static int sd_batch_finish(struct sd_batch *b, sd_gfn_t end)
 
 	sd_batch_close(b, end);
 	rc = sd_batch_flush(b);
-	if (!rc && b->on)
-		rc = sd_batch_other_deliver(b);
-	return rc;
+	return rc ? rc : sd_run_flush(&b->other);
 }
 
 static inline bool sd_walk_unsettled_ok(int rc, u32 flags)
@@ -567,7 +548,7 @@ static SD_HOT u64 sd_walk_skip_private(const struct sd_host_rd *rd, u64 idx, u64
  * 1 TiB summary walk was measurably slower.
  */
 static SD_HOT int sd_walk_as(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
-			     u64 *scratch, const struct sd_rd_args *a, bool map, bool batch)
+			     u64 *scratch, struct sd_rd_args *a, bool map, bool batch)
 {
 	struct sd_host_chunk ch;
 	struct sd_host_rd rd;
@@ -585,6 +566,7 @@ static SD_HOT int sd_walk_as(const struct sd_host_reg *reg, const struct sd_host
 	b = (struct sd_batch){
 		.fn = a->batch_fn, .ctx = a->ctx, .slot = (u64 *)a->batch,
 		.cap = 2 * SD_MIN(a->batch_len, 1u << 30),
+		.other = { .fn = sd_batch_one, .ctx = a },
 	};
 	g = rd.g;
 	nr = g->nr_chunks;
@@ -654,13 +636,13 @@ out:
 }
 
 static SD_LOOP_FN int sd_walk_map(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
-				    u64 *scratch, const struct sd_rd_args *a)
+				    u64 *scratch, struct sd_rd_args *a)
 {
 	return sd_walk_as(reg, mem, scratch, a, true, false);
 }
 
 static SD_NOINLINE int sd_walk_copy(const struct sd_host_reg *reg, const struct sd_host_mem *mem,
-				     u64 *scratch, const struct sd_rd_args *a)
+				     u64 *scratch, struct sd_rd_args *a)
 {
 	return sd_walk_as(reg, mem, scratch, a, false, false);
 }
@@ -668,14 +650,14 @@ static SD_NOINLINE int sd_walk_copy(const struct sd_host_reg *reg, const struct 
 /* The same into a batch (sd_host_walk_opts.batch_fn): an expansion of its own per accessor. */
 static SD_LOOP_FN int sd_walk_batch_map(const struct sd_host_reg *reg,
 					 const struct sd_host_mem *mem, u64 *scratch,
-					 const struct sd_rd_args *a)
+					 struct sd_rd_args *a)
 {
 	return sd_walk_as(reg, mem, scratch, a, true, true);
 }
 
 static SD_NOINLINE int sd_walk_batch_copy(const struct sd_host_reg *reg,
 					  const struct sd_host_mem *mem, u64 *scratch,
-					  const struct sd_rd_args *a)
+					  struct sd_rd_args *a)
 {
 	return sd_walk_as(reg, mem, scratch, a, false, true);
 }
