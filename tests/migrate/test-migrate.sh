@@ -273,6 +273,23 @@ for f in stall=3000 throttle-stall=3000; do
 	if [ $rc -eq 2 ] && [ "$(cat "$out")" = "$want" ]; then echo "ok $checks - --dest --inject $f: usage error, by name"
 	else failed=$((failed + 1)); echo "not ok $checks - --dest --inject $f (exit $rc, want 2 and '$want')"; cat "$out"; fi
 done
+# Every other fault acts on one side too: the other side's process refuses it by name.
+for f in cut=100 corrupt=5 table wrong-mode read-delay=5 commit-lost guest-span-beyond-ram crash=source:final xl-enomem=3; do
+	n=${f%%=*}; [ "${f#crash=}" != "$f" ] && n=${f%%:*}
+	"$bin" migrate --dest --listen 127.0.0.1:0 --identity "$keys/dst" --accept-timeout 100 --inject "$f" >"$out" 2>&1; rc=$?
+	want="sev-donate migrate: --inject $n acts on the source: it is for --demo and --source, not --dest (see --help)"
+	checks=$((checks + 1))
+	if [ $rc -eq 2 ] && [ "$(cat "$out")" = "$want" ]; then echo "ok $checks - --dest --inject $f: usage error, by name"
+	else failed=$((failed + 1)); echo "not ok $checks - --dest --inject $f (exit $rc, want 2 and '$want')"; cat "$out"; fi
+done
+for f in dest-die=3 crash=dest:commit crash=dest:commit-unread; do
+	n=${f%%=*}; [ "${f#crash=}" != "$f" ] && n=${f%%:*}
+	"$bin" migrate --source --connect 127.0.0.1:1 --identity "$keys/src" --peer-key "$keys/dst.pub" --inject "$f" >"$out" 2>&1; rc=$?
+	want="sev-donate migrate: --inject $n acts on the destination: it is for --demo and --dest, not --source (see --help)"
+	checks=$((checks + 1))
+	if [ $rc -eq 2 ] && [ "$(cat "$out")" = "$want" ]; then echo "ok $checks - --source --inject $f: usage error, by name"
+	else failed=$((failed + 1)); echo "not ok $checks - --source --inject $f (exit $rc, want 2 and '$want')"; cat "$out"; fi
+done
 # The same destination without them is no usage error: it listens, and no source comes.
 "$bin" migrate --dest --listen 127.0.0.1:0 --identity "$keys/dst" --accept-timeout 100 --json >"$out" 2>/dev/null; rc=$?
 check "--dest without them: not refused (exit $rc), it waited for a source and timed out" "$rc == 1 and j['error'] == 'SD_MIG_ERR_TIMEOUT'"

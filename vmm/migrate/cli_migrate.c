@@ -92,6 +92,8 @@ static const char usage[] =
 	"                    throttle-stall=MS (the same for the throttle's next pause),\n"
 	"                    xl-enomem=N (--design exit: the source's region list runs out\n"
 	"                    of memory in exit N: SD_MIG_ERR_NOMEM)\n"
+	"                    dest-die= and crash=dest: act on the destination, no-transport\n"
+	"                    on both, the rest on the source; the other side refuses them\n"
 	"  --design D        table (this protocol), or exit (the merged design: the guest\n"
 	"                    reports every page-state change by an exit, one per page, and\n"
 	"                    the VMM keeps AMD's QEMU region list and migrates from it);\n"
@@ -124,10 +126,20 @@ static int usage_error(const char *fmt, ...)
 	return 2;
 }
 
-static bool parse_inject(struct sd_mig_opts *o, const char *s)
+/* Which side an --inject fault acts on: the other side's process refuses it. */
+enum inject_side { INJ_BOTH, INJ_SOURCE, INJ_DEST };
+
+struct inject_use {
+	enum inject_side side;
+	const char *what;	/* for the usage error: "<name> <what>: it is for ..." */
+};
+
+/* Parse one --inject FAULT into @o; false if it is not one. *@use says whose it is. */
+static bool parse_inject(struct sd_mig_opts *o, const char *s, struct inject_use *use)
 {
 	u64 v;
 
+	*use = (struct inject_use){ INJ_SOURCE, "acts on the source" };
 	if (!strcmp(s, "table"))
 		o->faults.table = true;
 	else if (!strcmp(s, "wrong-mode"))
@@ -136,13 +148,17 @@ static bool parse_inject(struct sd_mig_opts *o, const char *s)
 		o->faults.cut = (s64)v;
 	else if (!strncmp(s, "corrupt=", 8) && cli_parse_u64(s + 8, &v) && v <= INT64_MAX)
 		o->faults.corrupt = (s64)v;
-	else if (!strncmp(s, "dest-die=", 9) && cli_parse_u64(s + 9, &v) && v <= INT64_MAX)
+	else if (!strncmp(s, "dest-die=", 9) && cli_parse_u64(s + 9, &v) && v <= INT64_MAX) {
 		o->faults.dest_die = (s64)v;
-	else if (!strncmp(s, "read-delay=", 11) && cli_parse_u64(s + 11, &v) && v <= 10000)
+		*use = (struct inject_use){ INJ_DEST, "acts on the destination" };
+	} else if (!strncmp(s, "read-delay=", 11) && cli_parse_u64(s + 11, &v) && v <= 10000)
 		o->faults.read_delay_ms = (u32)v;
-	else if (!strncmp(s, "crash=", 6))
-		return sd_mig_crash_parse(&o->faults, s + 6);
-	else if (!strcmp(s, "commit-lost"))
+	else if (!strncmp(s, "crash=", 6)) {
+		if (!sd_mig_crash_parse(&o->faults, s + 6))
+			return false;
+		if (o->faults.crash.dest)
+			*use = (struct inject_use){ INJ_DEST, "acts on the destination" };
+	} else if (!strcmp(s, "commit-lost"))
 		o->faults.commit_lost = true;
 	else if (!strncmp(s, "stall=", 6) && cli_parse_u64(s + 6, &v) && v >= 1 && v <= 60000)
 		o->faults.stall_ms = (u32)v;
@@ -153,10 +169,13 @@ static bool parse_inject(struct sd_mig_opts *o, const char *s)
 		o->guest.xl_fail_exit = v;
 	else if (!strcmp(s, "guest-span-beyond-ram"))
 		o->guest.beyond = true;
-	else if (!strcmp(s, "no-transport"))
-		o->guest.no_transport = true;
-	else
+	else if (!strcmp(s, "no-transport")) {
+		o->guest.no_transport = true;	/* each side's VM offers no transport */
+		*use = (struct inject_use){ INJ_BOTH, NULL };
+	} else
 		return false;
+	if (!strncmp(s, "stall=", 6) || !strncmp(s, "throttle-stall=", 15))
+		use->what = "holds a source vCPU away from a pause";
 	return true;
 }
 
@@ -512,6 +531,9 @@ struct cmd {
 	bool json, quiet, help;
 	u64 dest_ram, runs, hops;
 	bool injected;
+	/* The first --inject FAULT that only the source, or only the destination, acts on. */
+	char src_fault[24], dest_fault[24];
+	const char *src_what, *dest_what;
 	const char *identity, *peer_key;	/* key files (docs/STREAM.md 8) */
 };
 
@@ -597,11 +619,23 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 		rc = opt_u64("--accept-timeout", arg, 100, 86400000, &v);
 		o->accept_timeout_ms = (u32)v;
 		break;
-	case O_INJECT:
-		if (!parse_inject(o, arg))
+	case O_INJECT: {
+		struct inject_use use;
+		char *name;
+
+		if (!parse_inject(o, arg, &use))
 			return usage_error("--inject: unknown fault '%s'", arg);
 		k->injected = true;
+		name = use.side == INJ_DEST ? k->dest_fault : k->src_fault;
+		if (use.side != INJ_BOTH && !name[0]) {
+			/* Its name, up to '=' (crash=ROLE:POINT keeps its role). */
+			size_t n = strcspn(arg, !strncmp(arg, "crash=", 6) ? ":" : "=");
+
+			snprintf(name, sizeof(k->src_fault), "%.*s", (int)n, arg);
+			*(use.side == INJ_DEST ? &k->dest_what : &k->src_what) = use.what;
+		}
 		break;
+	}
 	case O_GUEST:
 		if (!parse_guest(o, arg))
 			return usage_error("--guest: unknown behaviour '%s' (resize, reregister, "
@@ -696,9 +730,12 @@ int sd_cli_migrate(int argc, char **argv)
 		       o.guest.design == DEMO_DESIGN_EXIT))
 		return usage_error("--hops goes with --demo, without --runs, --dest-ram, --inject or "
 				   "--design exit");
-	if (k.mode == O_DEST && (o.faults.stall_ms || o.faults.throttle_stall_ms))
-		return usage_error("--inject %s holds a source vCPU away from a pause: it is for --demo "
-				   "and --source, not --dest", o.faults.stall_ms ? "stall" : "throttle-stall");
+	if (k.mode == O_DEST && k.src_fault[0])
+		return usage_error("--inject %s %s: it is for --demo and --source, not --dest",
+				   k.src_fault, k.src_what);
+	if (k.mode == O_SOURCE && k.dest_fault[0])
+		return usage_error("--inject %s %s: it is for --demo and --dest, not --source",
+				   k.dest_fault, k.dest_what);
 	if (o.guest.xl_fail_exit && (o.guest.design != DEMO_DESIGN_EXIT || k.mode == O_DEST))
 		return usage_error("--inject xl-enomem is the source's, with --design exit (its region "
 				   "list)");
