@@ -509,7 +509,9 @@ static size_t forge_abort(u8 *buf, size_t len, const u8 *key, u64 seq, u32 error
 
 static void abort_ends_the_stream_with_the_sources_error(void **state)
 {
-	static const int errs[] = { SD_MIG_ERR_PAUSE, SD_MIG_ERR_NOMEM };
+	/* The four failures a source has of its own (4.6). */
+	static const int errs[] = { SD_MIG_ERR_SOURCE, SD_MIG_ERR_CONVERGE, SD_MIG_ERR_PAUSE,
+				    SD_MIG_ERR_NOMEM };
 	struct sd_mig_reader *r = malloc(sizeof(*r));
 	static u8 copy[1 << 20];
 
@@ -574,6 +576,7 @@ static void abort_is_refused_unless_the_source_sent_it_whole(void **state)
 	size_t n = s->m.len, before = rec_off(s->m.buf, 3);
 	u8 *ab = c + before;
 	u8 other[crypto_kx_SESSIONKEYBYTES];
+	u32 refused = 0;
 
 	(void)state;
 	/* Another reason written over the source's: the digest covers it. */
@@ -596,11 +599,23 @@ static void abort_is_refused_unless_the_source_sent_it_whole(void **state)
 	memcpy(c + rec_off(c, 2) + 8, &(u64){ 2 }, 8);
 	fix_crc(c, 2);
 	expect(s, c, rec_off(c, 2) + SD_REC_HDR_SIZE + 40, SD_MIG_ERR_DIGEST, 1);
-	/* A valid digest, and yet: reserved set, no error, an error section 6 does not define. */
+	/*
+	 * A valid digest, and yet: reserved set; no error; an error section 6
+	 * does not define; and each number section 6 defines that is not a
+	 * source's own failure (a connection's, a reader's, the destination's).
+	 */
 	memcpy(c, s->m.buf, before);
 	expect(s, c, forge_abort(c, before, s->src.tx, 3, SD_MIG_ERR_PAUSE, 1), SD_MIG_ERR_TYPE, 2);
 	expect(s, c, forge_abort(c, before, s->src.tx, 3, 0, 0), SD_MIG_ERR_RANGE, 2);
 	expect(s, c, forge_abort(c, before, s->src.tx, 3, SD_MIG_ERR_LAST + 1, 0), SD_MIG_ERR_RANGE, 2);
+	for (u32 e = 1; e <= SD_MIG_ERR_LAST; e++) {
+		if (e != SD_MIG_ERR_SOURCE && e != SD_MIG_ERR_CONVERGE && e != SD_MIG_ERR_PAUSE &&
+		    e != SD_MIG_ERR_NOMEM) {
+			expect(s, c, forge_abort(c, before, s->src.tx, 3, e, 0), SD_MIG_ERR_RANGE, 2);
+			refused++;
+		}
+	}
+	assert_int_equal(refused, SD_MIG_ERR_LAST - 4);
 	/* One byte longer than 40: the length does not fit the type, whatever follows. */
 	memcpy(c, s->m.buf, n);
 	memcpy(ab + 4, &(u32){ 41 }, 4);
@@ -654,10 +669,14 @@ static void abort_is_the_writers_last_record(void **state)
 	(void)state;
 	sd_mig_writer_init(w, &io, &s->src);
 	assert_int_equal(sd_mig_put_pass(w, 0, false, &st), 0);
-	/* Only a number section 6 defines; nothing is written otherwise. */
+	/* Only a source's own failure (4.6); nothing is written otherwise. */
 	assert_int_equal(sd_mig_put_abort(w, 0, &st), -SD_MIG_ERR_RANGE);
 	assert_int_equal(sd_mig_put_abort(w, SD_MIG_ERR_LAST + 1, &st), -SD_MIG_ERR_RANGE);
 	assert_non_null(strstr(st.msg, "ABORT: error number 25"));
+	assert_int_equal(sd_mig_put_abort(w, SD_MIG_ERR_ABORTED, &st), -SD_MIG_ERR_RANGE);
+	assert_int_equal(sd_mig_put_abort(w, SD_MIG_ERR_TIMEOUT, &st), -SD_MIG_ERR_RANGE);
+	assert_string_equal(st.msg, "SD_MIG_ERR_RANGE: ABORT: error number 18 is not a source's "
+			    "own (docs/STREAM.md 4.6: 17, 21, 22 or 23)");
 	assert_int_equal(m.len, SD_REC_HDR_SIZE + 8);
 	assert_int_equal(sd_mig_put_abort(w, SD_MIG_ERR_PAUSE, &st), 0);
 	assert_int_equal(sd_mig_put_abort(w, SD_MIG_ERR_PAUSE, &st), -SD_MIG_ERR_ORDER);

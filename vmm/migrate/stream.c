@@ -382,9 +382,9 @@ int sd_mig_put_abort(struct sd_mig_writer *w, int err, struct sd_mig_status *st)
 {
 	struct sd_rec_abort a = { .error = (u32)err };
 
-	if (err <= 0 || err > SD_MIG_ERR_LAST)
-		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "ABORT: error number %d is none of "
-				   "docs/STREAM.md 6", err);
+	if (err <= 0 || !sd_mig_abort_err_ok((u32)err))
+		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "ABORT: error number %d is not a source's "
+				   "own (docs/STREAM.md 4.6: 17, 21, 22 or 23)", err);
 	if (w->done)
 		return sd_mig_fail(st, SD_MIG_ERR_ORDER, "ABORT after END or ABORT");
 	w->done = true;
@@ -711,7 +711,7 @@ static int take_end(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd_m
  * ABORT (4.6), in place of any record before END: the last one. Believed
  * only if its digest is this migration's, over the records before it and
  * its own error number (nobody without the key can abort with a reason, or
- * change the reason), and only for an error number section 6 defines.
+ * change the reason), and only for a failure a source has of its own.
  */
 static int take_abort(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd_mig_status *st)
 {
@@ -729,9 +729,10 @@ static int take_abort(struct sd_mig_reader *r, struct sd_mig_rec *rec, struct sd
 	if (sodium_memcmp(d, a.digest, sizeof(d)))
 		return sd_mig_fail(st, SD_MIG_ERR_DIGEST, "record %llu: ABORT: stream digest "
 				   "mismatch", seq);
-	if (a.error == 0 || a.error > SD_MIG_ERR_LAST)
+	if (!sd_mig_abort_err_ok(a.error))
 		return sd_mig_fail(st, SD_MIG_ERR_RANGE, "record %llu: ABORT: error number %u is "
-				   "none of docs/STREAM.md 6", seq, a.error);
+				   "not a source's own (docs/STREAM.md 4.6: 17, 21, 22 or 23)", seq,
+				   a.error);
 	rec->abort.err = a.error;
 	return sd_mig_fail(st, SD_MIG_ERR_ABORTED, "record %llu: source aborted: %s", seq,
 			   sd_mig_err_name((int)a.error));

@@ -92,6 +92,17 @@ enum sd_mig_err {
 const char *sd_mig_err_name(int err);
 
 /*
+ * The errors an ABORT may carry (docs/STREAM.md 4.6): the failures a
+ * source has of its own while it writes the stream. The rest are failures
+ * of the connection, of a reader, or the destination's own.
+ */
+static inline bool sd_mig_abort_err_ok(__u32 err)
+{
+	return err == SD_MIG_ERR_SOURCE || err == SD_MIG_ERR_CONVERGE ||
+	       err == SD_MIG_ERR_PAUSE || err == SD_MIG_ERR_NOMEM;
+}
+
+/*
  * CRC32C (Castagnoli), continuing from @crc (start with 0): with SSE4.2
  * where the CPU has it, else by table. sd_crc32c_soft() is always the table.
  */
@@ -222,8 +233,9 @@ int sd_mig_put_vcpu(struct sd_mig_writer *w, u32 index, u32 nr_items, const void
 int sd_mig_put_end(struct sd_mig_writer *w, struct sd_mig_status *st);
 /*
  * ABORT (docs/STREAM.md 4.6) in place of the next record: the source's own
- * error @err (1 to SD_MIG_ERR_LAST), under the digest of every record sent.
- * The last record: -SD_MIG_ERR_ORDER after END or ABORT. Send it only to a
+ * error @err (one sd_mig_abort_err_ok() takes, else -SD_MIG_ERR_RANGE), under
+ * the digest of every record sent. The last record: -SD_MIG_ERR_ORDER after
+ * END or ABORT. Send it only to a
  * destination whose HELLO announced SD_MIG_MINOR_ABORT or later.
  */
 int sd_mig_put_abort(struct sd_mig_writer *w, int err, struct sd_mig_status *st);
