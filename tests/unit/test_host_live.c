@@ -141,6 +141,73 @@ static int mirror_chunk_fn(void *ctx, u64 idx, u32 old_seq, u32 new_seq)
 	return 0;
 }
 
+/*
+ * A whole-table walk while the writer runs: each chunk's shared runs must
+ * make a bitmap the writer published with a count between the ones read
+ * before and after the walk; a chunk reported unsettled is reported so
+ * whole. Returns the chunks checked.
+ */
+static u64 walk_check(struct live *L, const struct sd_host_reg *reg, const struct sd_host_mem *mem,
+		      u64 *scratch, bool batched, u32 flags)
+{
+	struct truns runs = { 0 };
+	struct sd_host_extent ext[SD_HOST_BATCH_MIN];
+	struct tbatch tb = { .r = &runs, .buf = ext, .len = SD_HOST_BATCH_MIN };
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 100);
+	u32 before[NR_CHUNKS], after[NR_CHUNKS];
+	u64 bits[NR_CHUNKS][WORDS] = { { 0 } };
+	u64 unsettled[NR_CHUNKS] = { 0 }, checked = 0;
+
+	if (batched) {
+		o.batch_fn = tbatch_fn;
+		o.batch = ext;
+		o.batch_len = SD_HOST_BATCH_MIN;
+		o.ctx = &tb;
+	} else {
+		o.fn = truns_fn;
+		o.ctx = &runs;
+	}
+	for (u64 i = 0; i < NR_CHUNKS; i++)
+		before[i] = __atomic_load_n(&tbuild_desc(&L->t, i)->seq, __ATOMIC_ACQUIRE);
+	assert_int_equal(sd_host_walk(reg, mem, scratch, &o), 0);
+	for (u64 i = 0; i < NR_CHUNKS; i++)
+		after[i] = __atomic_load_n(&tbuild_desc(&L->t, i)->seq, __ATOMIC_ACQUIRE);
+	for (u64 r = 0; r < runs.n; r++) {
+		const struct trun *x = &runs.v[r];
+
+		assert_true(x->gfn + x->n <= NR_PAGES);
+		if (x->state == SD_PAGE_SHARED) {
+			for (u64 p = x->gfn; p < x->gfn + x->n; p++)
+				bits[p / PPC][(p % PPC) / 64] |= 1ULL << (p % 64);
+		} else if (x->state == SD_PAGE_UNSETTLED) {
+			for (u64 p = x->gfn; p < x->gfn + x->n; p++)
+				unsettled[p / PPC]++;
+		} else {
+			fail_msg("a live walk reported run %llu in state %d", (unsigned long long)r,
+				 x->state);
+		}
+	}
+	for (u64 i = 0; i < NR_CHUNKS; i++) {
+		u32 k;
+
+		if (unsettled[i]) {
+			assert_int_equal(unsettled[i], chunk_pages(i));
+			continue;
+		}
+		/* Published states only: count 2k publishes state k, an odd count none. */
+		for (k = (before[i] + 1) / 2; k <= after[i] / 2; k++)
+			if (!memcmp(bits[i], L->hist[i][k], sizeof(bits[i])))
+				break;
+		if (k > after[i] / 2)
+			fail_msg("%s walk: chunk %llu is no state the writer published between counts "
+				 "%u and %u", batched ? "batched" : "per-run", (unsigned long long)i,
+				 before[i], after[i]);
+		checked++;
+	}
+	truns_reset(&runs);
+	return checked;
+}
+
 static void live_run(bool copy)
 {
 	struct live *L = calloc(1, sizeof(*L));
@@ -154,7 +221,7 @@ static void live_run(bool copy)
 	struct sd_host_incr incr = { .nr_chunks = NR_CHUNKS, .seqs = calloc(NR_CHUNKS, 4),
 				     .bits = calloc(NR_CHUNKS * WORDS, 8) };
 	u64 scratch[SD_HOST_SCRATCH_WORDS];
-	u64 seed = 7, passes = 0, reads = 0, unsettled_reads = 0;
+	u64 seed = 7, passes = 0, reads = 0, unsettled_reads = 0, walks = 0, walk_chunks = 0;
 	SD_HOST_OPTS(sd_host_walk_opts, io, .max_attempts = 1, .fn = mirror_fn, .ctx = mir);
 	SD_HOST_OPTS(sd_host_walk_opts, wo, .flags = SD_READ_UNSETTLED_OK, .max_attempts = 100,
 		     .fn = mirror_fn, .chunk_fn = mirror_chunk_fn, .ctx = mir, .stats = &wst);
@@ -189,6 +256,13 @@ static void live_run(bool copy)
 		else
 			fail_msg("live read of chunk %llu: %s", (unsigned long long)idx,
 				 sd_err_name(rc));
+		if (reads % 16 == 8) {
+			/* Alternately batched and per run, strict and not. */
+			walk_chunks += walk_check(L, &reg, &mem, scratch, walks & 1,
+						  SD_READ_UNSETTLED_OK |
+						  (walks & 2 ? SD_READ_STRICT : 0));
+			walks++;
+		}
 		if (reads % 16 == 0) {
 			memset(mir->reread, 0, sizeof(mir->reread));
 			assert_int_equal(sd_host_walk_changes(&reg, &mem, &incr, scratch, &wo), 0);
@@ -209,6 +283,9 @@ static void live_run(bool copy)
 		sample_add(L, i, ch.v.seq, ch.bits, ch.v.nr_shared);
 	}
 	assert_int_equal(sd_host_walk_changes(&reg, &mem, &incr, scratch, &io), 0);
+	/* Quiet whole-table walks, both kinds: every chunk exactly its final state. */
+	assert_int_equal(walk_check(L, &reg, &mem, scratch, true, SD_READ_STRICT), NR_CHUNKS);
+	assert_int_equal(walk_check(L, &reg, &mem, scratch, false, 0), NR_CHUNKS);
 	for (u64 i = 0; i < NR_CHUNKS; i++) {
 		assert_int_equal(incr.seqs[i], 2 * PER_CHUNK);
 		assert_memory_equal(incr.bits + i * WORDS, tbuild_bits(&L->t, i), WORDS * 8);
@@ -226,10 +303,12 @@ static void live_run(bool copy)
 				 s, x->idx, x->seq);
 	}
 	print_message("live (%s): %u writer updates; %llu chunk reads (%llu unsettled, %llu retries), "
-		      "%llu incremental passes (%llu retries); %u accepted copies checked\n",
+		      "%llu incremental passes (%llu retries); %u accepted copies checked; %llu walks "
+		      "checked %llu chunks\n",
 		      copy ? "copy" : "map", UPDATES, (unsigned long long)reads, (unsigned long long)unsettled_reads,
 		      (unsigned long long)st.retries, (unsigned long long)passes,
-		      (unsigned long long)wst.retries, L->nsamples);
+		      (unsigned long long)wst.retries, L->nsamples, (unsigned long long)walks,
+		      (unsigned long long)walk_chunks);
 	assert_true(L->nsamples >= NR_CHUNKS);
 
 	free(incr.seqs);
