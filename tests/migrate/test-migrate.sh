@@ -138,6 +138,7 @@ check "destination killed mid-transfer" "not j['destination']['report'] and j['e
 # A downtime limit no pass can meet: pre-copy throttles, gives up after --passes, guest resumed.
 run 1 --seed 2 --max-downtime 0 --passes 4
 check "--max-downtime 0: SD_MIG_ERR_CONVERGE after 4 passes, never paused" "j['error'] == 'SD_MIG_ERR_CONVERGE' and j['passes'] == 4 and not j['source']['paused'] and j['max_downtime_ms'] == 0 and j['throttle_pct'] >= 20 and $resumed"
+check "--max-downtime 0: the destination was told why (ABORT), ran nothing" "j['destination']['report'] and j['destination']['error'] == 'SD_MIG_ERR_ABORTED' and j['destination']['message'].endswith('source aborted: SD_MIG_ERR_CONVERGE') and not j['destination']['resumed']"
 # A vCPU no pause can stop in time (sd_vcpu_stall): every pause has a 2 s deadline
 # (SD_MIG_PAUSE_MS), then it is undone and the migration fails; a late vCPU is waited for.
 run 1 --seed 2 --inject stall=3000

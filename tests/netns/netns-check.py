@@ -245,10 +245,12 @@ CASES = [
     Case("link cut after END, RESULT lost (destination end down)", None, at="end", cut="dst",
          expect="resumed", src_err="SD_MIG_ERR_TIMEOUT", dst_err="SD_MIG_ERR_TIMEOUT",
          paused=True, src_msg="RESULT", dst_msg="waiting for COMMIT"),
-    # A link too slow for the downtime limit in the passes allowed: the source gives up.
+    # A link too slow for the downtime limit in the passes allowed: the source gives up, and
+    # tells the destination why (ABORT, docs/STREAM.md 4.6).
     Case("100 Mbit/s, 2 passes allowed: pre-copy cannot converge", None, rate="100mbit",
          timeout=10000, src_extra=("--passes", "2"), expect="resumed",
-         src_err="SD_MIG_ERR_CONVERGE", dst_err="SD_MIG_ERR_EOF", paused=False),
+         src_err="SD_MIG_ERR_CONVERGE", dst_err="SD_MIG_ERR_ABORTED", paused=False,
+         dst_msg="source aborted: SD_MIG_ERR_CONVERGE"),
     # The destination's host unreachable from the start.
     Case("destination host down from the start (its link down)", None, down="dst",
          expect="resumed", src_err="SD_MIG_ERR_IO", dst_err="SD_MIG_ERR_TIMEOUT",

@@ -685,8 +685,10 @@ static int src_session(struct src *s, struct sd_mig_conn *conn, struct sd_mig_hs
 
 /*
  * Tell the destination why, when it cannot see it (docs/STREAM.md 4.6): an
- * ABORT for the vCPUs that would not pause or the memory that ran out,
- * once records flow, to a destination that reads ABORT. Bounded and best
+ * ABORT for a failure of the source's own (its guest's table, pre-copy that
+ * did not converge, vCPUs that would not pause, memory that ran out), once
+ * records flow, to a destination that reads ABORT. Each happens between
+ * records, never inside one. Bounded and best
  * effort: its own deadline, SD_MIG_ABORT_MS (--timeout if shorter); the
  * guest is not kept waiting for it (src_migrate resumes paused vCPUs first);
  * and the source's error stays @err whatever becomes of the write.
@@ -698,7 +700,7 @@ static void src_abort(struct src *s, const struct sd_mig_hs *hs, int err)
 	struct sd_io inner = s->fio.inner;
 	struct sd_mig_status st;
 
-	if ((err != SD_MIG_ERR_PAUSE && err != SD_MIG_ERR_NOMEM) || !s->w.keys ||
+	if (err <= 0 || !sd_mig_abort_err_ok((u32)err) || !s->w.keys ||
 	    hs->peer_minor < SD_MIG_MINOR_ABORT)
 		return;
 	s->fio.inner = sd_io_conn(&brief);
