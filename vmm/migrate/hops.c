@@ -63,9 +63,9 @@ struct hop_vmm {
 	u64 rss_kib;
 };
 
-/* A VMM's answer to an order. */
+/* A VMM's answer to an order: the order's op and hop, echoed, and what it is. */
 struct hop_msg {
-	u32 kind, hop;
+	u32 op, hop, kind;
 	s32 rc;				/* 0, or the order's -SD_MIG_ERR_* */
 	struct sd_mig_status st;	/* BOOT, STOP or the running check: what failed */
 	struct sd_mig_source_report sr;	/* SEND */
@@ -132,10 +132,9 @@ static u64 vmm_registration(struct vmm *v)
 	return value;
 }
 
-static int vmm_send_msg(struct vmm *v, u32 kind, u32 hop)
+static int vmm_send_msg(struct vmm *v, u32 kind)
 {
 	v->m.kind = kind;
-	v->m.hop = hop;
 	v->m.have_guest = v->have;
 	v->ctl.timeout_ms = HOP_CTL_MS;
 	return v->io.write(v->io.ctx, &v->m, sizeof(v->m));
@@ -146,7 +145,7 @@ static void vmm_listening(void *ctx, const char *addr)
 	struct vmm *v = ctx;
 
 	(void)addr;
-	vmm_send_msg(v, HOP_LISTENING, v->m.hop);
+	vmm_send_msg(v, HOP_LISTENING);
 }
 
 static int vmm_boot(struct vmm *v)
@@ -167,7 +166,7 @@ static int vmm_boot(struct vmm *v)
 	return rc;
 }
 
-static int vmm_recv(struct vmm *v, u32 hop)
+static int vmm_recv(struct vmm *v)
 {
 	struct sd_mig_opts o = *v->o;
 	int rc;
@@ -176,7 +175,6 @@ static int vmm_recv(struct vmm *v, u32 hop)
 	o.verbose = false;
 	o.on_listening = vmm_listening;
 	o.cb_ctx = v;
-	v->m.hop = hop;
 	rc = sd_mig_dest_receive(&v->d, &o, &v->m.dr);
 	if (rc)
 		return rc;
@@ -233,16 +231,18 @@ static int vmm_main(struct vmm *v)
 		if (v->io.read(v->io.ctx, &c, sizeof(c)))
 			return 1;	/* nobody orders any more: stop (the guest with us) */
 		memset(&v->m, 0, sizeof(v->m));
+		v->m.op = c.op;
+		v->m.hop = c.hop;
 		switch (c.op) {
 		case HOP_BOOT: rc = vmm_boot(v); break;
-		case HOP_RECV: rc = vmm_recv(v, c.hop); break;
+		case HOP_RECV: rc = vmm_recv(v); break;
 		case HOP_SEND: rc = vmm_send(v); break;
 		case HOP_STOP: rc = vmm_stop(v); break;
 		default: rc = sd_mig_fail(&v->m.st, SD_MIG_ERR_TYPE, "order %u", c.op); break;
 		}
 		v->m.rc = rc;
 		vmm_measure(&v->m.vmm);
-		if (vmm_send_msg(v, HOP_DONE, c.hop) || c.op == HOP_STOP)
+		if (vmm_send_msg(v, HOP_DONE) || c.op == HOP_STOP)
 			return rc ? 1 : 0;
 	}
 }
@@ -344,8 +344,12 @@ static int peer_order(struct peer *p, u32 op, u32 hop)
 	return p->io.write(p->io.ctx, &c, sizeof(c));
 }
 
-/* Its answer of @kind within @ms: 0, or -1 with the reason in p->m.st. */
-static int peer_answer(struct peer *p, u32 kind, u32 ms)
+/*
+ * Its answer of @kind to order @op of hop @hop, within @ms: 0, or -1 with
+ * the reason in p->m.st (the VMM's own when it answered DONE early: the
+ * order failed). An answer to another order is refused by name.
+ */
+static int peer_answer(struct peer *p, u32 op, u32 hop, u32 kind, u32 ms)
 {
 	int rc;
 
@@ -356,6 +360,17 @@ static int peer_answer(struct peer *p, u32 kind, u32 ms)
 		sd_mig_fail(&p->m.st, -rc, "VMM %c: no answer within %u ms (%s)", p->name, ms,
 			    rc == -SD_MIG_ERR_EOF ? "it died" : "it hangs");
 		p->m.rc = rc;
+		return -1;
+	}
+	if (p->m.op != op || p->m.hop != hop ||
+	    (p->m.kind != HOP_DONE && p->m.kind != HOP_LISTENING)) {
+		u32 aop = p->m.op, ahop = p->m.hop, akind = p->m.kind;
+
+		memset(&p->m, 0, sizeof(p->m));
+		sd_mig_fail(&p->m.st, SD_MIG_ERR_ORDER, "VMM %c: answer %u to order %u of hop %u, "
+			    "while waiting for answer %u to order %u of hop %u", p->name, akind, aop,
+			    ahop, kind, op, hop);
+		p->m.rc = -SD_MIG_ERR_ORDER;
 		return -1;
 	}
 	return p->m.kind == kind ? 0 : -1;
@@ -467,16 +482,16 @@ static int hop_one(struct hops_run *h, u32 hop, struct peer *snd, struct peer *r
 	u32 recv_ms = send_ms + o->after_ms + DEMO_CHECK_MS;
 	const char *why;
 
-	if (peer_order(rcv, HOP_RECV, hop) || peer_answer(rcv, HOP_LISTENING, o->timeout_ms +
-							  HOP_CTL_MS)) {
+	if (peer_order(rcv, HOP_RECV, hop) ||
+	    peer_answer(rcv, HOP_RECV, hop, HOP_LISTENING, o->timeout_ms + HOP_CTL_MS)) {
 		hop_print(h, hop, snd, rcv, rcv->m.st.msg[0] ? rcv->m.st.msg : rcv->m.dr.msg);
 		return -1;
 	}
-	if (peer_order(snd, HOP_SEND, hop) || peer_answer(snd, HOP_DONE, send_ms)) {
+	if (peer_order(snd, HOP_SEND, hop) || peer_answer(snd, HOP_SEND, hop, HOP_DONE, send_ms)) {
 		hop_print(h, hop, snd, rcv, snd->m.st.msg);
 		return -1;
 	}
-	if (peer_answer(rcv, HOP_DONE, recv_ms)) {
+	if (peer_answer(rcv, HOP_RECV, hop, HOP_DONE, recv_ms)) {
 		hop_print(h, hop, snd, rcv, rcv->m.st.msg);
 		return -1;
 	}
@@ -563,7 +578,7 @@ static bool hops_stop(struct hops_run *h, struct peer p[2], struct hop_msg *fin)
 	memset(fin, 0, sizeof(*fin));
 	for (int i = 0; i < 2; i++) {
 		if (peer_order(&p[i], HOP_STOP, 0) ||
-		    peer_answer(&p[i], HOP_DONE, DEMO_CHECK_MS + HOP_CTL_MS))
+		    peer_answer(&p[i], HOP_STOP, 0, HOP_DONE, DEMO_CHECK_MS + HOP_CTL_MS))
 			continue;
 		if (p[i].m.check.verified) {
 			*fin = p[i].m;
@@ -614,7 +629,8 @@ int sd_mig_run_hops(const struct sd_mig_opts *o, u32 hops, bool json)
 		printf("{\"ram_bytes\": %llu, \"seed\": %llu, \"hop\": [",
 		       (unsigned long long)o->ram_bytes, (unsigned long long)o->guest.seed);
 	if (peer_order(&p[0], HOP_BOOT, 0) ||
-	    peer_answer(&p[0], HOP_DONE, DEMO_BOOT_MS + o->warmup_ms + HOP_CTL_MS) || p[0].m.rc)
+	    peer_answer(&p[0], HOP_BOOT, 0, HOP_DONE, DEMO_BOOT_MS + o->warmup_ms + HOP_CTL_MS) ||
+	    p[0].m.rc)
 		fprintf(stderr, "sev-donate migrate: VMM A could not boot the guest: %s\n",
 			p[0].m.st.msg);
 	else
