@@ -159,7 +159,7 @@ check "a page sent in the wrong mode is caught by the oracle" "j['result'] == 'm
 # read: the reads that straddle a move are discarded and the new table read in full.
 run 0 --seed 4 --guest resize --inject read-delay=500
 check "resize during pre-copy: migrated, mismatches=0, clean check" "j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['verified'] and j['destination']['bad_content'] == 0 and j['destination']['bad_state'] == 0"
-check "resize: moves seen by full re-reads, reads that straddled one discarded" "j['source']['resizes'] >= 1 and 1 <= j['rereads'] <= j['source']['resizes'] and j['stale_reads'] >= 1"
+check "resize: all 4 moves made in pre-copy passes 1-4 (6 passes at least), each seen by one full re-read, reads that straddled one discarded" "j['source']['resizes'] == 4 and j['rereads'] == 4 and j['passes'] >= 6 and j['stale_reads'] >= 1"
 }
 # A guest that re-registers after every operation: a pass that finds a new generation reads
 # the table in full (how many do depends on how much CPU the guest gets); the source reads the registration from an RCU-registered thread

@@ -206,6 +206,17 @@ void demo_vm_pass_started(struct demo_vm *d, u32 pass)
 		__atomic_store_n(&d->demo->resize_request, pass, __ATOMIC_RELEASE);
 }
 
+double demo_vm_wait_moved(struct demo_vm *d, u32 ms)
+{
+	double t0 = sd_mig_now_ms();
+
+	while (__atomic_load_n(&d->demo->resizes, __ATOMIC_ACQUIRE) <
+	       __atomic_load_n(&d->demo->resize_request, __ATOMIC_RELAXED) &&
+	       sd_mig_now_ms() - t0 < ms)
+		sd_mig_sleep_ms(1);
+	return sd_mig_now_ms() - t0;
+}
+
 int demo_vm_hold_window(struct demo_vm *d, u32 ms, struct sd_mig_status *st)
 {
 	double until = sd_mig_now_ms() + ms;

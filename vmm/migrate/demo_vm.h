@@ -107,6 +107,11 @@ int demo_vm_selfcheck(struct demo_vm *d, u32 deadline_ms, struct demo_check *out
 /* A pre-copy pass starts: a resizing guest is asked to move its table in passes 1..resizes. */
 void demo_vm_pass_started(struct demo_vm *d, u32 pass);
 /*
+ * Wait, at most @ms, until the guest has made the move demo_vm_pass_started()
+ * asked for (at once when none is pending): the time waited, in ms.
+ */
+double demo_vm_wait_moved(struct demo_vm *d, u32 ms);
+/*
  * SPEC.md 7.4's hard case (cfg.window_at_pause): before the final pause, ask
  * vCPU 0 to open a window in the table's chunk and wait, at most @ms, until
  * it has (0, or -SD_MIG_ERR_TIMEOUT); once the guest runs on the
