@@ -291,6 +291,12 @@ for f in dest-die=3 crash=dest:commit crash=dest:commit-unread; do
 	if [ $rc -eq 2 ] && [ "$(cat "$out")" = "$want" ]; then echo "ok $checks - --source --inject $f: usage error, by name"
 	else failed=$((failed + 1)); echo "not ok $checks - --source --inject $f (exit $rc, want 2 and '$want')"; cat "$out"; fi
 done
+# One crash= only: a second would replace the first, which the check above looked at.
+"$bin" migrate --source --connect 127.0.0.1:1 --identity "$keys/src" --peer-key "$keys/dst.pub" --inject crash=dest:end --inject crash=source:final >"$out" 2>&1; rc=$?
+want="sev-donate migrate: --inject crash= given twice: one side crashes, at one point (see --help)"
+checks=$((checks + 1))
+if [ $rc -eq 2 ] && [ "$(cat "$out")" = "$want" ]; then echo "ok $checks - --inject crash= twice: usage error"
+else failed=$((failed + 1)); echo "not ok $checks - --inject crash= twice (exit $rc, want 2 and '$want')"; cat "$out"; fi
 # The same destination without them is no usage error: it listens, and no source comes.
 "$bin" migrate --dest --listen 127.0.0.1:0 --identity "$keys/dst" --accept-timeout 100 --json >"$out" 2>/dev/null; rc=$?
 check "--dest without them: not refused (exit $rc), it waited for a source and timed out" "$rc == 1 and j['error'] == 'SD_MIG_ERR_TIMEOUT'"

@@ -145,15 +145,15 @@ static int mirror_chunk_fn(void *ctx, u64 idx, u32 old_seq, u32 new_seq)
  * A whole-table walk while the writer runs: each chunk's shared runs must
  * make a bitmap the writer published with a count between the ones read
  * before and after the walk; a chunk reported unsettled is reported so
- * whole. Returns the chunks checked.
+ * whole (counted in *@nr_unsettled). Returns the chunks checked.
  */
 static u64 walk_check(struct live *L, const struct sd_host_reg *reg, const struct sd_host_mem *mem,
-		      u64 *scratch, bool batched, u32 flags)
+		      u64 *scratch, bool batched, u32 flags, u32 attempts, u64 *nr_unsettled)
 {
 	struct truns runs = { 0 };
 	struct sd_host_extent ext[SD_HOST_BATCH_MIN];
 	struct tbatch tb = { .r = &runs, .buf = ext, .len = SD_HOST_BATCH_MIN };
-	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = 100);
+	SD_HOST_OPTS(sd_host_walk_opts, o, .flags = flags, .max_attempts = attempts);
 	u32 before[NR_CHUNKS], after[NR_CHUNKS];
 	u64 bits[NR_CHUNKS][WORDS] = { { 0 } };
 	u64 unsettled[NR_CHUNKS] = { 0 }, checked = 0;
@@ -192,6 +192,7 @@ static u64 walk_check(struct live *L, const struct sd_host_reg *reg, const struc
 
 		if (unsettled[i]) {
 			assert_int_equal(unsettled[i], chunk_pages(i));
+			(*nr_unsettled)++;
 			continue;
 		}
 		/* Published states only: count 2k publishes state k, an odd count none. */
@@ -221,7 +222,8 @@ static void live_run(bool copy)
 	struct sd_host_incr incr = { .nr_chunks = NR_CHUNKS, .seqs = calloc(NR_CHUNKS, 4),
 				     .bits = calloc(NR_CHUNKS * WORDS, 8) };
 	u64 scratch[SD_HOST_SCRATCH_WORDS];
-	u64 seed = 7, passes = 0, reads = 0, unsettled_reads = 0, walks = 0, walk_chunks = 0;
+	u64 qu, seed = 7, passes = 0, reads = 0, unsettled_reads = 0, walks = 0, walk_chunks = 0,
+	    walk_unsettled = 0;
 	SD_HOST_OPTS(sd_host_walk_opts, io, .max_attempts = 1, .fn = mirror_fn, .ctx = mir);
 	SD_HOST_OPTS(sd_host_walk_opts, wo, .flags = SD_READ_UNSETTLED_OK, .max_attempts = 100,
 		     .fn = mirror_fn, .chunk_fn = mirror_chunk_fn, .ctx = mir, .stats = &wst);
@@ -257,10 +259,11 @@ static void live_run(bool copy)
 			fail_msg("live read of chunk %llu: %s", (unsigned long long)idx,
 				 sd_err_name(rc));
 		if (reads % 16 == 8) {
-			/* Alternately batched and per run, strict and not. */
+			/* Batched and per run, strict and not, one attempt a chunk or 100. */
 			walk_chunks += walk_check(L, &reg, &mem, scratch, walks & 1,
 						  SD_READ_UNSETTLED_OK |
-						  (walks & 2 ? SD_READ_STRICT : 0));
+						  (walks & 2 ? SD_READ_STRICT : 0),
+						  walks & 4 ? 1 : 100, &walk_unsettled);
 			walks++;
 		}
 		if (reads % 16 == 0) {
@@ -284,8 +287,11 @@ static void live_run(bool copy)
 	}
 	assert_int_equal(sd_host_walk_changes(&reg, &mem, &incr, scratch, &io), 0);
 	/* Quiet whole-table walks, both kinds: every chunk exactly its final state. */
-	assert_int_equal(walk_check(L, &reg, &mem, scratch, true, SD_READ_STRICT), NR_CHUNKS);
-	assert_int_equal(walk_check(L, &reg, &mem, scratch, false, 0), NR_CHUNKS);
+	qu = 0;
+	assert_int_equal(walk_check(L, &reg, &mem, scratch, true, SD_READ_STRICT, 1, &qu),
+			 NR_CHUNKS);
+	assert_int_equal(walk_check(L, &reg, &mem, scratch, false, 0, 1, &qu), NR_CHUNKS);
+	assert_int_equal(qu, 0);
 	for (u64 i = 0; i < NR_CHUNKS; i++) {
 		assert_int_equal(incr.seqs[i], 2 * PER_CHUNK);
 		assert_memory_equal(incr.bits + i * WORDS, tbuild_bits(&L->t, i), WORDS * 8);
@@ -304,11 +310,11 @@ static void live_run(bool copy)
 	}
 	print_message("live (%s): %u writer updates; %llu chunk reads (%llu unsettled, %llu retries), "
 		      "%llu incremental passes (%llu retries); %u accepted copies checked; %llu walks "
-		      "checked %llu chunks\n",
+		      "checked %llu chunks (%llu more unsettled)\n",
 		      copy ? "copy" : "map", UPDATES, (unsigned long long)reads, (unsigned long long)unsettled_reads,
 		      (unsigned long long)st.retries, (unsigned long long)passes,
 		      (unsigned long long)wst.retries, L->nsamples, (unsigned long long)walks,
-		      (unsigned long long)walk_chunks);
+		      (unsigned long long)walk_chunks, (unsigned long long)walk_unsettled);
 	assert_true(L->nsamples >= NR_CHUNKS);
 
 	free(incr.seqs);

@@ -74,8 +74,9 @@ static const char usage[] =
 	"                    points more a pass up to 99% (default 300, QEMU's downtime-limit)\n"
 	"  --warmup MS       churn before migrating (default 300)\n"
 	"  --after MS        churn after resuming, before the guest checks itself (default 300)\n"
-	"  --guest BEHAVIOUR resize (move the table 4 times, SPEC.md 5.6, one early in each\n"
-	"                    of pre-copy passes 1-4, which then always run), reregister\n"
+	"  --guest BEHAVIOUR resize (move the table 4 times, SPEC.md 5.6: each of pre-copy\n"
+	"                    passes 1-4 asks for one early, and they run, within --passes),\n"
+	"                    reregister\n"
 	"                    (re-register after every operation), window-at-pause (the\n"
 	"                    final pause lands inside a window in a chunk holding table\n"
 	"                    pages, SPEC.md 7.4); may be repeated\n"
@@ -626,6 +627,9 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 		struct inject_use use;
 		char *name;
 
+		if (!strncmp(arg, "crash=", 6) && o->faults.crash.point)
+			return usage_error("--inject crash= given twice: one side crashes, at one "
+					   "point");
 		if (!parse_inject(o, arg, &use))
 			return usage_error("--inject: unknown fault '%s'", arg);
 		k->injected = true;

@@ -344,36 +344,47 @@ static int peer_order(struct peer *p, u32 op, u32 hop)
 	return p->io.write(p->io.ctx, &c, sizeof(c));
 }
 
+/* Answers to earlier orders (late, after a wait for them gave up) passed over at most. */
+#define HOP_STALE_ANSWERS	4
+
 /*
  * Its answer of @kind to order @op of hop @hop, within @ms: 0, or -1 with
  * the reason in p->m.st (the VMM's own when it answered DONE early: the
- * order failed). An answer to another order is refused by name.
+ * order failed). A VMM answers its orders in turn, so an answer to
+ * another order is a late one to an earlier order, which an earlier wait
+ * gave up on: passed over, up to HOP_STALE_ANSWERS of them, each read
+ * within @ms; past that, refused by name.
  */
 static int peer_answer(struct peer *p, u32 op, u32 hop, u32 kind, u32 ms)
 {
-	int rc;
+	for (u32 stale = 0;; stale++) {
+		u32 aop, ahop, akind;
+		int rc;
 
-	p->ctl.timeout_ms = ms;
-	rc = p->io.read(p->io.ctx, &p->m, sizeof(p->m));
-	if (rc) {
+		p->ctl.timeout_ms = ms;
+		rc = p->io.read(p->io.ctx, &p->m, sizeof(p->m));
+		if (rc) {
+			memset(&p->m, 0, sizeof(p->m));
+			sd_mig_fail(&p->m.st, -rc, "VMM %c: no answer within %u ms (%s)", p->name,
+				    ms, rc == -SD_MIG_ERR_EOF ? "it died" : "it hangs");
+			p->m.rc = rc;
+			return -1;
+		}
+		if (p->m.op == op && p->m.hop == hop &&
+		    (p->m.kind == HOP_DONE || p->m.kind == HOP_LISTENING))
+			return p->m.kind == kind ? 0 : -1;
+		if (stale < HOP_STALE_ANSWERS)
+			continue;
+		aop = p->m.op;
+		ahop = p->m.hop;
+		akind = p->m.kind;
 		memset(&p->m, 0, sizeof(p->m));
-		sd_mig_fail(&p->m.st, -rc, "VMM %c: no answer within %u ms (%s)", p->name, ms,
-			    rc == -SD_MIG_ERR_EOF ? "it died" : "it hangs");
-		p->m.rc = rc;
+		sd_mig_fail(&p->m.st, SD_MIG_ERR_SEQ, "VMM %c: answer %u to order %u of hop %u, "
+			    "the %u-th answer to another order than %u of hop %u", p->name, akind,
+			    aop, ahop, stale + 1, op, hop);
+		p->m.rc = -SD_MIG_ERR_SEQ;
 		return -1;
 	}
-	if (p->m.op != op || p->m.hop != hop ||
-	    (p->m.kind != HOP_DONE && p->m.kind != HOP_LISTENING)) {
-		u32 aop = p->m.op, ahop = p->m.hop, akind = p->m.kind;
-
-		memset(&p->m, 0, sizeof(p->m));
-		sd_mig_fail(&p->m.st, SD_MIG_ERR_ORDER, "VMM %c: answer %u to order %u of hop %u, "
-			    "while waiting for answer %u to order %u of hop %u", p->name, akind, aop,
-			    ahop, kind, op, hop);
-		p->m.rc = -SD_MIG_ERR_ORDER;
-		return -1;
-	}
-	return p->m.kind == kind ? 0 : -1;
 }
 
 /* Reap within @ms; past that, kill it. Its wait status. */

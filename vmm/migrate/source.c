@@ -558,11 +558,11 @@ static int precopy(struct src *s, u64 *count, struct sd_mig_status *st)
 		/* What the final pass would carry now; the bits go to the next pass. */
 		next = sd_mig_conv_decide(c, n, sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->carry));
 		/*
-		 * The demo's --guest resize moves its table in pre-copy passes 1 to
-		 * resizes (demo_vm_pass_started): however fast it converges, those
-		 * passes run, or the moves the test asks for would not happen.
+		 * The demo's --guest resize is asked to move its table in pre-copy
+		 * passes 1 to resizes (demo_vm_pass_started): however fast it
+		 * converges, those passes run, within --passes.
 		 */
-		if (next == SD_MIG_CONV_FINAL && n < s->d->resizes)
+		if (next == SD_MIG_CONV_FINAL && n < s->d->resizes && n < c->max_passes)
 			next = SD_MIG_CONV_CONTINUE;
 		if (sd_mig_conv_pause_failed(c))
 			break;
