@@ -224,7 +224,7 @@ int demo_vm_hold_window(struct demo_vm *d, u32 ms, struct sd_mig_status *st)
 	__atomic_store_n(&d->demo->window_hold, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&d->demo->in_window, __ATOMIC_ACQUIRE)) {
 		if (sd_mig_now_ms() > until)
-			return sd_mig_fail(st, SD_MIG_ERR_TIMEOUT, "the guest did not open its window "
+			return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "the guest did not open its window "
 					   "within %u ms", ms);
 		sd_mig_sleep_ms(1);
 	}

@@ -114,7 +114,8 @@ double demo_vm_wait_moved(struct demo_vm *d, u32 ms);
 /*
  * SPEC.md 7.4's hard case (cfg.window_at_pause): before the final pause, ask
  * vCPU 0 to open a window in the table's chunk and wait, at most @ms, until
- * it has (0, or -SD_MIG_ERR_TIMEOUT); once the guest runs on the
+ * it has (0, or -SD_MIG_ERR_SOURCE: the guest's failure, not a peer's
+ * deadline, STREAM.md 6); once the guest runs on the
  * destination, let it commit the window.
  */
 int demo_vm_hold_window(struct demo_vm *d, u32 ms, struct sd_mig_status *st);

@@ -517,7 +517,7 @@ static int src_handover(struct src *s, const struct sd_io *raw, struct sd_mig_st
 
 		sd_vcpu_state_save(s->d->vm->vcpus[i], &vs);
 		if (vcpu_items(&vs, items, sizeof(items), &len, &nr))
-			return sd_mig_fail(st, SD_MIG_ERR_VCPU, "vCPU %u: its state does not fit "
+			return sd_mig_fail(st, SD_MIG_ERR_SOURCE, "vCPU %u: its state does not fit "
 					   "%zu bytes", i, sizeof(items));
 		rc = sd_mig_put_vcpu(&s->w, i, nr, items, len, st);
 	}
