@@ -182,9 +182,11 @@ struct pass {
  * same instructions per page, for every chunk. A uniform chunk (its summary
  * read, SPEC.md 3.2) is tested in a constant bitmap: its pages are not
  * answered at once, which a loop could do here as a bitmap loop could skip
- * a word of 0 or ~0.
+ * a word of 0 or ~0. Without @pages (a constant where it is expanded), the
+ * chunk reads alone: the same chunks in the same order, no per-page test.
  */
-PASS_FN pass_protocol(struct world *w, struct bl_cursor *c, u64 len)
+static inline __attribute__((always_inline)) struct pass
+protocol_loop(struct world *w, struct bl_cursor *c, u64 len, bool pages)
 {
 	struct pass r = { 0 };
 	double t0 = bench_now_ns();
@@ -206,8 +208,11 @@ PASS_FN pass_protocol(struct world *w, struct bl_cursor *c, u64 len)
 				continue;
 			}
 			end = SD_MIN(lo + n, s + len) - lo;
-			for (u64 q = p - lo; q < end; q++)
-				r.shared += sd_bit_test(bits, q);
+			if (pages)
+				for (u64 q = p - lo; q < end; q++)
+					r.shared += sd_bit_test(bits, q);
+			else
+				r.shared += bits[0] & 1;	/* the copy is used */
 			p = lo + end;
 		}
 	}
@@ -218,38 +223,18 @@ PASS_FN pass_protocol(struct world *w, struct bl_cursor *c, u64 len)
 	return r;
 }
 
+PASS_FN pass_protocol(struct world *w, struct bl_cursor *c, u64 len)
+{
+	return protocol_loop(w, c, len, true);
+}
+
 /*
- * pass_protocol()'s chunk reads alone, the same chunks in the same order
- * and no per-page test: what the protocol's figure holds beyond the loop
+ * The chunk reads alone: what the protocol's figure holds beyond the loop
  * it shares with the bitmap's (whose copy is timed apart).
  */
 PASS_FN pass_reads(struct world *w, struct bl_cursor *c, u64 len)
 {
-	struct pass r = { 0 };
-	double t0 = bench_now_ns();
-
-	bl_cursor_init(c, &w->reg, &w->mem, w->cfg.max_attempts);
-	for (int k = 0; k < WINDOWS; k++) {
-		sd_gfn_t s = window_start(w, k, len), p = s;
-
-		while (p < s + len) {
-			sd_gfn_t lo;
-			u64 n;
-			const u64 *bits = bl_cursor_chunk(c, p, &lo, &n);
-
-			if (!bits || !n) {
-				r.bad++;
-				p++;
-				continue;
-			}
-			r.shared += bits[0] & 1;	/* the copy is used */
-			p = SD_MIN(lo + n, s + len);
-		}
-	}
-	r.ns = bench_now_ns() - t0;
-	r.pages = (u64)WINDOWS * len;
-	r.chunks = c->st.chunks;
-	return r;
+	return protocol_loop(w, c, len, false);
 }
 
 PASS_FN pass_rlist(struct world *w, u64 len)

@@ -266,37 +266,31 @@ if [ $rc -eq 2 ] && grep -q "unknown fault 'bogus'" "$out"; then echo "ok $check
 "$bin" migrate --source --connect 127.0.0.1:1 --accept-timeout 500 >"$out" 2>&1; rc=$?
 checks=$((checks + 1))
 if [ $rc -eq 2 ] && grep -q "accept-timeout is for --dest" "$out"; then echo "ok $checks - --accept-timeout without --dest: usage error"; else failed=$((failed + 1)); echo "not ok $checks - --accept-timeout without --dest (exit $rc)"; cat "$out"; fi
+# refused NAME WANT ARGS...: migrate ARGS is a usage error, exit 2, whose output is exactly WANT.
+refused() {
+	name=$1 want=$2; shift 2
+	"$bin" migrate "$@" >"$out" 2>&1; rc=$?
+	checks=$((checks + 1))
+	if [ $rc -eq 2 ] && [ "$(cat "$out")" = "$want" ]; then echo "ok $checks - $name: usage error, by name"
+	else failed=$((failed + 1)); echo "not ok $checks - $name (exit $rc, want 2 and '$want')"; cat "$out"; fi
+}
+dest_args="--dest --listen 127.0.0.1:0 --identity $keys/dst --accept-timeout 100"
+src_args="--source --connect 127.0.0.1:1 --identity $keys/src --peer-key $keys/dst.pub"
 # The source's vCPU faults with --dest, which has no vCPU to hold: exit 2, exactly this line.
 for f in stall=3000 throttle-stall=3000; do
-	"$bin" migrate --dest --listen 127.0.0.1:0 --identity "$keys/dst" --accept-timeout 100 --inject "$f" >"$out" 2>&1; rc=$?
-	want="sev-donate migrate: --inject ${f%%=*} holds a source vCPU away from a pause: it is for --demo and --source, not --dest (see --help)"
-	checks=$((checks + 1))
-	if [ $rc -eq 2 ] && [ "$(cat "$out")" = "$want" ]; then echo "ok $checks - --dest --inject $f: usage error, by name"
-	else failed=$((failed + 1)); echo "not ok $checks - --dest --inject $f (exit $rc, want 2 and '$want')"; cat "$out"; fi
+	refused "--dest --inject $f" "sev-donate migrate: --inject ${f%%=*} holds a source vCPU away from a pause: it is for --demo and --source, not --dest (see --help)" $dest_args --inject "$f"
 done
 # Every other fault acts on one side too: the other side's process refuses it by name.
 for f in cut=100 corrupt=5 table wrong-mode read-delay=5 commit-lost guest-span-beyond-ram crash=source:final xl-enomem=3; do
 	n=${f%%=*}; [ "${f#crash=}" != "$f" ] && n=${f%%:*}
-	"$bin" migrate --dest --listen 127.0.0.1:0 --identity "$keys/dst" --accept-timeout 100 --inject "$f" >"$out" 2>&1; rc=$?
-	want="sev-donate migrate: --inject $n acts on the source: it is for --demo and --source, not --dest (see --help)"
-	checks=$((checks + 1))
-	if [ $rc -eq 2 ] && [ "$(cat "$out")" = "$want" ]; then echo "ok $checks - --dest --inject $f: usage error, by name"
-	else failed=$((failed + 1)); echo "not ok $checks - --dest --inject $f (exit $rc, want 2 and '$want')"; cat "$out"; fi
+	refused "--dest --inject $f" "sev-donate migrate: --inject $n acts on the source: it is for --demo and --source, not --dest (see --help)" $dest_args --inject "$f"
 done
 for f in dest-die=3 crash=dest:commit crash=dest:commit-unread; do
 	n=${f%%=*}; [ "${f#crash=}" != "$f" ] && n=${f%%:*}
-	"$bin" migrate --source --connect 127.0.0.1:1 --identity "$keys/src" --peer-key "$keys/dst.pub" --inject "$f" >"$out" 2>&1; rc=$?
-	want="sev-donate migrate: --inject $n acts on the destination: it is for --demo and --dest, not --source (see --help)"
-	checks=$((checks + 1))
-	if [ $rc -eq 2 ] && [ "$(cat "$out")" = "$want" ]; then echo "ok $checks - --source --inject $f: usage error, by name"
-	else failed=$((failed + 1)); echo "not ok $checks - --source --inject $f (exit $rc, want 2 and '$want')"; cat "$out"; fi
+	refused "--source --inject $f" "sev-donate migrate: --inject $n acts on the destination: it is for --demo and --dest, not --source (see --help)" $src_args --inject "$f"
 done
 # One crash= only: a second would replace the first, which the check above looked at.
-"$bin" migrate --source --connect 127.0.0.1:1 --identity "$keys/src" --peer-key "$keys/dst.pub" --inject crash=dest:end --inject crash=source:final >"$out" 2>&1; rc=$?
-want="sev-donate migrate: --inject crash= given twice: one side crashes, at one point (see --help)"
-checks=$((checks + 1))
-if [ $rc -eq 2 ] && [ "$(cat "$out")" = "$want" ]; then echo "ok $checks - --inject crash= twice: usage error"
-else failed=$((failed + 1)); echo "not ok $checks - --inject crash= twice (exit $rc, want 2 and '$want')"; cat "$out"; fi
+refused "--inject crash= twice" "sev-donate migrate: --inject crash= given twice: one side crashes, at one point (see --help)" $src_args --inject crash=dest:end --inject crash=source:final
 # The same destination without them is no usage error: it listens, and no source comes.
 "$bin" migrate --dest --listen 127.0.0.1:0 --identity "$keys/dst" --accept-timeout 100 --json >"$out" 2>/dev/null; rc=$?
 check "--dest without them: not refused (exit $rc), it waited for a source and timed out" "$rc == 1 and j['error'] == 'SD_MIG_ERR_TIMEOUT'"

@@ -164,12 +164,14 @@ static bool parse_inject(struct sd_mig_opts *o, const char *s, struct inject_use
 			*use = (struct inject_use){ INJ_DEST, "acts on the destination" };
 	} else if (!strcmp(s, "commit-lost"))
 		o->faults.commit_lost = true;
-	else if (!strncmp(s, "stall=", 6) && cli_parse_u64(s + 6, &v) && v >= 1 && v <= 60000)
+	else if (!strncmp(s, "stall=", 6) && cli_parse_u64(s + 6, &v) && v >= 1 && v <= 60000) {
 		o->faults.stall_ms = (u32)v;
-	else if (!strncmp(s, "throttle-stall=", 15) && cli_parse_u64(s + 15, &v) && v >= 1 &&
-		 v <= 60000)
+		use->what = "holds a source vCPU away from a pause";
+	} else if (!strncmp(s, "throttle-stall=", 15) && cli_parse_u64(s + 15, &v) && v >= 1 &&
+		   v <= 60000) {
 		o->faults.throttle_stall_ms = (u32)v;
-	else if (!strncmp(s, "xl-enomem=", 10) && cli_parse_u64(s + 10, &v) && v >= 1)
+		use->what = "holds a source vCPU away from a pause";
+	} else if (!strncmp(s, "xl-enomem=", 10) && cli_parse_u64(s + 10, &v) && v >= 1)
 		o->guest.xl_fail_exit = v;
 	else if (!strcmp(s, "guest-span-beyond-ram"))
 		o->guest.beyond = true;
@@ -178,8 +180,6 @@ static bool parse_inject(struct sd_mig_opts *o, const char *s, struct inject_use
 		*use = (struct inject_use){ INJ_BOTH, NULL };
 	} else
 		return false;
-	if (!strncmp(s, "stall=", 6) || !strncmp(s, "throttle-stall=", 15))
-		use->what = "holds a source vCPU away from a pause";
 	return true;
 }
 
@@ -536,8 +536,10 @@ struct cmd {
 	u64 dest_ram, runs, hops;
 	bool injected;
 	/* The first --inject FAULT that only the source, or only the destination, acts on. */
-	char src_fault[24], dest_fault[24];
-	const char *src_what, *dest_what;
+	struct side_fault {
+		char name[24];	/* "" for none */
+		const char *what;
+	} src_fault, dest_fault;
 	const char *identity, *peer_key;	/* key files (docs/STREAM.md 8) */
 };
 
@@ -625,7 +627,7 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 		break;
 	case O_INJECT: {
 		struct inject_use use;
-		char *name;
+		struct side_fault *f;
 
 		if (!strncmp(arg, "crash=", 6) && o->faults.crash.point)
 			return usage_error("--inject crash= given twice: one side crashes, at one "
@@ -633,13 +635,13 @@ static int parse_one(int c, const char *arg, struct sd_mig_opts *o, struct cmd *
 		if (!parse_inject(o, arg, &use))
 			return usage_error("--inject: unknown fault '%s'", arg);
 		k->injected = true;
-		name = use.side == INJ_DEST ? k->dest_fault : k->src_fault;
-		if (use.side != INJ_BOTH && !name[0]) {
+		f = use.side == INJ_DEST ? &k->dest_fault : &k->src_fault;
+		if (use.side != INJ_BOTH && !f->name[0]) {
 			/* Its name, up to '=' (crash=ROLE:POINT keeps its role). */
 			size_t n = strcspn(arg, !strncmp(arg, "crash=", 6) ? ":" : "=");
 
-			snprintf(name, sizeof(k->src_fault), "%.*s", (int)n, arg);
-			*(use.side == INJ_DEST ? &k->dest_what : &k->src_what) = use.what;
+			snprintf(f->name, sizeof(f->name), "%.*s", (int)n, arg);
+			f->what = use.what;
 		}
 		break;
 	}
@@ -737,12 +739,12 @@ int sd_cli_migrate(int argc, char **argv)
 		       o.guest.design == DEMO_DESIGN_EXIT))
 		return usage_error("--hops goes with --demo, without --runs, --dest-ram, --inject or "
 				   "--design exit");
-	if (k.mode == O_DEST && k.src_fault[0])
+	if (k.mode == O_DEST && k.src_fault.name[0])
 		return usage_error("--inject %s %s: it is for --demo and --source, not --dest",
-				   k.src_fault, k.src_what);
-	if (k.mode == O_SOURCE && k.dest_fault[0])
+				   k.src_fault.name, k.src_fault.what);
+	if (k.mode == O_SOURCE && k.dest_fault.name[0])
 		return usage_error("--inject %s %s: it is for --demo and --dest, not --source",
-				   k.dest_fault, k.dest_what);
+				   k.dest_fault.name, k.dest_fault.what);
 	if (o.guest.xl_fail_exit && (o.guest.design != DEMO_DESIGN_EXIT || k.mode == O_DEST))
 		return usage_error("--inject xl-enomem is the source's, with --design exit (its region "
 				   "list)");
