@@ -7,11 +7,12 @@
 #   MIGRATE_RAM=n    the demo guest's RAM in MiB (default 256; 64 to 512, a
 #                    multiple of 8); tests/nested uses 64 under TCG
 #   MIGRATE_MS=n     churn before and after each migration, ms (default 200)
-#   MIGRATE_QUICK=1  leave out the seven slow full migrations whose subject is
+#   MIGRATE_QUICK=1  leave out the eight slow full migrations whose subject is
 #                    the stream or the oracle rather than KVM (a table refused
 #                    at the end, a page in the wrong mode, a resize, a span past
-#                    RAM, a destination that never answers, ABORT to a stream 2.1
-#                    and a 2.0 destination); tests/nested sets it
+#                    RAM, a count larger than its chunk, a destination that never
+#                    answers, ABORT to a stream 2.1 and a 2.0 destination);
+#                    tests/nested sets it
 #   MIGRATE_DOWNTIME=MS  --max-downtime for the runs that should converge (default
 #                    300, the CLI's); tests/nested raises it: under TCG a page costs
 #                    a thousand times more
@@ -30,7 +31,7 @@ downtime=${MIGRATE_DOWNTIME:-300}
 ramopt="--ram ${ram}M --max-downtime $downtime"
 slow=${MIGRATE_SLOW:-1}
 quick=${MIGRATE_QUICK:-0}
-[ "$quick" = 1 ] && echo "# MIGRATE_QUICK=1: left out: inject table, wrong-mode, guest resize, guest-span-beyond-ram, mute destination, ABORT to destinations of stream 2.1 and 2.0"
+[ "$quick" = 1 ] && echo "# MIGRATE_QUICK=1: left out: inject table, wrong-mode, guest resize, guest-span-beyond-ram, guest-bad-count, mute destination, ABORT to destinations of stream 2.1 and 2.0"
 if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	echo "SKIP: /dev/kvm not available"
 	exit 77
@@ -179,6 +180,11 @@ check "pause inside a window: its pages went in transition" "j['pass'][-1]['tran
 [ "$quick" = 1 ] || {
 run 0 --seed 2 --inject guest-span-beyond-ram
 check "a hostile table spanning 2x RAM, pages past RAM converted: ignored, migrated, mismatches=0" "j['result'] == 'migrated' and j['mismatches'] == 0 and j['destination']['bad_content'] == 0 and j['destination']['bad_state'] == 0"
+# A guest whose table turns hostile in pass 1 (chunk 2, the table's, gets a count larger than
+# its 1024 pages): the source refuses it by name, never pauses, and tells the destination.
+run 1 --seed 2 --inject guest-bad-count
+check "a count larger than its chunk in pass 1: SD_MIG_ERR_SOURCE naming SD_ERR_CHUNK_COUNT at chunk 2's count (0x80 + 2 * 16 + 4), in pass 1, never paused, guest intact" "j['error'] == 'SD_MIG_ERR_SOURCE' and j['message'] == 'SD_MIG_ERR_SOURCE: table: SD_ERR_CHUNK_COUNT at chunk 2 offset 0xa4' and j['passes'] == 2 and not j['source']['paused'] and $resumed"
+check "a count larger than its chunk: the destination was told why (ABORT), ran nothing" "j['destination']['report'] and j['destination']['error'] == 'SD_MIG_ERR_ABORTED' and j['destination']['message'].startswith('SD_MIG_ERR_ABORTED: record ') and j['destination']['message'].endswith('source aborted: SD_MIG_ERR_SOURCE') and not j['destination']['resumed']"
 }
 
 # Misbehaving peers (tests/migrate/fake_peer.py).
@@ -281,7 +287,7 @@ for f in stall=3000 throttle-stall=3000; do
 	refused "--dest --inject $f" "sev-donate migrate: --inject ${f%%=*} holds a source vCPU away from a pause: it is for --demo and --source, not --dest (see --help)" $dest_args --inject "$f"
 done
 # Every other fault acts on one side too: the other side's process refuses it by name.
-for f in cut=100 corrupt=5 table wrong-mode read-delay=5 commit-lost guest-span-beyond-ram crash=source:final xl-enomem=3; do
+for f in cut=100 corrupt=5 table wrong-mode read-delay=5 commit-lost guest-span-beyond-ram guest-bad-count crash=source:final xl-enomem=3; do
 	n=${f%%=*}; [ "${f#crash=}" != "$f" ] && n=${f%%:*}
 	refused "--dest --inject $f" "sev-donate migrate: --inject $n acts on the source: it is for --demo and --source, not --dest (see --help)" $dest_args --inject "$f"
 done
@@ -290,6 +296,9 @@ for f in dest-die=3 crash=dest:commit crash=dest:commit-unread; do
 	refused "--source --inject $f" "sev-donate migrate: --inject $n acts on the destination: it is for --demo and --dest, not --source (see --help)" $src_args --inject "$f"
 done
 # One crash= only: a second would replace the first, which the check above looked at.
+# A hostile count must stay where no other writer is: refused where vCPU 1 writes its chunk too.
+refused "--inject guest-bad-count, the table's chunk shared with vCPU 1" "sev-donate migrate: --inject guest-bad-count: with --ppc 32768 the table's chunk holds vCPU 1's pages too; give a smaller --ppc or more --ram (see --help)" --demo --ram 64M --ppc 32768 --inject guest-bad-count
+refused "--inject guest-bad-count with --guest resize" "sev-donate migrate: --inject guest-bad-count goes without --guest resize or window-at-pause (they write the same chunk) (see --help)" --demo --guest resize --inject guest-bad-count
 refused "--inject crash= twice" "sev-donate migrate: --inject crash= given twice: one side crashes, at one point (see --help)" $src_args --inject crash=dest:end --inject crash=source:final
 # The same destination without them is no usage error: it listens, and no source comes.
 "$bin" migrate --dest --listen 127.0.0.1:0 --identity "$keys/dst" --accept-timeout 100 --json >"$out" 2>/dev/null; rc=$?

@@ -86,6 +86,8 @@ static const char usage[] =
 	"                    --guest resize, also until the move that pass asked for, 5 s\n"
 	"                    at most, so that the read straddles it),\n"
 	"                    guest-span-beyond-ram (a hostile guest: its table spans 2x RAM),\n"
+	"                    guest-bad-count (a hostile guest: in pass 1, a count larger than\n"
+	"                    its chunk; SD_MIG_ERR_SOURCE, and the destination told by ABORT),\n"
 	"                    no-transport (the VMM offers no transport: the guest cannot register),\n"
 	"                    crash=ROLE:POINT (that side raises SIGKILL there; ROLE source or\n"
 	"                    dest; POINT rec=N, pass=N, final, registration, vcpu, end,\n"
@@ -175,6 +177,8 @@ static bool parse_inject(struct sd_mig_opts *o, const char *s, struct inject_use
 		o->guest.xl_fail_exit = v;
 	else if (!strcmp(s, "guest-span-beyond-ram"))
 		o->guest.beyond = true;
+	else if (!strcmp(s, "guest-bad-count"))
+		o->guest.bad_count = true;
 	else if (!strcmp(s, "no-transport")) {
 		o->guest.no_transport = true;	/* each side's VM offers no transport */
 		*use = (struct inject_use){ INJ_BOTH, NULL };
@@ -749,9 +753,25 @@ int sd_cli_migrate(int argc, char **argv)
 		return usage_error("--inject xl-enomem is the source's, with --design exit (its region "
 				   "list)");
 	if (o.guest.design == DEMO_DESIGN_EXIT && (o.guest.resizes || o.guest.reregister ||
-						   o.guest.window_at_pause || o.guest.beyond))
+						   o.guest.window_at_pause || o.guest.beyond ||
+						   o.guest.bad_count))
 		return usage_error("--design exit: the guest keeps no table to resize, re-register, "
-				   "hold a window in or span past RAM");
+				   "hold a window in, span past RAM or break");
+	if (o.guest.bad_count) {
+		/* The broken chunk must stay broken: no writer but the hostile vCPU 0 in it. */
+		u64 work = DEMO_WORK_GPA >> SD_PAGE_SHIFT, ppc = o.guest.ppc;
+		u64 lane1 = work + ((o.ram_bytes >> SD_PAGE_SHIFT) - work) / DEMO_VCPUS;
+		u64 end = ((DEMO_TABLE_GPA >> SD_PAGE_SHIFT) / ppc + 1) * ppc;
+
+		if (o.guest.resizes || o.guest.window_at_pause)
+			return usage_error("--inject guest-bad-count goes without --guest resize or "
+					   "window-at-pause (they write the same chunk)");
+		/* (RAM under the lanes' start is refused later, with the demo's other limits.) */
+		if ((o.ram_bytes >> SD_PAGE_SHIFT) > work && lane1 < end)
+			return usage_error("--inject guest-bad-count: with --ppc %llu the table's chunk "
+					   "holds vCPU 1's pages too; give a smaller --ppc or more --ram",
+					   (unsigned long long)ppc);
+	}
 	rc = load_ids(&k, &o.ids);
 	if (rc)
 		return rc;

@@ -112,6 +112,14 @@ struct demo_state {
 	 * value and reports it (DEMO_ST_VERIFIED), then goes on churning.
 	 */
 	u64 check_request;
+	/*
+	 * A hostile guest, on request (--inject guest-bad-count): once the VMM
+	 * sets bad_count_request, vCPU 0 publishes, as a complete update, a
+	 * count larger than its chunk for the chunk that holds the table's
+	 * first page, sets bad_count_done and converts nothing more.
+	 */
+	u64 bad_count_request;
+	u64 bad_count_done;
 };
 
 _Static_assert(sizeof(struct demo_state) <= DEMO_TABLE_GPA - DEMO_STATE_GPA, "demo state");

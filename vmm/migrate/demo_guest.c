@@ -130,6 +130,7 @@ static bool change_due(u32 id, u64 n)
 }
 
 static bool beyond;		/* hostile: also convert pages past RAM (DEMO_ARG_BEYOND) */
+static bool hostile;		/* vCPU 0 broke its table's count (demo.bad_count_request) */
 
 static void random_op(u32 id, struct sd_rt_rng *rng, u64 max_range)
 {
@@ -146,7 +147,7 @@ static void random_op(u32 id, struct sd_rt_rng *rng, u64 max_range)
 	u64 start = lo + sd_rt_rand_below(rng, hi - lo);
 	u64 n = 1 + sd_rt_rand_below(rng, SD_MIN(hi - start, (r >> 8) & 1 ? max_range : 8));
 
-	if ((r & 3) != 0 || !change_due(id, n)) {
+	if ((r & 3) != 0 || (id == 0 && hostile) || !change_due(id, n)) {
 		/* Three ops in four rewrite a page: the dirty pages pre-copy chases. */
 		page_rewrite(lo + sd_rt_rand_below(rng, hi - lo));
 		demo.rewrites[id]++;
@@ -267,6 +268,31 @@ static void hold_window(void)
 	demo.conversions[0]++;
 }
 
+/*
+ * vCPU 0, asked to turn hostile: the table chunk's descriptor gets a
+ * complete update (its seq goes odd, then even again, as a writer's
+ * window does, so an incremental reader takes it) whose count exceeds
+ * the chunk's pages, which a reader must refuse (SPEC.md 4.2.1,
+ * SD_ERR_CHUNK_COUNT). The chunk holds table pages and, as the VMM checks
+ * before it asks, none of vCPU 1's lane; vCPU 0 converts nothing more, so
+ * no writer's commit puts a right count back.
+ */
+static void break_count(void)
+{
+	u64 idx = (cur->table_gpa >> SD_PAGE_SHIFT) / table_ppc;
+	volatile struct sd_chunk_desc *d = &cur->descs[idx];
+	u32 seq = d->seq;
+
+	d->seq = seq | 1;
+	sd_barrier();
+	d->nr_shared = table_ppc + 1;
+	sd_barrier();
+	d->seq = (seq | 1) + 1;
+	sd_barrier();
+	hostile = true;
+	wr64(&demo.bad_count_done, 1);
+}
+
 /* vCPU 1, between operations: stay off the table while vCPU 0 moves it. */
 static void maybe_park(void)
 {
@@ -356,6 +382,8 @@ void guest_main(u32 id)
 			table_move();
 		if (*(volatile u64 *)&demo.window_hold && !demo.in_window)
 			hold_window();
+		if (*(volatile u64 *)&demo.bad_count_request && !hostile)
+			break_count();
 	}
 	verify(id);
 }

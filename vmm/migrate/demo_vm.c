@@ -87,6 +87,7 @@ int demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus, const struct 
 	bi->args[DEMO_ARG_RESIZE] = cfg->resizes;
 	d->resizes = cfg->resizes;
 	d->window_at_pause = cfg->window_at_pause;
+	d->bad_count = cfg->bad_count;
 	bi->args[DEMO_ARG_REREGISTER] = cfg->reregister;
 	bi->args[DEMO_ARG_DESIGN] = cfg->design;
 	bi->args[DEMO_ARG_RATE] = cfg->change_rate;
@@ -204,6 +205,8 @@ void demo_vm_pass_started(struct demo_vm *d, u32 pass)
 	/* A resizing guest moves its table early in each of the first passes. */
 	if (pass >= 1 && pass <= d->resizes)
 		__atomic_store_n(&d->demo->resize_request, pass, __ATOMIC_RELEASE);
+	if (pass == 1 && d->bad_count)
+		__atomic_store_n(&d->demo->bad_count_request, 1, __ATOMIC_RELEASE);
 }
 
 double demo_vm_wait_moved(struct demo_vm *d, u32 ms)
@@ -212,6 +215,17 @@ double demo_vm_wait_moved(struct demo_vm *d, u32 ms)
 
 	while (__atomic_load_n(&d->demo->resizes, __ATOMIC_ACQUIRE) <
 	       __atomic_load_n(&d->demo->resize_request, __ATOMIC_RELAXED) &&
+	       sd_mig_now_ms() - t0 < ms)
+		sd_mig_sleep_ms(1);
+	return sd_mig_now_ms() - t0;
+}
+
+double demo_vm_wait_broken(struct demo_vm *d, u32 ms)
+{
+	double t0 = sd_mig_now_ms();
+
+	while (__atomic_load_n(&d->demo->bad_count_request, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&d->demo->bad_count_done, __ATOMIC_ACQUIRE) &&
 	       sd_mig_now_ms() - t0 < ms)
 		sd_mig_sleep_ms(1);
 	return sd_mig_now_ms() - t0;

@@ -33,6 +33,7 @@ struct demo_cfg {
 	bool reregister;	/* re-register after every operation of vCPU 0 */
 	bool no_transport;	/* the VMM advertises no registration transport */
 	bool window_at_pause;	/* the final pause lands inside a window in a table chunk */
+	bool bad_count;		/* hostile: a count larger than its chunk, asked for in pass 1 */
 	u32 design;		/* DEMO_DESIGN_*: a table, or an exit per change (exitlist.h) */
 	u32 change_rate;	/* page-state changes per second the guest paces itself to (0: max) */
 	u64 xl_fail_exit;	/* test fault, design EXIT: this exit's list insert runs out of memory */
@@ -62,6 +63,7 @@ struct demo_vm {
 	u32 nr_vcpus;
 	u32 resizes;			/* table moves the guest makes when asked */
 	bool window_at_pause;		/* cfg.window_at_pause */
+	bool bad_count;			/* cfg.bad_count */
 	bool rendezvous;		/* vCPUs wait at READY until demo_vm_wait_ready() */
 	bool running;			/* vCPU threads started and not joined */
 	/* The rendezvous: vCPUs wait at READY until the VMM says go. */
@@ -104,13 +106,22 @@ int demo_vm_check(struct demo_vm *d, u32 after_ms, u32 deadline_ms, struct demo_
  */
 int demo_vm_selfcheck(struct demo_vm *d, u32 deadline_ms, struct demo_check *out,
 		      struct sd_mig_status *st);
-/* A pre-copy pass starts: a resizing guest is asked to move its table in passes 1..resizes. */
+/*
+ * A pre-copy pass starts: a resizing guest is asked to move its table in
+ * passes 1..resizes, a hostile one (cfg.bad_count) to break its table's
+ * count in pass 1.
+ */
 void demo_vm_pass_started(struct demo_vm *d, u32 pass);
 /*
  * Wait, at most @ms, until the guest has made the move demo_vm_pass_started()
  * asked for (at once when none is pending): the time waited, in ms.
  */
 double demo_vm_wait_moved(struct demo_vm *d, u32 ms);
+/*
+ * Wait, at most @ms, until a guest asked to break its count has done it
+ * (at once when it was not asked): the time waited, in ms.
+ */
+double demo_vm_wait_broken(struct demo_vm *d, u32 ms);
 /*
  * SPEC.md 7.4's hard case (cfg.window_at_pause): before the final pause, ask
  * vCPU 0 to open a window in the table's chunk and wait, at most @ms, until

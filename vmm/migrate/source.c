@@ -47,7 +47,7 @@
 
 #define READ_ATTEMPTS	16	/* per chunk, live reads */
 #define MAX_STALE_READS	64	/* per pass: reads the guest invalidated by re-registering */
-#define READ_DELAY_MOVE_MS 5000	/* --inject read-delay: the most it waits for a move asked for */
+#define READ_DELAY_MOVE_MS 5000	/* a test fault's most wait for what the guest was asked (a move, a broken count) */
 #define WRONG_MODE_GFN	(SD_KVM_GDT_GPA >> SD_PAGE_SHIFT)	/* private, never written after boot */
 
 void sd_mig_opts_default(struct sd_mig_opts *o)
@@ -122,7 +122,7 @@ struct src {
 	struct fault_io fio;
 	bool final;			/* the final pass: vCPUs paused */
 	bool full_read;			/* the read running is a full one (sd_host_incr_init) */
-	double injected_ms;		/* this pass's read-delay test fault: not the read's cost */
+	double injected_ms;		/* this pass's test-fault sleeps and waits: not the read's cost */
 };
 
 static int walk_fn(void *ctx, sd_gfn_t gfn, u64 n, enum sd_page_state state)
@@ -354,6 +354,9 @@ static int read_changes(struct src *s, u32 flags, struct sd_mig_status *st)
 			if (tries == 0)
 				s->injected_ms += demo_vm_wait_moved(s->d, READ_DELAY_MOVE_MS);
 		}
+		/* Test fault: a guest asked to break its count this pass has done it first. */
+		if (tries == 0 && s->d->bad_count)
+			s->injected_ms += demo_vm_wait_broken(s->d, READ_DELAY_MOVE_MS);
 		if (full)
 			rc = full_read(s, flags, &loc, st);
 		else
@@ -559,10 +562,12 @@ static int precopy(struct src *s, u64 *count, struct sd_mig_status *st)
 		next = sd_mig_conv_decide(c, n, sd_vm_dirty_log_get(s->d->vm, s->d->ram, s->carry));
 		/*
 		 * The demo's --guest resize is asked to move its table in pre-copy
-		 * passes 1 to resizes (demo_vm_pass_started): however fast it
-		 * converges, those passes run, within --passes.
+		 * passes 1 to resizes, --inject guest-bad-count to break it in pass
+		 * 1 (demo_vm_pass_started): however fast it converges, those
+		 * passes run, within --passes.
 		 */
-		if (next == SD_MIG_CONV_FINAL && n < s->d->resizes && n < c->max_passes)
+		if (next == SD_MIG_CONV_FINAL && n < SD_MAX(s->d->resizes, (u32)s->d->bad_count) &&
+		    n < c->max_passes)
 			next = SD_MIG_CONV_CONTINUE;
 		if (sd_mig_conv_pause_failed(c))
 			break;
@@ -672,7 +677,12 @@ static int src_session(struct src *s, struct sd_mig_conn *conn, struct sd_mig_hs
 
 	/* The final pass, with every vCPU stopped wherever it is (7.3). */
 	if (s->d->window_at_pause) {
-		rc = demo_vm_hold_window(s->d, s->o->timeout_ms, st);
+		/*
+		 * Half of --timeout: the destination's read of the next record
+		 * began before this wait and has --timeout, so a guest that does
+		 * not open its window is reported by ABORT while it still listens.
+		 */
+		rc = demo_vm_hold_window(s->d, s->o->timeout_ms / 2, st);
 		if (rc)
 			return rc;
 	}
