@@ -77,10 +77,17 @@ def link_bandwidth(total=256 << 20, chunk=256 << 10):
 LINK = 0 if render else max(link_bandwidth() for _ in range(3))
 
 
+def warmup_ms(rate):
+    """The idle measurement's window: 1 s, longer at low rates, where one conversion of up to
+    256 pages is more than a second's changes: about 1,000 changes' worth, 10 s at most."""
+    return 1000 if rate == 0 else max(1000, min(10000, 1000 * 1000 // rate))
+
+
 def migrate(design, seed, rate=0, ram="256M"):
     """One demo migration; its JSON report (exits on a failed one)."""
     args = [cli, "migrate", "--demo", "--json", "--design", design, "--seed", str(seed),
-            "--change-rate", str(rate), "--ram", ram, "--timeout", "180000", "--warmup", "1000"]
+            "--change-rate", str(rate), "--ram", ram, "--timeout", "180000",
+            "--warmup", str(warmup_ms(rate))]
     p = subprocess.run(args, capture_output=True, text=True, timeout=1800)
     try:
         j = json.loads(p.stdout)
@@ -137,7 +144,8 @@ if render:
     sizes = [s["ram"] for s in scaling if s.get("design", "table") == "table"]
 else:
     res = {"reps": reps, "guest": "demo guest, 2 vCPUs at CPL 3, 1024-page chunks, "
-           "--warmup 1000 --after 300, default --max-downtime 300",
+           "--warmup 1000 (below 1,000 changes/s: the time of 1,000 changes, 10 s at most) "
+           "--after 300, default --max-downtime 300",
            "link_mib_s": LINK * 1e3 / (1 << 20)}
 
     # ---- side by side, each as fast as it goes --------------------------------------------
@@ -268,6 +276,22 @@ if any("skipped" not in s for s in scaling):
 
 # How the two shared cores shape each figure (the numbers are this run's).
 t, x = sb["table"], sb["exit"]
+runs = [s for s in sweep + scaling if "skipped" not in s]
+throttled = [s for s in runs if s["throttle_pct"] > 0]
+over = [s["downtime_ms"] / s["downtime_floor_ms"] for s in scaling
+        if "skipped" not in s and s["downtime_floor_ms"] > 0]
+if throttled:
+    names = ", ".join(f"{s.get('ram') or rate_name(s['rate'])} {s['design']} "
+                      f"{s['throttle_pct']:g}%" for s in throttled)
+    throttle_txt = (f"{len(throttled)} of the {len(runs)} runs in the sweep and scaling tables "
+                    f"throttled ({names}); a guest on dedicated cores dirties faster, and the "
+                    "throttle (20% up to 99%) does the rest")
+else:
+    throttle_txt = (f"none of the {len(runs)} runs in the sweep and scaling tables throttled; "
+                    "a guest on dedicated cores dirties faster, and the throttle (20% up to "
+                    "99%) would do the rest")
+over_txt = (f"{min(over):.1f} to {max(over):.1f} times above it" if over
+            else "above it")
 load = res.get("loadavg") or open("/proc/loadavg").read().split()[0]
 md += ["", "How 2 shared cores shape these figures (load average at the end of this section: "
        f"{load}):", "",
@@ -275,16 +299,18 @@ md += ["", "How 2 shared cores shape these figures (load average at the end of t
        "(with whatever else runs on the machine). The table design is bound by the guest's own "
        "work (rewriting each converted page, 3 rewrites per conversion); the exit design by the "
        "exit: each page's report is a round trip through KVM_RUN to the VMM and back on the "
-       "vCPU's thread (bench_kvm_change measures 25-120 us per exit on this host), so its rate is "
+       "vCPU's thread (section 1 measures what an exit costs on this host), so its rate is "
        f"about 2 vCPUs / exit cost. Here: {t['guest_changes_per_s_idle']:,.0f}/s against "
        f"{x['guest_changes_per_s_idle']:,.0f}/s.",
        "- *Guest changes/s, migrating*: the VMM runs its vCPU threads at nice 10 so that the "
        "migration converges; with the source's migration thread, the destination's receiver "
-       "and the throttle at nice 0 on the same 2 cores, the guest keeps about a tenth of a core "
-       "per vCPU, in both designs. The drop from idle is mostly that, not the design "
-       f"(table: {t['guest_changes_per_s']:,.0f}/s, exit: {x['guest_changes_per_s']:,.0f}/s); "
-       "with vCPUs on cores of their own the gap between the designs would stay and the drop "
-       "would shrink.",
+       "and the throttle at nice 0 on the same 2 cores, the guest gets what they leave, in both "
+       "designs, and dirty logging adds to the guest's writes (KVM notes each page's first write "
+       f"in each pass) (table: {t['guest_changes_per_s']:,.0f}/s, "
+       f"{100 * t['guest_changes_per_s'] / t['guest_changes_per_s_idle']:.1f}% of its idle rate; "
+       f"exit: {x['guest_changes_per_s']:,.0f}/s, "
+       f"{100 * x['guest_changes_per_s'] / x['guest_changes_per_s_idle']:.0f}%, whose exits "
+       "were slow already). This run does not separate the two causes.",
        "- *Total time and bytes*: bound by the stand-in's encryption and the copy through a "
        "Unix socket, with source and destination sharing the cores with the guest (measured "
        f"bandwidth {t['bandwidth_mib_s']:.0f} MiB/s in the table design's median, see the "
@@ -292,9 +318,8 @@ md += ["", "How 2 shared cores shape these figures (load average at the end of t
        "- *Downtime*: the final pass's pages at that bandwidth, plus the handover (vCPU state, "
        "END, RESULT and COMMIT, the destination starting its vCPU threads). Because the "
        "starved guest dirties few pages per pass here, the source reaches the 300 ms limit in "
-       "a few passes, usually without throttling; a guest on dedicated cores dirties faster and "
-       "the throttle (20% up to 99%) does the rest. The floor column is what the bandwidth "
-       "alone allows for the final pass. Measured downtime sits 10 to 100 times above it: the "
+       f"a few passes: {throttle_txt}. The floor column is what the bandwidth "
+       f"alone allows for the final pass. Measured downtime sits {over_txt}: the "
        "migration's own bandwidth (the stand-in's encryption and the copies, on cores shared "
        "with the guest and the other VMM) is far below the link's, and the handover costs a "
        "few to tens of milliseconds of scheduling on a loaded machine.",
@@ -303,8 +328,11 @@ md += ["", "How 2 shared cores shape these figures (load average at the end of t
        "share of each exit is not in it. Sharing cores does not inflate CPU time, only wall "
        "time.",
        "- *Memory*: peak RSS is guest RAM plus the VMM's per-page bitmaps in both designs; the "
-       "heap at the pause differs by the list's nodes (48 bytes each, with malloc's header), "
-       "which this guest keeps to a few hundred.", ""]
+       "heap at the pause differs by the list's nodes (48 bytes each, with malloc's header): "
+       f"the exit design's list held {x['peak_regions']:,.0f} regions at the most (median "
+       "of its runs) "
+       f"({x['vmm_heap_bytes']:,.0f} B of heap against the table design's "
+       f"{t['vmm_heap_bytes']:,.0f} B).", ""]
 open(os.path.join(out, "bench_e2e.md"), "w").write("\n".join(md))
 
 # ---- plots --------------------------------------------------------------------------------

@@ -282,13 +282,15 @@ if mig:
         row(i, r["passes"], r["pages_plain"], r["pages_encrypted"], r["pages_transition"],
             r["resent_for_status"], f"{r['total_ms']:.0f} ms", f"{r['downtime_ms']:.1f} ms",
             r["mismatches"])
+    dts = [r["downtime_ms"] for r in mig["per_run"]]
     md += ["", "On this 2-core machine the source VMM, the destination VMM and the guest's two "
            "vCPU threads share the cores. The VMM runs its vCPU threads at nice 10 so that the "
-           "migration threads get the CPU (without that, pre-copy here does not converge: the "
-           "final pass still carried about 8,000 pages and downtime was about 200 ms). The last, "
-           "sub-millisecond passes can therefore find the guest not scheduled at all, which is "
-           "why some runs end with an empty final pass and a downtime of a few milliseconds. "
-           "With vCPUs on cores of their own the tail would be longer.", ""]
+           "migration threads get the CPU (an earlier run without that did not converge: its "
+           "final pass still carried about 8,000 pages and downtime was about 200 ms). So the "
+           "guest dirties pages only as fast as the CPU the migration leaves it allows, and "
+           "downtime varies from run to run with what the final pass finds: here "
+           f"{min(dts):.1f} to {max(dts):.1f} ms over {len(dts)} runs. With vCPUs on cores of "
+           "their own the guest would dirty more per pass.", ""]
     res["migration"] = mig["median"]
 else:
     md += ["SKIP: the migration benchmark did not run (no /dev/kvm).", ""]

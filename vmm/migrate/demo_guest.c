@@ -29,7 +29,7 @@ static volatile u64 resize_req, parked;
 static volatile u64 table_ready;
 static u64 design;		/* DEMO_DESIGN_* */
 /* Pacing (DEMO_ARG_RATE): TSC ticks per page-state change on one vCPU, and when the next is due. */
-static u64 tick_per_change, due[DEMO_VCPUS], tsc_khz;
+static u64 tick_per_change, due[DEMO_VCPUS], seen[DEMO_VCPUS], tsc_khz;
 
 static inline u64 rdtsc(void)
 {
@@ -118,9 +118,14 @@ static bool change_due(u32 id, u64 n)
 	if (!tick_per_change)
 		return true;
 	now = rdtsc();
-	/* The TSC went back by more than a second: a new host's VM. Start from now. */
-	if (due[id] > now + 1000 * tsc_khz)
+	/*
+	 * The TSC went back by more than a second since this vCPU last read
+	 * it: a new host's VM. Start from now. (Not judged by how far @due is
+	 * ahead: one large conversion at a low rate puts it seconds ahead.)
+	 */
+	if (now + 1000 * tsc_khz < seen[id])
 		due[id] = now;
+	seen[id] = now;
 	if (now < due[id])
 		return false;
 	if (now - due[id] > 100 * tsc_khz)
@@ -326,7 +331,7 @@ void guest_main(u32 id)
 	tsc_khz = bi->args[DEMO_ARG_TSC_KHZ];
 	if (bi->args[DEMO_ARG_RATE] && tsc_khz)
 		tick_per_change = tsc_khz * 1000 * DEMO_VCPUS / bi->args[DEMO_ARG_RATE];
-	due[id] = rdtsc();
+	due[id] = seen[id] = rdtsc();
 	if (id == 0 && design == DEMO_DESIGN_EXIT) {
 		/* No table: every page starts private, and each change is an exit. */
 		demo.ram_pages = ram_pages;
