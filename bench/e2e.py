@@ -79,8 +79,9 @@ LINK = 0 if render else max(link_bandwidth() for _ in range(3))
 
 def warmup_ms(rate):
     """The idle measurement's window: 1 s, longer at low rates, where one conversion of up to
-    256 pages is more than a second's changes: about 1,000 changes' worth, 10 s at most."""
-    return 1000 if rate == 0 else max(1000, min(10000, 1000 * 1000 // rate))
+    256 pages and the 100 ms catch-up are a large part of a second's changes: the time of
+    5,000 changes, 10 s at most."""
+    return 1000 if rate == 0 else max(1000, min(10000, 5000 * 1000 // rate))
 
 
 def migrate(design, seed, rate=0, ram="256M"):
@@ -144,7 +145,7 @@ if render:
     sizes = [s["ram"] for s in scaling if s.get("design", "table") == "table"]
 else:
     res = {"reps": reps, "guest": "demo guest, 2 vCPUs at CPL 3, 1024-page chunks, "
-           "--warmup 1000 (below 1,000 changes/s: the time of 1,000 changes, 10 s at most) "
+           "--warmup 1000 (below 5,000 changes/s: the time of 5,000 changes, 10 s at most) "
            "--after 300, default --max-downtime 300",
            "link_mib_s": LINK * 1e3 / (1 << 20)}
 
@@ -264,7 +265,10 @@ for d in DESIGNS:
         a, b = pts[0], pts[-1]
         k = b["ram_gib"] / a["ram_gib"]
         md += ["", f"*{d}*: from {a['ram']} to {b['ram']} ({k:g}x the RAM) total grows "
-               f"{b['total_ms'] / a['total_ms']:.1f}x (pass 0 sends every page: linear in RAM), "
+               f"{b['total_ms'] / a['total_ms']:.1f}x and bytes sent "
+               f"{b['bytes_sent'] / a['bytes_sent']:.1f}x (pass 0 alone sends every page, "
+               f"so at least linear in RAM; then {a['passes']:g} and {b['passes']:g} passes in "
+               "all), "
                f"downtime {b['downtime_ms'] / a['downtime_ms']:.1f}x (it follows the final pass's "
                f"pages, {a['final_pages']:,.0f} and {b['final_pages']:,.0f}, which the downtime "
                "limit bounds whatever the RAM; the table read grows with RAM, the region list's "
@@ -276,7 +280,8 @@ if any("skipped" not in s for s in scaling):
 
 # How the two shared cores shape each figure (the numbers are this run's).
 t, x = sb["table"], sb["exit"]
-runs = [s for s in sweep + scaling if "skipped" not in s]
+# The unpaced sweep point and the 256M scaling point are the same runs: count them once.
+runs = [s for s in sweep + scaling if "skipped" not in s and s.get("ram") != "256M"]
 throttled = [s for s in runs if s["throttle_pct"] > 0]
 over = [s["downtime_ms"] / s["downtime_floor_ms"] for s in scaling
         if "skipped" not in s and s["downtime_floor_ms"] > 0]
@@ -284,12 +289,9 @@ if throttled:
     names = ", ".join(f"{s.get('ram') or rate_name(s['rate'])} {s['design']} "
                       f"{s['throttle_pct']:g}%" for s in throttled)
     throttle_txt = (f"{len(throttled)} of the {len(runs)} runs in the sweep and scaling tables "
-                    f"throttled ({names}); a guest on dedicated cores dirties faster, and the "
-                    "throttle (20% up to 99%) does the rest")
+                    f"throttled on the way ({names})")
 else:
-    throttle_txt = (f"none of the {len(runs)} runs in the sweep and scaling tables throttled; "
-                    "a guest on dedicated cores dirties faster, and the throttle (20% up to "
-                    "99%) would do the rest")
+    throttle_txt = f"none of the {len(runs)} runs in the sweep and scaling tables throttled"
 over_txt = (f"{min(over):.1f} to {max(over):.1f} times above it" if over
             else "above it")
 load = res.get("loadavg") or open("/proc/loadavg").read().split()[0]
@@ -314,11 +316,12 @@ md += ["", "How 2 shared cores shape these figures (load average at the end of t
        "- *Total time and bytes*: bound by the stand-in's encryption and the copy through a "
        "Unix socket, with source and destination sharing the cores with the guest (measured "
        f"bandwidth {t['bandwidth_mib_s']:.0f} MiB/s in the table design's median, see the "
-       "scaling table): total grows linearly with RAM because pass 0 sends every page.",
+       "scaling table): pass 0 sends every page, so total grows at least linearly with RAM, "
+       "and more with every further pass a larger guest needs.",
        "- *Downtime*: the final pass's pages at that bandwidth, plus the handover (vCPU state, "
-       "END, RESULT and COMMIT, the destination starting its vCPU threads). Because the "
-       "starved guest dirties few pages per pass here, the source reaches the 300 ms limit in "
-       f"a few passes: {throttle_txt}. The floor column is what the bandwidth "
+       "END, RESULT and COMMIT, the destination starting its vCPU threads). The source enters "
+       "the final pass once its estimate fits the 300 ms limit and throttles the vCPUs while "
+       f"it does not: {throttle_txt}. The floor column is what the bandwidth "
        f"alone allows for the final pass. Measured downtime sits {over_txt}: the "
        "migration's own bandwidth (the stand-in's encryption and the copies, on cores shared "
        "with the guest and the other VMM) is far below the link's, and the handover costs a "
@@ -327,7 +330,8 @@ md += ["", "How 2 shared cores shape these figures (load average at the end of t
        "the exit design, the exit handler's userspace time on the vCPU threads; the kernel's "
        "share of each exit is not in it. Sharing cores does not inflate CPU time, only wall "
        "time.",
-       "- *Memory*: peak RSS is guest RAM plus the VMM's per-page bitmaps in both designs; the "
+       "- *Memory*: peak RSS is the guest RAM the guest touched (its lanes and state, not all "
+       "of its first 16 MiB) plus the VMM's per-page bitmaps, alike in both designs; the "
        "heap at the pause differs by the list's nodes (48 bytes each, with malloc's header): "
        f"the exit design's list held {x['peak_regions']:,.0f} regions at the most (median "
        "of its runs) "

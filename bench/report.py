@@ -285,9 +285,7 @@ if mig:
     dts = [r["downtime_ms"] for r in mig["per_run"]]
     md += ["", "On this 2-core machine the source VMM, the destination VMM and the guest's two "
            "vCPU threads share the cores. The VMM runs its vCPU threads at nice 10 so that the "
-           "migration threads get the CPU (an earlier run without that did not converge: its "
-           "final pass still carried about 8,000 pages and downtime was about 200 ms). So the "
-           "guest dirties pages only as fast as the CPU the migration leaves it allows, and "
+           "migration threads get the CPU. So the guest dirties pages only as fast as the CPU the migration leaves it allows, and "
            "downtime varies from run to run with what the final pass finds: here "
            f"{min(dts):.1f} to {max(dts):.1f} ms over {len(dts)} runs. With vCPUs on cores of "
            "their own the guest would dirty more per pass.", ""]

@@ -295,10 +295,12 @@ for f in dest-die=3 crash=dest:commit crash=dest:commit-unread; do
 	n=${f%%=*}; [ "${f#crash=}" != "$f" ] && n=${f%%:*}
 	refused "--source --inject $f" "sev-donate migrate: --inject $n acts on the destination: it is for --demo and --dest, not --source (see --help)" $src_args --inject "$f"
 done
-# One crash= only: a second would replace the first, which the check above looked at.
-# A hostile count must stay where no other writer is: refused where vCPU 1 writes its chunk too.
+# A hostile count must stay where no other writer is: refused where vCPU 1 writes its chunk too,
+# and where no pre-copy pass 1 runs for the guest to break it in.
 refused "--inject guest-bad-count, the table's chunk shared with vCPU 1" "sev-donate migrate: --inject guest-bad-count: with --ppc 32768 the table's chunk holds vCPU 1's pages too; give a smaller --ppc or more --ram (see --help)" --demo --ram 64M --ppc 32768 --inject guest-bad-count
 refused "--inject guest-bad-count with --guest resize" "sev-donate migrate: --inject guest-bad-count goes without --guest resize or window-at-pause (they write the same chunk) (see --help)" --demo --guest resize --inject guest-bad-count
+refused "--inject guest-bad-count with --passes 1" "sev-donate migrate: --inject guest-bad-count needs --passes 2 or more: the guest breaks its table in pre-copy pass 1 (see --help)" --demo --passes 1 --inject guest-bad-count
+# One crash= only: a second would replace the first, which the check above looked at.
 refused "--inject crash= twice" "sev-donate migrate: --inject crash= given twice: one side crashes, at one point (see --help)" $src_args --inject crash=dest:end --inject crash=source:final
 # The same destination without them is no usage error: it listens, and no source comes.
 "$bin" migrate --dest --listen 127.0.0.1:0 --identity "$keys/dst" --accept-timeout 100 --json >"$out" 2>/dev/null; rc=$?

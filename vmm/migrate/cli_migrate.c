@@ -766,6 +766,9 @@ int sd_cli_migrate(int argc, char **argv)
 		if (o.guest.resizes || o.guest.window_at_pause)
 			return usage_error("--inject guest-bad-count goes without --guest resize or "
 					   "window-at-pause (they write the same chunk)");
+		if (o.max_passes < 2)
+			return usage_error("--inject guest-bad-count needs --passes 2 or more: the "
+					   "guest breaks its table in pre-copy pass 1");
 		/* (RAM under the lanes' start is refused later, with the demo's other limits.) */
 		if ((o.ram_bytes >> SD_PAGE_SHIFT) > work && lane1 < end)
 			return usage_error("--inject guest-bad-count: with --ppc %llu the table's chunk "

@@ -277,7 +277,7 @@ static void hold_window(void)
  * vCPU 0, asked to turn hostile: the table chunk's descriptor gets a
  * complete update (its seq goes odd, then even again, as a writer's
  * window does, so an incremental reader takes it) whose count exceeds
- * the chunk's pages, which a reader must refuse (SPEC.md 4.2.1,
+ * the chunk's pages, which a reader must refuse (SPEC.md 4.2.2,
  * SD_ERR_CHUNK_COUNT). The chunk holds table pages and, as the VMM checks
  * before it asks, none of vCPU 1's lane; vCPU 0 converts nothing more, so
  * no writer's commit puts a right count back.
