@@ -7,12 +7,12 @@
 #   MIGRATE_RAM=n    the demo guest's RAM in MiB (default 256; 64 to 512, a
 #                    multiple of 8); tests/nested uses 64 under TCG
 #   MIGRATE_MS=n     churn before and after each migration, ms (default 200)
-#   MIGRATE_QUICK=1  leave out the eight slow full migrations whose subject is
+#   MIGRATE_QUICK=1  leave out the nine slow full migrations whose subject is
 #                    the stream or the oracle rather than KVM (a table refused
 #                    at the end, a page in the wrong mode, a resize, a span past
-#                    RAM, a count larger than its chunk, a destination that never
-#                    answers, ABORT to a stream 2.1 and a 2.0 destination);
-#                    tests/nested sets it
+#                    RAM, a count larger than its chunk, a window never opened,
+#                    a destination that never answers, ABORT to a stream 2.1
+#                    and a 2.0 destination); tests/nested sets it
 #   MIGRATE_DOWNTIME=MS  --max-downtime for the runs that should converge (default
 #                    300, the CLI's); tests/nested raises it: under TCG a page costs
 #                    a thousand times more
@@ -31,7 +31,7 @@ downtime=${MIGRATE_DOWNTIME:-300}
 ramopt="--ram ${ram}M --max-downtime $downtime"
 slow=${MIGRATE_SLOW:-1}
 quick=${MIGRATE_QUICK:-0}
-[ "$quick" = 1 ] && echo "# MIGRATE_QUICK=1: left out: inject table, wrong-mode, guest resize, guest-span-beyond-ram, guest-bad-count, mute destination, ABORT to destinations of stream 2.1 and 2.0"
+[ "$quick" = 1 ] && echo "# MIGRATE_QUICK=1: left out: inject table, wrong-mode, guest resize, guest-span-beyond-ram, guest-bad-count, guest-no-window, mute destination, ABORT to destinations of stream 2.1 and 2.0"
 if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 	echo "SKIP: /dev/kvm not available"
 	exit 77
@@ -185,6 +185,11 @@ check "a hostile table spanning 2x RAM, pages past RAM converted: ignored, migra
 run 1 --seed 2 --inject guest-bad-count
 check "a count larger than its chunk in pass 1: SD_MIG_ERR_SOURCE naming SD_ERR_CHUNK_COUNT at chunk 2's count (0x80 + 2 * 16 + 4), in pass 1, never paused, guest intact" "j['error'] == 'SD_MIG_ERR_SOURCE' and j['message'] == 'SD_MIG_ERR_SOURCE: table: SD_ERR_CHUNK_COUNT at chunk 2 offset 0xa4' and j['passes'] == 2 and not j['source']['paused'] and $resumed"
 check "a count larger than its chunk: the destination was told why (ABORT), ran nothing" "j['destination']['report'] and j['destination']['error'] == 'SD_MIG_ERR_ABORTED' and j['destination']['message'].startswith('SD_MIG_ERR_ABORTED: record ') and j['destination']['message'].endswith('source aborted: SD_MIG_ERR_SOURCE') and not j['destination']['resumed']"
+# A guest asked to hold a window across the pause that never opens it: the source waits half
+# of --timeout (1 s), fails before any pause, and tells the destination, still reading, why.
+run 1 --seed 6 --timeout 2000 --inject guest-no-window
+check "a window never opened: SD_MIG_ERR_SOURCE after 1000 ms, never paused, guest intact" "j['error'] == 'SD_MIG_ERR_SOURCE' and j['message'] == 'SD_MIG_ERR_SOURCE: the guest did not open its window within 1000 ms' and not j['source']['paused'] and $resumed"
+check "a window never opened: the destination was told why (ABORT), ran nothing" "j['destination']['report'] and j['destination']['error'] == 'SD_MIG_ERR_ABORTED' and j['destination']['message'].endswith('source aborted: SD_MIG_ERR_SOURCE') and not j['destination']['resumed']"
 }
 
 # Misbehaving peers (tests/migrate/fake_peer.py).
@@ -287,7 +292,7 @@ for f in stall=3000 throttle-stall=3000; do
 	refused "--dest --inject $f" "sev-donate migrate: --inject ${f%%=*} holds a source vCPU away from a pause: it is for --demo and --source, not --dest (see --help)" $dest_args --inject "$f"
 done
 # Every other fault acts on one side too: the other side's process refuses it by name.
-for f in cut=100 corrupt=5 table wrong-mode read-delay=5 commit-lost guest-span-beyond-ram guest-bad-count crash=source:final xl-enomem=3; do
+for f in cut=100 corrupt=5 table wrong-mode read-delay=5 commit-lost guest-span-beyond-ram guest-bad-count guest-no-window crash=source:final xl-enomem=3; do
 	n=${f%%=*}; [ "${f#crash=}" != "$f" ] && n=${f%%:*}
 	refused "--dest --inject $f" "sev-donate migrate: --inject $n acts on the source: it is for --demo and --source, not --dest (see --help)" $dest_args --inject "$f"
 done

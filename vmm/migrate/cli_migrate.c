@@ -88,6 +88,8 @@ static const char usage[] =
 	"                    guest-span-beyond-ram (a hostile guest: its table spans 2x RAM),\n"
 	"                    guest-bad-count (a hostile guest: in pass 1, a count larger than\n"
 	"                    its chunk; SD_MIG_ERR_SOURCE, and the destination told by ABORT),\n"
+	"                    guest-no-window (--guest window-at-pause, but the guest never\n"
+	"                    opens its window: SD_MIG_ERR_SOURCE after half of --timeout),\n"
 	"                    no-transport (the VMM offers no transport: the guest cannot register),\n"
 	"                    crash=ROLE:POINT (that side raises SIGKILL there; ROLE source or\n"
 	"                    dest; POINT rec=N, pass=N, final, registration, vcpu, end,\n"
@@ -179,6 +181,8 @@ static bool parse_inject(struct sd_mig_opts *o, const char *s, struct inject_use
 		o->guest.beyond = true;
 	else if (!strcmp(s, "guest-bad-count"))
 		o->guest.bad_count = true;
+	else if (!strcmp(s, "guest-no-window"))
+		o->guest.window_at_pause = o->guest.no_window = true;
 	else if (!strcmp(s, "no-transport")) {
 		o->guest.no_transport = true;	/* each side's VM offers no transport */
 		*use = (struct inject_use){ INJ_BOTH, NULL };

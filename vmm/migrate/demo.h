@@ -47,6 +47,7 @@ enum {
 	DEMO_ARG_DESIGN,	/* DEMO_DESIGN_*: how the guest tells the host of a change */
 	DEMO_ARG_RATE,		/* page-state changes per second, both vCPUs (0: as fast as it can) */
 	DEMO_ARG_TSC_KHZ,	/* the TSC's rate, for the pacing */
+	DEMO_ARG_NO_WINDOW,	/* faulty: vCPU 0 never opens the window the VMM asks it to hold */
 };
 
 /*

@@ -318,6 +318,7 @@ void guest_main(u32 id)
 	u64 work = DEMO_WORK_GPA >> SD_PAGE_SHIFT, lane = (ram_pages - work) / DEMO_VCPUS;
 	u64 resizes = bi->args[DEMO_ARG_RESIZE];
 	bool reregister = bi->args[DEMO_ARG_REREGISTER] != 0;
+	bool no_window = bi->args[DEMO_ARG_NO_WINDOW] != 0;
 	struct sd_rt_rng rng = { bi->seed * 0x9e3779b97f4a7c15ULL + id + 1 };
 	u64 checked = 0;	/* the last check_request this vCPU answered */
 
@@ -385,7 +386,7 @@ void guest_main(u32 id)
 		}
 		if (resizes && demo.resizes < *(volatile u64 *)&demo.resize_request)
 			table_move();
-		if (*(volatile u64 *)&demo.window_hold && !demo.in_window)
+		if (*(volatile u64 *)&demo.window_hold && !demo.in_window && !no_window)
 			hold_window();
 		if (*(volatile u64 *)&demo.bad_count_request && !hostile)
 			break_count();

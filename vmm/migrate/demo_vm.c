@@ -89,6 +89,7 @@ int demo_vm_create(struct demo_vm *d, u64 ram_bytes, u32 nr_vcpus, const struct 
 	d->window_at_pause = cfg->window_at_pause;
 	d->bad_count = cfg->bad_count;
 	bi->args[DEMO_ARG_REREGISTER] = cfg->reregister;
+	bi->args[DEMO_ARG_NO_WINDOW] = cfg->no_window;
 	bi->args[DEMO_ARG_DESIGN] = cfg->design;
 	bi->args[DEMO_ARG_RATE] = cfg->change_rate;
 	for (u32 i = 0; i < nr_vcpus; i++)

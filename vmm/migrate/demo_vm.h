@@ -33,6 +33,7 @@ struct demo_cfg {
 	bool reregister;	/* re-register after every operation of vCPU 0 */
 	bool no_transport;	/* the VMM advertises no registration transport */
 	bool window_at_pause;	/* the final pause lands inside a window in a table chunk */
+	bool no_window;		/* faulty: the guest never opens that window (window_at_pause too) */
 	bool bad_count;		/* hostile: a count larger than its chunk, asked for in pass 1 */
 	u32 design;		/* DEMO_DESIGN_*: a table, or an exit per change (exitlist.h) */
 	u32 change_rate;	/* page-state changes per second the guest paces itself to (0: max) */
