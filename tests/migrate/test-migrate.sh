@@ -186,10 +186,10 @@ run 1 --seed 2 --inject guest-bad-count
 check "a count larger than its chunk in pass 1: SD_MIG_ERR_SOURCE naming SD_ERR_CHUNK_COUNT at chunk 2's count (0x80 + 2 * 16 + 4), in pass 1, never paused, guest intact" "j['error'] == 'SD_MIG_ERR_SOURCE' and j['message'] == 'SD_MIG_ERR_SOURCE: table: SD_ERR_CHUNK_COUNT at chunk 2 offset 0xa4' and j['passes'] == 2 and not j['source']['paused'] and $resumed"
 check "a count larger than its chunk: the destination was told why (ABORT), ran nothing" "j['destination']['report'] and j['destination']['error'] == 'SD_MIG_ERR_ABORTED' and j['destination']['message'].startswith('SD_MIG_ERR_ABORTED: record ') and j['destination']['message'].endswith('source aborted: SD_MIG_ERR_SOURCE') and not j['destination']['resumed']"
 # A guest asked to hold a window across the pause that never opens it: the source waits half
-# of --timeout (1 s), fails before any pause, and tells the destination, still reading, why.
-run 1 --seed 6 --timeout 2000 --inject guest-no-window
-check "a window never opened: SD_MIG_ERR_SOURCE after 1000 ms, never paused, guest intact" "j['error'] == 'SD_MIG_ERR_SOURCE' and j['message'] == 'SD_MIG_ERR_SOURCE: the guest did not open its window within 1000 ms' and not j['source']['paused'] and $resumed"
-check "a window never opened: the destination was told why (ABORT), ran nothing" "j['destination']['report'] and j['destination']['error'] == 'SD_MIG_ERR_ABORTED' and j['destination']['message'].endswith('source aborted: SD_MIG_ERR_SOURCE') and not j['destination']['resumed']"
+# of --timeout, fails before any pause, and tells the destination, still reading, why.
+run 1 --seed 6 --timeout $((2000 * slow)) --inject guest-no-window
+check "a window never opened: SD_MIG_ERR_SOURCE after $((1000 * slow)) ms, never paused, guest intact" "j['error'] == 'SD_MIG_ERR_SOURCE' and j['message'] == 'SD_MIG_ERR_SOURCE: the guest did not open its window within $((1000 * slow)) ms' and not j['source']['paused'] and $resumed"
+check "a window never opened: the destination was told why (ABORT), ran nothing" "j['destination']['report'] and j['destination']['error'] == 'SD_MIG_ERR_ABORTED' and j['destination']['message'].startswith('SD_MIG_ERR_ABORTED: record ') and j['destination']['message'].endswith('source aborted: SD_MIG_ERR_SOURCE') and not j['destination']['resumed']"
 }
 
 # Misbehaving peers (tests/migrate/fake_peer.py).
