@@ -763,8 +763,7 @@ int sd_cli_migrate(int argc, char **argv)
 				   "hold a window in, span past RAM or break");
 	if (o.guest.bad_count) {
 		/* The broken chunk must stay broken: no writer but the hostile vCPU 0 in it. */
-		u64 work = DEMO_WORK_GPA >> SD_PAGE_SHIFT, ppc = o.guest.ppc;
-		u64 lane1 = work + ((o.ram_bytes >> SD_PAGE_SHIFT) - work) / DEMO_VCPUS;
+		u64 ram_pages = o.ram_bytes >> SD_PAGE_SHIFT, ppc = o.guest.ppc;
 		u64 end = ((DEMO_TABLE_GPA >> SD_PAGE_SHIFT) / ppc + 1) * ppc;
 
 		if (o.guest.resizes || o.guest.window_at_pause)
@@ -774,7 +773,7 @@ int sd_cli_migrate(int argc, char **argv)
 			return usage_error("--inject guest-bad-count needs --passes 2 or more: the "
 					   "guest breaks its table in pre-copy pass 1");
 		/* (RAM under the lanes' start is refused later, with the demo's other limits.) */
-		if ((o.ram_bytes >> SD_PAGE_SHIFT) > work && lane1 < end)
+		if (ram_pages > (DEMO_WORK_GPA >> SD_PAGE_SHIFT) && demo_lane_first(ram_pages, 1) < end)
 			return usage_error("--inject guest-bad-count: with --ppc %llu the table's chunk "
 					   "holds vCPU 1's pages too; give a smaller --ppc or more --ram",
 					   (unsigned long long)ppc);

@@ -130,6 +130,14 @@ _Static_assert(DEMO_PRIV_GPA(DEMO_TABLE_B_GPA) + DEMO_PRIV_BYTES <= DEMO_WORK_GP
 /* The window a guest asked to hold one open opens: in the table's chunk, right past the table. */
 #define DEMO_WINDOW_PAGES	8
 
+/* vCPU @id's lane of a guest of @ram_pages: its first page (the lanes split RAM past DEMO_WORK_GPA). */
+static inline u64 demo_lane_first(u64 ram_pages, u32 id)
+{
+	u64 work = DEMO_WORK_GPA >> SD_PAGE_SHIFT;
+
+	return work + id * ((ram_pages - work) / DEMO_VCPUS);
+}
+
 /* The u64 at word @w of page @gfn at @version: what the page must hold. */
 static inline u64 demo_pattern(u64 gfn, u16 version, u32 w)
 {

@@ -315,14 +315,14 @@ void guest_main(u32 id)
 {
 	volatile struct sd_kvm_bootinfo *bi = sd_rt_bootinfo();
 	u64 ram_pages = bi->args[DEMO_ARG_RAM_PAGES];
-	u64 work = DEMO_WORK_GPA >> SD_PAGE_SHIFT, lane = (ram_pages - work) / DEMO_VCPUS;
+	u64 lane = demo_lane_first(ram_pages, 1) - demo_lane_first(ram_pages, 0);
 	u64 resizes = bi->args[DEMO_ARG_RESIZE];
 	bool reregister = bi->args[DEMO_ARG_REREGISTER] != 0;
 	bool no_window = bi->args[DEMO_ARG_NO_WINDOW] != 0;
 	struct sd_rt_rng rng = { bi->seed * 0x9e3779b97f4a7c15ULL + id + 1 };
 	u64 checked = 0;	/* the last check_request this vCPU answered */
 
-	lane_first[id] = work + id * lane;
+	lane_first[id] = demo_lane_first(ram_pages, id);
 	lane_end[id] = lane_first[id] + lane;
 	/* Every page of the lane gets its first version before anything else. */
 	for (u64 gfn = lane_first[id]; gfn < lane_end[id]; gfn++)

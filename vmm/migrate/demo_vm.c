@@ -210,26 +210,36 @@ void demo_vm_pass_started(struct demo_vm *d, u32 pass)
 		__atomic_store_n(&d->demo->bad_count_request, 1, __ATOMIC_RELEASE);
 }
 
-double demo_vm_wait_moved(struct demo_vm *d, u32 ms)
+/* Wait, at most @ms, while @pending says the guest has not done what it was asked: ms waited. */
+static double demo_vm_wait(struct demo_vm *d, u32 ms, bool (*pending)(const struct demo_state *))
 {
 	double t0 = sd_mig_now_ms();
 
-	while (__atomic_load_n(&d->demo->resizes, __ATOMIC_ACQUIRE) <
-	       __atomic_load_n(&d->demo->resize_request, __ATOMIC_RELAXED) &&
-	       sd_mig_now_ms() - t0 < ms)
+	while (pending(d->demo) && sd_mig_now_ms() - t0 < ms)
 		sd_mig_sleep_ms(1);
 	return sd_mig_now_ms() - t0;
 }
 
+static bool move_pending(const struct demo_state *g)
+{
+	return __atomic_load_n(&g->resizes, __ATOMIC_ACQUIRE) <
+	       __atomic_load_n(&g->resize_request, __ATOMIC_RELAXED);
+}
+
+static bool break_pending(const struct demo_state *g)
+{
+	return __atomic_load_n(&g->bad_count_request, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&g->bad_count_done, __ATOMIC_ACQUIRE);
+}
+
+double demo_vm_wait_moved(struct demo_vm *d, u32 ms)
+{
+	return demo_vm_wait(d, ms, move_pending);
+}
+
 double demo_vm_wait_broken(struct demo_vm *d, u32 ms)
 {
-	double t0 = sd_mig_now_ms();
-
-	while (__atomic_load_n(&d->demo->bad_count_request, __ATOMIC_RELAXED) &&
-	       !__atomic_load_n(&d->demo->bad_count_done, __ATOMIC_ACQUIRE) &&
-	       sd_mig_now_ms() - t0 < ms)
-		sd_mig_sleep_ms(1);
-	return sd_mig_now_ms() - t0;
+	return demo_vm_wait(d, ms, break_pending);
 }
 
 int demo_vm_hold_window(struct demo_vm *d, u32 ms, struct sd_mig_status *st)

@@ -616,7 +616,8 @@ int sd_mig_run_hops(const struct sd_mig_opts *o, u32 hops, bool json)
 	static struct peer p[2];
 	static struct sd_mig_opts po[2];
 	char dir[] = "/tmp/sd-hops-XXXXXX", addr[2][64];
-	u64 lane = ((o->ram_bytes >> SD_PAGE_SHIFT) - (DEMO_WORK_GPA >> SD_PAGE_SHIFT)) / DEMO_VCPUS;
+	u64 ram_pages = o->ram_bytes >> SD_PAGE_SHIFT;
+	u64 lane = demo_lane_first(ram_pages, 1) - demo_lane_first(ram_pages, 0);
 	struct hops_run h = { .o = o, .hops = hops, .json = json, .want_pages = lane * DEMO_VCPUS };
 	struct hop_msg fin;
 	bool fin_ok;
