@@ -303,7 +303,8 @@ done
 # A hostile count must stay where no other writer is: refused where vCPU 1 writes its chunk too,
 # and where no pre-copy pass 1 runs for the guest to break it in.
 refused "--inject guest-bad-count, the table's chunk shared with vCPU 1" "sev-donate migrate: --inject guest-bad-count: with --ppc 32768 the table's chunk holds vCPU 1's pages too; give a smaller --ppc or more --ram (see --help)" --demo --ram 64M --ppc 32768 --inject guest-bad-count
-refused "--inject guest-bad-count with --guest resize" "sev-donate migrate: --inject guest-bad-count goes without --guest resize or window-at-pause (they write the same chunk) (see --help)" --demo --guest resize --inject guest-bad-count
+refused "--inject guest-bad-count with --guest resize" "sev-donate migrate: --inject guest-bad-count goes without --guest resize, window-at-pause or --inject guest-no-window (they write or hold the same chunk) (see --help)" --demo --guest resize --inject guest-bad-count
+refused "--inject guest-bad-count with guest-no-window" "sev-donate migrate: --inject guest-bad-count goes without --guest resize, window-at-pause or --inject guest-no-window (they write or hold the same chunk) (see --help)" --demo --inject guest-no-window --inject guest-bad-count
 refused "--inject guest-bad-count with --passes 1" "sev-donate migrate: --inject guest-bad-count needs --passes 2 or more: the guest breaks its table in pre-copy pass 1 (see --help)" --demo --passes 1 --inject guest-bad-count
 # One crash= only: a second would replace the first, which the check above looked at.
 refused "--inject crash= twice" "sev-donate migrate: --inject crash= given twice: one side crashes, at one point (see --help)" $src_args --inject crash=dest:end --inject crash=source:final

@@ -767,8 +767,9 @@ int sd_cli_migrate(int argc, char **argv)
 		u64 end = ((DEMO_TABLE_GPA >> SD_PAGE_SHIFT) / ppc + 1) * ppc;
 
 		if (o.guest.resizes || o.guest.window_at_pause)
-			return usage_error("--inject guest-bad-count goes without --guest resize or "
-					   "window-at-pause (they write the same chunk)");
+			return usage_error("--inject guest-bad-count goes without --guest resize, "
+					   "window-at-pause or --inject guest-no-window (they write or "
+					   "hold the same chunk)");
 		if (o.max_passes < 2)
 			return usage_error("--inject guest-bad-count needs --passes 2 or more: the "
 					   "guest breaks its table in pre-copy pass 1");
